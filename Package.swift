@@ -1,0 +1,129 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Dependencies flow one way:
+//   ferry (CLI) → FerryRuntime → FerryTransfer / FerryWorkspace
+//     → FerryTensors / FerryQuant / FerryArchive / FerryJobs → FerrySupport
+let package = Package(
+    name: "ferry",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ferry", targets: ["ferry"]),
+        .executable(name: "ferry-example-trainer", targets: ["ferry-example-trainer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+    ],
+    targets: [
+        // System libraries
+        .systemLibrary(
+            name: "CLibArchive",
+            pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"]), .brew(["libarchive"])]
+        ),
+
+        // Bottom layer: atomic files, byte streams, sizes and durations, terminal progress.
+        .target(
+            name: "FerrySupport",
+            dependencies: [
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+
+        // Job folders, YAML, validation (templates live in FerryTemplates).
+        .target(
+            name: "FerryJobs",
+            dependencies: ["FerrySupport", .product(name: "Yams", package: "Yams")]
+        ),
+        // Reproducible pack, inspect, safe unpack (libarchive).
+        .target(
+            name: "FerryArchive",
+            dependencies: ["FerrySupport", "CLibArchive", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // Safetensors streaming reader/writer, synthetic models.
+        .target(
+            name: "FerryTensors",
+            dependencies: ["FerrySupport"]
+        ),
+        // SIMD kernels for the quantization codecs (C, runtime CPU dispatch).
+        .target(
+            name: "CFerryQuantKernels",
+            cSettings: [.unsafeFlags(["-O3"])]
+        ),
+        // Quantization codecs and the quantized-model format.
+        .target(
+            name: "FerryQuant",
+            dependencies: ["FerrySupport", "FerryTensors", "CFerryQuantKernels"]
+        ),
+        // Chunked streaming between folders, inline filters.
+        .target(
+            name: "FerryTransfer",
+            dependencies: [
+                "FerrySupport", "FerryTensors", "FerryQuant",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Provisioning, keys, job store.
+        .target(
+            name: "FerryWorkspace",
+            dependencies: [
+                "FerrySupport", "FerryJobs", "FerryArchive",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // Job templates and sweeps.
+        .target(
+            name: "FerryTemplates",
+            dependencies: [
+                "FerrySupport", "FerryJobs",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // Watcher, workflows, executors, aggregation, local federation.
+        .target(
+            name: "FerryRuntime",
+            dependencies: [
+                "FerrySupport", "FerryJobs", "FerryArchive", "FerryTensors", "FerryQuant",
+                "FerryTransfer", "FerryWorkspace", "FerryTemplates",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The command-line tool.
+        .executableTarget(
+            name: "ferry",
+            dependencies: [
+                "FerrySupport", "FerryJobs", "FerryArchive", "FerryTensors", "FerryQuant",
+                "FerryTransfer", "FerryWorkspace", "FerryTemplates", "FerryRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The example trainer used by jobs/hello-fedavg (a client executor).
+        .executableTarget(
+            name: "ferry-example-trainer",
+            dependencies: ["FerryTensors"]
+        ),
+
+        .testTarget(name: "FerrySupportTests", dependencies: ["FerrySupport"]),
+        .testTarget(name: "FerryJobsTests", dependencies: ["FerryJobs"]),
+        .testTarget(name: "FerryArchiveTests", dependencies: ["FerryArchive", "CLibArchive"]),
+        .testTarget(name: "FerryTensorsTests", dependencies: ["FerryTensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FerryQuantTests", dependencies: ["FerryQuant", "FerryTensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FerryTransferTests", dependencies: ["FerryTransfer", "FerryQuant", "FerryTensors"]),
+        .testTarget(name: "FerryWorkspaceTests", dependencies: ["FerryWorkspace"]),
+        .testTarget(name: "FerryTemplatesTests", dependencies: ["FerryTemplates"]),
+        .testTarget(name: "FerryRuntimeTests", dependencies: ["FerryRuntime"]),
+        // End-to-end tests that run the built `ferry` binary.
+        .testTarget(name: "FerryCLITests", dependencies: ["FerrySupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

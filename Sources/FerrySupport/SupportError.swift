@@ -1,0 +1,31 @@
+import SystemPackage
+
+/// Errors from the support layer: file I/O and value parsing.
+public enum SupportError: Error, CustomStringConvertible, Equatable {
+    /// An I/O call failed on `path`.
+    case io(path: String, operation: String, errno: Errno)
+    /// The writer was already committed or aborted.
+    case closed(path: String)
+    /// A size such as `8MiB` could not be parsed.
+    case invalidByteCount(String)
+    /// A duration such as `1h30m` could not be parsed.
+    case invalidDuration(String)
+
+    /// Builds an ``io(path:operation:errno:)`` from any thrown error.
+    public static func ioFailure(path: String, operation: String, error: any Error) -> SupportError {
+        .io(path: path, operation: operation, errno: (error as? Errno) ?? Errno.ioError)
+    }
+
+    public var description: String {
+        switch self {
+        case let .io(path, operation, errno):
+            return "\(path): cannot \(operation): \(errno.description)"
+        case let .closed(path):
+            return "\(path): file already committed or aborted"
+        case let .invalidByteCount(text):
+            return "invalid size '\(text)': use a number with an optional unit, e.g. 512KiB, 8MiB, 1GiB, 4096 (units: B, KB, MB, GB, KiB, MiB, GiB, TiB)"
+        case let .invalidDuration(text):
+            return "invalid duration '\(text)': use numbers with units, e.g. 200ms, 90s, 10m, 1h30m (units: ms, s, m, h, d)"
+        }
+    }
+}

@@ -1,0 +1,2 @@
+// Placeholder: the example trainer (logistic regression on synthetic per-site data) goes here.
+print("ferry-example-trainer: not yet implemented")

@@ -1,0 +1,69 @@
+import ArgumentParser
+import FerrySupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `ferry` command: file-based federated learning.
+@main
+struct Ferry: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ferry",
+        abstract: "File-based federated learning: jobs, model streaming and quantization over shared folders.",
+        discussion: """
+        Jobs are YAML folders packed into archives, deployed into per-site workspace folders, and run by a
+        watcher on each site that streams model files chunk by chunk through site folders or mounted shares
+        (NFS, SMB, any POSIX share), quantizing them on the way.
+
+        Start with:
+          ferry job validate jobs/hello-fedavg     check a job folder
+          ferry model synth m.safetensors --like tiny-mlp
+          ferry model quantize m.safetensors q.safetensors --format nf4
+        """,
+        version: "0.1.0",
+        subcommands: [
+            JobCommand.self,
+            ModelCommand.self,
+            TransferCommand.self,
+            BenchCommand.self,
+        ]
+    )
+}
+
+extension Ferry {
+    /// Runs the command line with ferry's exit codes: 0 success, 1 failure, 2 usage error.
+    static func main() async {
+        let code: Int32
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            code = 0
+        } catch {
+            code = report(error)
+        }
+        Glibc.exit(code)
+    }
+
+    /// Prints `error` the way a user needs it and returns the exit code.
+    private static func report(_ error: any Error) -> Int32 {
+        let argumentCode = exitCode(for: error)
+        if argumentCode == .success {
+            // --help, --version: ArgumentParser's message goes to stdout.
+            let message = fullMessage(for: error)
+            if !message.isEmpty { print(message) }
+            return 0
+        }
+        if let exit = error as? ExitCode { return exit.rawValue }
+        if argumentCode == .validationFailure {
+            StandardError.write(fullMessage(for: error) + "\n")
+            return FerryExit.usage.rawValue
+        }
+        // Typed ferry errors carry their own explanation; no "Error:" noise on top of FILE:LINE:COL lines.
+        StandardError.write("ferry: \(String(describing: error))\n")
+        return FerryExit.failure.rawValue
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+
+/// Runs the built `ferry` binary (it sits beside the test bundle in the build folder).
+struct FerryCLI {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// The `ferry` executable built with the tests.
+    static let binary: URL = {
+        var dir = Bundle.main.bundleURL
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("ferry")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        return exe.appendingPathComponent("ferry")
+    }()
+
+    /// Runs `ferry` with `arguments` in `directory` and collects its output.
+    @discardableResult
+    static func run(_ arguments: [String], in directory: URL? = nil,
+                    environment: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        // Read both pipes concurrently so a chatty child never blocks on a full pipe.
+        nonisolated(unsafe) var errData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus,
+                      stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// A fresh temporary directory, removed by the caller when done.
+    static func temporaryDirectory(_ label: String = "cli") throws -> URL {
+        let dir = FileManager.default.temporaryDirectory
+            .appendingPathComponent("ferry-\(label)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// The repository root (for the example jobs and templates), found from this source file.
+    static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+}
+
+@Suite struct CLIBasicsTests {
+    @Test func helpExitsZeroAndListsGroups() throws {
+        let r = try FerryCLI.run(["--help"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("job"))
+        #expect(r.stdout.contains("model"))
+    }
+
+    @Test func unknownFlagIsUsageErrorWithExitTwo() throws {
+        let r = try FerryCLI.run(["--no-such-flag"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("no-such-flag"))
+    }
+}
