@@ -8,6 +8,12 @@ pkg-config --exists libarchive 2>/dev/null || need+=(libarchive-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)
 
+# Python interop tests (safetensors files read/written by the Python library, the numpy
+# dequantizer) run when python3 has these modules; install them best-effort, never fail on it.
+if command -v python3 >/dev/null 2>&1 && ! python3 -c "import numpy, safetensors" >/dev/null 2>&1; then
+  python3 -m pip install --quiet --disable-pip-version-check numpy safetensors >/dev/null 2>&1 || true
+fi
+
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
