@@ -115,7 +115,7 @@ let package = Package(
 
         .testTarget(name: "FerrySupportTests", dependencies: ["FerrySupport"]),
         .testTarget(name: "FerryJobsTests", dependencies: ["FerryJobs"]),
-        .testTarget(name: "FerryArchiveTests", dependencies: ["FerryArchive", "CLibArchive"]),
+        .testTarget(name: "FerryArchiveTests", dependencies: ["FerryArchive", "CLibArchive", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "FerryTensorsTests", dependencies: ["FerryTensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FerryQuantTests", dependencies: ["FerryQuant", "FerryTensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FerryTransferTests", dependencies: ["FerryTransfer", "FerryQuant", "FerryTensors"]),
