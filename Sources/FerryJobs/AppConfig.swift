@@ -1,0 +1,102 @@
+/// An app of a job: a server app has `workflow`, a client app has `executor`.
+public enum AppConfig: Sendable, Equatable {
+    case server(ServerAppConfig)
+    case client(ClientAppConfig)
+}
+
+/// The server's workflow.
+public enum Workflow: String, Sendable, Equatable, CaseIterable {
+    /// Federated averaging: every client trains on the global model each round; weighted mean.
+    case fedavg
+    /// Cyclic weight transfer: clients train one after another, passing the model along.
+    case cyclic
+}
+
+/// The order of clients in a cyclic workflow.
+public enum CyclicOrder: String, Sendable, Equatable, CaseIterable {
+    /// Sites in sorted name order every round.
+    case fixed
+    /// A new random order every round, from `seed`.
+    case shuffle
+}
+
+/// A quantization filter applied to models in transit (plain names; FerryQuant maps them to codecs).
+public enum QuantizationChoice: String, Sendable, Equatable, CaseIterable {
+    case none, fp16, bf16, blockwise8, fp4, nf4
+}
+
+/// How model files are streamed.
+public enum TransferMode: String, Sendable, Equatable, CaseIterable {
+    /// Chunks cut at fixed byte offsets of the file.
+    case file
+    /// Chunks cut on tensor boundaries of the (quantized) safetensors container.
+    case container
+}
+
+/// Streaming settings of an app (`transfer:`).
+public struct TransferSettings: Sendable, Equatable {
+    /// Chunking mode (default container).
+    public var mode: TransferMode
+    /// Chunk size in bytes (default 8 MiB).
+    public var chunkSize: Int
+    /// Chunks in flight before waiting for acknowledgements (default 4).
+    public var window: Int
+
+    /// Creates settings; the defaults are the schema's.
+    public init(mode: TransferMode = .container, chunkSize: Int = 8 << 20, window: Int = 4) {
+        self.mode = mode
+        self.chunkSize = chunkSize
+        self.window = window
+    }
+
+    /// The defaults: container mode, 8 MiB chunks, window 4.
+    public static let defaults = TransferSettings()
+}
+
+/// Filters of the server app.
+public struct ServerFilters: Sendable, Equatable {
+    /// Quantization of models sent to clients; nil means none.
+    public var toClients: QuantizationChoice?
+}
+
+/// Filters of a client app.
+public struct ClientFilters: Sendable, Equatable {
+    /// Quantization of models sent to the server; nil means none.
+    public var toServer: QuantizationChoice?
+}
+
+/// `apps/<server>/app.yaml`.
+public struct ServerAppConfig: Sendable, Equatable {
+    public var workflow: Workflow
+    /// Rounds to run (>= 1).
+    public var rounds: Int
+    /// How long the server waits for a round's results (default 30m).
+    public var roundTimeout: Duration
+    /// Fewest clients per round; defaults to job.yaml's `min_clients`.
+    public var minClients: Int
+    /// Initial model, relative to the job folder; nil lets the trainer initialize in round 1.
+    public var initialModel: String?
+    /// Client order (cyclic only; default fixed).
+    public var order: CyclicOrder
+    /// Seed for `order: shuffle` (default 0).
+    public var seed: UInt64
+    public var filters: ServerFilters
+    public var transfer: TransferSettings
+}
+
+/// How a client app runs its trainer (`executor:`).
+public struct ExecutorConfig: Sendable, Equatable {
+    /// argv, with placeholders such as `{input_model}` not yet expanded.
+    public var command: [String]
+    /// Extra environment, values may hold placeholders.
+    public var env: [String: String]
+    /// Longest a single task may run (default 30m).
+    public var timeout: Duration
+}
+
+/// `apps/<client>/app.yaml`.
+public struct ClientAppConfig: Sendable, Equatable {
+    public var executor: ExecutorConfig
+    public var filters: ClientFilters
+    public var transfer: TransferSettings
+}

@@ -1,0 +1,203 @@
+import Foundation
+import Yams
+
+/// Decodes an `app.yaml` into an ``AppConfig``, reporting every problem to the context.
+struct AppYAMLDecoder {
+    static let serverKeys = ["workflow", "rounds", "round_timeout", "min_clients", "initial_model", "order", "seed",
+                             "filters", "transfer"]
+    static let clientKeys = ["executor", "filters", "transfer"]
+    static let transferKeys = ["mode", "chunk", "window"]
+    static let executorKeys = ["command", "env", "timeout"]
+    static let defaultTimeout: Duration = .seconds(30 * 60)
+    static let timeoutRange: ClosedRange<Duration> = .seconds(1) ... .seconds(30 * 86_400)
+
+    let context: YAMLContext
+    /// The job folder (for `initial_model`).
+    let jobDirectory: String
+    /// The app folder (for relative executables).
+    let appDirectory: String
+    /// job.yaml's `min_clients` (default for the server's).
+    let jobMinClients: Int?
+
+    func decode(_ root: Node) -> AppConfig? {
+        guard let top = FieldReader.of(root, path: "", context: context) else { return nil }
+        let hasWorkflow = top.keyMark("workflow") != nil
+        let hasExecutor = top.keyMark("executor") != nil
+        switch (hasWorkflow, hasExecutor) {
+        case (true, true):
+            context.error("an app has either `workflow` (server app) or `executor` (client app), not both",
+                          at: top.keyMark("executor"), hint: "split them into two app folders, e.g. apps/server and apps/client")
+            return nil
+        case (false, false):
+            top.checkKeys(Self.serverKeys + Self.clientKeys)
+            context.error("app.yaml needs `workflow` (a server app) or `executor` (a client app)", at: root.mark,
+                          hint: "add `workflow: fedavg` for the server app or an `executor:` with a `command` for a client app")
+            return nil
+        case (true, false):
+            return decodeServer(top).map(AppConfig.server)
+        case (false, true):
+            return decodeClient(top).map(AppConfig.client)
+        }
+    }
+
+    private func decodeServer(_ top: FieldReader) -> ServerAppConfig? {
+        top.checkKeys(Self.serverKeys)
+        let workflow = top.choice("workflow", Workflow.self, required: "add `workflow: fedavg` or `workflow: cyclic`")
+        let rounds = top.int("rounds", range: 1...100_000, required: "add `rounds: 3`")
+        let timeout = top.duration("round_timeout", range: Self.timeoutRange) ?? Self.defaultTimeout
+        let minClients = top.int("min_clients", range: 1...10_000) ?? jobMinClients ?? 1
+        let initialModel = top.string("initial_model")
+        if let initialModel, let node = top.value("initial_model") { checkInitialModel(initialModel, mark: node.mark) }
+        let order = top.choice("order", CyclicOrder.self) ?? .fixed
+        let seed = top.uint64("seed") ?? 0
+        if workflow == .fedavg {
+            for key in ["order", "seed"] where top.keyMark(key) != nil {
+                context.error("'\(key)' applies only to `workflow: cyclic`", at: top.keyMark(key),
+                              hint: "remove '\(key)' or switch to `workflow: cyclic`")
+            }
+        }
+        var filters = ServerFilters(toClients: nil)
+        if let f = top.nested("filters") {
+            f.checkKeys(["to_clients"])
+            filters.toClients = f.choice("to_clients", QuantizationChoice.self).flatMap { $0 == .none ? nil : $0 }
+        }
+        let transfer = decodeTransfer(top)
+        guard let workflow, let rounds else { return nil }
+        return ServerAppConfig(workflow: workflow, rounds: rounds, roundTimeout: timeout, minClients: minClients,
+                               initialModel: initialModel, order: order, seed: seed, filters: filters,
+                               transfer: transfer)
+    }
+
+    private func decodeClient(_ top: FieldReader) -> ClientAppConfig? {
+        top.checkKeys(Self.clientKeys)
+        let executor = top.nested("executor").flatMap(decodeExecutor)
+        var filters = ClientFilters(toServer: nil)
+        if let f = top.nested("filters") {
+            f.checkKeys(["to_server"])
+            filters.toServer = f.choice("to_server", QuantizationChoice.self).flatMap { $0 == .none ? nil : $0 }
+        }
+        let transfer = decodeTransfer(top)
+        guard let executor else { return nil }
+        return ClientAppConfig(executor: executor, filters: filters, transfer: transfer)
+    }
+
+    private func decodeTransfer(_ top: FieldReader) -> TransferSettings {
+        var settings = TransferSettings.defaults
+        guard let t = top.nested("transfer") else { return settings }
+        t.checkKeys(Self.transferKeys)
+        if let mode = t.choice("mode", TransferMode.self) { settings.mode = mode }
+        if let chunk = t.size("chunk", range: 4096...(1 << 30)) { settings.chunkSize = Int(chunk) }
+        if let window = t.int("window", range: 1...1024) { settings.window = window }
+        return settings
+    }
+
+    private func decodeExecutor(_ e: FieldReader) -> ExecutorConfig? {
+        e.checkKeys(Self.executorKeys)
+        let command = decodeCommand(e)
+        var env: [String: String] = [:]
+        if let envNode = e.value("env"), let map = FieldReader.of(envNode, path: "executor.env", context: context) {
+            for (key, value) in map.mapping {
+                guard let name = key.scalar?.string, name.isEnvironmentName else {
+                    context.error("invalid environment variable name \(FieldReader.describe(key))", at: key.mark,
+                                  hint: "use letters, digits and '_', not starting with a digit, e.g. LEARNING_RATE")
+                    continue
+                }
+                if name.hasPrefix("FERRY_") {
+                    context.error("'\(name)' is reserved: ferry sets the FERRY_* variables itself", at: key.mark,
+                                  hint: "rename the variable, or use the matching placeholder such as {round}")
+                    continue
+                }
+                guard let text = map.scalarText(value, key: name, expected: "a string") else { continue }
+                checkPlaceholders(text, mark: value.mark)
+                env[name] = text
+            }
+        }
+        let timeout = e.duration("timeout", range: Self.timeoutRange) ?? Self.defaultTimeout
+        guard let command else { return nil }
+        return ExecutorConfig(command: command, env: env, timeout: timeout)
+    }
+
+    private func decodeCommand(_ e: FieldReader) -> [String]? {
+        let hint = "add `command: [my-trainer, --input, \"{input_model}\", --output, \"{output_model}\"]`"
+        guard let node = e.required("command", hint: hint) else { return nil }
+        var argv: [String] = []
+        switch node {
+        case .scalar(let scalar):
+            for word in scalar.string.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
+                argv.append(String(word))
+            }
+            checkPlaceholders(scalar.string, mark: node.mark)
+        case .sequence(let sequence):
+            for item in sequence {
+                guard let text = item.scalar?.string else {
+                    context.error("command arguments must be strings, found \(FieldReader.describe(item))", at: item.mark,
+                                  hint: "quote the argument, e.g. \"{input_model}\"")
+                    return nil
+                }
+                checkPlaceholders(text, mark: item.mark)
+                argv.append(text)
+            }
+        case .mapping, .alias:
+            context.error("'executor.command' must be a list of arguments or a string, found a mapping", at: node.mark, hint: hint)
+            return nil
+        }
+        guard let program = argv.first, !program.isEmpty else {
+            context.error("'executor.command' is empty", at: node.mark, hint: hint)
+            return nil
+        }
+        // A relative path names a file shipped in the app folder (e.g. custom/train.sh).
+        if program.contains("/"), !program.hasPrefix("/"), Placeholders.references(in: program).isEmpty {
+            let path = (appDirectory as NSString).appendingPathComponent(program)
+            if program.split(separator: "/").contains("..") {
+                context.error("the program '\(program)' leaves the app folder", at: node.mark,
+                              hint: "ship the program under this app's folder, e.g. custom/train.sh")
+            } else if !FileManager.default.isExecutableFile(atPath: path) {
+                let exists = FileManager.default.fileExists(atPath: path)
+                context.error(exists ? "the program '\(program)' is not executable" : "the program '\(program)' does not exist in the app folder",
+                              at: node.mark, hint: exists ? "run `chmod +x \(program)` in the app folder, or start the command with its interpreter, e.g. [python3, \(program)]"
+                                  : "put it at \(path), or name a program on PATH")
+            }
+        }
+        return argv
+    }
+
+    private func checkPlaceholders(_ text: String, mark: Mark?) {
+        for name in Placeholders.references(in: text) where !Placeholders.names.contains(name) {
+            context.error("unknown placeholder '{\(name)}'", at: mark,
+                          hint: Suggestion.closest(to: name, among: Placeholders.names).map { "did you mean '{\($0)}'?" }
+                              ?? "placeholders: " + Placeholders.names.map { "{\($0)}" }.joined(separator: ", ") + "; write {{ and }} for literal braces")
+        }
+    }
+
+    private func checkInitialModel(_ path: String, mark: Mark?) {
+        let hint = "give a path relative to the job folder, e.g. models/initial.safetensors"
+        if path.hasPrefix("/") {
+            context.error("'initial_model' must be relative to the job folder, found the absolute path '\(path)'", at: mark, hint: hint)
+            return
+        }
+        if path.split(separator: "/").contains("..") {
+            context.error("'initial_model' must stay inside the job folder, found '\(path)'", at: mark, hint: hint)
+            return
+        }
+        let full = (jobDirectory as NSString).appendingPathComponent(path)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            context.error("initial model '\(path)' does not exist in the job folder", at: mark,
+                          hint: "put the safetensors file at \(full), or remove `initial_model` to let the trainer initialize in round 1")
+            return
+        }
+        let root = URL(fileURLWithPath: jobDirectory).resolvingSymlinksInPath().path
+        let resolved = URL(fileURLWithPath: full).resolvingSymlinksInPath().path
+        if !resolved.hasPrefix(root + "/") {
+            context.error("initial model '\(path)' is a link to outside the job folder", at: mark,
+                          hint: "copy the file into the job folder instead of linking to it")
+        }
+    }
+}
+
+private extension String {
+    var isEnvironmentName: Bool {
+        guard let first = unicodeScalars.first, !("0"..."9").contains(first) else { return false }
+        return unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+    }
+}

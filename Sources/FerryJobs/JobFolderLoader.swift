@@ -1,0 +1,132 @@
+import Foundation
+import Yams
+
+/// Reads a job folder and applies the cross-file rules (deploy map against app folders).
+struct JobFolderLoader {
+    let directory: String
+    let limits: YAMLLimits
+    let displayName: String
+
+    private func display(_ relative: String) -> String {
+        displayName.hasSuffix("/") ? displayName + relative : displayName + "/" + relative
+    }
+
+    private func path(_ relative: String) -> String {
+        (directory as NSString).appendingPathComponent(relative)
+    }
+
+    func load() throws(JobValidationFailure) -> JobFolder {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw JobValidationFailure(diagnostics: [Diagnostic(
+                file: displayName, line: 1, column: 1, message: "not a job folder (no such directory)",
+                hint: "give the folder that holds job.yaml, e.g. jobs/hello-fedavg")])
+        }
+        let jobContext = YAMLContext(file: display("job.yaml"))
+        var job = JobYAMLDecoder.Output()
+        var diagnostics: [Diagnostic] = []
+        switch YAMLFile.load(path: path("job.yaml"), display: jobContext.file, limits: limits) {
+        case .success(let root): job = JobYAMLDecoder(context: jobContext).decode(root)
+        case .failure(let failure): diagnostics += failure.diagnostics
+        }
+
+        var stray: [Diagnostic] = []
+        let folders = appFolders(stray: &stray)
+        var apps: [String: AppConfig] = [:]
+        for app in folders {
+            let appContext = YAMLContext(file: display("apps/\(app)/app.yaml"))
+            switch YAMLFile.load(path: path("apps/\(app)/app.yaml"), display: appContext.file, limits: limits) {
+            case .success(let root):
+                let decoder = AppYAMLDecoder(context: appContext, jobDirectory: directory,
+                                             appDirectory: path("apps/\(app)"), jobMinClients: job.definition?.minClients)
+                if let config = decoder.decode(root) { apps[app] = config }
+                diagnostics += appContext.diagnostics
+            case .failure(let failure):
+                diagnostics += failure.diagnostics
+            }
+        }
+
+        var serverApp: String?
+        if let definition = job.definition {
+            serverApp = checkDeploy(definition, folders: folders, apps: apps, output: job, context: jobContext)
+        }
+        diagnostics = jobContext.diagnostics + stray + diagnostics
+        guard diagnostics.isEmpty, let definition = job.definition, let serverApp else {
+            throw JobValidationFailure(diagnostics: diagnostics.isEmpty ? [Diagnostic(
+                file: display("job.yaml"), line: 1, column: 1, message: "the job is incomplete",
+                hint: "see docs/job-format.md")] : diagnostics)
+        }
+        return JobFolder(directory: directory, definition: definition, apps: apps, serverAppName: serverApp)
+    }
+
+    /// Names of the folders under `apps/`, sorted; non-folders there are reported.
+    private func appFolders(stray: inout [Diagnostic]) -> [String] {
+        let appsPath = path("apps")
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: appsPath) else { return [] }
+        var folders: [String] = []
+        for entry in entries.sorted() where !entry.hasPrefix(".") {
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: (appsPath as NSString).appendingPathComponent(entry),
+                                                        isDirectory: &isDirectory)
+            if exists, isDirectory.boolValue {
+                folders.append(entry)
+            } else {
+                stray.append(Diagnostic(file: display("apps/\(entry)"), line: 1, column: 1, message: "not a folder",
+                                        hint: "apps/ holds one folder per app (apps/<app>/app.yaml); move or remove apps/\(entry)"))
+            }
+        }
+        return folders
+    }
+
+    /// Applies the deploy rules; returns the server app's name when they hold.
+    private func checkDeploy(_ definition: JobDefinition, folders: [String], apps: [String: AppConfig],
+                             output: JobYAMLDecoder.Output, context: YAMLContext) -> String? {
+        var server: String?
+        var claimed: [String: String] = [:]   // site → client app naming it explicitly
+        var allApp: String?
+        for entry in definition.deploy {
+            let mark = output.deployMarks[entry.app]
+            guard folders.contains(entry.app) else {
+                context.error("app '\(entry.app)' has no folder apps/\(entry.app)/", at: mark,
+                              hint: "create apps/\(entry.app)/app.yaml, or remove '\(entry.app)' from deploy")
+                continue
+            }
+            guard let config = apps[entry.app] else { continue }   // its own file already has errors
+            switch (config, entry.target) {
+            case (.server, .sites(let sites)) where sites == [JobDefinition.serverSite]:
+                server = entry.app
+            case (.server, _):
+                context.error("server app '\(entry.app)' must be deployed to exactly [server], found \(entry.target)", at: mark,
+                              hint: "write `\(entry.app): [server]`; clients run apps with an `executor`")
+            case (.client, .sites(let sites)):
+                if sites.contains(JobDefinition.serverSite) {
+                    context.error("client app '\(entry.app)' is deployed to the site 'server'", at: mark,
+                                  hint: "the server site runs the app with `workflow`; deploy '\(entry.app)' to client sites or `all`")
+                }
+                for site in sites where site != JobDefinition.serverSite {
+                    if let other = claimed[site] {
+                        context.error("site '\(site)' gets two client apps, '\(other)' and '\(entry.app)'", at: mark,
+                                      hint: "deploy one client app per site")
+                    }
+                    claimed[site] = entry.app
+                }
+            case (.client, .all):
+                if let other = allApp {
+                    context.error("client apps '\(other)' and '\(entry.app)' are both deployed to `all`", at: mark,
+                                  hint: "deploy one of them to `all` and the other to named sites")
+                }
+                allApp = entry.app
+            }
+        }
+        let deployed = Set(definition.deploy.map(\.app))
+        for folder in folders where !deployed.contains(folder) {
+            context.error("app folder apps/\(folder)/ is not deployed to any site", at: output.deployMark,
+                          hint: "add `\(folder): [site-1]` (or `all`) under deploy, or remove the folder")
+        }
+        if server == nil, !definition.deploy.isEmpty, context.diagnostics.isEmpty {
+            context.error("no server app is deployed to [server]", at: output.deployMark,
+                          hint: "deploy the app with `workflow` as `server: [server]`")
+        }
+        return server
+    }
+}
