@@ -1,0 +1,143 @@
+import Foundation
+import FerrySupport
+import Yams
+
+/// A peer site as recorded in `site.yaml`.
+public struct PeerSite: Codable, Sendable, Equatable {
+    /// The peer's role.
+    public var role: SiteRole
+    /// Absolute path of the peer's inbox (where this site delivers transfers to it).
+    public var inbox: String
+    /// The peer's Ed25519 public key, base64 of the 32 raw bytes.
+    public var publicKey: String
+
+    /// Creates a peer entry.
+    public init(role: SiteRole, inbox: String, publicKey: String) {
+        self.role = role
+        self.inbox = inbox
+        self.publicKey = publicKey
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case role, inbox
+        case publicKey = "public_key"
+    }
+}
+
+/// The contents of a workspace's `site.yaml` (docs/workspaces.md).
+public struct SiteConfig: Codable, Sendable, Equatable {
+    /// The format version (1).
+    public var version: Int
+    /// This site's name.
+    public var name: String
+    /// This site's role.
+    public var role: SiteRole
+    /// The project the site belongs to.
+    public var project: String
+    /// When the workspace was first provisioned (ISO 8601, UTC).
+    public var created: String
+    /// When provisioning last rewrote this file (ISO 8601, UTC).
+    public var updated: String
+    /// This site's public key (base64), the same as `keys/site.pub`.
+    public var publicKey: String
+    /// Absolute path of this site's own inbox.
+    public var inbox: String
+    /// Default poll interval text (e.g. `1s`), if the project set one.
+    public var poll: String?
+    /// The sites this one talks to, by name: a client lists the server, the server lists every client.
+    public var peers: [String: PeerSite]
+
+    /// Creates a configuration.
+    public init(version: Int = 1, name: String, role: SiteRole, project: String, created: String, updated: String,
+                publicKey: String, inbox: String, poll: String?, peers: [String: PeerSite]) {
+        self.version = version
+        self.name = name
+        self.role = role
+        self.project = project
+        self.created = created
+        self.updated = updated
+        self.publicKey = publicKey
+        self.inbox = inbox
+        self.poll = poll
+        self.peers = peers
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case version, name, role, project, created, updated, inbox, poll, peers
+        case publicKey = "public_key"
+    }
+
+    /// Reads `site.yaml`.
+    public static func load(path: String) throws(WorkspaceError) -> SiteConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .notAWorkspace(path: URL(fileURLWithPath: path).deletingLastPathComponent().path,
+                                 reason: "no site.yaml")
+        }
+        guard data.count <= ProjectFile.maxFileBytes, let text = String(data: data, encoding: .utf8) else {
+            throw .invalidSiteFile(path: path, reason: "not a UTF-8 text file of at most 1 MiB")
+        }
+        do {
+            return try YAMLDecoder().decode(SiteConfig.self, from: text)
+        } catch {
+            throw .invalidSiteFile(path: path, reason: "cannot decode site.yaml: \(error)")
+        }
+    }
+
+    /// The YAML text: keys in a fixed order, peers sorted by name, a comment header.
+    public func yamlText() -> String {
+        func scalar(_ s: String) -> Node { Node(s, Tag(.str), .doubleQuoted) }
+        func plain(_ s: String) -> Node { Node(s) }
+        var pairs: [(Node, Node)] = [
+            (plain("version"), Node(String(version), Tag(.int))),
+            (plain("name"), scalar(name)),
+            (plain("role"), plain(role.rawValue)),
+            (plain("project"), scalar(project)),
+            (plain("created"), scalar(created)),
+            (plain("updated"), scalar(updated)),
+            (plain("public_key"), scalar(publicKey)),
+            (plain("inbox"), scalar(inbox)),
+        ]
+        if let poll { pairs.append((plain("poll"), scalar(poll))) }
+        let peerPairs: [(Node, Node)] = peers.keys.sorted().map { key in
+            let peer = peers[key]!
+            return (scalar(key), Node([
+                (plain("role"), plain(peer.role.rawValue)),
+                (plain("inbox"), scalar(peer.inbox)),
+                (plain("public_key"), scalar(peer.publicKey)),
+            ]))
+        }
+        pairs.append((plain("peers"), Node(peerPairs)))
+        let body = (try? Yams.serialize(node: Node(pairs), sortKeys: false)) ?? ""
+        return "# ferry site workspace, written by `ferry provision` (docs/workspaces.md).\n"
+            + "# Re-run provisioning rather than editing by hand; keys/ and trusted/ must agree with it.\n"
+            + body
+    }
+
+    /// Writes `site.yaml` atomically.
+    public func write(to path: String) throws(WorkspaceError) {
+        do {
+            try AtomicFile.write(string: yamlText(), to: path)
+        } catch {
+            throw .io(path: path, operation: "write site.yaml", reason: "\(error)")
+        }
+    }
+}
+
+/// ISO 8601 timestamps (UTC, whole seconds, e.g. `2026-11-25T19:05:01Z`) as used in every ferry file.
+public enum Timestamp {
+    /// `date` as `2026-11-25T19:05:01Z`.
+    public static func string(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+
+    /// Parses an ISO 8601 timestamp (fractional seconds accepted).
+    public static func date(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        if let d = formatter.date(from: text) { return d }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
+    }
+}

@@ -1,0 +1,114 @@
+import Crypto
+import Foundation
+import FerrySupport
+
+/// An opened site workspace: identity, keys, trusted peers and the folders the watcher works in.
+///
+/// Layout (docs/workspaces.md): `site.yaml`, `keys/site.key`, `keys/site.pub`, `trusted/<peer>.pub`,
+/// `inbox/`, `jobs/`, `logs/`.
+public struct SiteWorkspace: @unchecked Sendable {
+    /// Absolute path of the workspace folder.
+    public let directory: String
+    /// The parsed `site.yaml`.
+    public let config: SiteConfig
+    /// This site's key pair.
+    public let keys: SiteKeys
+    /// Public keys this site accepts signatures from, by peer name (from `trusted/<peer>.pub`).
+    public let trustedKeys: [String: Curve25519.Signing.PublicKey]
+
+    /// This site's name.
+    public var name: String { config.name }
+    /// This site's role.
+    public var role: SiteRole { config.role }
+    /// The project's name.
+    public var project: String { config.project }
+    /// The poll interval provisioned for the project, if any.
+    public var poll: Duration? { config.poll.flatMap { try? DurationText.parse($0) } }
+    /// The peers (name → role, inbox, key).
+    public var peers: [String: PeerSite] { config.peers }
+    /// For a client: the server peer's name and entry.
+    public var server: (name: String, site: PeerSite)? {
+        config.peers.first { $0.value.role == .server }.map { (name: $0.key, site: $0.value) }
+    }
+    /// For the server: the client site names, sorted.
+    public var clientNames: [String] { config.peers.filter { $0.value.role == .client }.map(\.key).sorted() }
+
+    /// `site.yaml`.
+    public var siteFile: String { Self.join(directory, "site.yaml") }
+    /// `keys/`.
+    public var keysDirectory: String { Self.join(directory, "keys") }
+    /// `keys/site.key`.
+    public var privateKeyPath: String { Self.join(directory, "keys/site.key") }
+    /// `keys/site.pub`.
+    public var publicKeyPath: String { Self.join(directory, "keys/site.pub") }
+    /// `trusted/`.
+    public var trustedDirectory: String { Self.join(directory, "trusted") }
+    /// This site's inbox (absolute; may live outside the workspace, on a share).
+    public var inboxDirectory: String { config.inbox }
+    /// `jobs/`: the job store on the server, deployed jobs on a client.
+    public var jobsDirectory: String { Self.join(directory, "jobs") }
+    /// `logs/`: the watcher's own logs.
+    public var logsDirectory: String { Self.join(directory, "logs") }
+
+    /// The inbox path of a peer, if it is one.
+    public func inbox(ofPeer name: String) -> String? { config.peers[name]?.inbox }
+
+    /// Opens the workspace at `path` (the folder holding `site.yaml`): reads the identity, loads the key pair,
+    /// checks it against `site.yaml` and loads the trusted keys.
+    public static func open(_ path: String) throws(WorkspaceError) -> SiteWorkspace {
+        let directory = URL(fileURLWithPath: path).standardizedFileURL.path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw .notAWorkspace(path: path, reason: "no such folder")
+        }
+        let config = try SiteConfig.load(path: join(directory, "site.yaml"))
+        let keyPath = join(directory, "keys/site.key")
+        guard FileManager.default.fileExists(atPath: keyPath) else {
+            throw .keyMismatch(site: config.name, path: keyPath, reason: "the private key is missing")
+        }
+        let keys = try SiteKeys.load(privateKeyPath: keyPath)
+        if keys.publicKeyText != config.publicKey {
+            throw .keyMismatch(site: config.name, path: keyPath,
+                               reason: "the private key does not match site.yaml's public_key")
+        }
+        let trusted = try loadTrusted(join(directory, "trusted"))
+        return SiteWorkspace(directory: directory, config: config, keys: keys, trustedKeys: trusted)
+    }
+
+    private static func loadTrusted(_ dir: String) throws(WorkspaceError) -> [String: Curve25519.Signing.PublicKey] {
+        var result: [String: Curve25519.Signing.PublicKey] = [:]
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        for file in names where file.hasSuffix(".pub") && !file.hasPrefix(".") {
+            result[String(file.dropLast(4))] = try SiteKeys.loadPublicKey(path: join(dir, file))
+        }
+        return result
+    }
+
+    /// Site workspaces (folders holding `site.yaml`) at `root` itself, or one or two levels below it
+    /// (`workspaces/<project>/<site>/`), sorted by path. Unreadable folders are skipped.
+    public static func discover(under root: String) -> [String] {
+        let fm = FileManager.default
+        let base = URL(fileURLWithPath: root).standardizedFileURL.path
+        if fm.fileExists(atPath: join(base, "site.yaml")) { return [base] }
+        var found: [String] = []
+        func children(_ dir: String) -> [String] {
+            ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).filter { !$0.hasPrefix(".") }.sorted().map { join(dir, $0) }
+        }
+        for child in children(base) {
+            if fm.fileExists(atPath: join(child, "site.yaml")) { found.append(child); continue }
+            for grandchild in children(child) where fm.fileExists(atPath: join(grandchild, "site.yaml")) {
+                found.append(grandchild)
+            }
+        }
+        return found
+    }
+
+    /// The server workspaces among ``discover(under:)``.
+    public static func discoverServers(under root: String) -> [String] {
+        discover(under: root).filter { (try? SiteConfig.load(path: join($0, "site.yaml")))?.role == .server }
+    }
+
+    static func join(_ a: String, _ b: String) -> String {
+        a.hasSuffix("/") ? a + b : a + "/" + b
+    }
+}

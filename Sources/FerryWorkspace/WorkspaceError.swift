@@ -1,0 +1,96 @@
+import Foundation
+
+/// One problem in a project file, located by line and column.
+public struct ProjectDiagnostic: Sendable, Equatable, CustomStringConvertible {
+    /// The file the problem is in.
+    public var file: String
+    /// Line, starting at 1 (0 when the problem concerns the whole file).
+    public var line: Int
+    /// Column, starting at 1 (0 when the problem concerns the whole file).
+    public var column: Int
+    /// What is wrong.
+    public var message: String
+    /// How to fix it, if there is something specific to say.
+    public var hint: String?
+
+    /// Creates a diagnostic.
+    public init(file: String, line: Int, column: Int, message: String, hint: String? = nil) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+        self.hint = hint
+    }
+
+    /// `FILE:LINE:COL: error: WHAT`, followed by an indented `hint:` line when there is one.
+    public var description: String {
+        var text = "\(file):\(line):\(column): error: \(message)"
+        if let hint { text += "\n    hint: \(hint)" }
+        return text
+    }
+}
+
+/// Errors from provisioning, workspaces and the job store. Each one says what to do.
+public enum WorkspaceError: Error, CustomStringConvertible, Sendable {
+    /// The project file has problems; all of them are listed.
+    case invalidProject([ProjectDiagnostic])
+    /// A folder is not a ferry site workspace.
+    case notAWorkspace(path: String, reason: String)
+    /// `site.yaml` exists but cannot be read.
+    case invalidSiteFile(path: String, reason: String)
+    /// A key file cannot be read or holds no valid key.
+    case invalidKey(path: String, reason: String)
+    /// An existing key does not match what the workspace records.
+    case keyMismatch(site: String, path: String, reason: String)
+    /// The operation needs the server's workspace.
+    case notServer(path: String, role: SiteRole)
+    /// No job has this id (or id prefix).
+    case jobNotFound(String)
+    /// A prefix matches several jobs.
+    case ambiguousJobID(String, matches: [String])
+    /// The job exists but is incomplete or corrupted.
+    case corruptJob(id: String, reason: String)
+    /// The operation is not allowed in the job's current state.
+    case invalidState(id: String, state: JobState, operation: String, hint: String)
+    /// A job folder or archive could not be submitted.
+    case submitFailed(path: String, reason: String)
+    /// The job does not validate; `details` holds FerryJobs' diagnostics (`FILE:LINE:COL: error: …`).
+    case invalidJob(path: String, details: String)
+    /// The archive's signature does not verify.
+    case signatureInvalid(path: String, reason: String)
+    /// A file-system operation failed.
+    case io(path: String, operation: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .invalidProject(diagnostics):
+            return diagnostics.map(\.description).joined(separator: "\n")
+        case let .notAWorkspace(path, reason):
+            return "\(path) is not a ferry site workspace: \(reason)\n    hint: create workspaces with `ferry provision PROJECT.yaml`, then pass the site folder (the one holding site.yaml)"
+        case let .invalidSiteFile(path, reason):
+            return "\(path): \(reason)\n    hint: re-run `ferry provision` for the project to rewrite site.yaml (keys are kept)"
+        case let .invalidKey(path, reason):
+            return "\(path): \(reason)\n    hint: a key file holds one line, the base64 of the 32-byte raw Ed25519 key; re-provision with --force-new-keys to replace it"
+        case let .keyMismatch(site, path, reason):
+            return "site '\(site)': \(path): \(reason)\n    hint: restore the original key, or re-run `ferry provision` with --force-new-keys to replace the keys (peers are re-trusted)"
+        case let .notServer(path, role):
+            return "\(path) is a \(role.rawValue) workspace; the job store lives in the server's workspace\n    hint: pass the server site's folder with --workspace"
+        case let .jobNotFound(id):
+            return "no job '\(id)' in the job store\n    hint: `ferry jobs` lists the jobs and their ids"
+        case let .ambiguousJobID(id, matches):
+            return "job id prefix '\(id)' matches \(matches.count) jobs: \(matches.joined(separator: ", "))\n    hint: give more characters of the id"
+        case let .corruptJob(id, reason):
+            return "job \(id) is damaged: \(reason)\n    hint: `ferry delete \(id) --force` removes it; `ferry clone` cannot help without its archive"
+        case let .invalidState(id, state, operation, hint):
+            return "cannot \(operation) job \(id): it is \(state.rawValue)\n    hint: \(hint)"
+        case let .submitFailed(path, reason):
+            return "\(path): \(reason)"
+        case let .invalidJob(_, details):
+            return details
+        case let .signatureInvalid(path, reason):
+            return "\(path): signature check failed: \(reason)\n    hint: the archive was changed after it was signed or was signed by another server; refuse it"
+        case let .io(path, operation, reason):
+            return "\(path): cannot \(operation): \(reason)"
+        }
+    }
+}
