@@ -92,7 +92,7 @@ let package = Package(
             name: "FerryRuntime",
             dependencies: [
                 "FerrySupport", "FerryJobs", "FerryArchive", "FerryTensors", "FerryQuant",
-                "FerryTransfer", "FerryWorkspace", "FerryTemplates",
+                "FerryTransfer", "FerryWorkspace", "FerryTemplates", "CFerryQuantKernels",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
