@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(name: "FerryTensorsTests", dependencies: ["FerryTensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FerryQuantTests", dependencies: ["FerryQuant", "FerryTensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FerryTransferTests", dependencies: ["FerryTransfer", "FerryQuant", "FerryTensors"]),
-        .testTarget(name: "FerryWorkspaceTests", dependencies: ["FerryWorkspace"]),
+        .testTarget(name: "FerryWorkspaceTests", dependencies: ["FerryWorkspace", "FerryArchive", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "FerryTemplatesTests", dependencies: ["FerryTemplates"]),
         .testTarget(name: "FerryRuntimeTests", dependencies: ["FerryRuntime"]),
         // End-to-end tests that run the built `ferry` binary.

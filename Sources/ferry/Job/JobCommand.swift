@@ -5,6 +5,8 @@ struct JobCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "job",
         abstract: "Validate, pack, inspect and unpack jobs.",
-        subcommands: []
+        subcommands: [
+            JobValidateCommand.self,
+        ]
     )
 }

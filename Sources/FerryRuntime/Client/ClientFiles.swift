@@ -1,0 +1,43 @@
+import Foundation
+
+/// `jobs/<id>/deploy.json` on a client: the job was verified and unpacked.
+struct DeployRecord: Codable, Sendable, Equatable {
+    var job: String
+    var app: String
+    var server: String
+    var deployedAt: Date
+}
+
+/// `jobs/<id>/refused.json` or `jobs/<id>/aborted.json` on a client.
+struct StopRecord: Codable, Sendable, Equatable {
+    var job: String
+    var reason: String
+    var at: Date
+}
+
+/// `jobs/<id>/tasks/<task>/task.json`: a task received from the server (the commit point of its arrival).
+struct TaskRecord: Codable, Sendable, Equatable {
+    var job: String
+    var task: String
+    var round: Int
+    var rounds: Int
+    /// Whether `input.safetensors` holds the global model.
+    var hasModel: Bool
+    var receivedAt: Date
+}
+
+/// `jobs/<id>/tasks/<task>/started.json`: written before the executor starts.
+struct TaskStart: Codable, Sendable, Equatable {
+    var attempt: Int
+    var startedAt: Date
+}
+
+/// `jobs/<id>/tasks/<task>/outcome.json`: written when the executor ended, before the result is queued.
+struct TaskOutcome: Codable, Sendable, Equatable {
+    var ok: Bool
+    var numSamples: Int?
+    var metrics: [String: Double]?
+    var durationSeconds: Double
+    var error: String?
+    var finishedAt: Date
+}

@@ -1,0 +1,350 @@
+import FerryArchive
+import FerryJobs
+import FerrySupport
+import FerryWorkspace
+import Foundation
+import Logging
+import Synchronization
+
+/// The client side of the watcher: verifies and unpacks deployments, runs tasks with the job's
+/// executor (one task per job at a time, at most `maxJobs` at once), and returns results.
+///
+/// Restart rule: a task is recorded as started (`started.json`) before its executor runs and as done
+/// (`outcome.json`) after; its result is queued in the outbox only after that. A task found started
+/// but not done after a restart therefore never had a result sent, and is run again from the same
+/// input; a done task is never run again (its queued result is resent if needed).
+final class ClientRole: SiteRoleHandler {
+    let workspace: SiteWorkspace
+    let options: WatcherOptions
+    let outbox: Outbox
+    let logger: Logger
+    let wake: @Sendable () -> Void
+    let logs = JobLogs()
+    private var plans: [String: (app: String, directory: String, plan: ClientPlan)] = [:]
+    private var running: [String: (job: String, cancellation: ExecutorCancellation, thread: Thread)] = [:]
+    private let completions = SharedMutex<[(key: String, outcome: ExecutorOutcome)]>([])
+
+    init(workspace: SiteWorkspace, options: WatcherOptions, outbox: Outbox, logger: Logger,
+         wake: @escaping @Sendable () -> Void) throws {
+        self.workspace = workspace
+        self.options = options
+        self.outbox = outbox
+        self.logger = logger
+        self.wake = wake
+    }
+
+    // MARK: Paths
+
+    func jobDirectory(_ id: String) -> String { workspace.jobsDirectory + "/" + id }
+    func taskDirectory(_ id: String, _ task: String) -> String { jobDirectory(id) + "/tasks/" + task }
+    func logPath(_ id: String) -> String { jobDirectory(id) + "/logs/\(workspace.name).log" }
+    var serverName: String { workspace.server?.name ?? "server" }
+
+    private func jobLogger(_ id: String) -> Logger? {
+        guard let file = try? logs.file(logPath(id)) else { return nil }
+        return FileLogHandler.logger(label: "\(workspace.name) job \(id)", file: file)
+    }
+
+    private func log(_ id: String, _ text: String, error: Bool = false) {
+        if error { logger.error("job \(id): \(text)") } else { logger.info("job \(id): \(text)") }
+        if error { jobLogger(id)?.error("\(text)") } else { jobLogger(id)?.info("\(text)") }
+    }
+
+    // MARK: SiteRoleHandler
+
+    func resume() throws {}
+
+    func handle(_ message: IncomingMessage) throws {
+        guard let kind = message.kind, let job = message.job, JobID.isValid(job) || isSafeName(job) else {
+            logger.warning("ignored a transfer without valid ferry metadata from \(message.sender)")
+            Files.remove(message.path)
+            return
+        }
+        guard message.site == serverName else {
+            logger.warning("refused a \(kind.rawValue) message from '\(message.site)': only the server '\(serverName)' may send to this site")
+            Files.remove(message.path)
+            return
+        }
+        switch kind {
+        case .deploy: try deploy(message, job: job)
+        case .task: try receiveTask(message, job: job)
+        case .abort: abort(job, reason: message.metadata[MessageKey.reason] ?? "aborted by the server")
+            Files.remove(message.path)
+        case .result, .log:
+            logger.warning("ignored a \(kind.rawValue) message from the server")
+            Files.remove(message.path)
+        }
+    }
+
+    func sendsFinished(_ records: [SentRecord]) throws {}
+
+    func tick() throws {
+        collectCompletions()
+        for job in Files.list(workspace.jobsDirectory) where !job.hasPrefix(".") {
+            let dir = jobDirectory(job)
+            guard Files.exists(dir + "/deploy.json"), !Files.exists(dir + "/aborted.json") else { continue }
+            for task in Files.list(dir + "/tasks") {
+                let tdir = taskDirectory(job, task)
+                guard Files.exists(tdir + "/task.json") else { continue }
+                if Files.exists(tdir + "/outcome.json") {
+                    try queueResult(job: job, task: task)  // no-op when already queued
+                    continue
+                }
+                let key = job + "/" + task
+                guard running[key] == nil, !running.values.contains(where: { $0.job == job }),
+                      running.count < options.maxJobs else { continue }
+                try start(job: job, task: task)
+            }
+        }
+    }
+
+    func shutdown() {
+        for (key, run) in running {
+            logger.info("stopping the executor of \(key); the task runs again when the watcher restarts")
+            run.cancellation.cancel()
+        }
+        for (_, run) in running {
+            while !run.thread.isFinished { usleep(20_000) }
+        }
+        running.removeAll()
+    }
+
+    // MARK: Deployment
+
+    private func deploy(_ message: IncomingMessage, job: String) throws {
+        let dir = jobDirectory(job)
+        defer { Files.remove(message.path) }
+        if Files.exists(dir + "/deploy.json") || Files.exists(dir + "/refused.json") {
+            logger.info("job \(job): duplicate deployment ignored")
+            return
+        }
+        let app = message.metadata[MessageKey.app] ?? ""
+        do {
+            guard let key = workspace.trustedKeys[serverName] else {
+                throw RuntimeError.workspace(path: workspace.directory, reason: "no trusted key for the server '\(serverName)' in trusted/")
+            }
+            guard let signature = message.metadata[MessageKey.signature], !signature.isEmpty else {
+                throw RuntimeError.badMessage("the job is unsigned: refused")
+            }
+            let (sha, _) = try JobSignature.digest(ofFile: message.path)
+            do {
+                try JobSignature.verify(sha256Hex: sha, signatureText: signature, publicKey: key, archive: "job \(job)")
+            } catch {
+                throw RuntimeError.badMessage("the job's signature does not verify with the trusted server key (tampered or signed by another key): refused")
+            }
+            try Files.makeDirectory(dir)
+            let unpacked = dir + "/job"
+            Files.remove(unpacked)  // a partial unpack from an interrupted run
+            _ = try JobArchive.unpack(archive: message.path, into: unpacked)
+            let folder = try JobFolder.load(directory: unpacked, displayName: job)
+            guard case .client = folder.apps[app] else {
+                throw RuntimeError.badMessage("the job has no client app '\(app)'")
+            }
+            try JSONFile.write(DeployRecord(job: job, app: app, server: serverName, deployedAt: Date()), to: dir + "/deploy.json")
+            log(job, "deployed: app '\(app)' verified with the server key and unpacked into \(unpacked)")
+            try reply(job: job, task: "deploy", round: 0, ok: true, error: nil, payload: nil)
+        } catch {
+            let reason = "\(error)"
+            try Files.makeDirectory(dir)
+            Files.remove(dir + "/job")
+            try JSONFile.write(StopRecord(job: job, reason: reason, at: Date()), to: dir + "/refused.json")
+            log(job, "deployment refused: \(reason)", error: true)
+            try reply(job: job, task: "deploy", round: 0, ok: false, error: reason, payload: nil)
+        }
+    }
+
+    // MARK: Tasks
+
+    private func receiveTask(_ message: IncomingMessage, job: String) throws {
+        let dir = jobDirectory(job)
+        guard let task = message.task, isSafeName(task), let round = message.round else {
+            Files.remove(message.path)
+            throw RuntimeError.badMessage("task message without a valid task name and round")
+        }
+        if let refused = try? JSONFile.readIfPresent(StopRecord.self, from: dir + "/refused.json") {
+            Files.remove(message.path)
+            try reply(job: job, task: task, round: round, ok: false, error: "this site refused the job: \(refused.reason)", payload: nil)
+            return
+        }
+        if Files.exists(dir + "/aborted.json") {
+            Files.remove(message.path)
+            return
+        }
+        let tdir = taskDirectory(job, task)
+        if Files.exists(tdir + "/task.json") {
+            logger.info("job \(job): duplicate task \(task) ignored")
+            Files.remove(message.path)
+            return
+        }
+        try Files.makeDirectory(tdir)
+        let hasModel = message.metadata[MessageKey.model] == "present"
+        if hasModel {
+            try Files.move(message.path, to: tdir + "/input.safetensors")
+        } else {
+            Files.remove(message.path)
+        }
+        let rounds = message.metadata[MessageKey.rounds].flatMap { Int($0) } ?? round
+        try JSONFile.write(TaskRecord(job: job, task: task, round: round, rounds: rounds, hasModel: hasModel, receivedAt: Date()),
+                           to: tdir + "/task.json")
+        log(job, "received task \(task) (round \(round) of \(rounds))\(hasModel ? ", model \(message.outputBytes) bytes (\(message.wireBytes) on the wire)" : "")")
+    }
+
+    private func plan(for job: String) throws -> (app: String, directory: String, plan: ClientPlan) {
+        if let p = plans[job] { return p }
+        let dir = jobDirectory(job)
+        let deploy = try JSONFile.read(DeployRecord.self, from: dir + "/deploy.json")
+        let folder = try JobFolder.load(directory: dir + "/job", displayName: job)
+        guard case .client(let config) = folder.apps[deploy.app] else {
+            throw RuntimeError.badMessage("job \(job) has no client app '\(deploy.app)'")
+        }
+        let p = (app: deploy.app, directory: folder.appDirectory(deploy.app), plan: ClientPlan(config))
+        plans[job] = p
+        return p
+    }
+
+    private func start(job: String, task: String) throws {
+        let tdir = taskDirectory(job, task)
+        let record = try JSONFile.read(TaskRecord.self, from: tdir + "/task.json")
+        let (_, appDir, plan) = try plan(for: job)
+        let previous = try JSONFile.readIfPresent(TaskStart.self, from: tdir + "/started.json")
+        if let previous {
+            log(job, "task \(task) was interrupted (attempt \(previous.attempt)) before it finished; no result was sent, so it runs again")
+        }
+        for leftover in ["output.safetensors", "result.json"] { Files.remove(tdir + "/" + leftover) }
+        try Files.makeDirectory(tdir + "/work")
+        try JSONFile.write(TaskStart(attempt: (previous?.attempt ?? 0) + 1, startedAt: Date()), to: tdir + "/started.json")
+        let context = ExecutorContext(
+            inputModel: record.hasModel ? tdir + "/input.safetensors" : "", outputModel: tdir + "/output.safetensors",
+            result: tdir + "/result.json", round: record.round, rounds: record.rounds, site: workspace.name,
+            jobID: job, task: task, appDirectory: appDir, workDirectory: tdir + "/work")
+        _ = try logs.file(logPath(job))
+        let invocation = ExecutorInvocation(command: plan.command, environment: plan.env, timeout: plan.timeout,
+                                            context: context, logPath: logPath(job),
+                                            toolDirectory: options.executableDirectory, killGracePeriod: .seconds(2))
+        let cancellation = ExecutorCancellation()
+        let key = job + "/" + task
+        let wake = self.wake
+        let completions = self.completions
+        let thread = Thread {
+            let outcome = ExecutorRunner(invocation).runBlocking(cancellation: cancellation)
+            completions.withLock { $0.append((key: key, outcome: outcome)) }
+            wake()
+        }
+        thread.name = "ferry-exec-\(task)"
+        running[key] = (job: job, cancellation: cancellation, thread: thread)
+        log(job, "running task \(task): \(plan.command.joined(separator: " "))")
+        thread.start()
+    }
+
+    private func collectCompletions() {
+        let done = completions.withLock { list in
+            defer { list = [] }
+            return list
+        }
+        for (key, outcome) in done {
+            let run = running.removeValue(forKey: key)
+            let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+            let (job, task) = (parts[0], parts[1])
+            if run?.cancellation.isCancelled == true, outcome.termination == .cancelled || !outcome.succeeded {
+                log(job, "task \(task) stopped (\(outcome.termination))")
+                continue
+            }
+            let tdir = taskDirectory(job, task)
+            let record = TaskOutcome(ok: outcome.succeeded, numSamples: outcome.result?.numSamples, metrics: outcome.result?.metrics,
+                                     durationSeconds: outcome.duration.seconds,
+                                     error: outcome.failure.map { "\($0)" }, finishedAt: Date())
+            do {
+                try JSONFile.write(record, to: tdir + "/outcome.json")
+                if record.ok {
+                    let metrics = (record.metrics ?? [:]).keys.sorted().map { "\($0)=\(formatFixed(record.metrics![$0]!, 4))" }.joined(separator: " ")
+                    log(job, "task \(task) done in \(DurationText.format(outcome.duration)): \(record.numSamples ?? 0) samples \(metrics)")
+                } else {
+                    log(job, "task \(task) failed: \(record.error ?? "")", error: true)
+                }
+                try queueResult(job: job, task: task)
+            } catch {
+                logger.error("job \(job): cannot record the outcome of \(task): \(error)")
+            }
+        }
+    }
+
+    private func queueResult(job: String, task: String) throws {
+        let messageID = "\(job).result.\(task).\(workspace.name)"
+        guard !outbox.contains(messageID) else { return }
+        let tdir = taskDirectory(job, task)
+        let record = try JSONFile.read(TaskRecord.self, from: tdir + "/task.json")
+        let outcome = try JSONFile.read(TaskOutcome.self, from: tdir + "/outcome.json")
+        try reply(job: job, task: task, round: record.round, ok: outcome.ok, error: outcome.error,
+                  payload: outcome.ok ? tdir + "/output.safetensors" : nil, outcome: outcome)
+        // Ship the job log with every result (it replaces the server's copy).
+        let snapshot = tdir + "/log-snapshot.log"
+        if Files.exists(logPath(job)) {
+            Files.remove(snapshot)
+            try? FileManager.default.copyItem(atPath: logPath(job), toPath: snapshot)
+            let metadata: [String: String] = [
+                MessageKey.kind: MessageKind.log.rawValue, MessageKey.job: job, MessageKey.site: workspace.name,
+                MessageKey.task: task,
+            ]
+            try outbox.enqueue(OutgoingMessage(
+                id: "\(job).log.\(task).\(workspace.name)", kind: .log, job: job, payload: snapshot, recipients: [serverName],
+                metadata: metadata, quantize: nil, mode: "file", chunkSize: WireSettings.plain.chunkSize,
+                window: WireSettings.plain.window, removePayloadWhenSent: true, createdAt: Date()))
+        }
+    }
+
+    /// Queues a result message (also the answer to a deployment).
+    private func reply(job: String, task: String, round: Int, ok: Bool, error: String?, payload: String?,
+                       outcome: TaskOutcome? = nil) throws {
+        let messageID = "\(job).result.\(task).\(workspace.name)"
+        var metadata: [String: String] = [
+            MessageKey.kind: MessageKind.result.rawValue, MessageKey.job: job, MessageKey.site: workspace.name,
+            MessageKey.task: task, MessageKey.round: String(round), MessageKey.status: ok ? "ok" : "failed",
+            MessageKey.message: messageID,
+        ]
+        if let error { metadata[MessageKey.error] = String(error.suffix(4096)) }
+        if let outcome {
+            metadata[MessageKey.duration] = String(outcome.durationSeconds)
+            if outcome.ok, let n = outcome.numSamples {
+                let result = ExecutorResult(numSamples: n, metrics: outcome.metrics ?? [:])
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                if let data = try? encoder.encode(result) { metadata[MessageKey.result] = String(decoding: data, as: UTF8.self) }
+            }
+        }
+        var file = payload
+        var wire = WireSettings.plain
+        if let payload {
+            wire = (try? plan(for: job).plan.toServer) ?? .plain
+            if wire.mode == "container" && !payload.hasSuffix(".safetensors") { wire.mode = "file" }
+        } else {
+            let dir = task == "deploy" ? jobDirectory(job) : taskDirectory(job, task)
+            try Files.makeDirectory(dir)
+            let note = dir + "/\(task)-answer.json"
+            try JSONFile.write(["status": ok ? "ok" : "failed", "error": error ?? ""], to: note)
+            file = note
+        }
+        try outbox.enqueue(OutgoingMessage(
+            id: messageID, kind: .result, job: job, payload: file!, recipients: [serverName], metadata: metadata,
+            quantize: payload == nil ? nil : wire.quantize, mode: wire.mode, chunkSize: wire.chunkSize, window: wire.window,
+            removePayloadWhenSent: false, createdAt: Date()))
+    }
+
+    // MARK: Abort
+
+    private func abort(_ job: String, reason: String) {
+        let dir = jobDirectory(job)
+        guard Files.isDirectory(dir), !Files.exists(dir + "/aborted.json") else { return }
+        try? JSONFile.write(StopRecord(job: job, reason: reason, at: Date()), to: dir + "/aborted.json")
+        for (key, run) in running where run.job == job {
+            run.cancellation.cancel()
+            log(job, "stopping \(key): \(reason)")
+        }
+        outbox.cancel(job: job)
+        log(job, "job stopped by the server: \(reason)")
+    }
+
+    private func isSafeName(_ s: String) -> Bool {
+        !s.isEmpty && s.count <= 128 && s != "." && s != ".." && s.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }
+            && !s.hasPrefix(".")
+    }
+}

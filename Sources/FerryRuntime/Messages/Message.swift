@@ -1,0 +1,109 @@
+import Foundation
+
+/// The kinds of messages sites exchange (metadata key `ferry.kind`). See docs/runtime.md, "Messages".
+public enum MessageKind: String, Codable, Sendable, CaseIterable {
+    /// Server → client: the signed job archive.
+    case deploy
+    /// Server → client: run a task (payload: the global model, or a small descriptor when there is none).
+    case task
+    /// Client → server: a task's outcome (payload: the output model, or a small report on failure),
+    /// also the answer to a deployment (`ferry.task` = `deploy`).
+    case result
+    /// Server → client: stop the job.
+    case abort
+    /// Client → server: the client's log of a job (replaces the previous copy).
+    case log
+}
+
+/// Metadata keys carried in every transfer manifest of a ferry message.
+public enum MessageKey {
+    /// ``MessageKind`` raw value.
+    public static let kind = "ferry.kind"
+    /// Message id: deterministic per logical message, so a re-sent message is recognised.
+    public static let message = "ferry.message"
+    /// Job id.
+    public static let job = "ferry.job"
+    /// Sending site's name.
+    public static let site = "ferry.site"
+    /// Round number (1-based) of a task or result.
+    public static let round = "ferry.round"
+    /// Total number of rounds of the job.
+    public static let rounds = "ferry.rounds"
+    /// Task name: `deploy`, or `train-r0001` (fedavg), `train-r0001-s02` (cyclic step 2).
+    public static let task = "ferry.task"
+    /// Deploy: the client app the site runs.
+    public static let app = "ferry.app"
+    /// Deploy: base64 Ed25519 signature of the archive bytes by the server key.
+    public static let signature = "ferry.signature"
+    /// Task: `present` when the payload is a model, `none` when the client initialises its own.
+    public static let model = "ferry.model"
+    /// Result: `ok` or `failed`.
+    public static let status = "ferry.status"
+    /// Result: the executor's result JSON (`{"num_samples": N, "metrics": {...}}`).
+    public static let result = "ferry.result"
+    /// Result: why the task failed (exit code, timeout, stderr tail).
+    public static let error = "ferry.error"
+    /// Result: the executor's run time in seconds.
+    public static let duration = "ferry.duration_s"
+    /// Abort: the reason.
+    public static let reason = "ferry.reason"
+}
+
+/// A message waiting in a site's outbox, persisted as `outbox/<id>.json` until every recipient has it.
+struct OutgoingMessage: Codable, Sendable, Equatable {
+    /// Deterministic id (see ``MessageKey/message``); also the outbox file name.
+    var id: String
+    var kind: MessageKind
+    var job: String
+    /// Absolute path of the file to send.
+    var payload: String
+    /// Site names the message goes to (one transfer read once, written to every inbox).
+    var recipients: [String]
+    /// Manifest metadata (ferry.* keys).
+    var metadata: [String: String]
+    /// Quantization format applied on the way (`nf4`, `fp16`, …), nil for none.
+    var quantize: String?
+    /// `file` or `container`.
+    var mode: String
+    var chunkSize: Int
+    var window: Int
+    /// Remove the payload once sent (a copy made for this message only).
+    var removePayloadWhenSent: Bool
+    var createdAt: Date
+}
+
+/// What became of a sent message: written as `outbox/sent/<id>.json`.
+struct SentRecord: Codable, Sendable, Equatable {
+    var id: String
+    var job: String
+    var kind: MessageKind
+    var recipients: [String]
+    /// Bytes written to each inbox (the wire bytes, after quantization).
+    var bytesOnWire: Int64
+    /// Size of the payload before quantization.
+    var sourceBytes: Int64
+    var finishedAt: Date
+    /// Set when the send failed or was cancelled.
+    var error: String?
+}
+
+/// A message taken out of the inbox.
+struct IncomingMessage: Sendable {
+    var transferID: String
+    /// Sender name from the transfer manifest.
+    var sender: String
+    var metadata: [String: String]
+    /// The received (and de-quantized) payload file; the handler moves or removes it.
+    var path: String
+    /// Bytes that crossed the share.
+    var wireBytes: Int64
+    /// Bytes of the restored payload.
+    var outputBytes: Int64
+
+    var kind: MessageKind? { metadata[MessageKey.kind].flatMap(MessageKind.init(rawValue:)) }
+    var job: String? { metadata[MessageKey.job] }
+    var site: String { metadata[MessageKey.site] ?? sender }
+    var round: Int? { metadata[MessageKey.round].flatMap { Int($0) } }
+    var task: String? { metadata[MessageKey.task] }
+    var messageID: String { metadata[MessageKey.message] ?? transferID }
+}

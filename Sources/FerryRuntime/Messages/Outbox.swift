@@ -1,0 +1,175 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Sends messages and receives them; implemented over FerryTransfer by ``TransferTransport``.
+protocol MessageTransport: Sendable {
+    /// Sends `message` to `inboxes` (one read of the payload for all of them); blocks until every
+    /// inbox has acknowledged everything, or throws. `stateDirectory` keeps what is needed to resume
+    /// the same transfer after a crash. `isCancelled` is polled while waiting.
+    func send(_ message: OutgoingMessage, inboxes: [String], stateDirectory: String,
+              isCancelled: @escaping @Sendable () -> Bool) throws -> SendOutcome
+    /// One non-blocking pass over the inbox: the messages completed in it.
+    func receive() throws -> [IncomingMessage]
+}
+
+/// Byte counts of a completed send.
+struct SendOutcome: Sendable, Equatable {
+    /// Bytes written to each inbox.
+    var bytesOnWire: Int64
+    /// Payload size before quantization.
+    var sourceBytes: Int64
+}
+
+/// The persistent outbox of a site: `outbox/<id>.json` specs, each sent on its own thread (a sender
+/// blocks on its receivers' windows), `outbox/sent/<id>.json` records once done, and
+/// `outbox/state/<id>/` for the transfer layer's resume state.
+///
+/// Enqueueing is idempotent by message id, and every spec still in the folder at start-up is sent
+/// again (the transfer layer resumes it), so a message is never lost across a crash.
+final class Outbox: Sendable {
+    let directory: String
+    private let transport: any MessageTransport
+    private let inboxes: @Sendable (String) -> String?
+    private let logger: Logger
+    private let onChange: @Sendable () -> Void
+    private struct State {
+        var running: Set<String> = []
+        var cancelled: Set<String> = []
+        var finished: [SentRecord] = []
+        var done: Set<String> = []
+    }
+    private let state = Mutex(State())
+
+    /// - Parameters:
+    ///   - directory: `<workspace>/outbox`.
+    ///   - inboxes: maps a site name to its inbox path.
+    ///   - onChange: called (from any thread) when a send finishes, to wake the loop.
+    init(directory: String, transport: any MessageTransport, inboxes: @escaping @Sendable (String) -> String?,
+         logger: Logger, onChange: @escaping @Sendable () -> Void) throws {
+        self.directory = directory
+        self.transport = transport
+        self.inboxes = inboxes
+        self.logger = logger
+        self.onChange = onChange
+        try Files.makeDirectory(directory)
+        try Files.makeDirectory(directory + "/sent")
+        try Files.makeDirectory(directory + "/state")
+    }
+
+    private func specPath(_ id: String) -> String { "\(directory)/\(id).json" }
+    private func sentPath(_ id: String) -> String { "\(directory)/sent/\(id).json" }
+
+    /// Whether `id` was enqueued (pending or sent).
+    func contains(_ id: String) -> Bool { Files.exists(specPath(id)) || Files.exists(sentPath(id)) }
+
+    /// The record of a sent message, if it was sent.
+    func sentRecord(_ id: String) -> SentRecord? { try? JSONFile.readIfPresent(SentRecord.self, from: sentPath(id)) }
+
+    /// Persists `message` (no-op when a message with the same id was already enqueued) and starts it.
+    func enqueue(_ message: OutgoingMessage) throws {
+        guard !contains(message.id) else { return }
+        try JSONFile.write(message, to: specPath(message.id))
+        logger.info("queued \(message.kind.rawValue) \(message.id) to \(message.recipients.joined(separator: ","))")
+        startPending()
+    }
+
+    /// Starts a thread for every persisted spec that is not running yet.
+    func startPending() {
+        for name in Files.list(directory) where name.hasSuffix(".json") && !name.hasPrefix(".") {
+            let id = String(name.dropLast(5))
+            let claimed = state.withLock { s -> Bool in
+                if s.running.contains(id) || s.cancelled.contains(id) { return false }
+                s.running.insert(id)
+                return true
+            }
+            guard claimed else { continue }
+            guard let message = try? JSONFile.read(OutgoingMessage.self, from: specPath(id)) else {
+                logger.error("outbox: unreadable message spec \(specPath(id)); moved aside")
+                try? Files.move(specPath(id), to: specPath(id) + ".bad")
+                state.withLock { _ = $0.running.remove(id) }
+                continue
+            }
+            let thread = Thread { [self] in self.send(message) }
+            thread.name = "ferry-send-\(id)"
+            thread.start()
+        }
+    }
+
+    /// Drops the pending messages of `job` (their sends stop at the next poll).
+    func cancel(job: String) {
+        for name in Files.list(directory) where name.hasSuffix(".json") {
+            let id = String(name.dropLast(5))
+            guard let message = try? JSONFile.read(OutgoingMessage.self, from: specPath(id)), message.job == job else { continue }
+            state.withLock { _ = $0.cancelled.insert(id) }
+            finish(message, outcome: nil, error: "cancelled: job finished")
+        }
+    }
+
+    /// Sent records completed since the last call.
+    func takeFinished() -> [SentRecord] {
+        state.withLock { s in
+            defer { s.finished = [] }
+            return s.finished
+        }
+    }
+
+    /// Number of sends in progress.
+    var runningCount: Int { state.withLock { $0.running.count } }
+
+    private func send(_ message: OutgoingMessage) {
+        var targets: [String] = []
+        for site in message.recipients {
+            guard let inbox = inboxes(site) else {
+                finish(message, outcome: nil, error: "unknown recipient site '\(site)'")
+                return
+            }
+            targets.append(inbox)
+        }
+        let stateDir = "\(directory)/state/\(message.id)"
+        let id = message.id
+        do {
+            try Files.makeDirectory(stateDir)
+            let outcome = try transport.send(message, inboxes: targets, stateDirectory: stateDir) { [self] in
+                self.state.withLock { $0.cancelled.contains(id) }
+            }
+            finish(message, outcome: outcome, error: nil)
+        } catch {
+            let cancelled = state.withLock { $0.cancelled.contains(id) }
+            if cancelled {
+                state.withLock { _ = $0.running.remove(id) }
+                onChange()
+                return
+            }
+            logger.error("send \(message.id) failed: \(error)")
+            finish(message, outcome: nil, error: "\(error)")
+        }
+    }
+
+    private func finish(_ message: OutgoingMessage, outcome: SendOutcome?, error: String?) {
+        let first = state.withLock { $0.done.insert(message.id).inserted }
+        guard first else {
+            state.withLock { _ = $0.running.remove(message.id) }
+            return
+        }
+        let record = SentRecord(id: message.id, job: message.job, kind: message.kind, recipients: message.recipients,
+                                bytesOnWire: outcome?.bytesOnWire ?? 0, sourceBytes: outcome?.sourceBytes ?? 0,
+                                finishedAt: Date(), error: error)
+        do {
+            try JSONFile.write(record, to: sentPath(message.id))
+            Files.remove(specPath(message.id))
+            Files.remove("\(directory)/state/\(message.id)")
+            if message.removePayloadWhenSent { Files.remove(message.payload) }
+            if error == nil {
+                logger.info("sent \(message.kind.rawValue) \(message.id): \(outcome?.bytesOnWire ?? 0) bytes per inbox (\(outcome?.sourceBytes ?? 0) before filters)")
+            }
+        } catch {
+            logger.error("outbox: cannot record sent message \(message.id): \(error)")
+        }
+        state.withLock { s in
+            s.running.remove(message.id)
+            s.finished.append(record)
+        }
+        onChange()
+    }
+}

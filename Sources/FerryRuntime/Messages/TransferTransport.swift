@@ -1,0 +1,109 @@
+import FerryQuant
+import FerrySupport
+import FerryTransfer
+import FerryWorkspace
+import Foundation
+import Logging
+
+/// Messages over FerryTransfer: each message is one transfer into the recipients' inboxes, signed
+/// with the site key; the receiver trusts exactly the keys in the workspace's `trusted/`.
+///
+/// A payload is sent under a unique name (a hard link `outbox/payloads/<message-id>.<ext>`), so the
+/// received file is `received/<message-id>.<ext>` and two messages never collide in the output folder.
+/// A received file still in `received/` at the start of a pass was never handled (the watcher died
+/// between the transfer's commit and the handling): its metadata is recovered from the transfer's
+/// manifest, which stays in the inbox until the transfer expires.
+final class TransferTransport: MessageTransport {
+    let workspace: SiteWorkspace
+    let receiver: TransferReceiver
+    let receivedDirectory: String
+    let payloadDirectory: String
+    let baseOptions: TransferOptions
+    let signingKey: TransferSigningKey?
+    let logger: Logger
+
+    init(workspace: SiteWorkspace, options: WatcherOptions, logger: Logger) throws {
+        self.workspace = workspace
+        self.logger = logger
+        receivedDirectory = workspace.directory + "/received"
+        payloadDirectory = workspace.directory + "/outbox/payloads"
+        try Files.makeDirectory(receivedDirectory)
+        try Files.makeDirectory(payloadDirectory)
+        var base = TransferOptions()
+        base.pollInterval = options.pollInterval
+        base.pollingOnly = !options.useInotify
+        base.expire = options.transferExpiry
+        base.senderName = workspace.name
+        baseOptions = base
+        signingKey = try? TransferSigningKey(rawRepresentation: Array(workspace.keys.privateKey.rawRepresentation))
+        let trusted = workspace.trustedKeys.values.compactMap { try? TransferPublicKey(rawRepresentation: Array($0.rawRepresentation)) }
+        receiver = TransferReceiver(inbox: workspace.inboxDirectory, outputDirectory: receivedDirectory,
+                                    options: base, trustedKeys: trusted)
+    }
+
+    func send(_ message: OutgoingMessage, inboxes: [String], stateDirectory: String,
+              isCancelled: @escaping @Sendable () -> Bool) throws -> SendOutcome {
+        let ext = (message.payload as NSString).pathExtension
+        let link = payloadDirectory + "/" + message.id + (ext.isEmpty ? "" : "." + ext)
+        if !Files.exists(link) {
+            if Foundation.link(message.payload, link) != 0 {
+                try? FileManager.default.copyItem(atPath: message.payload, toPath: link)
+            }
+        }
+        guard Files.exists(link) else {
+            throw RuntimeError.fileUnwritable(path: link, reason: "cannot stage the payload \(message.payload) for sending")
+        }
+        var options = baseOptions
+        options.mode = message.mode == "container" ? .container : .file
+        options.chunkSize = message.chunkSize
+        options.window = message.window
+        options.quantize = message.quantize.flatMap { QuantFormat(rawValue: $0) }
+        options.metadata = message.metadata
+        options.metadata[MessageKey.message] = message.id
+        options.stateDirectory = stateDirectory
+        let sender = TransferSender(source: link, inboxes: inboxes, options: options, signingKey: signingKey)
+        let summary = try sender.run()
+        Files.remove(link)
+        return SendOutcome(bytesOnWire: summary.streamBytes, sourceBytes: summary.sourceBytes)
+    }
+
+    func receive() throws -> [IncomingMessage] {
+        let pass = try receiver.poll()
+        for failed in pass.failed {
+            logger.warning("refused transfer \(failed.transferID) from \(failed.sender ?? "unknown sender"): \(failed.reason)")
+        }
+        var messages = pass.completed.map { t in
+            IncomingMessage(transferID: t.transferID, sender: t.sender, metadata: t.metadata, path: t.outputPath,
+                            wireBytes: t.streamBytes, outputBytes: t.outputBytes)
+        }
+        let reported = Set(messages.map(\.path))
+        let leftovers = Files.list(receivedDirectory).filter { !$0.hasPrefix(".") }
+            .map { receivedDirectory + "/" + $0 }.filter { !reported.contains($0) }
+        if !leftovers.isEmpty { messages += recover(leftovers) }
+        return messages
+    }
+
+    /// Rebuilds the messages of received files left unhandled by a previous run.
+    private func recover(_ files: [String]) -> [IncomingMessage] {
+        var byName: [String: (String, TransferManifest)] = [:]
+        for id in Files.list(workspace.inboxDirectory) {
+            let path = workspace.inboxDirectory + "/" + id + "/manifest.json"
+            guard let data = FileManager.default.contents(atPath: path),
+                  let manifest = try? JSONDecoder().decode(TransferManifest.self, from: data) else { continue }
+            byName[manifest.source.name] = (id, manifest)
+        }
+        var out: [IncomingMessage] = []
+        for file in files {
+            let name = (file as NSString).lastPathComponent
+            guard let (id, manifest) = byName[name] else {
+                logger.warning("removing \(file): received earlier but its transfer is gone from the inbox")
+                Files.remove(file)
+                continue
+            }
+            logger.info("recovered message \(manifest.metadata[MessageKey.message] ?? id) received before a restart")
+            out.append(IncomingMessage(transferID: id, sender: manifest.sender, metadata: manifest.metadata, path: file,
+                                       wireBytes: manifest.streamSize, outputBytes: Files.size(file)))
+        }
+        return out
+    }
+}

@@ -1,0 +1,125 @@
+import FerrySupport
+import Foundation
+
+/// `cyclic`: the model travels site to site; each round visits every participating site once, in a
+/// fixed order (the federation's order) or shuffled per round from `seed`. A site that fails or times
+/// out is skipped (the model passes on unchanged); a round with fewer than `min_clients` successes
+/// fails the job.
+public enum CyclicWorkflow {
+    /// The order of `sites` in round `round` (1-based).
+    public static func order(sites: [String], round: Int, shuffle: Bool, seed: UInt64) -> [String] {
+        guard shuffle else { return sites }
+        var rng = SplitMix64(seed: seed &+ UInt64(truncatingIfNeeded: round) &* 0x9E37_79B9_7F4A_7C15)
+        var out = sites
+        if out.count > 1 {
+            for i in stride(from: out.count - 1, to: 0, by: -1) {
+                let j = Int(rng.next() % UInt64(i + 1))
+                out.swapAt(i, j)
+            }
+        }
+        return out
+    }
+}
+
+/// A small deterministic generator (SplitMix64), so a shuffled order is the same on every platform.
+struct SplitMix64 {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+extension ServerJob {
+    func driveCyclic(now: Date) throws {
+        let round = state.round
+        if state.roundStartedAt == nil {
+            state.roundStartedAt = now
+            state.order = CyclicWorkflow.order(sites: state.participants, round: round,
+                                               shuffle: state.plan.order == "shuffle", seed: state.plan.seed)
+            state.step = 0
+            state.deadline = nil
+            try save()
+            logger.info("round \(round) of \(state.plan.rounds): order \(state.order.joined(separator: " → "))")
+        }
+        while state.step < state.order.count {
+            let site = state.order[state.step]
+            if state.deadline == nil {
+                state.deadline = now.addingTimeInterval(state.plan.roundTimeout)
+                try save()
+            }
+            try sendTask(round: round, step: state.step, model: state.currentModel, to: [site])
+            let path = outcomePath(round: round, site: site)
+            var outcome = try JSONFile.readIfPresent(ClientOutcome.self, from: path)
+            if outcome == nil {
+                guard now >= state.deadline! else { return }
+                let timeout = ClientOutcome(site: site, task: taskName(round: round, step: state.step), round: round, status: .timeout,
+                                            error: "no result within the round timeout", receivedAt: Date())
+                try Files.makeDirectory(roundDirectory(round))
+                try JSONFile.write(timeout, to: path)
+                try store.update(id) { $0.sites[site] = "timed out round \(round)" }
+                logger.warning("round \(round): \(site) timed out; the model passes on unchanged")
+                outcome = timeout
+            }
+            if outcome!.status == .ok, let model = outcome!.model {
+                state.currentModel = model
+            }
+            state.step += 1
+            state.deadline = nil
+            try save()
+        }
+        try finishCyclicRound(round)
+    }
+
+    private func finishCyclicRound(_ round: Int) throws {
+        var clients: [String: RoundRecord.Client] = [:]
+        var ok: [ClientOutcome] = []
+        var problems: [String] = []
+        for (index, site) in state.order.enumerated() {
+            guard let o = try JSONFile.readIfPresent(ClientOutcome.self, from: outcomePath(round: round, site: site)) else { continue }
+            if o.status == .ok { ok.append(o) } else { problems.append("\(site): \(o.status.rawValue): \(o.error ?? "")") }
+            let (wire, source) = bytesToClient(taskMessageID(round: round, step: index))
+            clients[site] = RoundRecord.Client(
+                status: o.status.rawValue, numSamples: o.numSamples, metrics: o.metrics, durationSeconds: o.durationSeconds,
+                error: o.error, bytesToClient: wire, bytesToClientUnquantized: source,
+                bytesFromClient: o.bytesFromClient, bytesFromClientUnquantized: o.bytesFromClientUnquantized, position: index + 1)
+        }
+        if ok.count < min(state.plan.minClients, state.order.count) || ok.isEmpty {
+            try finish(.failed, reason: "round \(round): only \(ok.count) of \(state.order.count) sites succeeded (min_clients \(state.plan.minClients)); " + problems.joined(separator: "; "))
+            return
+        }
+        let output = globalModelPath(round)
+        if !Files.exists(output), let model = state.currentModel {
+            try Files.makeDirectory(directory + "/models")
+            let tmp = output + ".copying"
+            Files.remove(tmp)
+            try FileManager.default.copyItem(atPath: model, toPath: tmp)
+            try Files.move(tmp, to: output)
+        }
+        // The last successful site's metrics describe the model after the round.
+        let aggregate = ok.last?.metrics ?? [:]
+        let record = RoundRecord(round: round, workflow: "cyclic", startedAt: state.roundStartedAt ?? Date(), finishedAt: Date(),
+                                 clients: clients, aggregate: aggregate,
+                                 globalModel: "models/global-round-\(round).safetensors", order: state.order)
+        try Files.makeDirectory(directory + "/rounds")
+        try JSONFile.write(record, to: directory + "/rounds/round-\(Names.round(round)).json")
+        try recordMetrics(round: round, aggregate: aggregate, clients: ok.count)
+        logger.info("round \(round) done: \(ok.count)/\(state.order.count) sites")
+        try store.update(id) { $0.round = round }
+        if round >= state.plan.rounds {
+            try publishFinal(from: output)
+            try finish(.completed, reason: nil)
+            return
+        }
+        state.round = round + 1
+        state.roundStartedAt = nil
+        state.order = []
+        state.step = 0
+        state.currentModel = output
+        try save()
+    }
+}

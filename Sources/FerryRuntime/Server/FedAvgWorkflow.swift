@@ -1,0 +1,101 @@
+import FerrySupport
+import Foundation
+
+/// `fedavg`: each round the global model is broadcast once (quantized once with the server app's
+/// `filters.to_clients`) to every participating site; the results that arrive before the round
+/// deadline are averaged, weighted by num_samples, streaming tensor by tensor.
+///
+/// Persisted per round (restart-safe): the task message in the outbox (deterministic id), every
+/// client's outcome in `runtime/round-NNNN/<site>.json`, the global model, the round record, and
+/// finally `workflow.json`'s round counter — the commit point of a round.
+public enum FedAvgWorkflow {
+    /// Weights of the clients in the average: num_samples, or equal weights when every client reports 0.
+    public static func weights(numSamples: [Int]) -> [Double] {
+        let total = numSamples.reduce(0, +)
+        if total <= 0 { return numSamples.map { _ in 1.0 / Double(max(numSamples.count, 1)) } }
+        return numSamples.map { Double($0) / Double(total) }
+    }
+}
+
+extension ServerJob {
+    func driveFedAvg(now: Date) throws {
+        let round = state.round
+        if state.roundStartedAt == nil {
+            state.roundStartedAt = now
+            state.deadline = now.addingTimeInterval(state.plan.roundTimeout)
+            try save()
+            logger.info("round \(round) of \(state.plan.rounds): sending the global model to \(state.participants.joined(separator: ", "))")
+        }
+        let input: String? = round == 1 ? state.plan.initialModel : globalModelPath(round - 1)
+        try sendTask(round: round, step: nil, model: input, to: state.participants)
+
+        var outcomes: [String: ClientOutcome] = [:]
+        for site in state.participants {
+            if let o = try JSONFile.readIfPresent(ClientOutcome.self, from: outcomePath(round: round, site: site)) {
+                outcomes[site] = o
+            }
+        }
+        let allIn = outcomes.count == state.participants.count
+        guard allIn || now >= state.deadline ?? now else { return }
+        try finishFedAvgRound(round, outcomes: outcomes)
+    }
+
+    private func finishFedAvgRound(_ round: Int, outcomes known: [String: ClientOutcome]) throws {
+        var outcomes = known
+        for site in state.participants where outcomes[site] == nil {
+            let timeout = ClientOutcome(site: site, task: taskName(round: round), round: round, status: .timeout,
+                                        error: "no result within the round timeout (\(DurationText.format(.milliseconds(Int64(state.plan.roundTimeout * 1000)))))",
+                                        receivedAt: Date())
+            try Files.makeDirectory(roundDirectory(round))
+            try JSONFile.write(timeout, to: outcomePath(round: round, site: site))
+            outcomes[site] = timeout
+            logger.warning("round \(round): \(site) timed out")
+            try store.update(id) { $0.sites[site] = "timed out round \(round)" }
+        }
+        let ok = state.participants.compactMap { outcomes[$0] }.filter { $0.status == .ok && $0.model != nil }
+        if ok.count < state.plan.minClients {
+            let problems = state.participants.compactMap { site -> String? in
+                guard let o = outcomes[site], o.status != .ok else { return nil }
+                return "\(site): \(o.status == .timeout ? "timed out" : "failed"): \(o.error ?? "no reason given")"
+            }
+            try finish(.failed, reason: "round \(round): only \(ok.count) of \(state.participants.count) clients succeeded (min_clients \(state.plan.minClients)); " + problems.joined(separator: "; "))
+            return
+        }
+        let output = globalModelPath(round)
+        if !Files.exists(output) {
+            try Files.makeDirectory(directory + "/models")
+            let weights = FedAvgWorkflow.weights(numSamples: ok.map { $0.numSamples ?? 0 })
+            let inputs = zip(ok, weights).map { (path: $0.model!, weight: $1) }
+            try ModelAveraging.average(inputs, output: output)
+            logger.info("round \(round): aggregated \(ok.count) model(s) into models/global-round-\(round).safetensors")
+        }
+        let aggregate = ServerJob.weightedMetrics(ok)
+        let (wire, source) = bytesToClient(taskMessageID(round: round))
+        var clients: [String: RoundRecord.Client] = [:]
+        for site in state.participants {
+            let o = outcomes[site]!
+            clients[site] = RoundRecord.Client(
+                status: o.status.rawValue, numSamples: o.numSamples, metrics: o.metrics, durationSeconds: o.durationSeconds,
+                error: o.error, bytesToClient: wire, bytesToClientUnquantized: source,
+                bytesFromClient: o.bytesFromClient, bytesFromClientUnquantized: o.bytesFromClientUnquantized, position: nil)
+        }
+        let record = RoundRecord(round: round, workflow: "fedavg", startedAt: state.roundStartedAt ?? Date(), finishedAt: Date(),
+                                 clients: clients, aggregate: aggregate,
+                                 globalModel: "models/global-round-\(round).safetensors", order: nil)
+        try Files.makeDirectory(directory + "/rounds")
+        try JSONFile.write(record, to: directory + "/rounds/round-\(Names.round(round)).json")
+        try recordMetrics(round: round, aggregate: aggregate, clients: ok.count)
+        let summary = aggregate.keys.sorted().map { "\($0)=\(formatFixed(aggregate[$0]!, 4))" }.joined(separator: " ")
+        logger.info("round \(round) done: \(ok.count)/\(state.participants.count) clients \(summary)")
+        try store.update(id) { $0.round = round }
+        if round >= state.plan.rounds {
+            try publishFinal(from: output)
+            try finish(.completed, reason: nil)
+            return
+        }
+        state.round = round + 1
+        state.roundStartedAt = nil
+        state.deadline = nil
+        try save()
+    }
+}

@@ -1,0 +1,111 @@
+import FerryJobs
+import FerrySupport
+import Foundation
+
+/// How a message's payload is moved: the `transfer:` settings of an app plus its filter.
+struct WireSettings: Codable, Sendable, Equatable {
+    /// `file` or `container`.
+    var mode: String
+    var chunkSize: Int
+    var window: Int
+    /// Quantization format name, nil for none.
+    var quantize: String?
+
+    init(_ settings: TransferSettings, filter: QuantizationChoice?) {
+        mode = settings.mode.rawValue
+        chunkSize = settings.chunkSize
+        window = settings.window
+        quantize = (filter == nil || filter == QuantizationChoice.none) ? nil : filter!.rawValue
+    }
+
+    init(mode: String, chunkSize: Int, window: Int, quantize: String?) {
+        self.mode = mode
+        self.chunkSize = chunkSize
+        self.window = window
+        self.quantize = quantize
+    }
+
+    /// Plain files (archives, logs, reports): file mode, 8 MiB chunks, window 4, no filter.
+    static let plain = WireSettings(mode: "file", chunkSize: 8 << 20, window: 4, quantize: nil)
+}
+
+/// What the server needs from a validated job folder to run it, persisted in `runtime/workflow.json`
+/// so a restarted server runs the job exactly as it was planned.
+struct JobPlan: Codable, Sendable, Equatable {
+    var name: String
+    /// `fedavg` or `cyclic`.
+    var workflow: String
+    var rounds: Int
+    /// Seconds a fedavg round (or a cyclic step) may take.
+    var roundTimeout: Double
+    var minClients: Int
+    /// Absolute path of the initial model in the unpacked job, if any.
+    var initialModel: String?
+    /// Cyclic: `fixed` or `shuffle`.
+    var order: String
+    var seed: UInt64
+    /// How the global model travels to clients.
+    var toClients: WireSettings
+    /// Client site → the client app it runs, in deploy order.
+    var siteApps: [String: String]
+    /// Client sites in the order they are listed in the federation.
+    var sites: [String]
+
+    /// Checks `folder` against the federation's client sites and builds the plan.
+    /// - Throws: ``RuntimeError/federation(_:)`` with a reason a user can act on.
+    init(folder: JobFolder, serverName: String, clientSites: [String]) throws {
+        let definition = folder.definition
+        name = definition.name
+        let server = folder.serverApp
+        var apps: [String: String] = [:]
+        var ordered: [String] = []
+        for entry in definition.deploy {
+            let targets = entry.target.resolve(clientSites: clientSites)
+            for site in targets {
+                if site == JobDefinition.serverSite || site == serverName { continue }
+                guard clientSites.contains(site) else {
+                    let known = clientSites.isEmpty ? "none" : clientSites.joined(separator: ", ")
+                    throw RuntimeError.federation(
+                        "the job deploys app '\(entry.app)' to site '\(site)', which is not in this federation (client sites: \(known)); fix the deploy map in job.yaml")
+                }
+                if let other = apps[site], other != entry.app {
+                    throw RuntimeError.federation("site '\(site)' is given two apps ('\(other)' and '\(entry.app)'); deploy one app per site")
+                }
+                if apps[site] == nil { ordered.append(site) }
+                apps[site] = entry.app
+            }
+        }
+        siteApps = apps
+        sites = clientSites.filter { apps[$0] != nil }
+        workflow = server.workflow.rawValue
+        rounds = server.rounds
+        roundTimeout = server.roundTimeout.seconds
+        minClients = server.minClients
+        initialModel = folder.initialModelPath.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        order = server.order.rawValue
+        seed = server.seed
+        toClients = WireSettings(server.transfer, filter: server.filters.toClients)
+        guard !sites.isEmpty else {
+            throw RuntimeError.federation("the job deploys no client app to any site of this federation")
+        }
+        guard sites.count >= minClients else {
+            throw RuntimeError.federation(
+                "the job needs min_clients = \(minClients) but is deployed to \(sites.count) site(s) (\(sites.joined(separator: ", "))); lower min_clients or deploy to more sites")
+        }
+    }
+}
+
+/// What a client needs from its app to run tasks.
+struct ClientPlan: Sendable {
+    var command: [String]
+    var env: [String: String]
+    var timeout: Duration
+    var toServer: WireSettings
+
+    init(_ app: ClientAppConfig) {
+        command = app.executor.command
+        env = app.executor.env
+        timeout = app.executor.timeout
+        toServer = WireSettings(app.transfer, filter: app.filters.toServer)
+    }
+}

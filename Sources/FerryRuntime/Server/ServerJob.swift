@@ -1,0 +1,332 @@
+import FerrySupport
+import FerryWorkspace
+import Foundation
+import Logging
+
+/// Drives one job on the server: deployment, then the rounds of its workflow. Runs on the watcher's
+/// loop thread only; every step is persisted before the next one starts.
+final class ServerJob {
+    let id: String
+    let directory: String
+    let runtimeDirectory: String
+    let store: ServerStore
+    let outbox: Outbox
+    let logger: Logger
+    let serverName: String
+    var state: ServerJobState
+
+    var statePath: String { runtimeDirectory + "/workflow.json" }
+
+    init(id: String, store: ServerStore, outbox: Outbox, logger: Logger, serverName: String, state: ServerJobState) {
+        self.id = id
+        self.store = store
+        self.directory = store.jobDirectory(id)
+        self.runtimeDirectory = store.jobDirectory(id) + "/runtime"
+        self.outbox = outbox
+        self.logger = logger
+        self.serverName = serverName
+        self.state = state
+    }
+
+    var isFinished: Bool { state.phase == .finished }
+
+    func save() throws { try JSONFile.write(state, to: statePath) }
+
+    // MARK: Paths
+
+    func roundDirectory(_ round: Int) -> String { runtimeDirectory + "/round-" + Names.round(round) }
+    func outcomePath(round: Int, site: String) -> String { roundDirectory(round) + "/\(site).json" }
+    func deployOutcomePath(_ site: String) -> String { runtimeDirectory + "/deploy/\(site).json" }
+    func globalModelPath(_ round: Int) -> String { directory + "/models/global-round-\(round).safetensors" }
+    var finalModelPath: String { directory + "/models/final.safetensors" }
+
+    func taskName(round: Int, step: Int? = nil) -> String {
+        var name = "train-r" + Names.round(round)
+        if let step { name += "-s" + Names.round(step + 1).suffix(2) }
+        return name
+    }
+
+    func taskMessageID(round: Int, step: Int? = nil) -> String { "\(id).task.\(taskName(round: round, step: step))" }
+
+    // MARK: The pass
+
+    /// One step of the job's work; returns when nothing more can be done now.
+    func drive(now: Date = Date()) throws {
+        guard !isFinished else { return }
+        if store.isAbortRequested(id) {
+            try finish(.aborted, reason: "aborted on request (ferry abort)")
+            return
+        }
+        switch state.phase {
+        case .deploying:
+            try driveDeployment(now: now)
+        case .running:
+            if state.plan.workflow == "cyclic" {
+                try driveCyclic(now: now)
+            } else {
+                try driveFedAvg(now: now)
+            }
+        case .finished:
+            return
+        }
+    }
+
+    // MARK: Deployment
+
+    /// Sends the signed archive to every site of each client app.
+    func sendDeployments() throws {
+        let signature = try store.signature(id)
+        var byApp: [String: [String]] = [:]
+        for site in state.plan.sites { byApp[state.plan.siteApps[site]!, default: []].append(site) }
+        for app in byApp.keys.sorted() {
+            let sites = byApp[app]!
+            let message = OutgoingMessage(
+                id: "\(id).deploy.\(app)", kind: .deploy, job: id, payload: store.archivePath(id), recipients: sites,
+                metadata: metadata(.deploy, task: "deploy", extra: [MessageKey.app: app, MessageKey.signature: signature]),
+                quantize: nil, mode: WireSettings.plain.mode, chunkSize: WireSettings.plain.chunkSize,
+                window: WireSettings.plain.window, removePayloadWhenSent: false, createdAt: Date())
+            try outbox.enqueue(message)
+        }
+    }
+
+    private func driveDeployment(now: Date) throws {
+        try sendDeployments()  // idempotent: re-queues nothing already queued or sent
+        var answered: [String: ClientOutcome] = [:]
+        for site in state.plan.sites {
+            if let outcome = try JSONFile.readIfPresent(ClientOutcome.self, from: deployOutcomePath(site)) {
+                answered[site] = outcome
+            }
+        }
+        guard answered.count == state.plan.sites.count || now >= state.deployDeadline else { return }
+        var accepted: [String] = []
+        var problems: [String] = []
+        for site in state.plan.sites {
+            if let outcome = answered[site] {
+                if outcome.status == .ok {
+                    accepted.append(site)
+                } else {
+                    problems.append("\(site): refused the job: \(outcome.error ?? "no reason given")")
+                }
+            } else {
+                problems.append("\(site): did not answer the deployment within \(DurationText.format(.milliseconds(Int64(state.plan.roundTimeout * 1000))))")
+            }
+        }
+        for problem in problems { logger.warning("deployment: \(problem)") }
+        if accepted.count < state.plan.minClients {
+            try finish(.failed, reason: "deployment: only \(accepted.count) of \(state.plan.sites.count) sites accepted the job (min_clients \(state.plan.minClients)); " + problems.joined(separator: "; "))
+            return
+        }
+        state.participants = accepted
+        state.phase = .running
+        state.round = 1
+        state.roundStartedAt = nil
+        state.currentModel = state.plan.initialModel
+        try save()
+        try store.update(id) { file in
+            file.state = .running
+            for site in accepted { file.sites[site] = "deployed" }
+            for site in state.plan.sites where !accepted.contains(site) { file.sites[site] = "refused" }
+        }
+        logger.info("deployed to \(accepted.joined(separator: ", ")); running \(state.plan.workflow) for \(state.plan.rounds) round(s)")
+    }
+
+    // MARK: Results
+
+    /// Stores a client's result if it is the one awaited; late and duplicate results are discarded.
+    func accept(_ message: IncomingMessage) throws {
+        let site = message.site
+        let task = message.task ?? ""
+        let ok = message.metadata[MessageKey.status] == "ok"
+        if task == "deploy" {
+            let path = deployOutcomePath(site)
+            guard state.phase == .deploying, state.plan.sites.contains(site), !Files.exists(path) else {
+                logger.info("discarded a duplicate or late deployment answer from \(site)")
+                Files.remove(message.path)
+                return
+            }
+            let outcome = ClientOutcome(site: site, task: task, round: 0, status: ok ? .ok : .failed,
+                                        error: message.metadata[MessageKey.error], receivedAt: Date())
+            try Files.makeDirectory(runtimeDirectory + "/deploy")
+            try JSONFile.write(outcome, to: path)
+            Files.remove(message.path)
+            logger.info("\(site) \(ok ? "accepted the job" : "refused the job: \(outcome.error ?? "")")")
+            try store.update(id) { $0.sites[site] = ok ? "deployed" : "refused" }
+            return
+        }
+        let round = message.round ?? -1
+        let expected: Bool
+        if state.phase != .running || round != state.round || !state.participants.contains(site) || state.roundStartedAt == nil {
+            expected = false
+        } else if state.plan.workflow == "cyclic" {
+            expected = state.step < state.order.count && state.order[state.step] == site
+                && task == taskName(round: round, step: state.step)
+        } else {
+            expected = task == taskName(round: round)
+        }
+        let path = outcomePath(round: round, site: site)
+        guard expected, !Files.exists(path) else {
+            logger.info("discarded a late or duplicate result from \(site) for \(task) (round \(round); current round \(state.round))")
+            Files.remove(message.path)
+            return
+        }
+        try Files.makeDirectory(roundDirectory(round))
+        var outcome = ClientOutcome(site: site, task: task, round: round, status: ok ? .ok : .failed,
+                                    durationSeconds: message.metadata[MessageKey.duration].flatMap(Double.init),
+                                    error: message.metadata[MessageKey.error],
+                                    bytesFromClient: message.wireBytes, bytesFromClientUnquantized: message.outputBytes,
+                                    receivedAt: Date())
+        if ok {
+            if let text = message.metadata[MessageKey.result],
+               let result = try? ExecutorResult.parse(Data(text.utf8), path: "result of \(site)") {
+                outcome.numSamples = result.numSamples
+                outcome.metrics = result.metrics
+            }
+            let model = roundDirectory(round) + "/\(site).safetensors"
+            try Files.move(message.path, to: model)
+            outcome.model = model
+        } else {
+            Files.remove(message.path)
+        }
+        try JSONFile.write(outcome, to: path)
+        let metricsText = (outcome.metrics ?? [:]).keys.sorted().map { "\($0)=\(formatFixed(outcome.metrics![$0]!, 4))" }.joined(separator: " ")
+        logger.info(ok ? "round \(round): result from \(site): \(outcome.numSamples ?? 0) samples \(metricsText)"
+                       : "round \(round): \(site) failed: \(outcome.error ?? "no reason given")")
+        try store.update(id) { file in
+            file.sites[site] = ok ? "done round \(round)" : "failed round \(round)"
+            file.bytesReceived += message.wireBytes
+            file.bytesReceivedUnquantized += message.outputBytes
+        }
+    }
+
+    /// Accounts for a finished send of this job.
+    func sent(_ record: SentRecord) throws {
+        guard record.error == nil, record.kind == .task else { return }
+        let n = Int64(record.recipients.count)
+        try store.update(id) { file in
+            file.bytesSent += record.bytesOnWire * n
+            file.bytesSentUnquantized += record.sourceBytes * n
+        }
+    }
+
+    // MARK: Finishing
+
+    enum Ending { case completed, failed, aborted }
+
+    /// Ends the job: stops its pending sends, tells the clients (failed/aborted), records the final state.
+    func finish(_ ending: Ending, reason: String?) throws {
+        if ending != .completed {
+            outbox.cancel(job: id)
+            let recipients = state.plan.sites
+            if !recipients.isEmpty {
+                let note = runtimeDirectory + "/abort.json"
+                try JSONFile.write(["reason": reason ?? ""], to: note)
+                try outbox.enqueue(OutgoingMessage(
+                    id: "\(id).abort", kind: .abort, job: id, payload: note, recipients: recipients,
+                    metadata: metadata(.abort, task: "abort", extra: [MessageKey.reason: reason ?? ""]),
+                    quantize: nil, mode: "file", chunkSize: WireSettings.plain.chunkSize, window: WireSettings.plain.window,
+                    removePayloadWhenSent: false, createdAt: Date()))
+            }
+        }
+        state.phase = .finished
+        try save()
+        try store.update(id) { file in
+            switch ending {
+            case .completed: file.state = .completed
+            case .failed: file.state = .failed
+            case .aborted: file.state = .aborted
+            }
+            file.reason = reason
+            file.finishedAt = Date()
+        }
+        switch ending {
+        case .completed: logger.info("job finished: completed")
+        case .failed: logger.error("job finished: failed: \(reason ?? "")")
+        case .aborted: logger.warning("job finished: aborted: \(reason ?? "")")
+        }
+    }
+
+    // MARK: Helpers
+
+    func metadata(_ kind: MessageKind, task: String, round: Int? = nil, extra: [String: String] = [:]) -> [String: String] {
+        var m: [String: String] = [
+            MessageKey.kind: kind.rawValue, MessageKey.job: id, MessageKey.site: serverName,
+            MessageKey.task: task, MessageKey.rounds: String(state.plan.rounds),
+        ]
+        if let round { m[MessageKey.round] = String(round) }
+        for (k, v) in extra { m[k] = v }
+        return m
+    }
+
+    /// Sends a task: the model at `model` (or a small descriptor when nil) to `sites`.
+    func sendTask(round: Int, step: Int?, model: String?, to sites: [String]) throws {
+        let task = taskName(round: round, step: step)
+        let messageID = taskMessageID(round: round, step: step)
+        guard !outbox.contains(messageID) else { return }
+        var payload = model
+        var wire = state.plan.toClients
+        if payload == nil {
+            let descriptor = roundDirectory(round) + "/\(task).json"
+            try Files.makeDirectory(roundDirectory(round))
+            try JSONFile.write(["job": id, "task": task, "round": String(round), "model": "none"], to: descriptor)
+            payload = descriptor
+            wire = .plain
+        } else if wire.mode == "container" && !payload!.hasSuffix(".safetensors") {
+            wire.mode = "file"
+        }
+        let message = OutgoingMessage(
+            id: messageID, kind: .task, job: id, payload: payload!, recipients: sites,
+            metadata: metadata(.task, task: task, round: round,
+                               extra: [MessageKey.model: model == nil ? "none" : "present", MessageKey.message: messageID]),
+            quantize: model == nil ? nil : wire.quantize, mode: wire.mode, chunkSize: wire.chunkSize, window: wire.window,
+            removePayloadWhenSent: false, createdAt: Date())
+        try outbox.enqueue(message)
+        try store.update(id) { file in
+            for site in sites { file.sites[site] = "training round \(round)" }
+        }
+    }
+
+    /// The round record's byte figures of the task message `messageID` for one client.
+    func bytesToClient(_ messageID: String) -> (Int64, Int64) {
+        guard let record = outbox.sentRecord(messageID), record.error == nil else { return (0, 0) }
+        return (record.bytesOnWire, record.sourceBytes)
+    }
+
+    /// Average of the clients' metrics weighted by num_samples (equal weights when all are 0).
+    static func weightedMetrics(_ outcomes: [ClientOutcome]) -> [String: Double] {
+        var sums: [String: Double] = [:]
+        var weights: [String: Double] = [:]
+        let total = outcomes.reduce(0) { $0 + ($1.numSamples ?? 0) }
+        for o in outcomes {
+            let w = total > 0 ? Double(o.numSamples ?? 0) : 1
+            for (k, v) in o.metrics ?? [:] {
+                sums[k, default: 0] += w * v
+                weights[k, default: 0] += w
+            }
+        }
+        var out: [String: Double] = [:]
+        for (k, s) in sums where weights[k]! > 0 { out[k] = s / weights[k]! }
+        return out
+    }
+
+    /// Appends this round to `metrics.json`.
+    func recordMetrics(round: Int, aggregate: [String: Double], clients: Int) throws {
+        let path = directory + "/metrics.json"
+        var file = (try? JSONFile.readIfPresent(MetricsFile.self, from: path)) ?? MetricsFile(rounds: [], final: [:])
+        file.rounds.removeAll { $0.round >= round }
+        file.rounds.append(.init(round: round, metrics: aggregate, clients: clients))
+        file.final = aggregate
+        try JSONFile.write(file, to: path)
+    }
+
+    /// Publishes `source` as the final model (a copy: the round's model stays).
+    func publishFinal(from source: String) throws {
+        let tmp = finalModelPath + ".copying"
+        Files.remove(tmp)
+        do {
+            try FileManager.default.copyItem(atPath: source, toPath: tmp)
+        } catch {
+            throw RuntimeError.fileUnwritable(path: finalModelPath, reason: "cannot copy \(source): \(error.localizedDescription)")
+        }
+        try Files.move(tmp, to: finalModelPath)
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+
+/// The server's runtime state of one job: `jobs/<id>/runtime/workflow.json`, rewritten atomically at
+/// every step, so that a restarted server continues at the right round (docs/runtime.md).
+struct ServerJobState: Codable, Sendable, Equatable {
+    enum Phase: String, Codable, Sendable {
+        /// Deploy messages sent; waiting for the sites' answers.
+        case deploying
+        /// Rounds in progress.
+        case running
+        /// Completed, failed or aborted (the job store's state.json says which).
+        case finished
+    }
+
+    var phase: Phase
+    var plan: JobPlan
+    var startedAt: Date
+    /// Deployment answers are awaited until then.
+    var deployDeadline: Date
+    /// Sites that accepted the deployment: they get the tasks.
+    var participants: [String] = []
+    /// Current round, 1-based (0 while deploying).
+    var round: Int = 0
+    /// When the current round started (nil: not started yet; the next pass starts it).
+    var roundStartedAt: Date?
+    /// Deadline of the current fedavg round, or of the current cyclic step.
+    var deadline: Date?
+    /// Cyclic: the order of the current round.
+    var order: [String] = []
+    /// Cyclic: index of the current step in ``order``.
+    var step: Int = 0
+    /// Cyclic: the model the next step starts from (nil: none yet).
+    var currentModel: String?
+}
+
+/// A client's answer to a task or a deployment, as the server keeps it:
+/// `runtime/deploy/<site>.json` and `runtime/round-NNNN/<site>.json`.
+struct ClientOutcome: Codable, Sendable, Equatable {
+    enum Status: String, Codable, Sendable {
+        case ok, failed, timeout
+    }
+
+    var site: String
+    var task: String
+    var round: Int
+    var status: Status
+    var numSamples: Int?
+    var metrics: [String: Double]?
+    var durationSeconds: Double?
+    var error: String?
+    /// Bytes of the result that crossed the share, and of the restored model.
+    var bytesFromClient: Int64 = 0
+    var bytesFromClientUnquantized: Int64 = 0
+    var receivedAt: Date
+    /// The received model (absolute path) for ok results.
+    var model: String?
+}
+
+/// A round's record: `rounds/round-NNNN.json` in the job store (schema in docs/executor-contract.md,
+/// "Round records").
+struct RoundRecord: Codable, Sendable, Equatable {
+    struct Client: Codable, Sendable, Equatable {
+        var status: String
+        var numSamples: Int?
+        var metrics: [String: Double]?
+        var durationSeconds: Double?
+        var error: String?
+        var bytesToClient: Int64
+        var bytesToClientUnquantized: Int64
+        var bytesFromClient: Int64
+        var bytesFromClientUnquantized: Int64
+        /// Cyclic: the position of the site in the round's order (1-based).
+        var position: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case status, metrics, error, position
+            case numSamples = "num_samples"
+            case durationSeconds = "duration_s"
+            case bytesToClient = "bytes_to_client"
+            case bytesToClientUnquantized = "bytes_to_client_unquantized"
+            case bytesFromClient = "bytes_from_client"
+            case bytesFromClientUnquantized = "bytes_from_client_unquantized"
+        }
+    }
+
+    var round: Int
+    var workflow: String
+    var startedAt: Date
+    var finishedAt: Date
+    var clients: [String: Client]
+    /// Metrics averaged over the successful clients, weighted by num_samples.
+    var aggregate: [String: Double]
+    /// The global model after this round, relative to the job folder.
+    var globalModel: String
+    /// Cyclic: the order the model travelled in.
+    var order: [String]?
+
+    enum CodingKeys: String, CodingKey {
+        case round, workflow, clients, aggregate, order
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case globalModel = "global_model"
+    }
+}
+
+/// `metrics.json` of a job: the aggregate metrics of every round so far.
+struct MetricsFile: Codable, Sendable, Equatable {
+    struct Round: Codable, Sendable, Equatable {
+        var round: Int
+        var metrics: [String: Double]
+        var clients: Int
+    }
+
+    var rounds: [Round]
+    /// The last round's aggregate metrics.
+    var final: [String: Double]
+}

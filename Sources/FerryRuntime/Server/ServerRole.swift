@@ -1,0 +1,179 @@
+import FerryArchive
+import FerryJobs
+import FerrySupport
+import FerryWorkspace
+import Foundation
+import Logging
+
+/// The server side of the watcher: picks up submitted jobs, checks and deploys them, and drives
+/// their workflows, up to `maxJobs` at once.
+final class ServerRole: SiteRoleHandler {
+    let workspace: SiteWorkspace
+    let options: WatcherOptions
+    let outbox: Outbox
+    let logger: Logger
+    let store: ServerStore
+    let logs = JobLogs()
+    private var active: [String: ServerJob] = [:]
+
+    init(workspace: SiteWorkspace, options: WatcherOptions, outbox: Outbox, logger: Logger,
+         wake: @escaping @Sendable () -> Void) throws {
+        self.workspace = workspace
+        self.options = options
+        self.outbox = outbox
+        self.logger = logger
+        self.store = try ServerStore(workspace: workspace)
+    }
+
+    private func jobLogger(_ id: String) throws -> Logger {
+        let file = try logs.file(store.paths(id).log(site: workspace.name))
+        var l = FileLogHandler.logger(label: "job \(id)", file: file)
+        l.logLevel = .info
+        return l
+    }
+
+    // MARK: SiteRoleHandler
+
+    func resume() throws {
+        for record in store.records() where record.state.state.isActive {
+            try load(record)
+        }
+    }
+
+    func handle(_ message: IncomingMessage) throws {
+        guard let kind = message.kind, let jobID = message.job else {
+            logger.warning("ignored a transfer without ferry metadata from \(message.sender)")
+            Files.remove(message.path)
+            return
+        }
+        guard workspace.peers[message.site]?.role == .client else {
+            logger.warning("ignored a \(kind.rawValue) message from '\(message.site)', which is not a client of this federation")
+            Files.remove(message.path)
+            return
+        }
+        switch kind {
+        case .result:
+            guard let job = active[jobID] else {
+                logger.info("discarded a result for job \(jobID) from \(message.site): the job is not running here")
+                Files.remove(message.path)
+                return
+            }
+            try job.accept(message)
+            try job.drive()
+        case .log:
+            let paths = store.paths(jobID)
+            guard Files.isDirectory(paths.directory) else {
+                Files.remove(message.path)
+                return
+            }
+            try Files.makeDirectory(paths.logsDirectory)
+            try Files.move(message.path, to: paths.log(site: message.site))
+        case .deploy, .task, .abort:
+            logger.warning("ignored a \(kind.rawValue) message from client \(message.site): only the server sends those")
+            Files.remove(message.path)
+        }
+    }
+
+    func sendsFinished(_ records: [SentRecord]) throws {
+        for record in records {
+            try active[record.job]?.sent(record)
+        }
+    }
+
+    func tick() throws {
+        let now = Date()
+        for id in active.keys.sorted() {
+            guard let job = active[id] else { continue }
+            do {
+                try job.drive(now: now)
+            } catch {
+                job.logger.error("\(error)")
+                logger.error("job \(id): \(error)")
+                try? job.finish(.failed, reason: "\(error)")
+            }
+            if job.isFinished {
+                active.removeValue(forKey: id)
+                logs.close(store.paths(id).log(site: workspace.name))
+            }
+        }
+        guard active.count < options.maxJobs else { return }
+        for record in store.records() where record.state.state == .submitted {
+            guard active.count < options.maxJobs else { break }
+            start(record)
+        }
+    }
+
+    func shutdown() {}
+
+    // MARK: Jobs
+
+    /// Reloads a dispatched/running job after a restart.
+    private func load(_ record: JobRecord) throws {
+        let id = record.id
+        let path = store.jobDirectory(id) + "/runtime/workflow.json"
+        guard let state = try JSONFile.readIfPresent(ServerJobState.self, from: path) else {
+            // Crashed between the state change and the plan: check and deploy it again.
+            start(record)
+            return
+        }
+        let job = ServerJob(id: id, store: store, outbox: outbox, logger: try jobLogger(id), serverName: workspace.name, state: state)
+        guard !job.isFinished else { return }
+        active[id] = job
+        job.logger.info("resumed after a restart: \(state.phase.rawValue), round \(state.round)")
+        logger.info("resumed job \(id) (\(state.plan.name)): \(state.phase.rawValue), round \(state.round)")
+    }
+
+    /// Checks a submitted job and starts its deployment, or fails it with the reason.
+    private func start(_ record: JobRecord) {
+        let id = record.id
+        let jobLog: Logger
+        do {
+            jobLog = try jobLogger(id)
+        } catch {
+            logger.error("job \(id): \(error)")
+            return
+        }
+        logger.info("picked up job \(id) (\(record.name))")
+        do {
+            try store.verify(id)
+            let runtime = store.jobDirectory(id) + "/runtime"
+            let unpacked = runtime + "/job"
+            if !Files.exists(runtime + "/job.unpacked") {
+                Files.remove(unpacked)
+                try Files.makeDirectory(runtime)
+                _ = try JobArchive.unpack(archive: store.archivePath(id), into: unpacked)
+                try Files.touch(runtime + "/job.unpacked")
+            }
+            let folder: JobFolder
+            do {
+                folder = try JobFolder.load(directory: unpacked, displayName: record.name)
+            } catch {
+                throw RuntimeError.federation("the job does not validate:\n\(error)")
+            }
+            let plan = try JobPlan(folder: folder, serverName: workspace.name, clientSites: workspace.clientNames)
+            let now = Date()
+            let state = ServerJobState(phase: .deploying, plan: plan, startedAt: now,
+                                       deployDeadline: now.addingTimeInterval(plan.roundTimeout))
+            let job = ServerJob(id: id, store: store, outbox: outbox, logger: jobLog, serverName: workspace.name, state: state)
+            try job.save()
+            try store.update(id) { file in
+                file.state = .dispatched
+                file.rounds = plan.rounds
+                file.startedAt = now
+                for site in plan.sites { file.sites[site] = "deploying" }
+            }
+            try job.sendDeployments()
+            active[id] = job
+            jobLog.info("deploying \(plan.workflow) job '\(plan.name)' to \(plan.sites.joined(separator: ", "))")
+        } catch {
+            let reason = "\(error)"
+            jobLog.error("job refused: \(reason)")
+            logger.error("job \(id) failed: \(reason)")
+            try? store.update(id) { file in
+                file.state = .failed
+                file.reason = reason
+                file.finishedAt = Date()
+            }
+        }
+    }
+}

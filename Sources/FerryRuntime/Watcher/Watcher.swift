@@ -1,0 +1,166 @@
+import FerrySupport
+import FerryWorkspace
+import Foundation
+import Logging
+import Synchronization
+
+/// What a site does with messages and with its periodic pass; the server and client roles.
+protocol SiteRoleHandler: AnyObject {
+    /// Called once before the first pass: resume what a previous run left.
+    func resume() throws
+    /// Handles one message taken out of the inbox.
+    func handle(_ message: IncomingMessage) throws
+    /// One pass of periodic work: pick up jobs, start tasks, check deadlines.
+    func tick() throws
+    /// Sends finished since the last pass.
+    func sendsFinished(_ records: [SentRecord]) throws
+    /// The watcher is stopping: stop running work (it is resumed on the next start).
+    func shutdown()
+}
+
+/// The per-site daemon behind `ferry watch`: receives messages from the site's inbox, and drives the
+/// server's jobs or the client's tasks. All progress lives in files, so a watcher killed at any moment
+/// resumes where it was when started again (docs/runtime.md).
+public final class Watcher: Sendable {
+    /// The site workspace.
+    public let workspace: SiteWorkspace
+    /// Options it runs with.
+    public let options: WatcherOptions
+    let logger: Logger
+    let wakeUp: WakeUpSource
+    private let stopping = Atomic<Bool>(false)
+    private let context: Mutex<Context?>
+
+    // The role is used only from the watcher's loop; the mutex just publishes it once prepared.
+    private struct Context: @unchecked Sendable {
+        let role: any SiteRoleHandler
+        let outbox: Outbox
+        let transport: any MessageTransport
+    }
+
+    /// Opens the workspace at `path` and prepares the watcher (nothing runs until ``run()``).
+    public init(workspace path: String, options: WatcherOptions = WatcherOptions()) throws {
+        let ws: SiteWorkspace
+        do {
+            ws = try SiteWorkspace.open(path)
+        } catch {
+            throw error
+        }
+        self.workspace = ws
+        self.options = options
+        try Files.makeDirectory(ws.logsDirectory)
+        try Files.makeDirectory(ws.jobsDirectory)
+        try Files.makeDirectory(ws.inboxDirectory)
+        let logFile = try LogFile(path: ws.logsDirectory + "/watcher.log")
+        self.logger = FileLogHandler.logger(label: "watch \(ws.name)", file: logFile, echo: options.echoLog)
+        self.wakeUp = WakeUpSource(useInotify: options.useInotify)
+        self.context = Mutex(nil)
+    }
+
+    /// Asks a running ``run()`` to stop after its current step (safe from any thread or signal handler queue).
+    public func stop() {
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        wakeUp.wake()
+    }
+
+    /// Whether ``stop()`` was called.
+    public var isStopping: Bool { stopping.load(ordering: .sequentiallyConsistent) }
+
+    /// Runs passes until ``stop()``: blocks the calling thread.
+    public func run() throws {
+        let pidFile = workspace.directory + "/watcher.pid"
+        try claim(pidFile)
+        defer { Files.remove(pidFile) }
+        let ctx = try prepare()
+        logger.info("watching \(workspace.directory) as \(workspace.role.rawValue) '\(workspace.name)' (poll \(DurationText.format(options.pollInterval)), \(wakeUp.usesInotify ? "inotify + polling" : "polling only"), max \(options.maxJobs) jobs)")
+        while !isStopping {
+            pass(ctx)
+            if isStopping { break }
+            wakeUp.wait(timeout: options.pollInterval)
+        }
+        logger.info("stopping: finishing the current step")
+        ctx.role.shutdown()
+        logger.info("stopped")
+    }
+
+    /// Runs one pass (tests and tools): receive, handle, tick.
+    public func runOnce() throws {
+        let ctx = try prepare()
+        pass(ctx)
+    }
+
+    private func prepare() throws -> Context {
+        if let existing = context.withLock({ $0 }) { return existing }
+        let ws = workspace
+        let transport = try TransferTransport(workspace: ws, options: options, logger: logger)
+        let peers = ws.peers
+        let outbox = try Outbox(directory: ws.directory + "/outbox", transport: transport,
+                                inboxes: { peers[$0]?.inbox }, logger: logger,
+                                onChange: { [wakeUp] in wakeUp.wake() })
+        let role: any SiteRoleHandler
+        switch ws.role {
+        case .server:
+            role = try ServerRole(workspace: ws, options: options, outbox: outbox, logger: logger, wake: { [wakeUp] in wakeUp.wake() })
+        case .client:
+            role = try ClientRole(workspace: ws, options: options, outbox: outbox, logger: logger, wake: { [wakeUp] in wakeUp.wake() })
+        }
+        try role.resume()
+        outbox.startPending()
+        wakeUp.watch(ws.inboxDirectory)
+        if ws.role == .server { wakeUp.watch(ws.jobsDirectory) }
+        let ctx = Context(role: role, outbox: outbox, transport: transport)
+        context.withLock { $0 = ctx }
+        return ctx
+    }
+
+    private func pass(_ ctx: Context) {
+        do {
+            let messages = try ctx.transport.receive()
+            for message in messages {
+                do {
+                    try ctx.role.handle(message)
+                } catch {
+                    logger.error("cannot handle \(message.kind?.rawValue ?? "unknown") message \(message.messageID) from \(message.site): \(error)")
+                    Files.remove(message.path)
+                }
+            }
+        } catch {
+            logger.error("inbox: \(error)")
+        }
+        do {
+            try ctx.role.sendsFinished(ctx.outbox.takeFinished())
+        } catch {
+            logger.error("\(error)")
+        }
+        do {
+            try ctx.role.tick()
+        } catch {
+            logger.error("\(error)")
+        }
+        if wakeUp.usesInotify {
+            // New transfer folders: watch them too, so chunk arrivals wake the loop.
+            for name in Files.list(workspace.inboxDirectory) where !name.hasPrefix(".") {
+                let path = workspace.inboxDirectory + "/" + name
+                if Files.isDirectory(path) { wakeUp.watch(path) }
+            }
+            if workspace.role == .server {
+                for name in Files.list(workspace.jobsDirectory) where !name.hasPrefix(".") {
+                    wakeUp.watch(workspace.jobsDirectory + "/" + name)
+                }
+            }
+        }
+    }
+
+    /// Writes `watcher.pid`, refusing when another live watcher holds it.
+    private func claim(_ pidFile: String) throws {
+        if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+           let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+           pid != getpid(), kill(pid, 0) == 0 || errno == EPERM {
+            let cmdline = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "ferry"
+            if cmdline.contains("ferry") {
+                throw RuntimeError.alreadyRunning(path: workspace.directory, pid: pid)
+            }
+        }
+        try AtomicFile.write(string: "\(getpid())\n", to: pidFile)
+    }
+}

@@ -1,4 +1,0 @@
-/// Safetensors: streaming reader and writer, synthetic models.
-///
-/// Placeholder so the module builds; replaced as the module is written.
-public enum FerryTensorsModule {}

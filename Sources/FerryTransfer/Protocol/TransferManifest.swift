@@ -1,0 +1,144 @@
+import Foundation
+
+/// One step of the filter chain applied by the sender, undone by the receiver in reverse order.
+public struct TransferFilter: Codable, Equatable, Sendable {
+    /// Quantization format (`fp16`, `bf16`, `blockwise8`, `fp4`, `nf4`) when this step quantizes.
+    public var quantize: String?
+
+    /// A quantization step.
+    public init(quantize: String) { self.quantize = quantize }
+}
+
+/// What is known about the sent file.
+public struct TransferSourceInfo: Codable, Equatable, Sendable {
+    /// Base name of the source file; the receiver's output gets this name.
+    public var name: String
+    /// Size of the source file in bytes.
+    public var size: Int64
+    /// SHA-256 of the source file (hex), when the sender knows it; null otherwise.
+    public var sha256: String?
+}
+
+/// `manifest.json`: written first, never changed. See docs/transfer-protocol.md.
+public struct TransferManifest: Codable, Equatable, Sendable {
+    /// Protocol version (1).
+    public var protocolVersion: Int
+    /// 32 hex characters, equal to the transfer's folder name.
+    public var transferId: String
+    /// Sender name (free text).
+    public var sender: String
+    /// Creation time, ISO 8601 UTC.
+    public var created: String
+    /// `file` or `container`.
+    public var mode: TransferMode
+    /// Maximum chunk payload in bytes.
+    public var chunkSize: Int
+    /// Maximum number of unconsumed chunks.
+    public var window: Int
+    /// Filters applied by the sender, in order.
+    public var filters: [TransferFilter]
+    /// The file the stream was made from.
+    public var source: TransferSourceInfo
+    /// Exact number of bytes in the stream (after filters).
+    public var streamSize: Int64
+    /// Exact number of chunks.
+    public var chunkCount: Int
+    /// Ed25519 public key (base64 of 32 bytes) of the signer, when the transfer is signed.
+    public var signerPublicKey: String?
+    /// Free-form key/values (job id, message kind, round…).
+    public var metadata: [String: String]
+
+    static let currentVersion = 1
+
+    func encoded() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        return Array((try? encoder.encode(self)) ?? Data())
+    }
+
+    static func decode(_ bytes: [UInt8]) -> TransferManifest? {
+        try? JSONDecoder().decode(TransferManifest.self, from: Data(bytes))
+    }
+}
+
+/// `final`: written after the last chunk.
+public struct TransferFinalRecord: Codable, Equatable, Sendable {
+    /// Number of chunks sent.
+    public var chunkCount: Int
+    /// Number of stream bytes sent.
+    public var totalBytes: Int64
+    /// The stream digest: the hash chain over all chunk digests (hex), see docs.
+    public var streamDigest: String
+    /// SHA-256 of the exact `manifest.json` bytes (hex).
+    public var manifestSHA256: String
+    /// Ed25519 signature (base64) over ``signedMessage``, when signed.
+    public var signature: String?
+
+    /// The bytes the signature covers.
+    var signedMessage: [UInt8] {
+        Array("ferry-transfer-v1\n\(manifestSHA256)\n\(chunkCount)\n\(totalBytes)\n\(streamDigest)\n".utf8)
+    }
+
+    func encoded() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        return Array((try? encoder.encode(self)) ?? Data())
+    }
+
+    static func decode(_ bytes: [UInt8]) -> TransferFinalRecord? {
+        try? JSONDecoder().decode(TransferFinalRecord.self, from: Data(bytes))
+    }
+}
+
+/// `ack`: replaced atomically by the receiver after each consumed chunk.
+public struct TransferAck: Codable, Equatable, Sendable {
+    /// `receiving` or `complete`.
+    public var state: String
+    /// The transfer this ack belongs to.
+    public var transferId: String
+    /// Highest consumed chunk index (0 before the first).
+    public var consumed: Int
+    /// Stream bytes consumed.
+    public var bytes: Int64
+    /// Hash-chain value after chunk `consumed` (hex, 64 zeros before the first chunk).
+    public var chain: String
+    /// Time of this ack, ISO 8601 UTC.
+    public var updated: String
+
+    func encoded() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Array((try? encoder.encode(self)) ?? Data())
+    }
+
+    static func decode(_ bytes: [UInt8]) -> TransferAck? {
+        try? JSONDecoder().decode(TransferAck.self, from: Data(bytes))
+    }
+}
+
+/// `failed`: written by the receiver when it refuses a transfer.
+public struct TransferFailureRecord: Codable, Equatable, Sendable {
+    /// Why the transfer was refused.
+    public var reason: String
+    /// When, ISO 8601 UTC.
+    public var at: String
+
+    func encoded() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        return Array((try? encoder.encode(self)) ?? Data())
+    }
+
+    static func decode(_ bytes: [UInt8]) -> TransferFailureRecord? {
+        try? JSONDecoder().decode(TransferFailureRecord.self, from: Data(bytes))
+    }
+}
+
+enum Timestamp {
+    static func now() -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f.string(from: Date())
+    }
+}

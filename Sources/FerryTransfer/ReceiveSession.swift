@@ -1,0 +1,246 @@
+import Crypto
+import FerrySupport
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Why a transfer is refused; becomes the `failed` record's reason.
+struct Refusal: Error { var reason: String }
+
+/// The receiving side of one transfer: verifies chunks in order, appends them to the partial stream
+/// file in the output folder (feeding the filter sink when the transfer is filtered), acknowledges,
+/// and commits the output once the final record matches.
+final class ReceiveSession {
+    let id: String
+    let dir: String
+    let manifest: TransferManifest
+    let manifestBytes: [UInt8]
+    let outputPath: String
+    let partialPath: String
+    private(set) var consumed: Int
+    private(set) var bytes: Int64
+    private var chain: DigestChain
+    private var fd: Int32
+    private var sink: ByteSink?
+    private var buffer: UnsafeMutableRawBufferPointer
+
+    /// Opens (or re-opens after a restart) the session of transfer folder `dir`.
+    init(id: String, dir: String, manifestBytes: [UInt8], manifest: TransferManifest,
+         outputDirectory: String, trustedKeys: [TransferPublicKey]) throws {
+        self.id = id
+        self.dir = dir
+        self.manifest = manifest
+        self.manifestBytes = manifestBytes
+        guard manifest.protocolVersion == TransferManifest.currentVersion else {
+            throw Refusal(reason: "protocol version \(manifest.protocolVersion) is not supported (this receiver speaks 1)")
+        }
+        guard manifest.transferId == id else {
+            throw Refusal(reason: "manifest names transfer \(manifest.transferId) but sits in folder \(id) (foreign manifest)")
+        }
+        guard manifest.chunkSize >= 1, manifest.chunkSize <= 1 << 30, manifest.streamSize >= 0, manifest.chunkCount >= 0 else {
+            throw Refusal(reason: "manifest has impossible sizes")
+        }
+        if !trustedKeys.isEmpty {
+            guard let key = manifest.signerPublicKey else {
+                throw Refusal(reason: "transfer is not signed and this receiver only accepts signed transfers (--trust)")
+            }
+            guard trustedKeys.contains(where: { $0.base64 == key }) else {
+                throw Refusal(reason: "transfer is signed by a key this receiver does not trust (\(key))")
+            }
+        }
+        for f in manifest.filters {
+            guard let q = f.quantize, QuantFormat(rawValue: q) != nil else {
+                throw Refusal(reason: "unknown filter \(f) in the manifest")
+            }
+        }
+        let name = manifest.source.name
+        guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."), !name.contains("\0"), name.utf8.count <= 255 else {
+            throw Refusal(reason: "unsafe output name '\(name)' in the manifest")
+        }
+        outputPath = TransferLayout.join(outputDirectory, name)
+        partialPath = TransferLayout.join(outputDirectory, TransferLayout.partialName(id))
+
+        var ack: TransferAck? = nil
+        if let raw = try FS.readSmall(TransferLayout.join(dir, TransferLayout.ack)) { ack = TransferAck.decode(raw) }
+        consumed = ack?.consumed ?? 0
+        bytes = ack?.bytes ?? 0
+        chain = ack.flatMap { DigestChain(hex: $0.chain) } ?? DigestChain()
+        fd = open(partialPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 64)
+        guard fd >= 0 else { throw FS.error(partialPath, "open the partial output") }
+        let have = FS.info(partialPath)?.size ?? 0
+        if have < bytes {
+            throw Refusal(reason: "the partial output \(partialPath) holds \(have) bytes but \(bytes) were acknowledged (it was removed or truncated)")
+        }
+        if ftruncate(fd, off_t(bytes)) != 0 { throw FS.error(partialPath, "truncate") }
+        if !manifest.filters.isEmpty {
+            let s = try FilterBridge.restoringSink(destination: outputPath, filters: manifest.filters)
+            sink = s
+            try replay(into: s)
+        }
+    }
+
+    deinit {
+        buffer.deallocate()
+        if fd >= 0 { close(fd) }
+        sink?.cancel()
+    }
+
+    /// Feeds the acknowledged prefix of the partial stream into a fresh filter sink (after a restart).
+    private func replay(into sink: ByteSink) throws {
+        guard bytes > 0 else { return }
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 << 20, alignment: 64)
+        defer { scratch.deallocate() }
+        var off: Int64 = 0
+        while off < bytes {
+            let n = pread(fd, scratch.baseAddress, Int(min(Int64(scratch.count), bytes - off)), off_t(off))
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { throw FS.error(partialPath, "read the partial output") }
+            try sink.write(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+            off += Int64(n)
+        }
+    }
+
+    var isFinished: Bool { consumed >= manifest.chunkCount }
+
+    /// Consumes the next chunk when it is there. Returns false when it is not (yet).
+    func consumeNext(options: TransferOptions) throws -> Bool {
+        let index = consumed + 1
+        guard index <= manifest.chunkCount else { return false }
+        let name = TransferLayout.chunkName(index)
+        let path = TransferLayout.join(dir, name)
+        let cfd = open(path, O_RDONLY | O_CLOEXEC)
+        if cfd < 0 {
+            if FS.isTransient(errno) { return false }
+            throw FS.error(path, "open chunk")
+        }
+        defer { close(cfd) }
+        var st = stat()
+        guard fstat(cfd, &st) == 0 else { throw FS.error(path, "stat chunk") }
+        let size = Int(st.st_size)
+        let cap = ChunkHeader.size + (1 << 20) + manifest.chunkSize
+        guard size >= ChunkHeader.size else { throw Refusal(reason: "\(name) is truncated (\(size) bytes)") }
+        guard size <= cap else { throw Refusal(reason: "\(name) is larger than the manifest's chunk size allows") }
+        if buffer.count < size {
+            buffer.deallocate()
+            buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
+        }
+        var got = 0
+        while got < size {
+            let n = read(cfd, buffer.baseAddress! + got, size - got)
+            if n < 0, errno == EINTR { continue }
+            if n < 0, FS.isTransient(errno) { return false }
+            guard n >= 0 else { throw FS.error(path, "read chunk") }
+            if n == 0 { break }
+            got += n
+        }
+        let file = UnsafeRawBufferPointer(rebasing: buffer[0..<got])
+        let payload = try verify(file, name: name, index: index)
+        try append(payload, path: path)
+        return true
+    }
+
+    private func verify(_ file: UnsafeRawBufferPointer, name: String, index: Int) throws -> UnsafeRawBufferPointer {
+        guard let h = ChunkHeader.parse(file) else { throw Refusal(reason: "\(name) is not a ferry chunk (bad header)") }
+        guard h.transferID == TransferID(hex: id)?.bytes else {
+            throw Refusal(reason: "\(name) belongs to transfer \(Hex.encode(h.transferID)), not \(id) (foreign chunk)")
+        }
+        guard h.index == UInt64(index) else {
+            throw Refusal(reason: "\(name) carries chunk index \(h.index) (out of order, duplicated or renamed chunk)")
+        }
+        guard h.offset == UInt64(bytes) else {
+            throw Refusal(reason: "\(name) starts at stream offset \(h.offset) but \(bytes) bytes were received (out of order or duplicated data)")
+        }
+        let body = Int(h.infoLength) + Int(clamping: h.payloadLength)
+        guard h.infoLength <= 1 << 20, h.payloadLength <= UInt64(manifest.chunkSize), ChunkHeader.size + body == file.count,
+              h.payloadLength > 0 else {
+            throw Refusal(reason: "\(name) is truncated or padded: \(file.count) bytes for a declared \(h.payloadLength)-byte payload")
+        }
+        guard bytes + Int64(h.payloadLength) <= manifest.streamSize else {
+            throw Refusal(reason: "\(name) goes past the stream size announced in the manifest")
+        }
+        let bodyBytes = UnsafeRawBufferPointer(rebasing: file[ChunkHeader.size...])
+        guard ChunkDigest.compute(bodyBytes) == h.digest else {
+            throw Refusal(reason: "\(name) is corrupt: its SHA-256 does not match (tampered or damaged)")
+        }
+        chain.append(h.digest)
+        return UnsafeRawBufferPointer(rebasing: file[(ChunkHeader.size + Int(h.infoLength))...])
+    }
+
+    private func append(_ payload: UnsafeRawBufferPointer, path: String) throws {
+        var off = 0
+        while off < payload.count {
+            let n = pwrite(fd, payload.baseAddress! + off, payload.count - off, off_t(bytes + Int64(off)))
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { throw FS.error(partialPath, "write the partial output") }
+            off += n
+        }
+        try sink?.write(payload)
+        guard fsync(fd) == 0 else { throw FS.error(partialPath, "fsync the partial output") }
+        consumed += 1
+        bytes += Int64(payload.count)
+        try writeAck(state: "receiving")
+        FS.remove(path)
+    }
+
+    func writeAck(state: String) throws {
+        let ack = TransferAck(state: state, transferId: id, consumed: consumed, bytes: bytes, chain: chain.hex,
+                              updated: Timestamp.now())
+        try FS.writeAtomic(ack.encoded(), to: TransferLayout.join(dir, TransferLayout.ack))
+    }
+
+    /// Checks the final record and publishes the output. Returns false while the record is not there.
+    func commitIfFinal(trustedKeys: [TransferPublicKey]) throws -> Bool {
+        guard isFinished, let raw = try FS.readSmall(TransferLayout.join(dir, TransferLayout.final)) else { return false }
+        guard let final = TransferFinalRecord.decode(raw) else { throw Refusal(reason: "the final record is not valid JSON") }
+        guard final.chunkCount == manifest.chunkCount, final.totalBytes == bytes, bytes == manifest.streamSize else {
+            throw Refusal(reason: "the final record announces \(final.chunkCount) chunks / \(final.totalBytes) bytes but \(consumed) chunks / \(bytes) bytes were received (truncated transfer)")
+        }
+        guard final.manifestSHA256 == Hex.encode(Array(SHA256.hash(data: manifestBytes))) else {
+            throw Refusal(reason: "the final record does not match the manifest (manifest replaced or tampered)")
+        }
+        guard final.streamDigest == chain.hex else {
+            throw Refusal(reason: "the stream digest does not match the final record (tampered or mixed-up chunks)")
+        }
+        if let keyText = manifest.signerPublicKey {
+            guard let sigText = final.signature, let sig = Data(base64Encoded: sigText),
+                  let keyData = Data(base64Encoded: keyText),
+                  let key = try? TransferPublicKey(rawRepresentation: Array(keyData)),
+                  key.verify(Array(sig), for: final.signedMessage) else {
+                throw Refusal(reason: "the signature of the final record is missing or invalid")
+            }
+        } else if !trustedKeys.isEmpty {
+            throw Refusal(reason: "transfer is not signed and this receiver only accepts signed transfers (--trust)")
+        }
+        try publish()
+        try writeAck(state: "complete")
+        return true
+    }
+
+    private func publish() throws {
+        if let sink {
+            try sink.finish()
+            self.sink = nil
+            close(fd)
+            fd = -1
+            FS.remove(partialPath)
+        } else {
+            guard fsync(fd) == 0 else { throw FS.error(partialPath, "fsync the output") }
+            close(fd)
+            fd = -1
+            guard rename(partialPath, outputPath) == 0 else { throw FS.error(outputPath, "rename the output into place") }
+            AtomicFile.syncDirectory(.init(outputPath.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")))
+        }
+    }
+
+    /// Drops the partial output and the filter sink (after a refusal or expiry).
+    func discard() {
+        sink?.cancel()
+        sink = nil
+        if fd >= 0 { close(fd); fd = -1 }
+        FS.remove(partialPath)
+    }
+}

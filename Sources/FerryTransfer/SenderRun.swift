@@ -1,0 +1,180 @@
+import Crypto
+import FerrySupport
+import Foundation
+
+/// The state of one sender run: one producer, one consumer state per inbox.
+struct SenderRun {
+    struct Receiver {
+        var inbox: String
+        var dir: String
+        var consumed = 0
+        var chain = DigestChain()
+        var complete = false
+        var failure: String?
+        var lastProgress: Double
+    }
+
+    let id: String
+    let manifestBytes: [UInt8]
+    let options: TransferOptions
+    let plan: ChunkPlan
+    var receivers: [Receiver]
+    let waiter: ChangeWaiter
+
+    init(id: String, manifestBytes: [UInt8], inboxes: [String], options: TransferOptions, plan: ChunkPlan) {
+        self.id = id
+        self.manifestBytes = manifestBytes
+        self.options = options
+        self.plan = plan
+        let now = FS.now()
+        receivers = inboxes.map {
+            Receiver(inbox: $0, dir: TransferLayout.join($0, id), lastProgress: now)
+        }
+        waiter = ChangeWaiter(pollInterval: options.pollInterval, pollingOnly: options.pollingOnly)
+    }
+
+    /// Creates each transfer folder and its manifest (kept when already there), removes the sender's
+    /// own leftover temporary files, and reads the acks.
+    mutating func prepareInboxes() throws {
+        for i in receivers.indices {
+            let dir = receivers[i].dir
+            try FS.makeDirectory(dir)
+            for name in FS.list(dir) where name.hasPrefix(".") && name.contains(".tmp-") && !name.hasPrefix(".ack") {
+                FS.remove(TransferLayout.join(dir, name))
+            }
+            let path = TransferLayout.join(dir, TransferLayout.manifest)
+            if let existing = try FS.readSmall(path) {
+                guard existing == manifestBytes else {
+                    throw TransferError.invalidFolder(
+                        path: dir, reason: "holds a different manifest for transfer \(id); remove the folder or the sender state file and send again")
+                }
+            } else {
+                try FS.writeAtomic(manifestBytes, to: path)
+            }
+            waiter.watch(dir)
+            try refresh(i)
+        }
+    }
+
+    /// Re-reads the ack and failure record of receiver `i`.
+    mutating func refresh(_ i: Int) throws {
+        let dir = receivers[i].dir
+        if let bytes = try FS.readSmall(TransferLayout.join(dir, TransferLayout.failed)) {
+            receivers[i].failure = TransferFailureRecord.decode(bytes)?.reason ?? "the receiver refused the transfer"
+            return
+        }
+        guard let bytes = try FS.readSmall(TransferLayout.join(dir, TransferLayout.ack)),
+              let ack = TransferAck.decode(bytes), ack.transferId == id else { return }
+        if ack.consumed > receivers[i].consumed || (ack.state == "complete") != receivers[i].complete {
+            receivers[i].lastProgress = FS.now()
+        }
+        receivers[i].consumed = ack.consumed
+        receivers[i].chain = DigestChain(hex: ack.chain) ?? DigestChain()
+        receivers[i].complete = ack.state == "complete"
+    }
+
+    private var active: [Int] { receivers.indices.filter { receivers[$0].failure == nil } }
+
+    /// Produces every chunk once, publishes it to each receiver that still needs it, writes the final
+    /// records, waits for every receiver to complete and removes the transfer folders.
+    /// - Returns: chunk payload bytes written in this run.
+    mutating func stream(producer: StreamProducer, signingKey: TransferSigningKey?,
+                         progress: ((TransferProgress) -> Void)?) throws -> Int64 {
+        // Resume from the receiver that is furthest behind; its ack carries the chain state there.
+        let needing = active.filter { !receivers[$0].complete }
+        let behind = needing.min { receivers[$0].consumed < receivers[$1].consumed }
+        let startChunk = behind.map { min(receivers[$0].consumed, plan.chunks.count) } ?? plan.chunks.count
+        var chain = behind.map { receivers[$0].chain } ?? DigestChain()
+        var written: Int64 = 0
+        let maxChunk = plan.chunks.map(\.length).max() ?? 0
+        let maxInfo = plan.chunks.map(\.info.count).max() ?? 0
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ChunkHeader.size + maxInfo + maxChunk, alignment: 64)
+        defer { buffer.deallocate() }
+        if startChunk < plan.chunks.count {
+            try producer.seek(to: plan.chunks[startChunk].offset)
+        }
+        let idBytes = TransferID(hex: id)!.bytes
+        for k in startChunk..<plan.chunks.count {
+            let spec = plan.chunks[k]
+            let index = k + 1
+            let bodyStart = ChunkHeader.size
+            for (j, b) in spec.info.enumerated() { buffer[bodyStart + j] = b }
+            let payloadStart = bodyStart + spec.info.count
+            try producer.read(exactly: UnsafeMutableRawBufferPointer(rebasing: buffer[payloadStart..<(payloadStart + spec.length)]))
+            let digest = ChunkDigest.compute(UnsafeRawBufferPointer(rebasing: buffer[bodyStart..<(payloadStart + spec.length)]))
+            chain.append(digest)
+            ChunkHeader(transferID: idBytes, index: UInt64(index), offset: UInt64(spec.offset),
+                        payloadLength: UInt64(spec.length), infoLength: UInt32(spec.info.count), digest: digest)
+                .write(into: buffer)
+            let file = UnsafeRawBufferPointer(rebasing: buffer[0..<(payloadStart + spec.length)])
+            for i in active {
+                if try publish(chunk: index, bytes: file, to: i) { written += Int64(spec.length) }
+            }
+            progress?(TransferProgress(transferID: id, bytes: spec.offset + Int64(spec.length),
+                                       totalBytes: plan.streamSize, chunks: index, chunkCount: plan.chunks.count))
+        }
+        try finish(chain: chain, signingKey: signingKey)
+        return written
+    }
+
+    /// Publishes chunk `index` to receiver `i` once its window allows; false when it was not needed.
+    private mutating func publish(chunk index: Int, bytes: UnsafeRawBufferPointer, to i: Int) throws -> Bool {
+        let path = TransferLayout.join(receivers[i].dir, TransferLayout.chunkName(index))
+        while true {
+            try refresh(i)
+            let r = receivers[i]
+            if r.failure != nil || r.complete || r.consumed >= index || FS.exists(path) { return false }
+            if index <= r.consumed + options.window {
+                do {
+                    let writer = try AtomicFileWriter(destination: path)
+                    try writer.write(bytes)
+                    try writer.commit()
+                } catch {
+                    throw TransferError.io(path: path, operation: "publish chunk", detail: String(describing: error))
+                }
+                return true
+            }
+            try checkExpiry(i)
+            waiter.wait()
+        }
+    }
+
+    private func checkExpiry(_ i: Int) throws {
+        let idle = FS.now() - receivers[i].lastProgress
+        if idle * 1000 > Double(options.expire.milliseconds) {
+            throw TransferError.expired(inbox: receivers[i].inbox, transferID: id,
+                                        idle: DurationText.format(.milliseconds(Int64(idle * 1000))))
+        }
+    }
+
+    /// Writes the final record into every active inbox, waits for the acks, removes completed folders.
+    private mutating func finish(chain: DigestChain, signingKey: TransferSigningKey?) throws {
+        var record = TransferFinalRecord(chunkCount: plan.chunks.count, totalBytes: plan.streamSize,
+                                         streamDigest: chain.hex,
+                                         manifestSHA256: Hex.encode(Array(SHA256.hash(data: manifestBytes))),
+                                         signature: nil)
+        if let signingKey {
+            record.signature = try signingKey.sign(record.signedMessage).base64
+        }
+        let bytes = record.encoded()
+        for i in active where !receivers[i].complete {
+            let path = TransferLayout.join(receivers[i].dir, TransferLayout.final)
+            if !FS.exists(path) { try FS.writeAtomic(bytes, to: path) }
+        }
+        while true {
+            for i in receivers.indices { try refresh(i) }
+            let pending = active.filter { !receivers[$0].complete }
+            if pending.isEmpty { break }
+            for i in pending { try checkExpiry(i) }
+            waiter.wait()
+        }
+        for i in active {
+            waiter.forget(receivers[i].dir)
+            FS.removeTree(receivers[i].dir)
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    var base64: String { Data(self).base64EncodedString() }
+}

@@ -1,0 +1,40 @@
+import Crypto
+import Foundation
+
+/// The sender's resume state: a small JSON file that pins the transfer id (and creation time) of an
+/// interrupted send, so re-running the same command resumes it instead of starting a new transfer.
+///
+/// Named `.ferry-send-<key>.json`, where `<key>` is the first 16 hex digits of SHA-256 over the
+/// absolute source path, the inbox paths and the chunking options; kept beside the source or in
+/// ``TransferOptions/stateDirectory``; deleted when every receiver has acknowledged the transfer.
+struct SenderState: Codable {
+    var transferId: String
+    var created: String
+    var sourceSize: Int64
+    var sourceModified: Double
+
+    static func path(source: String, inboxes: [String], options: TransferOptions) -> String {
+        let abs = absolute(source)
+        var key = "\(abs)\n" + inboxes.map(absolute).joined(separator: "\n")
+        key += "\n\(options.mode.rawValue)\n\(options.chunkSize)\n\(options.window)\n\(options.quantize?.rawValue ?? "-")"
+        key += "\n" + options.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n")
+        let digest = Hex.encode(Array(SHA256.hash(data: Array(key.utf8)))).prefix(16)
+        let dir = options.stateDirectory ?? (abs.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/"))
+        return TransferLayout.join(dir.isEmpty ? "/" : dir, ".ferry-send-\(digest).json")
+    }
+
+    static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        return FileManager.default.currentDirectoryPath + "/" + path
+    }
+
+    static func load(_ path: String) -> SenderState? {
+        guard let bytes = try? FS.readSmall(path) else { return nil }
+        return try? JSONDecoder().decode(SenderState.self, from: Data(bytes))
+    }
+
+    func save(_ path: String) throws(TransferError) {
+        let data = (try? JSONEncoder().encode(self)) ?? Data()
+        try FS.writeAtomic(Array(data), to: path)
+    }
+}

@@ -1,0 +1,47 @@
+
+/// How a transfer cuts its stream into chunks.
+public enum TransferMode: String, Codable, Sendable, CaseIterable {
+    /// The bytes of a file, in fixed-size chunks.
+    case file
+    /// A safetensors stream cut on tensor boundaries: small tensors grouped up to the chunk size,
+    /// large ones split into chunk-size pieces.
+    case container
+}
+
+/// Settings shared by ``TransferSender`` and ``TransferReceiver``.
+public struct TransferOptions: Sendable {
+    /// Chunking mode (sender).
+    public var mode: TransferMode = .file
+    /// Maximum payload bytes per chunk (sender). Default 8 MiB.
+    public var chunkSize: Int = 8 << 20
+    /// Maximum number of published, unconsumed chunks per receiver (sender). Default 4.
+    public var window: Int = 4
+    /// Quantize the model on the way (sender); the receiver restores the source dtypes.
+    public var quantize: QuantFormat? = nil
+    /// How often folders are polled when nothing wakes the process up earlier.
+    public var pollInterval: Duration = .milliseconds(200)
+    /// Use polling only, never inotify (network shares whose changes inotify does not see).
+    public var pollingOnly: Bool = false
+    /// A transfer with no activity for this long is abandoned: the sender gives up, the receiver deletes it.
+    public var expire: Duration = .seconds(3600)
+    /// Free-form key/values recorded in the manifest (job id, message kind, round…).
+    public var metadata: [String: String] = [:]
+    /// The sender's name recorded in the manifest (default: the host name).
+    public var senderName: String? = nil
+    /// Where the sender keeps its resume state; default: beside the source file.
+    public var stateDirectory: String? = nil
+
+    /// Default options: file mode, 8 MiB chunks, window 4, polling every 200 ms with inotify, expiry 1 h.
+    public init() {}
+
+    func validate() throws(TransferError) {
+        guard chunkSize >= 1, chunkSize <= 1 << 30 else {
+            throw .invalidOption("chunk size must be between 1 B and 1 GiB (got \(chunkSize) B)")
+        }
+        guard window >= 1, window <= 1024 else {
+            throw .invalidOption("window must be between 1 and 1024 chunks (got \(window))")
+        }
+        guard pollInterval > .zero else { throw .invalidOption("poll interval must be positive") }
+        guard expire > .zero else { throw .invalidOption("expiry time must be positive") }
+    }
+}

@@ -1,0 +1,182 @@
+import FerrySupport
+import Foundation
+
+/// Receives transfers dropped into an inbox folder (docs/transfer-protocol.md) and writes each
+/// output file into an output folder, verified, filters undone, renamed into place only when whole.
+///
+/// ``processPending()`` is one non-blocking pass; ``run(until:)`` loops. Restarted after a crash, a
+/// receiver continues every transfer from its ack and partial output. Safe to share between threads:
+/// passes are serialized by a lock.
+public final class TransferReceiver: @unchecked Sendable {
+    /// The inbox folder senders write into.
+    public let inbox: String
+    /// Where completed outputs are renamed into place.
+    public let outputDirectory: String
+    /// Polling and expiry settings.
+    public let options: TransferOptions
+    /// When not empty, only transfers signed by one of these keys are accepted.
+    public let trustedKeys: [TransferPublicKey]
+    private let progress: (@Sendable (TransferProgress) -> Void)?
+    private let lock = NSLock()
+    private var sessions: [String: ReceiveSession] = [:]
+    private var waiter: ChangeWaiter?
+
+    /// Prepares a receiver; nothing is read until the first pass.
+    /// - Parameter progress: called after every consumed chunk.
+    public init(inbox: String, outputDirectory: String, options: TransferOptions = TransferOptions(),
+                trustedKeys: [TransferPublicKey] = [], progress: (@Sendable (TransferProgress) -> Void)? = nil) {
+        self.inbox = inbox
+        self.outputDirectory = outputDirectory
+        self.options = options
+        self.trustedKeys = trustedKeys
+        self.progress = progress
+    }
+
+    /// One pass over the inbox: consumes every chunk available in every transfer and returns the
+    /// transfers completed in this pass.
+    public func processPending() throws -> [ReceivedTransfer] {
+        try poll().completed
+    }
+
+    /// One pass over the inbox, also reporting refused and expired transfers.
+    public func poll() throws -> ReceivePass {
+        lock.lock()
+        defer { lock.unlock() }
+        guard FS.isDirectory(inbox) else {
+            throw TransferError.invalidFolder(path: inbox, reason: "inbox folder does not exist; create it or check the path")
+        }
+        guard FS.isDirectory(outputDirectory) else {
+            throw TransferError.invalidFolder(path: outputDirectory, reason: "output folder does not exist; create it or check the path")
+        }
+        var pass = ReceivePass()
+        let now = FS.now()
+        let expireSeconds = Double(options.expire.milliseconds) / 1000
+        var live = Set<String>()
+        for name in FS.list(inbox).sorted() {
+            guard TransferID(hex: name) != nil, name == name.lowercased() else { continue }
+            let dir = TransferLayout.join(inbox, name)
+            guard FS.isDirectory(dir) else { continue }
+            live.insert(name)
+            waiter?.watch(dir)
+            let idle = now - (FS.info(dir)?.mtime ?? now)
+            if try isSettled(dir) {
+                sessions[name] = nil
+                if idle > expireSeconds { FS.removeTree(dir); waiter?.forget(dir) }
+                continue
+            }
+            if idle > expireSeconds, sessions[name].map({ _ in false }) ?? true {
+                sessions[name]?.discard()
+                sessions[name] = nil
+                FS.remove(TransferLayout.join(outputDirectory, TransferLayout.partialName(name)))
+                FS.removeTree(dir)
+                waiter?.forget(dir)
+                pass.expired.append(name)
+                continue
+            }
+            do {
+                if let done = try advance(name: name, dir: dir) { pass.completed.append(done) }
+            } catch let refusal as Refusal {
+                pass.failed.append(refuse(name: name, dir: dir, reason: refusal.reason))
+            } catch {
+                sessions[name]?.discard()
+                sessions[name] = nil
+                throw error
+            }
+        }
+        for name in Array(sessions.keys) where !live.contains(name) {
+            sessions[name]?.discard()
+            sessions[name] = nil
+        }
+        cleanOrphans(live: live, now: now, expireSeconds: expireSeconds)
+        return pass
+    }
+
+    /// Loops passes until `until()` returns true (checked after every pass), sleeping on inotify or
+    /// the poll interval in between. Returns everything completed.
+    @discardableResult
+    public func run(until: (ReceivePass) -> Bool) throws -> [ReceivedTransfer] {
+        lock.lock()
+        if waiter == nil {
+            let w = ChangeWaiter(pollInterval: options.pollInterval, pollingOnly: options.pollingOnly)
+            w.watch(inbox)
+            waiter = w
+        }
+        let w = waiter!
+        lock.unlock()
+        var all = [ReceivedTransfer]()
+        while true {
+            let pass = try poll()
+            all += pass.completed
+            if until(pass) { return all }
+            if pass.completed.isEmpty && pass.failed.isEmpty { w.wait() }
+        }
+    }
+
+    private func isSettled(_ dir: String) throws -> Bool {
+        if FS.exists(TransferLayout.join(dir, TransferLayout.failed)) { return true }
+        guard let raw = try FS.readSmall(TransferLayout.join(dir, TransferLayout.ack)),
+              let ack = TransferAck.decode(raw) else { return false }
+        return ack.state == "complete"
+    }
+
+    private func advance(name: String, dir: String) throws -> ReceivedTransfer? {
+        let session: ReceiveSession
+        if let s = sessions[name] {
+            session = s
+        } else {
+            guard let raw = try FS.readSmall(TransferLayout.join(dir, TransferLayout.manifest)) else { return nil }
+            guard let manifest = TransferManifest.decode(raw) else {
+                throw Refusal(reason: "manifest.json is not a valid transfer manifest")
+            }
+            for tmp in FS.list(dir) where tmp.hasPrefix(".ack.tmp-") { FS.remove(TransferLayout.join(dir, tmp)) }
+            session = try ReceiveSession(id: name, dir: dir, manifestBytes: raw, manifest: manifest,
+                                         outputDirectory: outputDirectory, trustedKeys: trustedKeys)
+            sessions[name] = session
+        }
+        removeStaleChunks(session)
+        while try session.consumeNext(options: options) {
+            progress?(TransferProgress(transferID: name, bytes: session.bytes, totalBytes: session.manifest.streamSize,
+                                       chunks: session.consumed, chunkCount: session.manifest.chunkCount))
+        }
+        guard try session.commitIfFinal(trustedKeys: trustedKeys) else { return nil }
+        sessions[name] = nil
+        let m = session.manifest
+        return ReceivedTransfer(transferID: name, sender: m.sender, metadata: m.metadata, outputPath: session.outputPath,
+                                streamBytes: session.bytes, outputBytes: FS.info(session.outputPath)?.size ?? 0,
+                                sourceBytes: m.source.size, mode: m.mode, filters: m.filters,
+                                signed: m.signerPublicKey != nil)
+    }
+
+    /// Chunks at or below the ack were consumed before a crash cut the deletion short: remove them.
+    private func removeStaleChunks(_ session: ReceiveSession) {
+        for name in FS.list(session.dir) {
+            if let i = TransferLayout.chunkIndex(name), i <= session.consumed {
+                FS.remove(TransferLayout.join(session.dir, name))
+            }
+        }
+    }
+
+    private func refuse(name: String, dir: String, reason: String) -> FailedTransfer {
+        let sender = sessions[name]?.manifest.sender
+            ?? (try? FS.readSmall(TransferLayout.join(dir, TransferLayout.manifest))).flatMap { $0.flatMap(TransferManifest.decode) }?.sender
+        sessions[name]?.discard()
+        sessions[name] = nil
+        FS.remove(TransferLayout.join(outputDirectory, TransferLayout.partialName(name)))
+        let record = TransferFailureRecord(reason: reason, at: Timestamp.now())
+        try? FS.writeAtomic(record.encoded(), to: TransferLayout.join(dir, TransferLayout.failed))
+        for file in FS.list(dir) where TransferLayout.chunkIndex(file) != nil {
+            FS.remove(TransferLayout.join(dir, file))
+        }
+        return FailedTransfer(transferID: name, sender: sender, reason: reason)
+    }
+
+    /// Partial outputs whose transfer folder is gone, once they are older than the expiry time.
+    private func cleanOrphans(live: Set<String>, now: Double, expireSeconds: Double) {
+        let prefix = TransferLayout.partialName("")
+        for file in FS.list(outputDirectory) where file.hasPrefix(prefix) {
+            let id = String(file.dropFirst(prefix.count))
+            let path = TransferLayout.join(outputDirectory, file)
+            if !live.contains(id), let info = FS.info(path), now - info.mtime > expireSeconds { FS.remove(path) }
+        }
+    }
+}

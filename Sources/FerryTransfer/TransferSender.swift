@@ -1,0 +1,82 @@
+import Crypto
+import FerrySupport
+
+/// Sends one file to one or more inbox folders with the ferry transfer protocol
+/// (docs/transfer-protocol.md): manifest, chunks under a window, final record.
+///
+/// The source is read (and quantized) once whatever the number of inboxes; the slowest receiver's
+/// window bounds the producer. ``run(progress:)`` blocks until every receiver has acknowledged the whole
+/// stream. Killed at any point, running the same send again resumes the same transfer from the receivers'
+/// acks. Safe to use from any thread: a sender holds only immutable configuration.
+public final class TransferSender: Sendable {
+    /// The file being sent.
+    public let source: String
+    /// The receivers' inbox folders.
+    public let inboxes: [String]
+    /// Chunking, window, filters, polling and expiry.
+    public let options: TransferOptions
+    /// Signs the final record when set.
+    public let signingKey: TransferSigningKey?
+
+    /// Prepares a transfer of `source` into every folder of `inboxes`.
+    public init(source: String, inboxes: [String], options: TransferOptions = TransferOptions(),
+                signingKey: TransferSigningKey? = nil) {
+        self.source = source
+        self.inboxes = inboxes
+        self.options = options
+        self.signingKey = signingKey
+    }
+
+    /// Runs the transfer to completion (or failure) and returns what it did.
+    /// - Parameter progress: called after each chunk is published to every receiver.
+    public func run(progress: ((TransferProgress) -> Void)? = nil) throws -> TransferSummary {
+        let clock = ContinuousClock()
+        let start = clock.now
+        try options.validate()
+        guard !inboxes.isEmpty else { throw TransferError.invalidOption("give at least one inbox folder") }
+        for inbox in inboxes where !FS.isDirectory(inbox) {
+            throw TransferError.invalidFolder(path: inbox, reason: "inbox folder does not exist; create it or check the path")
+        }
+        let producer = try StreamProducer(sourcePath: source, options: options)
+        let (state, statePath, resumedState) = try loadState(producer: producer)
+        let manifestBytes = makeManifest(state: state, producer: producer).encoded()
+        var run = SenderRun(id: state.transferId, manifestBytes: manifestBytes, inboxes: inboxes,
+                            options: options, plan: producer.plan)
+        try run.prepareInboxes()
+        let resumed = resumedState || run.receivers.contains { $0.consumed > 0 }
+        let result = try run.stream(producer: producer, signingKey: signingKey, progress: progress)
+        FS.remove(statePath)
+        if let failure = run.receivers.first(where: { $0.failure != nil }) {
+            throw TransferError.refused(inbox: failure.inbox, transferID: state.transferId, reason: failure.failure ?? "")
+        }
+        return TransferSummary(
+            transferID: state.transferId, sourceBytes: producer.sourceInfo.size,
+            streamBytes: producer.plan.streamSize, wireBytesWritten: result,
+            chunkCount: producer.plan.chunks.count, receivers: run.receivers.count,
+            sourcePasses: producer.passes, producedBytes: producer.producedBytes,
+            resumed: resumed, elapsed: clock.now - start)
+    }
+
+    private func loadState(producer: StreamProducer) throws(TransferError) -> (SenderState, String, Bool) {
+        let path = SenderState.path(source: source, inboxes: inboxes, options: options)
+        let info = FS.info(source)
+        if let s = SenderState.load(path), s.sourceSize == info?.size, s.sourceModified == info?.mtime,
+           TransferID(hex: s.transferId) != nil {
+            return (s, path, true)
+        }
+        let s = SenderState(transferId: TransferID.random().hex, created: Timestamp.now(),
+                            sourceSize: info?.size ?? 0, sourceModified: info?.mtime ?? 0)
+        try s.save(path)
+        return (s, path, false)
+    }
+
+    private func makeManifest(state: SenderState, producer: StreamProducer) -> TransferManifest {
+        TransferManifest(
+            protocolVersion: TransferManifest.currentVersion, transferId: state.transferId,
+            sender: options.senderName ?? FS.hostName(), created: state.created, mode: options.mode,
+            chunkSize: options.chunkSize, window: options.window, filters: producer.filters,
+            source: producer.sourceInfo, streamSize: producer.plan.streamSize,
+            chunkCount: producer.plan.chunks.count, signerPublicKey: signingKey?.publicKey.base64,
+            metadata: options.metadata)
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import FerryRuntime
+import FerrySupport
+
+/// `ferry watch WORKSPACE`: the per-site daemon.
+struct WatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Run a site's watcher: the server drives jobs, a client runs their tasks.",
+        discussion: """
+        The watcher of a site workspace (made by `ferry provision`) takes messages out of the site's inbox
+        and works on them. On the server it picks up submitted jobs (`ferry submit`), checks them, deploys
+        them to the sites of their deploy map and runs their workflow (fedavg, cyclic) round by round. On a
+        client it verifies deployments against the trusted server key, unpacks them into jobs/<id>/, runs
+        each task's executor and sends the results back.
+
+        Everything it does is recorded in files: kill it at any moment (even with kill -9) and start it
+        again, and every job continues where it was. SIGTERM or Ctrl-C stops it cleanly.
+
+        inotify wakes the watcher early on local disks; it always polls as well, so it works on NFS/SMB
+        shares. Use --polling-only where inotify misbehaves.
+
+        Logs: <workspace>/logs/watcher.log, and one log per job per site in the job's folder.
+
+        Examples:
+          ferry watch workspaces/demo/server
+          ferry watch /mnt/share/site-1 --poll 5s --polling-only
+        """
+    )
+
+    @Argument(help: "The site workspace folder (holding site.yaml).")
+    var workspace: String
+
+    @Option(help: "How often to scan the inbox and the job store (e.g. 200ms, 1s, 5s).")
+    var poll: String = "1s"
+
+    @Option(name: .customLong("max-jobs"), help: "Jobs run at once (server) or executors run at once (client).")
+    var maxJobs: Int = 4
+
+    @Flag(name: .customLong("polling-only"), help: "Never use inotify (network shares).")
+    var pollingOnly = false
+
+    @Flag(name: .long, help: "Do not echo the watcher's log on standard error.")
+    var quiet = false
+
+    func validate() throws {
+        guard maxJobs >= 1 else { throw ValidationError("--max-jobs must be at least 1") }
+        do { _ = try DurationText.parse(poll) } catch { throw ValidationError("--poll: \(error)") }
+    }
+
+    func run() async throws {
+        var options = WatcherOptions()
+        options.pollInterval = try DurationText.parse(poll)
+        guard options.pollInterval > .zero else { throw ValidationError("--poll must be positive") }
+        options.maxJobs = maxJobs
+        options.useInotify = !pollingOnly
+        options.echoLog = !quiet
+        options.executableDirectory = ExecutorInvocation.currentExecutableDirectory
+        let watcher = try Watcher(workspace: workspace, options: options)
+        try await WatcherService.runUntilSignalled(watcher)
+    }
+}
