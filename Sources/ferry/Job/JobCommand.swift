@@ -7,6 +7,9 @@ struct JobCommand: AsyncParsableCommand {
         abstract: "Validate, pack, inspect and unpack jobs.",
         subcommands: [
             JobValidateCommand.self,
+            JobPackCommand.self,
+            JobInspectCommand.self,
+            JobUnpackCommand.self,
         ]
     )
 }
