@@ -1,11 +1,27 @@
+import FerryQuant
 import FerrySupport
+import FerryTensors
 
 /// The points where the transfer plugs into the model layer: tensor layout for container mode,
 /// quantizing source on the send side, dequantizing sink on the receive side.
 enum FilterBridge {
     /// The stream segments (header, then each tensor) of a safetensors file.
     static func containerSegments(path: String) throws(TransferError) -> [StreamSegment] {
-        throw .notAContainer(path: path, reason: "container mode is not available in this build")
+        do {
+            return segments(of: try SafetensorsReader(path: path).header)
+        } catch {
+            throw .notAContainer(path: path, reason: error.description)
+        }
+    }
+
+    /// The header (`name == nil`) and every tensor's byte range, as stream offsets.
+    static func segments(of header: SafetensorsHeader) -> [StreamSegment] {
+        var out = [StreamSegment(name: nil, start: 0, end: header.dataStart)]
+        for t in header.tensors {
+            out.append(StreamSegment(name: t.name, start: header.dataStart + t.dataOffsets.lowerBound,
+                                     end: header.dataStart + t.dataOffsets.upperBound))
+        }
+        return out
     }
 
     /// A source producing the quantized safetensors stream of `path`, and its segments.

@@ -1,4 +1,5 @@
 import Crypto
+import FerryQuant
 import FerrySupport
 import Foundation
 #if canImport(Glibc)
@@ -26,6 +27,8 @@ final class ReceiveSession {
     private var fd: Int32
     private var sink: ByteSink?
     private var buffer: UnsafeMutableRawBufferPointer
+    /// The output was already published by an earlier run that died before its final ack.
+    private var published = false
 
     /// Opens (or re-opens after a restart) the session of transfer folder `dir`.
     init(id: String, dir: String, manifestBytes: [UInt8], manifest: TransferManifest,
@@ -73,6 +76,15 @@ final class ReceiveSession {
         guard fd >= 0 else { throw FS.error(partialPath, "open the partial output") }
         let have = FS.info(partialPath)?.size ?? 0
         if have < bytes {
+            // Killed after publishing the output but before acknowledging completion: the partial is
+            // gone (renamed, or removed after the filter sink published) and the output is there.
+            if have == 0, consumed == manifest.chunkCount, FS.exists(outputPath) {
+                published = true
+                close(fd)
+                fd = -1
+                FS.remove(partialPath)
+                return
+            }
             throw Refusal(reason: "the partial output \(partialPath) holds \(have) bytes but \(bytes) were acknowledged (it was removed or truncated)")
         }
         if ftruncate(fd, off_t(bytes)) != 0 { throw FS.error(partialPath, "truncate") }
@@ -215,7 +227,7 @@ final class ReceiveSession {
         } else if !trustedKeys.isEmpty {
             throw Refusal(reason: "transfer is not signed and this receiver only accepts signed transfers (--trust)")
         }
-        try publish()
+        if !published { try publish() }
         try writeAck(state: "complete")
         return true
     }

@@ -76,7 +76,7 @@ struct SenderRun {
     private var active: [Int] { receivers.indices.filter { receivers[$0].failure == nil } }
 
     /// Produces every chunk once, publishes it to each receiver that still needs it, writes the final
-    /// records, waits for every receiver to complete and removes the transfer folders.
+    /// records and waits for every receiver to complete.
     /// - Returns: chunk payload bytes written in this run.
     mutating func stream(producer: StreamProducer, signingKey: TransferSigningKey?,
                          progress: ((TransferProgress) -> Void)?) throws -> Int64 {
@@ -95,6 +95,7 @@ struct SenderRun {
         }
         let idBytes = TransferID(hex: id)!.bytes
         for k in startChunk..<plan.chunks.count {
+            if active.isEmpty { break }
             let spec = plan.chunks[k]
             let index = k + 1
             let bodyStart = ChunkHeader.size
@@ -147,7 +148,7 @@ struct SenderRun {
         }
     }
 
-    /// Writes the final record into every active inbox, waits for the acks, removes completed folders.
+    /// Writes the final record into every active inbox and waits for the acks.
     private mutating func finish(chain: DigestChain, signingKey: TransferSigningKey?) throws {
         var record = TransferFinalRecord(chunkCount: plan.chunks.count, totalBytes: plan.streamSize,
                                          streamDigest: chain.hex,
@@ -168,10 +169,8 @@ struct SenderRun {
             for i in pending { try checkExpiry(i) }
             waiter.wait()
         }
-        for i in active {
-            waiter.forget(receivers[i].dir)
-            FS.removeTree(receivers[i].dir)
-        }
+        // The folders (manifest, final record, complete ack) stay: the receiver owns its inbox and
+        // removes settled transfers once they have been idle for the expiry time.
     }
 }
 

@@ -64,7 +64,7 @@ public final class TransferReceiver: @unchecked Sendable {
                 if idle > expireSeconds { FS.removeTree(dir); waiter?.forget(dir) }
                 continue
             }
-            if idle > expireSeconds, sessions[name].map({ _ in false }) ?? true {
+            if idle > expireSeconds {
                 sessions[name]?.discard()
                 sessions[name] = nil
                 FS.remove(TransferLayout.join(outputDirectory, TransferLayout.partialName(name)))
