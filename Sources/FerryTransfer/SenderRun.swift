@@ -125,7 +125,11 @@ struct SenderRun {
             try refresh(i)
             let r = receivers[i]
             if r.failure != nil || r.complete || r.consumed >= index || FS.exists(path) { return false }
-            if index <= r.consumed + options.window {
+            // The ack moves before the receiver deletes the consumed chunk: also wait for that deletion,
+            // so the folder never holds more than `window` chunks.
+            let oldest = index - options.window
+            if index <= r.consumed + options.window,
+               oldest < 1 || !FS.exists(TransferLayout.join(receivers[i].dir, TransferLayout.chunkName(oldest))) {
                 do {
                     let writer = try AtomicFileWriter(destination: path)
                     try writer.write(bytes)
