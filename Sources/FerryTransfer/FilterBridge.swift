@@ -26,11 +26,20 @@ enum FilterBridge {
 
     /// A source producing the quantized safetensors stream of `path`, and its segments.
     static func quantizingSource(path: String, format: QuantFormat) throws(TransferError) -> (ByteSource, [StreamSegment]) {
-        throw .invalidOption("--quantize is not available in this build")
+        do {
+            let source = try QuantizingSource(modelPath: path, format: format)
+            return (source, segments(of: source.header))
+        } catch {
+            throw .invalidSource(path: path, reason: "cannot quantize to \(format.rawValue): \(error)")
+        }
     }
 
     /// A sink that undoes `filters` and publishes the restored file at `destination` on finish.
-    static func restoringSink(destination: String, filters: [TransferFilter]) throws -> ByteSink {
-        throw TransferError.invalidOption("filters \(filters) are not available in this build")
+    /// Only single-step quantization chains exist today; anything else is refused.
+    static func restoringSink(destination: String, filters: [TransferFilter]) throws(TransferError) -> ByteSink {
+        guard filters.count == 1, let name = filters[0].quantize, QuantFormat(rawValue: name) != nil else {
+            throw .invalidOption("filter chain \(filters.map { $0.quantize ?? "?" }) is not supported by this receiver")
+        }
+        return DequantizingSink(destination: destination)
     }
 }
