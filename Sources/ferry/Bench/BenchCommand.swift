@@ -7,6 +7,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Benchmarks, reported as ratios to a baseline (memcpy, cp) measured in the same run.",
         subcommands: [
             BenchQuantCommand.self,
+            BenchTransferCommand.self,
         ]
     )
 }
