@@ -5,7 +5,7 @@ import Foundation
 /// How `ferry jobs` and `ferry status` present a job: the JSON object of `--json`, and text lines.
 enum JobReport {
     /// The `--json` object of a job: every key of `state.json`, plus `abort_requested`, `directory`
-    /// (absolute path of the job folder) and `meta` (the contents of `meta.json`). Format in docs/cli.md.
+    /// (absolute path of the job folder) and `meta` (the contents of `meta.json`). Format in docs/workspaces.md.
     static func json(_ job: JobRecord) throws -> [String: Any] {
         var object = try dictionary(job.state)
         object["abort_requested"] = job.abortRequested

@@ -13,7 +13,7 @@ struct JobsCommand: AsyncParsableCommand {
         to any unique prefix in the other commands.
 
         --json prints {"jobs": [...], "damaged": [{"id", "reason"}]}, each job the object that \
-        `ferry status ID --json` prints (format in docs/cli.md).
+        `ferry status ID --json` prints (format in docs/workspaces.md).
 
         Examples:
           ferry jobs

@@ -14,7 +14,7 @@ struct StatusCommand: AsyncParsableCommand {
         took from them, with what they would have been without quantization.
 
         --json prints every key of state.json plus abort_requested, directory and meta (meta.json); the \
-        format is in docs/cli.md.
+        format is in docs/workspaces.md.
 
         Examples:
           ferry status 20261125-190501-ab12cd

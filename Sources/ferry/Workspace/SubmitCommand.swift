@@ -42,10 +42,12 @@ struct SubmitCommand: AsyncParsableCommand {
             throw ValidationError("'\(path)' does not exist; give a job folder or a job archive")
         }
         var refused = 0
+        var submitted: [String] = []
         for target in targets {
             do {
                 let job = try store.submit(jobDirectoryOrArchive: target, progress: PackProgress.callback(label: "pack \(target)"))
                 print(job.id)
+                submitted.append(job.id)
                 StandardError.write("submitted \(job.name) as \(job.id): \(job.meta.sites.joined(separator: ", ")); "
                     + "\(ByteCount.format(job.meta.archiveBytes)) signed by \(job.meta.signedBy)\n")
             } catch {
@@ -57,7 +59,8 @@ struct SubmitCommand: AsyncParsableCommand {
             StandardError.write("\(targets.count - refused) of \(targets.count) jobs submitted\n")
         }
         if refused > 0 { throw FerryExit.failure }
-        StandardError.write("follow with: ferry status <id>, ferry logs <id> --follow\n")
+        let id = submitted.count == 1 ? submitted[0] : "ID"
+        StandardError.write("follow with: ferry status \(id), ferry logs \(id) --follow\n")
     }
 }
 
