@@ -1,32 +1,14 @@
+import FerryJobs
 import Foundation
 
-/// One problem in a project file, located by line and column.
-public struct ProjectDiagnostic: Sendable, Equatable, CustomStringConvertible {
-    /// The file the problem is in.
-    public var file: String
-    /// Line, starting at 1 (0 when the problem concerns the whole file).
-    public var line: Int
-    /// Column, starting at 1 (0 when the problem concerns the whole file).
-    public var column: Int
-    /// What is wrong.
-    public var message: String
-    /// How to fix it, if there is something specific to say.
-    public var hint: String?
+/// One problem in a project file, located by line and column (line and column 0 when it concerns the
+/// whole file). The same type as a job folder's diagnostics: `FILE:LINE:COL: error: WHAT` and a `hint:` line.
+public typealias ProjectDiagnostic = Diagnostic
 
-    /// Creates a diagnostic.
-    public init(file: String, line: Int, column: Int, message: String, hint: String? = nil) {
-        self.file = file
-        self.line = line
-        self.column = column
-        self.message = message
-        self.hint = hint
-    }
-
-    /// `FILE:LINE:COL: error: WHAT`, followed by an indented `hint:` line when there is one.
-    public var description: String {
-        var text = "\(file):\(line):\(column): error: \(message)"
-        if let hint { text += "\n    hint: \(hint)" }
-        return text
+extension Diagnostic {
+    /// A diagnostic with an optional hint (none when `nil`).
+    init(file: String, line: Int, column: Int, message: String, hint: String? = nil) {
+        self.init(file: file, line: line, column: column, message: message, hint: hint ?? "")
     }
 }
 
