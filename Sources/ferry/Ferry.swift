@@ -26,6 +26,15 @@ struct Ferry: AsyncParsableCommand {
             ModelCommand.self,
             TransferCommand.self,
             BenchCommand.self,
+            ProvisionCommand.self,
+            SubmitCommand.self,
+            JobsCommand.self,
+            StatusCommand.self,
+            AbortCommand.self,
+            LogsCommand.self,
+            DownloadCommand.self,
+            CloneCommand.self,
+            DeleteCommand.self,
         ]
     )
 }
