@@ -26,6 +26,8 @@ struct Ferry: AsyncParsableCommand {
             ModelCommand.self,
             TransferCommand.self,
             BenchCommand.self,
+            WatchCommand.self,
+            PocCommand.self,
         ]
     )
 }

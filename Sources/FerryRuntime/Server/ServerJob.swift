@@ -200,6 +200,7 @@ final class ServerJob {
 
     /// Accounts for a finished send of this job.
     func sent(_ record: SentRecord) throws {
+        for note in record.notes ?? [] { logger.warning("\(record.kind.rawValue) \(record.id): \(note)") }
         guard record.error == nil, record.kind == .task else { return }
         let n = Int64(record.recipients.count)
         try store.update(id) { file in
