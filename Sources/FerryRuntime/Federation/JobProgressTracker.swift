@@ -30,15 +30,15 @@ public final class JobProgressTracker {
             guard let run = try? JobRun(id: id, server: server) else { continue }
             runs[id] = run
             let label = prefixNames ? "\(run.name) " : ""
-            for round in run.rounds where round.round > (roundsSeen[id] ?? 0) {
-                lines.append(label + Self.roundLine(round, rounds: run.state.rounds))
-                roundsSeen[id] = round.round
-            }
             let sites = run.state.sites
             for site in sites.keys.sorted() where lastSites[id]?[site] != sites[site] {
                 lines.append("\(label)\(site): \(sites[site]!)")
             }
             lastSites[id] = sites
+            for round in run.rounds where round.round > (roundsSeen[id] ?? 0) {
+                lines.append(label + Self.roundLine(round, rounds: run.state.rounds))
+                roundsSeen[id] = round.round
+            }
             if lastState[id] != run.state.state {
                 var line = "\(label)job \(run.id): \(run.state.state.rawValue)"
                 if let reason = run.state.reason, run.state.state.isFinished { line += ": \(reason)" }

@@ -19,6 +19,7 @@ public final class LocalFederation {
     public let provisioned: Bool
     /// The running watchers, server first.
     public private(set) var watchers: [WatcherProcess] = []
+    private var launch: (binary: String, arguments: [String])?
 
     private init(directory: String, server: SiteWorkspace, clients: [String], provisioned: Bool) {
         self.directory = directory
@@ -72,16 +73,33 @@ public final class LocalFederation {
     ///   - binary: the `ferry` executable.
     ///   - arguments: extra `watch` arguments (`--poll 200ms`, `--polling-only`, `--max-jobs N`).
     public func start(binary: String, arguments: [String]) throws {
+        launch = (binary, arguments + ["--quiet"])
         do {
             for path in [server.directory] + clients {
-                let name = (try? SiteWorkspace.open(path).name) ?? (path as NSString).lastPathComponent
-                watchers.append(try WatcherProcess(binary: binary, workspace: path, site: name,
-                                                   arguments: arguments + ["--quiet"]))
+                watchers.append(try startWatcher(path))
             }
         } catch {
             stop()
             throw error
         }
+    }
+
+    private func startWatcher(_ path: String) throws -> WatcherProcess {
+        guard let launch else { throw RuntimeError.federation("the watchers were never started") }
+        let name = (try? SiteWorkspace.open(path).name) ?? (path as NSString).lastPathComponent
+        return try WatcherProcess(binary: launch.binary, workspace: path, site: name, arguments: launch.arguments)
+    }
+
+    /// The watcher of `site`.
+    public func watcher(_ site: String) -> WatcherProcess? { watchers.first { $0.site == site } }
+
+    /// Starts the watcher of `site` again once it has ended (after a crash, or a kill -9 in a test).
+    public func restart(_ site: String) throws {
+        guard let index = watchers.firstIndex(where: { $0.site == site }) else {
+            throw RuntimeError.federation("no watcher for site '\(site)' in this federation")
+        }
+        watchers[index].wait(timeout: .seconds(10))
+        watchers[index] = try startWatcher(watchers[index].workspace)
     }
 
     /// A watcher that ended although nobody stopped it, if any.

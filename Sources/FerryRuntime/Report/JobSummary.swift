@@ -12,7 +12,7 @@ public enum JobSummary {
         out += "\n"
         if let reason = run.state.reason, run.state.state != .finishedCompleted { out += "reason: \(reason)\n" }
         let metrics = run.metricNames
-        var header = ["round", "clients"] + metrics + ["to clients", "from clients", "time"]
+        var header = ["round", "clients"] + metrics + ["to clients (wire/raw)", "from clients (wire/raw)", "time"]
         var rows: [[String]] = []
         for r in run.rounds {
             let ok = r.clients.values.filter { $0.status == "ok" }.count
@@ -36,6 +36,7 @@ public enum JobSummary {
                 out += "loss: \(formatFixed(first, 4)) → \(formatFixed(last, 4))\n"
             }
         }
+        for note in Set(run.rounds.flatMap { $0.notes ?? [] }).sorted() { out += "note: \(note)\n" }
         if let model = run.finalModel { out += "final model: \(model)\n" }
         return out
     }

@@ -292,6 +292,12 @@ final class ServerJob {
         return (record.bytesOnWire, record.sourceBytes)
     }
 
+    /// The notes of the task message `messageID` (an unavailable filter, say), nil when there are none.
+    func sendNotes(_ messageIDs: [String]) -> [String]? {
+        let notes = messageIDs.flatMap { outbox.sentRecord($0)?.notes ?? [] }
+        return notes.isEmpty ? nil : Array(Set(notes)).sorted()
+    }
+
     /// Average of the clients' metrics weighted by num_samples (equal weights when all are 0).
     static func weightedMetrics(_ outcomes: [ClientOutcome]) -> [String: Double] {
         var sums: [String: Double] = [:]

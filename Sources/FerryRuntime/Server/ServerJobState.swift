@@ -108,9 +108,11 @@ public struct RoundRecord: Codable, Sendable, Equatable {
     public var globalModel: String
     /// Cyclic: the order the model travelled in.
     public var order: [String]?
+    /// What the round's sends did differently from what the job asked (e.g. a filter unavailable in this build).
+    public var notes: [String]? = nil
 
     enum CodingKeys: String, CodingKey {
-        case round, workflow, clients, aggregate, order
+        case round, workflow, clients, aggregate, order, notes
         case startedAt = "started_at"
         case finishedAt = "finished_at"
         case globalModel = "global_model"
