@@ -28,6 +28,7 @@ struct Ferry: AsyncParsableCommand {
             BenchCommand.self,
             WatchCommand.self,
             PocCommand.self,
+            ReportCommand.self,
         ]
     )
 }
