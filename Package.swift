@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(name: "FerryTransferTests", dependencies: ["FerryTransfer", "FerryQuant", "FerryTensors"]),
         .testTarget(name: "FerryWorkspaceTests", dependencies: ["FerryWorkspace", "FerryArchive", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "FerryTemplatesTests", dependencies: ["FerryTemplates"]),
-        .testTarget(name: "FerryRuntimeTests", dependencies: ["FerryRuntime"]),
+        .testTarget(name: "FerryRuntimeTests", dependencies: ["FerryRuntime", "FerryWorkspace", "FerryTensors", "FerryTransfer"]),
         // End-to-end tests that run the built `ferry` binary.
         .testTarget(name: "FerryCLITests", dependencies: ["FerrySupport"]),
     ],
