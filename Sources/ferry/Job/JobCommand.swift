@@ -7,6 +7,8 @@ struct JobCommand: AsyncParsableCommand {
         abstract: "Validate, pack, inspect and unpack jobs.",
         subcommands: [
             JobValidateCommand.self,
+            JobTemplatesCommand.self,
+            JobCreateCommand.self,
         ]
     )
 }
