@@ -30,8 +30,10 @@ struct JobCreateCommand: AsyncParsableCommand {
         Examples:
           ferry job create runs/first --template fedavg
           ferry job create runs/long --template fedavg --set rounds=20 --set clients=4
-          ferry job create runs/q --template fedavg --sweep quantization=fp16,nf4 --sweep rounds=3,5
-          ferry job create runs/mine --template ./my-template --set script=custom/train.py
+          ferry job create runs/q --template fedavg \\
+              --sweep quantization=fp16,nf4 --sweep rounds=3,5
+          ferry job create runs/py --template fedavg-python --set python=python3.12
+          ferry job create runs/mine --template ./my-template
         """
     )
 
