@@ -167,6 +167,8 @@ public struct TemplateRenderer: Sendable {
 struct Staging {
     let destination: String
     let path: String
+    /// Folders above the destination that did not exist, deepest first.
+    let createdParents: [String]
 
     init(destination: String) throws(TemplateError) {
         let fm = FileManager.default
@@ -181,9 +183,17 @@ struct Staging {
         let parent = (standardized as NSString).deletingLastPathComponent
         let name = (standardized as NSString).lastPathComponent
         let parentPath = parent.isEmpty ? "." : parent
+        // Parent folders created here are removed again by discard() (if still empty).
+        var missing: [String] = []
+        var ancestor = parentPath
+        while !fm.fileExists(atPath: ancestor), ancestor != "/", !ancestor.isEmpty {
+            missing.append(ancestor)
+            ancestor = (ancestor as NSString).deletingLastPathComponent
+        }
         do { try fm.createDirectory(atPath: parentPath, withIntermediateDirectories: true) } catch {
             throw .io(path: parentPath, operation: "create the folder", reason: "\(error.localizedDescription)")
         }
+        self.createdParents = missing
         self.destination = destination
         self.path = (parentPath as NSString).appendingPathComponent(".\(name).ferry-create-\(UUID().uuidString.prefix(8))")
         try TemplateRenderer.makeFolder(path)
@@ -205,6 +215,7 @@ struct Staging {
 
     func discard() {
         try? FileManager.default.removeItem(atPath: path)
+        for folder in createdParents where rmdir(folder) != 0 { break }
     }
 }
 

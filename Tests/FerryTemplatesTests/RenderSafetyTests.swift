@@ -46,9 +46,8 @@ import Testing
             guard case .unsafePath(_, let reason)? = error as? TemplateError else { return false }
             return reason.contains("not a plain file name")
         }
-        // Nothing written anywhere: no job, no staging folder, nothing beside it.
-        #expect(TemplateFixtures.contents(root + "/out").isEmpty)
-        #expect(TemplateFixtures.contents(root) == ["out", "templates"])
+        // Nothing written anywhere: no job, no staging folder, not even the parent folder it created.
+        #expect(TemplateFixtures.contents(root) == ["templates"])
         #expect(!FileManager.default.fileExists(atPath: "/tmp/abs/payload.txt"))
     }
 
@@ -76,6 +75,11 @@ import Testing
         } throws: { error in
             guard case let .invalidRenderedJob(name, failure)? = error as? TemplateError else { return false }
             return name == "fedavg" && failure.diagnostics.contains { $0.file == root + "/bad/apps/server/app.yaml" && $0.message.contains("chunk") }
+        }
+        #expect(TemplateFixtures.contents(root).isEmpty)
+        // Parent folders created for the output are removed again too.
+        #expect(throws: TemplateError.self) {
+            _ = try TemplateRenderer(template: template).render(into: root + "/new/deeper/bad", assignments: [.init(name: "chunk", value: "1KiB")])
         }
         #expect(TemplateFixtures.contents(root).isEmpty)
     }
