@@ -11,14 +11,18 @@ struct Ferry: AsyncParsableCommand {
         commandName: "ferry",
         abstract: "File-based federated learning: jobs, model streaming and quantization over shared folders.",
         discussion: """
-        Jobs are YAML folders packed into archives, deployed into per-site workspace folders, and run by a
-        watcher on each site that streams model files chunk by chunk through site folders or mounted shares
+        Jobs are YAML folders packed into archives, deployed into per-site workspace folders, and run by a \
+        watcher on each site that streams model files chunk by chunk through site folders or mounted shares \
         (NFS, SMB, any POSIX share), quantizing them on the way.
 
         Start with:
-          ferry job validate jobs/hello-fedavg     check a job folder
+          ferry poc jobs/hello-fedavg                  run a job on a throwaway local federation
+          ferry job validate jobs/hello-fedavg         check a job folder
+          ferry job create runs/a --template fedavg    a new job from a template
           ferry model synth m.safetensors --like tiny-mlp
           ferry model quantize m.safetensors q.safetensors --format nf4
+
+        Every command has --help with examples. Formats and protocols: docs/ in the repository.
         """,
         version: "0.1.0",
         subcommands: [
