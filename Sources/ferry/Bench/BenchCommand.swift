@@ -8,6 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
         subcommands: [
             BenchQuantCommand.self,
             BenchTransferCommand.self,
+            BenchAggregateCommand.self,
         ]
     )
 }

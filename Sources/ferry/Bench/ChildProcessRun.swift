@@ -49,11 +49,13 @@ enum BenchError: Error, CustomStringConvertible {
     case spawn(command: String, reason: String)
     case failed(command: String, status: Int32, log: String)
     case mismatch(String)
+    case io(String)
 
     var description: String {
         switch self {
         case let .spawn(command, reason): return "cannot start \(command): \(reason)"
         case let .failed(command, status, log): return "\(command) failed with status \(status); see \(log)"
+        case let .io(text): return text
         case let .mismatch(text): return "the received file differs from the source: \(text) (this is a bug; please report it)"
         }
     }
