@@ -65,7 +65,8 @@ public enum JobArchive {
     /// `.DS_Store` and editor temporaries are skipped, as is `output` itself when it lies inside
     /// the folder. Symlinks and special files are refused. The job is not validated here; the CLI
     /// validates it with FerryJobs first.
-    /// - Parameter progress: called with file bytes packed so far and the total.
+    /// - Parameter progress: called with the bytes processed so far and the total; every file is read
+    ///   twice (hashed for the manifest, then written), so the total is twice the files' size.
     @discardableResult
     public static func pack(directory: String, to output: String, format: ArchiveFormat,
                             progress: ArchiveProgress? = nil) throws -> PackResult {
@@ -85,13 +86,17 @@ public enum JobArchive {
                                           reason: "non-ASCII names need a UTF-8 locale (install C.UTF-8) or an ASCII name")
         }
 
+        // Every file is read twice: hashed for the manifest (which comes first), then written.
+        let total = 2 * tree.reduce(Int64(0)) { $0 + $1.size }
+        var done: Int64 = 0
         var files: [ArchiveManifest.File] = []
-        var total: Int64 = 0
         for entry in tree where !entry.isDirectory {
-            let (digest, size) = try FileHasher.hash(root + "/" + entry.path)
+            let (digest, size) = try FileHasher.hash(root + "/" + entry.path) { piece in
+                done += piece
+                progress?(done, total)
+            }
             guard size == entry.size else { throw ArchiveError.fileChanged(root + "/" + entry.path) }
             files.append(.init(path: entry.path, size: size, sha256: digest, executable: entry.executable))
-            total += size
         }
         let manifest = ArchiveManifest(directories: tree.filter(\.isDirectory).map(\.path), files: files)
         let manifestBytes = try manifest.encoded()
@@ -100,7 +105,6 @@ public enum JobArchive {
         try writer.addFile(ArchiveManifest.fileName, size: Int64(manifestBytes.count), executable: false) { write in
             try manifestBytes.withUnsafeBytes { try write($0) }
         }
-        var done: Int64 = 0
         var fileIndex = 0
         for entry in tree {
             if entry.isDirectory {
