@@ -162,6 +162,7 @@ public enum JobArchive {
                               progress: ArchiveProgress? = nil) throws -> ArchiveManifest {
         let target = try UnpackTarget(directory)
         let staging = try target.makeStagingDirectory()
+        defer { StagingRegistry.remove(staging) }
         do {
             let extractor = try DiskExtractor(root: staging)
             let result = try ArchiveVerifier.run(archive: archive, limits: limits, handler: extractor, progress: progress)

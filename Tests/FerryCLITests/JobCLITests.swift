@@ -172,4 +172,37 @@ import Testing
             #expect(help.stdout.contains(flag))
         }
     }
+
+    @Test func interruptedUnpackLeavesNothingBehind() throws {
+        let w = try Workspace()
+        try FileManager.default.createDirectory(atPath: w.job + "/models", withIntermediateDirectories: true)
+        // 40 MiB that do not compress, so the unpack takes a moment.
+        let random = try #require(FileHandle(forReadingAtPath: "/dev/urandom"))
+        try random.readData(ofLength: 40 << 20).write(to: URL(fileURLWithPath: w.job + "/models/big.bin"))
+        try random.close()
+        let archive = w.path("big.tar.zst")
+        #expect(try FerryCLI.run(["job", "pack", w.job, "-o", archive, "-q"]).status == 0)
+
+        let out = w.path("out")
+        let process = Process()
+        process.executableURL = FerryCLI.binary
+        process.arguments = ["job", "unpack", archive, out, "-q"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Interrupt as soon as the staging folder shows up (or the unpack has already finished).
+        let staging = { try FileManager.default.contentsOfDirectory(atPath: w.root.path).filter { $0.contains(".unpack-") } }
+        while process.isRunning, try staging().isEmpty { usleep(1000) }
+        process.interrupt()
+        process.waitUntilExit()
+
+        #expect(try staging().isEmpty, "staging folder left behind (exit status \(process.terminationStatus))")
+        if process.terminationStatus == 130 {
+            #expect(!FileManager.default.fileExists(atPath: out))
+        } else {
+            // The unpack won the race: then it is complete.
+            #expect(process.terminationStatus == 0)
+            #expect(try Self.tree(out) == (try Self.tree(w.job)))
+        }
+    }
 }

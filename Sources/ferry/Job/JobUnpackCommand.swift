@@ -39,6 +39,7 @@ struct JobUnpackCommand: AsyncParsableCommand {
     var quiet = false
 
     func run() async throws {
+        InterruptCleanup.install()
         let display = LazyProgress(label: "unpack \(archive)", quiet: quiet)
         let manifest = try JobArchive.unpack(archive: archive, into: directory, limits: limitOptions.limits) { done, total in
             display.update(done, total: total)
