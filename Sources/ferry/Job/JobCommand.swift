@@ -5,6 +5,16 @@ struct JobCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "job",
         abstract: "Validate, pack, inspect and unpack jobs.",
+        discussion: """
+        A job is a folder of YAML files and code (docs/job-format.md); an archive is its reproducible, \
+        verifiable single-file form (docs/archives.md).
+
+        Examples:
+          ferry job validate jobs/hello-fedavg
+          ferry job pack jobs/hello-fedavg -o hello.tar.gz
+          ferry job inspect hello.tar.gz
+          ferry job unpack hello.tar.gz /tmp/hello
+        """,
         subcommands: [
             JobValidateCommand.self,
             JobPackCommand.self,
