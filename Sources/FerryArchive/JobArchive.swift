@@ -35,7 +35,7 @@ public struct ArchiveEntryInfo: Sendable, Equatable {
     public var executable: Bool
 }
 
-/// What ``JobArchive/inspect(archive:limits:)`` found.
+/// What ``JobArchive/inspect(archive:limits:progress:)`` found.
 public struct ArchiveInspection: Sendable {
     /// The archive file.
     public var path: String
@@ -133,7 +133,9 @@ public enum JobArchive {
     /// Reads the whole archive and runs every check of ``unpack(archive:into:limits:progress:)``
     /// without writing anything. Throws only when the archive file cannot be opened at all;
     /// a failed check gives `verified == false` and ``ArchiveInspection/problem``.
-    public static func inspect(archive: String, limits: UnpackLimits = .default) throws -> ArchiveInspection {
+    /// - Parameter progress: called with file bytes verified so far and the total the manifest lists.
+    public static func inspect(archive: String, limits: UnpackLimits = .default,
+                               progress: ArchiveProgress? = nil) throws -> ArchiveInspection {
         let (sha, bytes) = try FileHasher.hash(archive)
         let recorder = EntryRecorder()
         var manifest: ArchiveManifest?
@@ -142,7 +144,7 @@ public enum JobArchive {
                                            compressionName: "unknown")
         do {
             let result = try ArchiveVerifier.run(archive: archive, limits: limits, handler: recorder,
-                                                 manifestRead: { manifest = $0 })
+                                                 manifestRead: { manifest = $0 }, progress: progress)
             inspection.verified = true
             inspection.containerName = result.formatName
             inspection.compressionName = result.filterName
@@ -193,7 +195,7 @@ public enum JobArchive {
     }
 }
 
-/// Records entries for ``JobArchive/inspect(archive:limits:)``.
+/// Records entries for ``JobArchive/inspect(archive:limits:progress:)``.
 private final class EntryRecorder: VerifiedEntryHandler {
     var entries: [ArchiveEntryInfo] = []
     func directory(_ path: String) throws {

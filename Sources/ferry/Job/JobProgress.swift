@@ -1,6 +1,6 @@
 import FerrySupport
 
-/// The progress display of `ferry job pack` and `unpack`: it appears only for work big enough to
+/// The progress display of `ferry job pack`, `inspect` and `unpack`: it appears only for work big enough to
 /// need one (16 MiB or more), on standard error, and never with `--quiet`.
 final class LazyProgress {
     private let label: String
