@@ -85,6 +85,23 @@ import Testing
         #expect(second.stdout == "\(shaA)  \(b)\n")
     }
 
+    @Test func packIsIndependentOfTheLocaleAndKeepsNonASCIINames() throws {
+        let w = try Workspace()
+        try FileManager.default.createDirectory(atPath: w.job + "/apps/client/custom", withIntermediateDirectories: true)
+        try "données\n".write(toFile: w.job + "/apps/client/custom/données-ü.txt", atomically: true, encoding: .utf8)
+        var digests: [String] = []
+        for (index, locale) in ["C", "C.UTF-8", "POSIX"].enumerated() {
+            let r = try FerryCLI.run(["job", "pack", w.job, "-o", w.path("\(index).tar.gz"), "-q"],
+                                     environment: ["LC_ALL": locale, "LANG": locale])
+            #expect(r.status == 0, "\(locale): \(r.stderr)")
+            digests.append(String(r.stdout.prefix(64)))
+        }
+        #expect(Set(digests).count == 1)
+        let out = w.path("out")
+        #expect(try FerryCLI.run(["job", "unpack", w.path("0.tar.gz"), out], environment: ["LC_ALL": "C"]).status == 0)
+        #expect(try String(contentsOfFile: out + "/apps/client/custom/données-ü.txt", encoding: .utf8) == "données\n")
+    }
+
     @Test func packInspectUnpackRoundTrip() throws {
         let w = try Workspace()
         // The job may gain files (models/ …); the counts come from the folder itself.
