@@ -12,13 +12,14 @@ import Darwin
 enum FileHasher {
     static let pieceSize = 1 << 20
 
-    /// SHA-256 (hex) and size of the regular file at `path`.
-    static func hash(_ path: String) throws -> (sha256: String, size: Int64) {
+    /// SHA-256 (hex) and size of the regular file at `path`; `read` is told the size of each piece.
+    static func hash(_ path: String, read: ((Int64) -> Void)? = nil) throws -> (sha256: String, size: Int64) {
         var hasher = SHA256()
         var size: Int64 = 0
         try stream(path, limit: nil) { piece in
             hasher.update(bufferPointer: piece)
             size += Int64(piece.count)
+            read?(Int64(piece.count))
         }
         return (Hex.encode(hasher.finalize()), size)
     }

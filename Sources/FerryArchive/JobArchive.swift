@@ -35,7 +35,7 @@ public struct ArchiveEntryInfo: Sendable, Equatable {
     public var executable: Bool
 }
 
-/// What ``JobArchive/inspect(archive:limits:)`` found.
+/// What ``JobArchive/inspect(archive:limits:progress:)`` found.
 public struct ArchiveInspection: Sendable {
     /// The archive file.
     public var path: String
@@ -65,7 +65,8 @@ public enum JobArchive {
     /// `.DS_Store` and editor temporaries are skipped, as is `output` itself when it lies inside
     /// the folder. Symlinks and special files are refused. The job is not validated here; the CLI
     /// validates it with FerryJobs first.
-    /// - Parameter progress: called with file bytes packed so far and the total.
+    /// - Parameter progress: called with the bytes processed so far and the total; every file is read
+    ///   twice (hashed for the manifest, then written), so the total is twice the files' size.
     @discardableResult
     public static func pack(directory: String, to output: String, format: ArchiveFormat,
                             progress: ArchiveProgress? = nil) throws -> PackResult {
@@ -85,13 +86,17 @@ public enum JobArchive {
                                           reason: "non-ASCII names need a UTF-8 locale (install C.UTF-8) or an ASCII name")
         }
 
+        // Every file is read twice: hashed for the manifest (which comes first), then written.
+        let total = 2 * tree.reduce(Int64(0)) { $0 + $1.size }
+        var done: Int64 = 0
         var files: [ArchiveManifest.File] = []
-        var total: Int64 = 0
         for entry in tree where !entry.isDirectory {
-            let (digest, size) = try FileHasher.hash(root + "/" + entry.path)
+            let (digest, size) = try FileHasher.hash(root + "/" + entry.path) { piece in
+                done += piece
+                progress?(done, total)
+            }
             guard size == entry.size else { throw ArchiveError.fileChanged(root + "/" + entry.path) }
             files.append(.init(path: entry.path, size: size, sha256: digest, executable: entry.executable))
-            total += size
         }
         let manifest = ArchiveManifest(directories: tree.filter(\.isDirectory).map(\.path), files: files)
         let manifestBytes = try manifest.encoded()
@@ -100,7 +105,6 @@ public enum JobArchive {
         try writer.addFile(ArchiveManifest.fileName, size: Int64(manifestBytes.count), executable: false) { write in
             try manifestBytes.withUnsafeBytes { try write($0) }
         }
-        var done: Int64 = 0
         var fileIndex = 0
         for entry in tree {
             if entry.isDirectory {
@@ -129,7 +133,9 @@ public enum JobArchive {
     /// Reads the whole archive and runs every check of ``unpack(archive:into:limits:progress:)``
     /// without writing anything. Throws only when the archive file cannot be opened at all;
     /// a failed check gives `verified == false` and ``ArchiveInspection/problem``.
-    public static func inspect(archive: String, limits: UnpackLimits = .default) throws -> ArchiveInspection {
+    /// - Parameter progress: called with file bytes verified so far and the total the manifest lists.
+    public static func inspect(archive: String, limits: UnpackLimits = .default,
+                               progress: ArchiveProgress? = nil) throws -> ArchiveInspection {
         let (sha, bytes) = try FileHasher.hash(archive)
         let recorder = EntryRecorder()
         var manifest: ArchiveManifest?
@@ -138,7 +144,7 @@ public enum JobArchive {
                                            compressionName: "unknown")
         do {
             let result = try ArchiveVerifier.run(archive: archive, limits: limits, handler: recorder,
-                                                 manifestRead: { manifest = $0 })
+                                                 manifestRead: { manifest = $0 }, progress: progress)
             inspection.verified = true
             inspection.containerName = result.formatName
             inspection.compressionName = result.filterName
@@ -158,6 +164,7 @@ public enum JobArchive {
                               progress: ArchiveProgress? = nil) throws -> ArchiveManifest {
         let target = try UnpackTarget(directory)
         let staging = try target.makeStagingDirectory()
+        defer { StagingRegistry.remove(staging) }
         do {
             let extractor = try DiskExtractor(root: staging)
             let result = try ArchiveVerifier.run(archive: archive, limits: limits, handler: extractor, progress: progress)
@@ -188,7 +195,7 @@ public enum JobArchive {
     }
 }
 
-/// Records entries for ``JobArchive/inspect(archive:limits:)``.
+/// Records entries for ``JobArchive/inspect(archive:limits:progress:)``.
 private final class EntryRecorder: VerifiedEntryHandler {
     var entries: [ArchiveEntryInfo] = []
     func directory(_ path: String) throws {

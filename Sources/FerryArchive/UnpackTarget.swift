@@ -46,14 +46,23 @@ struct UnpackTarget {
         }
     }
 
-    /// Creates `.NAME.unpack-XXXXXX` beside the destination (mode 0700 until published).
+    /// Creates `.NAME.unpack-XXXXXX` beside the destination (mode 0700 until published). The path is
+    /// registered in ``StagingRegistry`` before the folder exists, so an interrupt can never miss it;
+    /// the caller unregisters it.
     func makeStagingDirectory() throws -> String {
-        var template = Array((parent + "/." + name + ".unpack-XXXXXX").utf8CString)
-        let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        guard created != nil else {
-            throw ArchiveError.io(path: parent, operation: "create a staging folder in", reason: errnoText())
+        let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        for _ in 0..<100 {
+            let suffix = String((0..<6).map { _ in letters.randomElement()! })
+            let path = parent + "/." + name + ".unpack-" + suffix
+            StagingRegistry.add(path)
+            if mkdir(path, 0o700) == 0 { return path }
+            let code = errno
+            StagingRegistry.remove(path)
+            if code != EEXIST {
+                throw ArchiveError.io(path: parent, operation: "create a staging folder in", reason: errnoText(code))
+            }
         }
-        return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        throw ArchiveError.io(path: parent, operation: "create a staging folder in", reason: "too many name collisions")
     }
 
     /// Renames the staging folder into place (replacing an empty destination folder).

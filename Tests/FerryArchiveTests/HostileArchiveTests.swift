@@ -269,6 +269,15 @@ import Testing
         #expect(manifest.files.count == 4)
     }
 
+    /// A count bomb cannot hide behind a small manifest: the manifest's count is checked against the
+    /// limit, and the first entry it does not list stops the unpack.
+    @Test func entryFloodBehindASmallManifestStopsAtTheFirstUnlistedEntry() throws {
+        let s = try Setup()
+        let flood = (0..<50).map { RawEntry.file("apps/f\($0)", "x") }
+        try RawArchive.write(s.honest + flood, manifest: RawArchive.manifest(for: s.honest), to: s.archive)
+        try s.expectRefused(limits: UnpackLimits(maxEntries: 10)) { $0 == .notInManifest("apps/f0") }
+    }
+
     @Test func notAnArchiveIsRefused() throws {
         let s = try Setup()
         try Data(noise(4096, seed: 3)).write(to: URL(fileURLWithPath: s.archive))

@@ -85,6 +85,23 @@ import Testing
         #expect(second.stdout == "\(shaA)  \(b)\n")
     }
 
+    @Test func packIsIndependentOfTheLocaleAndKeepsNonASCIINames() throws {
+        let w = try Workspace()
+        try FileManager.default.createDirectory(atPath: w.job + "/apps/client/custom", withIntermediateDirectories: true)
+        try "données\n".write(toFile: w.job + "/apps/client/custom/données-ü.txt", atomically: true, encoding: .utf8)
+        var digests: [String] = []
+        for (index, locale) in ["C", "C.UTF-8", "POSIX"].enumerated() {
+            let r = try FerryCLI.run(["job", "pack", w.job, "-o", w.path("\(index).tar.gz"), "-q"],
+                                     environment: ["LC_ALL": locale, "LANG": locale])
+            #expect(r.status == 0, "\(locale): \(r.stderr)")
+            digests.append(String(r.stdout.prefix(64)))
+        }
+        #expect(Set(digests).count == 1)
+        let out = w.path("out")
+        #expect(try FerryCLI.run(["job", "unpack", w.path("0.tar.gz"), out], environment: ["LC_ALL": "C"]).status == 0)
+        #expect(try String(contentsOfFile: out + "/apps/client/custom/données-ü.txt", encoding: .utf8) == "données\n")
+    }
+
     @Test func packInspectUnpackRoundTrip() throws {
         let w = try Workspace()
         // The job may gain files (models/ …); the counts come from the folder itself.
@@ -170,6 +187,39 @@ import Testing
         #expect(help.status == 0)
         for flag in ["--max-entries", "--max-entry-size", "--max-total-size", "--max-ratio"] {
             #expect(help.stdout.contains(flag))
+        }
+    }
+
+    @Test func interruptedUnpackLeavesNothingBehind() throws {
+        let w = try Workspace()
+        try FileManager.default.createDirectory(atPath: w.job + "/models", withIntermediateDirectories: true)
+        // 40 MiB that do not compress, so the unpack takes a moment.
+        let random = try #require(FileHandle(forReadingAtPath: "/dev/urandom"))
+        try random.readData(ofLength: 40 << 20).write(to: URL(fileURLWithPath: w.job + "/models/big.bin"))
+        try random.close()
+        let archive = w.path("big.tar.zst")
+        #expect(try FerryCLI.run(["job", "pack", w.job, "-o", archive, "-q"]).status == 0)
+
+        let out = w.path("out")
+        let process = Process()
+        process.executableURL = FerryCLI.binary
+        process.arguments = ["job", "unpack", archive, out, "-q"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Interrupt as soon as the staging folder shows up (or the unpack has already finished).
+        let staging = { try FileManager.default.contentsOfDirectory(atPath: w.root.path).filter { $0.contains(".unpack-") } }
+        while process.isRunning, try staging().isEmpty { usleep(1000) }
+        process.interrupt()
+        process.waitUntilExit()
+
+        #expect(try staging().isEmpty, "staging folder left behind (exit status \(process.terminationStatus))")
+        if process.terminationStatus == 130 {
+            #expect(!FileManager.default.fileExists(atPath: out))
+        } else {
+            // The unpack won the race: then it is complete.
+            #expect(process.terminationStatus == 0)
+            #expect(try Self.tree(out) == (try Self.tree(w.job)))
         }
     }
 }

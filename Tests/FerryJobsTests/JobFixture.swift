@@ -44,6 +44,15 @@ struct JobFixture {
 
     func remove() { try? FileManager.default.removeItem(atPath: directory) }
 
+    /// Writes a job folder with `files` over the valid ones, loads it expecting failure, removes it,
+    /// and returns the diagnostics.
+    static func diagnostics(_ files: [String: String?], limits: YAMLLimits = .standard,
+                            sourceLocation: SourceLocation = #_sourceLocation) throws -> [Diagnostic] {
+        let job = try JobFixture(files)
+        defer { job.remove() }
+        return job.diagnostics(limits: limits, sourceLocation: sourceLocation)
+    }
+
     /// Loads the folder, expecting failure; returns the diagnostics.
     func diagnostics(limits: YAMLLimits = .standard, sourceLocation: SourceLocation = #_sourceLocation) -> [Diagnostic] {
         do {

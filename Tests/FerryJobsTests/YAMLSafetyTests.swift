@@ -9,9 +9,7 @@ import FerryJobs
         for i in 1...9 {
             lines.append("a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ") + "]")
         }
-        let job = try JobFixture(["apps/server/app.yaml": "workflow: fedavg\nrounds: 2\n" + lines.joined(separator: "\n") + "\n"])
-        defer { job.remove() }
-        let d = job.diagnostics()
+        let d = try JobFixture.diagnostics(["apps/server/app.yaml": "workflow: fedavg\nrounds: 2\n" + lines.joined(separator: "\n") + "\n"])
         #expect(d.count == 1)
         let bomb = try #require(d.first)
         #expect(bomb.file.hasSuffix("apps/server/app.yaml"))
@@ -26,9 +24,7 @@ import FerryJobs
         defer { job.remove() }
         // The top mapping is level 1, so the 64th bracket (column 6 + 64) opens level 65.
         expectDiagnostic(job.diagnostics(), "job.yaml", 3, 70, "nesting deeper than 64 levels")
-        let shallow = try JobFixture(["job.yaml": "name: t\nmin_clients: 2\n" + deep])
-        defer { shallow.remove() }
-        expectDiagnostic(shallow.diagnostics(limits: YAMLLimits(maxDepth: 8)), "job.yaml", 3, 14, "nesting deeper than 8 levels")
+        expectDiagnostic(job.diagnostics(limits: YAMLLimits(maxDepth: 8)), "job.yaml", 3, 14, "nesting deeper than 8 levels")
     }
 
     @Test func oversizedFileIsRefusedBeforeReading() throws {
@@ -41,20 +37,16 @@ import FerryJobs
     }
 
     @Test func longScalarAndSecondDocumentAreRefused() throws {
-        let job = try JobFixture([
+        let d = try JobFixture.diagnostics([
             "job.yaml": "name: t\nmin_clients: 2\ndescription: " + String(repeating: "y", count: 70_000) + "\n",
             "apps/server/app.yaml": "workflow: fedavg\nrounds: 2\n---\nworkflow: cyclic\n",
         ])
-        defer { job.remove() }
-        let d = job.diagnostics()
         expectDiagnostic(d, "job.yaml", 3, 14, "exceeds the limit of 65536 bytes")
         expectDiagnostic(d, "apps/server/app.yaml", 3, 1, "a second YAML document starts here")
     }
 
     @Test func syntaxErrorsCarryTheirPosition() throws {
-        let job = try JobFixture(["apps/server/app.yaml": "workflow: fedavg\nrounds: [2\n"])
-        defer { job.remove() }
-        let d = job.diagnostics()
+        let d = try JobFixture.diagnostics(["apps/server/app.yaml": "workflow: fedavg\nrounds: [2\n"])
         #expect(d.count == 1)
         #expect(d.first?.message.hasPrefix("invalid YAML") == true)
         #expect(d.first?.line == 3, "\(d)")

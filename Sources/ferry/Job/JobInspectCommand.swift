@@ -35,7 +35,11 @@ struct JobInspectCommand: AsyncParsableCommand {
     var limitOptions: UnpackLimitOptions
 
     func run() async throws {
-        let inspection = try JobArchive.inspect(archive: archive, limits: limitOptions.limits)
+        let display = LazyProgress(label: "verify \(archive)", quiet: false)
+        let inspection = try JobArchive.inspect(archive: archive, limits: limitOptions.limits) { done, total in
+            display.update(done, total: total)
+        }
+        display.finish()
         var lines: [String] = []
         lines.append("archive:  \(archive) (\(ByteCount.format(inspection.bytes)); "
                      + "\(inspection.containerName), compression \(inspection.compressionName))")

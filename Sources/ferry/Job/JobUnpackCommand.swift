@@ -10,7 +10,8 @@ struct JobUnpackCommand: AsyncParsableCommand {
         discussion: """
         DIR must not exist, or be an empty folder; its parent must exist. The archive is extracted into a \
         hidden folder beside DIR (.DIR.unpack-XXXXXX) and renamed to DIR only when every check passed, so \
-        a refused or broken archive leaves nothing behind, and nothing is ever written outside DIR.
+        a refused or broken archive leaves nothing behind, and nothing is ever written outside DIR. \
+        Ctrl-C (or SIGTERM) removes the hidden folder before exiting.
 
         Refused (exit status 1, with the reason): paths with `..`, absolute paths, symbolic links, \
         hardlinks, devices, FIFOs and sockets; entries not listed in the archive's manifest, listed \
@@ -39,6 +40,7 @@ struct JobUnpackCommand: AsyncParsableCommand {
     var quiet = false
 
     func run() async throws {
+        InterruptCleanup.install()
         let display = LazyProgress(label: "unpack \(archive)", quiet: quiet)
         let manifest = try JobArchive.unpack(archive: archive, into: directory, limits: limitOptions.limits) { done, total in
             display.update(done, total: total)
