@@ -89,23 +89,27 @@ extension SyntheticModel {
 
     /// Fills `out` with N(0, 0.02) values: splitmix64 uniforms from `seed`, Box–Muller pairs.
     public static func normalRun(seed: UInt64, into out: UnsafeMutableBufferPointer<Float>) {
+        guard var p = out.baseAddress else { return }
+        let end = p + out.count
         var state = seed
-        @inline(__always) func next() -> UInt64 {
+        // Straight-line code (no captured closures, no bounds checks): fast even in debug builds.
+        while p < end {
             state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        var i = 0
-        while i < out.count {
-            let u1 = (Float(next() >> 40) + 0.5) * 0x1p-24
-            let u2 = Float(next() >> 40) * 0x1p-24
+            var a = state
+            a = (a ^ (a >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            a = (a ^ (a >> 27)) &* 0x94D0_49BB_1331_11EB
+            a ^= a >> 31
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var b = state
+            b = (b ^ (b >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            b = (b ^ (b >> 27)) &* 0x94D0_49BB_1331_11EB
+            b ^= b >> 31
+            let u1 = (Float(a >> 40) + 0.5) * 0x1p-24
+            let angle = Float(b >> 40) * (0x1p-24 * 2 * Float.pi)
             let r = (-2 * logf(u1)).squareRoot() * 0.02
-            let a = 2 * Float.pi * u2
-            out[i] = r * cosf(a)
-            if i + 1 < out.count { out[i + 1] = r * sinf(a) }
-            i += 2
+            p.pointee = r * cosf(angle)
+            if p + 1 < end { (p + 1).pointee = r * sinf(angle) }
+            p += 2
         }
     }
 }
