@@ -227,7 +227,9 @@ import Testing
                                  now: Date(timeIntervalSince1970: 1_800_000_000))
         #expect(store.ids() == [a.id, b.id].sorted())
         #expect(try store.resolve(id: a.id) == a.id)
-        #expect(try store.resolve(id: String(a.id.prefix(17))) == a.id || a.id.prefix(17) == b.id.prefix(17))
+        // The shortest prefix of a that b does not share resolves to a.
+        let shared = zip(a.id, b.id).prefix { $0 == $1 }.count
+        #expect(try store.resolve(id: String(a.id.prefix(shared + 1))) == a.id)
         do {
             _ = try store.resolve(id: "1999")
             Issue.record("expected not found")
