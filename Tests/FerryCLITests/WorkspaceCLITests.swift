@@ -42,10 +42,11 @@ final class ProvisionedFederation {
     }
 
     /// Changes `state.json` the way the server watcher would.
-    func setState(_ id: String, _ state: String) throws {
+    func setState(_ id: String, _ state: String, reason: String? = nil) throws {
         let path = jobFile(id, "state.json")
         var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
         object["state"] = state
+        if let reason { object["reason"] = reason }
         try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
     }
 
@@ -227,6 +228,29 @@ struct CLIFailure: Error, CustomStringConvertible {
         #expect(try FileManager.default.contentsOfDirectory(atPath: fed.server + "/jobs").isEmpty)
         let gone = try fed.ferry(["status", id])
         #expect(gone.status == 1 && gone.stderr.contains("ferry jobs"))
+    }
+
+    @Test func failedAndDamagedJobsAreShown() throws {
+        let fed = try ProvisionedFederation()
+        let failed = try fed.submit()
+        try fed.setState(failed, "finished:failed", reason: "site-2: executor exited with status 3")
+        let text = try fed.ferry(["status", failed])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("finished:failed") && text.stdout.contains("site-2: executor exited with status 3"))
+        #expect(try fed.status(failed)["reason"] as? String == "site-2: executor exited with status 3")
+
+        let damaged = try fed.submit()
+        try FileManager.default.removeItem(atPath: fed.jobFile(damaged, "meta.json"))
+        let list = try fed.ferry(["jobs", "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [String: Any])
+        #expect((object["jobs"] as? [[String: Any]])?.map { $0["id"] as? String } == [failed])
+        let entries = try #require(object["damaged"] as? [[String: String]])
+        #expect(entries.map { $0["id"] } == [damaged])
+        #expect(entries.first?["reason"]?.contains("meta.json is missing") == true)
+        #expect(try fed.ferry(["jobs"]).stdout.contains("\(damaged)  damaged: meta.json is missing"))
+        let refused = try fed.ferry(["delete", damaged])
+        #expect(refused.status == 1 && refused.stderr.contains("--force"))
+        #expect(try fed.ferry(["delete", damaged, "--force"]).status == 0)
     }
 
     @Test func tamperedOrUnsignedArchiveIsRefused() throws {
