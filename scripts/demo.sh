@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 scripts/ensure-deps.sh
 swift build -c release --product ferry
 swift build -c release --product ferry-example-trainer
-exec .build/release/ferry job validate jobs/hello-fedavg "$@"
+exec .build/release/ferry poc jobs/hello-fedavg "$@"

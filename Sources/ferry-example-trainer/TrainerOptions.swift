@@ -45,11 +45,11 @@ struct TrainerOptions {
       --sleep SECONDS   sleep before training (for timeout tests)
       -h, --help        show this help
 
-    TEST SWITCHES (environment):
-      FERRY_TRAINER_FAIL_SITE=site-2[,site-3]   act as --fail at these sites (`*`: every site)
-      FERRY_TRAINER_FAIL_ROUND=N                only fail in round N
-      FERRY_TRAINER_SLEEP_SITE=site-2[,...]     sleep FERRY_TRAINER_SLEEP_SECONDS (default 3600) at these sites
-      FERRY_TRAINER_SLEEP_ROUND=N               only sleep in round N
+    TEST SWITCHES (environment; set them in the client app's executor.env — FERRY_* names are reserved):
+      TRAINER_FAIL_SITE=site-2[,site-3]   act as --fail at these sites (`*`: every site)
+      TRAINER_FAIL_ROUND=N                only fail in round N
+      TRAINER_SLEEP_SITE=site-2[,...]     sleep TRAINER_SLEEP_SECONDS (default 3600) at these sites
+      TRAINER_SLEEP_ROUND=N               only sleep in round N
     """
 
     struct UsageError: Error, CustomStringConvertible {
@@ -118,9 +118,9 @@ struct TrainerOptions {
             guard let r = environment[key], !r.isEmpty else { return true }
             return Int(r) == o.round
         }
-        if matches(environment["FERRY_TRAINER_FAIL_SITE"]), roundMatches("FERRY_TRAINER_FAIL_ROUND") { o.fail = true }
-        if matches(environment["FERRY_TRAINER_SLEEP_SITE"]), roundMatches("FERRY_TRAINER_SLEEP_ROUND") {
-            o.sleepSeconds = environment["FERRY_TRAINER_SLEEP_SECONDS"].flatMap(Double.init) ?? 3600
+        if matches(environment["TRAINER_FAIL_SITE"]), roundMatches("TRAINER_FAIL_ROUND") { o.fail = true }
+        if matches(environment["TRAINER_SLEEP_SITE"]), roundMatches("TRAINER_SLEEP_ROUND") {
+            o.sleepSeconds = environment["TRAINER_SLEEP_SECONDS"].flatMap(Double.init) ?? 3600
         }
         return o
     }

@@ -35,6 +35,9 @@ struct Ferry: AsyncParsableCommand {
             DownloadCommand.self,
             CloneCommand.self,
             DeleteCommand.self,
+            WatchCommand.self,
+            PocCommand.self,
+            ReportCommand.self,
         ]
     )
 }

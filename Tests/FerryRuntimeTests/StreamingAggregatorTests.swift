@@ -28,3 +28,37 @@ private func writeModel(_ path: String, weights: [Float], step: Int64) throws {
     let step = try #require(reader.header.tensors.first { $0.name == "step" })
     #expect(try reader.values(of: step, as: Int64.self) == [7])
 }
+
+@Test func aggregatesAModelLargerThanTheBufferExactly() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-agg-big-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    // Three clients, three tensors of 5,000 / 777 / 1 elements; a 512-byte buffer (64-element slices).
+    let sizes = [("layer.0.weight", 5_000), ("layer.0.bias", 777), ("scale", 1)]
+    let weights: [Double] = [10, 30, 60]
+    var inputs: [AggregationInput] = []
+    var values: [[[Float]]] = []  // client → tensor → values
+    for c in 0..<3 {
+        var tensors: [[Float]] = []
+        for (t, (_, n)) in sizes.enumerated() {
+            tensors.append((0..<n).map { i in Float((i * 7 + c * 13 + t * 3) % 101) / 8 - 6 })
+        }
+        values.append(tensors)
+        let path = root + "/client-\(c).safetensors"
+        let writer = try SafetensorsWriter(path: path, tensors: sizes.map { (name: $0.0, dtype: DType.f32, shape: [$0.1]) })
+        for t in tensors { try writer.append(contentsOf: t) }
+        try writer.commit()
+        inputs.append(AggregationInput(path: path, weight: weights[c], label: "site-\(c + 1)"))
+    }
+    let aggregator = StreamingAggregator(bufferSize: 512, threads: 2, parallelThreshold: 64)
+    let summary = try aggregator.aggregate(inputs, into: root + "/avg.safetensors")
+    #expect(summary.workingMemoryBytes < 5_000 * 4)  // less than one tensor, let alone a model per client
+    let reader = try SafetensorsReader(path: root + "/avg.safetensors")
+    for (t, (name, n)) in sizes.enumerated() {
+        let got = try reader.floats(of: try reader.tensor(named: name))
+        #expect(got.count == n)
+        // Values are multiples of 1/8 and weights sum to 100: the average is exact in Double, rounded once to Float.
+        let expected = (0..<n).map { i in Float((0..<3).reduce(0.0) { $0 + weights[$1] * Double(values[$1][t][i]) } / 100) }
+        #expect(got == expected, "\(name)")
+    }
+}

@@ -76,7 +76,14 @@ final class ClientRole: SiteRoleHandler {
         }
     }
 
-    func sendsFinished(_ records: [SentRecord]) throws {}
+    func sendsFinished(_ records: [SentRecord]) throws {
+        for record in records {
+            for note in record.notes ?? [] { log(record.job, "\(record.kind.rawValue) \(record.id): \(note)", error: true) }
+            if let error = record.error, !error.hasPrefix("cancelled") {
+                log(record.job, "sending \(record.kind.rawValue) \(record.id) failed: \(error)", error: true)
+            }
+        }
+    }
 
     func tick() throws {
         collectCompletions()

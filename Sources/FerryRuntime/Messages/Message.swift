@@ -85,6 +85,8 @@ struct SentRecord: Codable, Sendable, Equatable {
     var finishedAt: Date
     /// Set when the send failed or was cancelled.
     var error: String?
+    /// What the send had to do differently from what was asked (e.g. "filter unavailable: nf4 …").
+    var notes: [String]?
 }
 
 /// A message taken out of the inbox.

@@ -19,6 +19,8 @@ struct SendOutcome: Sendable, Equatable {
     var bytesOnWire: Int64
     /// Payload size before quantization.
     var sourceBytes: Int64
+    /// What the send had to do differently from what was asked (an unavailable filter, say).
+    var notes: [String] = []
 }
 
 /// The persistent outbox of a site: `outbox/<id>.json` specs, each sent on its own thread (a sender
@@ -154,7 +156,7 @@ final class Outbox: Sendable {
         }
         let record = SentRecord(id: message.id, job: message.job, kind: message.kind, recipients: message.recipients,
                                 bytesOnWire: outcome?.bytesOnWire ?? 0, sourceBytes: outcome?.sourceBytes ?? 0,
-                                finishedAt: Date(), error: error)
+                                finishedAt: Date(), error: error, notes: outcome?.notes ?? [])
         do {
             try JSONFile.write(record, to: sentPath(message.id))
             Files.remove(specPath(message.id))

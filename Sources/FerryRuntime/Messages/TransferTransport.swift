@@ -61,10 +61,41 @@ final class TransferTransport: MessageTransport {
         options.metadata = message.metadata
         options.metadata[MessageKey.message] = message.id
         options.stateDirectory = stateDirectory
-        let sender = TransferSender(source: link, inboxes: inboxes, options: options, signingKey: signingKey)
-        let summary = try sender.run()
-        Files.remove(link)
-        return SendOutcome(bytesOnWire: summary.streamBytes, sourceBytes: summary.sourceBytes)
+        var notes: [String] = []
+        while true {
+            let sender = TransferSender(source: link, inboxes: inboxes, options: options, signingKey: signingKey)
+            do {
+                let summary = try sender.run()
+                Files.remove(link)
+                return SendOutcome(bytesOnWire: summary.streamBytes, sourceBytes: summary.sourceBytes, notes: notes)
+            } catch let error as TransferError {
+                // A filter or the container mode this build cannot provide: the payload still goes, at full
+                // precision / in file mode, and the job log says so (never a silent pretence).
+                guard let fallback = Self.fallback(from: options, after: error) else { throw error }
+                notes.append(fallback.note)
+                logger.warning("\(message.id): \(fallback.note)")
+                options = fallback.options
+            }
+        }
+    }
+
+    /// The options to retry a send with when `error` says a filter or the container mode is unavailable
+    /// (the producer refuses before anything is written to the inboxes), or nil when there is no fallback.
+    static func fallback(from options: TransferOptions, after error: TransferError) -> (options: TransferOptions, note: String)? {
+        var retry = options
+        switch error {
+        case .invalidOption(let reason) where options.quantize != nil:
+            retry.quantize = nil
+            return (retry, "filter unavailable: \(options.quantize!.rawValue) (\(reason)); sent at full precision instead")
+        case .notAContainer(_, let reason) where options.quantize != nil:
+            retry.quantize = nil
+            return (retry, "filter unavailable: \(options.quantize!.rawValue) (\(reason)); sent at full precision instead")
+        case .notAContainer(_, let reason) where options.mode == .container:
+            retry.mode = .file
+            return (retry, "container mode unavailable (\(reason)); sent in file mode instead")
+        default:
+            return nil
+        }
     }
 
     func receive() throws -> [IncomingMessage] {

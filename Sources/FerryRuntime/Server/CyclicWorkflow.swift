@@ -104,7 +104,8 @@ extension ServerJob {
         let aggregate = ok.last?.metrics ?? [:]
         let record = RoundRecord(round: round, workflow: "cyclic", startedAt: state.roundStartedAt ?? Date(), finishedAt: Date(),
                                  clients: clients, aggregate: aggregate,
-                                 globalModel: "models/global-round-\(round).safetensors", order: state.order)
+                                 globalModel: "models/global-round-\(round).safetensors", order: state.order,
+                                 notes: sendNotes(state.order.indices.map { taskMessageID(round: round, step: $0) }))
         try Files.makeDirectory(directory + "/rounds")
         try JSONFile.write(record, to: directory + "/rounds/round-\(Names.round(round)).json")
         try recordMetrics(round: round, aggregate: aggregate, clients: ok.count)

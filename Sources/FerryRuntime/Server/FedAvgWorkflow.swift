@@ -81,7 +81,8 @@ extension ServerJob {
         }
         let record = RoundRecord(round: round, workflow: "fedavg", startedAt: state.roundStartedAt ?? Date(), finishedAt: Date(),
                                  clients: clients, aggregate: aggregate,
-                                 globalModel: "models/global-round-\(round).safetensors", order: nil)
+                                 globalModel: "models/global-round-\(round).safetensors", order: nil,
+                                 notes: sendNotes([taskMessageID(round: round)]))
         try Files.makeDirectory(directory + "/rounds")
         try JSONFile.write(record, to: directory + "/rounds/round-\(Names.round(round)).json")
         try recordMetrics(round: round, aggregate: aggregate, clients: ok.count)

@@ -200,6 +200,7 @@ final class ServerJob {
 
     /// Accounts for a finished send of this job.
     func sent(_ record: SentRecord) throws {
+        for note in record.notes ?? [] { logger.warning("\(record.kind.rawValue) \(record.id): \(note)") }
         guard record.error == nil, record.kind == .task else { return }
         let n = Int64(record.recipients.count)
         try store.update(id) { file in
@@ -289,6 +290,12 @@ final class ServerJob {
     func bytesToClient(_ messageID: String) -> (Int64, Int64) {
         guard let record = outbox.sentRecord(messageID), record.error == nil else { return (0, 0) }
         return (record.bytesOnWire, record.sourceBytes)
+    }
+
+    /// The notes of the task message `messageID` (an unavailable filter, say), nil when there are none.
+    func sendNotes(_ messageIDs: [String]) -> [String]? {
+        let notes = messageIDs.flatMap { outbox.sentRecord($0)?.notes ?? [] }
+        return notes.isEmpty ? nil : Array(Set(notes)).sorted()
     }
 
     /// Average of the clients' metrics weighted by num_samples (equal weights when all are 0).

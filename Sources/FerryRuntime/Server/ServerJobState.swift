@@ -58,19 +58,28 @@ struct ClientOutcome: Codable, Sendable, Equatable {
 
 /// A round's record: `rounds/round-NNNN.json` in the job store (schema in docs/executor-contract.md,
 /// "Round records").
-struct RoundRecord: Codable, Sendable, Equatable {
-    struct Client: Codable, Sendable, Equatable {
-        var status: String
-        var numSamples: Int?
-        var metrics: [String: Double]?
-        var durationSeconds: Double?
-        var error: String?
-        var bytesToClient: Int64
-        var bytesToClientUnquantized: Int64
-        var bytesFromClient: Int64
-        var bytesFromClientUnquantized: Int64
+public struct RoundRecord: Codable, Sendable, Equatable {
+    public struct Client: Codable, Sendable, Equatable {
+        /// `ok`, `failed` or `timeout`.
+        public var status: String
+        /// Samples the client trained on (weight in the average).
+        public var numSamples: Int?
+        /// The metrics the executor reported.
+        public var metrics: [String: Double]?
+        /// The executor's run time.
+        public var durationSeconds: Double?
+        /// Why the client failed or timed out.
+        public var error: String?
+        /// Bytes of the task (global model) on the wire, after quantization.
+        public var bytesToClient: Int64
+        /// Bytes of the task payload before quantization.
+        public var bytesToClientUnquantized: Int64
+        /// Bytes of the result on the wire, after quantization.
+        public var bytesFromClient: Int64
+        /// Bytes of the restored result model.
+        public var bytesFromClientUnquantized: Int64
         /// Cyclic: the position of the site in the round's order (1-based).
-        var position: Int?
+        public var position: Int?
 
         enum CodingKeys: String, CodingKey {
             case status, metrics, error, position
@@ -83,20 +92,27 @@ struct RoundRecord: Codable, Sendable, Equatable {
         }
     }
 
-    var round: Int
-    var workflow: String
-    var startedAt: Date
-    var finishedAt: Date
-    var clients: [String: Client]
+    /// The round, 1-based.
+    public var round: Int
+    /// `fedavg` or `cyclic`.
+    public var workflow: String
+    /// When the round started.
+    public var startedAt: Date
+    /// When the round was aggregated.
+    public var finishedAt: Date
+    /// Site name → its part in the round.
+    public var clients: [String: Client]
     /// Metrics averaged over the successful clients, weighted by num_samples.
-    var aggregate: [String: Double]
+    public var aggregate: [String: Double]
     /// The global model after this round, relative to the job folder.
-    var globalModel: String
+    public var globalModel: String
     /// Cyclic: the order the model travelled in.
-    var order: [String]?
+    public var order: [String]?
+    /// What the round's sends did differently from what the job asked (e.g. a filter unavailable in this build).
+    public var notes: [String]? = nil
 
     enum CodingKeys: String, CodingKey {
-        case round, workflow, clients, aggregate, order
+        case round, workflow, clients, aggregate, order, notes
         case startedAt = "started_at"
         case finishedAt = "finished_at"
         case globalModel = "global_model"
@@ -104,14 +120,18 @@ struct RoundRecord: Codable, Sendable, Equatable {
 }
 
 /// `metrics.json` of a job: the aggregate metrics of every round so far.
-struct MetricsFile: Codable, Sendable, Equatable {
-    struct Round: Codable, Sendable, Equatable {
-        var round: Int
-        var metrics: [String: Double]
-        var clients: Int
+public struct MetricsFile: Codable, Sendable, Equatable {
+    public struct Round: Codable, Sendable, Equatable {
+        /// The round, 1-based.
+        public var round: Int
+        /// Aggregate metrics of the round.
+        public var metrics: [String: Double]
+        /// Clients whose results were aggregated.
+        public var clients: Int
     }
 
-    var rounds: [Round]
+    /// Every finished round, in order.
+    public var rounds: [Round]
     /// The last round's aggregate metrics.
-    var final: [String: Double]
+    public var final: [String: Double]
 }

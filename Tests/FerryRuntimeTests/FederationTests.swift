@@ -1,0 +1,235 @@
+import FerryRuntime
+import FerryTensors
+import FerryWorkspace
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A server and client watchers as separate `ferry watch` processes on temporary folders, driven
+/// through the job store. Serialized: each test runs a small federation (polls of 100 ms).
+@Suite(.serialized) struct FederationTests {
+    @Test(arguments: [true, false])
+    func fedavgCompletesWithFallingLoss(pollingOnly: Bool) throws {
+        let dir = try RT.temporaryDirectory("fedavg")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let job = try RT.writeJob(in: dir, name: "fedavg", command: RT.trainer)
+        let fed = try RT.federation(in: dir, pollingOnly: pollingOnly)
+        defer { fed.stop() }
+        let id = try fed.submit(job).id
+        let run = try RT.waitFinished(fed, id)
+        #expect(run.state.state == .finishedCompleted, "\(run.state.reason ?? "")")
+        #expect(run.rounds.map(\.round) == [1, 2])
+        let losses = run.rounds.compactMap { $0.aggregate["loss"] }
+        #expect(losses.count == 2 && losses[1] < losses[0])
+        #expect(run.rounds.allSatisfy { $0.clients.keys.sorted() == ["site-1", "site-2"] })
+        let model = try #require(run.finalModel)
+        let reader = try SafetensorsReader(path: model)
+        #expect(reader.header.tensors.map(\.name).sorted() == ["bias", "weight"])
+        // Logs: one per site in the job's folder.
+        for site in ["server", "site-1", "site-2"] {
+            #expect(FileManager.default.fileExists(atPath: run.paths.log(site: site)))
+        }
+    }
+
+    @Test func fedavgAveragesWeightedByNumSamples() throws {
+        let dir = try RT.temporaryDirectory("weights")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let script = """
+        cp "models/$FERRY_SITE.safetensors" "$FERRY_OUTPUT_MODEL"
+        n=$(cat "models/$FERRY_SITE.n")
+        printf '{"num_samples": %s, "metrics": {"loss": %s}}' "$n" "$n" > "$FERRY_RESULT"
+
+        """
+        let job = try RT.writeJob(in: dir, name: "weights", server: .init(rounds: 1), command: ["sh", "fixed.sh"],
+                                  files: ["fixed.sh": script, "models/site-1.n": "1", "models/site-2.n": "3"])
+        try RT.writeModel(job + "/apps/client/models/site-1.safetensors", tensors: [("w", [1, 2, 3, 4]), ("b", [0.5])])
+        try RT.writeModel(job + "/apps/client/models/site-2.safetensors", tensors: [("w", [5, 6, 7, 8]), ("b", [1.5])])
+        let fed = try RT.federation(in: dir)
+        defer { fed.stop() }
+        let run = try RT.waitFinished(fed, try fed.submit(job).id)
+        #expect(run.state.state == .finishedCompleted, "\(run.state.reason ?? "")")
+        let reader = try SafetensorsReader(path: try #require(run.finalModel))
+        // (1·[1,2,3,4] + 3·[5,6,7,8]) / 4 and (1·0.5 + 3·1.5) / 4
+        #expect(try reader.floats(of: try reader.tensor(named: "w")) == [4, 5, 6, 7])
+        #expect(try reader.floats(of: try reader.tensor(named: "b")) == [1.25])
+        #expect(run.rounds.first?.aggregate["loss"] == 2.5)  // (1·1 + 3·3) / 4
+        #expect(run.rounds.first?.clients["site-2"]?.numSamples == 3)
+    }
+
+    @Test func failingClientFailsTheJobBelowMinClients() throws {
+        let dir = try RT.temporaryDirectory("fail")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let failing = try RT.writeJob(in: dir, name: "failing", server: .init(rounds: 1, minClients: 2), command: RT.trainer,
+                                      env: ["TRAINER_FAIL_SITE": "site-2"])
+        let tolerant = try RT.writeJob(in: dir, name: "tolerant", server: .init(rounds: 1, minClients: 1), command: RT.trainer,
+                                       env: ["TRAINER_FAIL_SITE": "site-2"])
+        let fed = try RT.federation(in: dir)
+        defer { fed.stop() }
+        let failed = try RT.waitFinished(fed, try fed.submit(failing).id)
+        #expect(failed.state.state == .finishedFailed)
+        let reason = failed.state.reason ?? ""
+        #expect(reason.contains("only 1 of 2 clients succeeded"), "\(reason)")
+        #expect(reason.contains("site-2") && reason.contains("exited with status 3"), "\(reason)")
+        let completed = try RT.waitFinished(fed, try fed.submit(tolerant).id)
+        #expect(completed.state.state == .finishedCompleted, "\(completed.state.reason ?? "")")
+        #expect(completed.rounds.first?.clients["site-2"]?.status == "failed")
+        #expect(completed.rounds.first?.clients["site-2"]?.error?.contains("exited with status 3") == true)
+        #expect(completed.rounds.first?.clients["site-1"]?.status == "ok")
+    }
+
+    @Test func roundTimeoutDropsTheSlowClient() throws {
+        let dir = try RT.temporaryDirectory("timeout")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let job = try RT.writeJob(in: dir, name: "slow", server: .init(rounds: 1, roundTimeout: "3s", minClients: 1),
+                                  command: RT.trainer, env: ["TRAINER_SLEEP_SITE": "site-2"])
+        let fed = try RT.federation(in: dir)
+        defer { fed.stop() }
+        let run = try RT.waitFinished(fed, try fed.submit(job).id)
+        #expect(run.state.state == .finishedCompleted, "\(run.state.reason ?? "")")
+        #expect(run.rounds.first?.clients["site-2"]?.status == "timeout")
+        #expect(run.rounds.first?.clients["site-1"]?.status == "ok")
+    }
+
+    @Test(arguments: ["fixed", "shuffle"])
+    func cyclicVisitsSitesInOrder(order: String) throws {
+        let dir = try RT.temporaryDirectory("cyclic")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let trace = dir + "/trace.txt"
+        let (command, files) = RT.tracingTrainer(trace: trace)
+        let job = try RT.writeJob(in: dir, name: "cyclic",
+                                  server: .init(workflow: "cyclic", rounds: 2, minClients: 3, extra: "order: \(order)\nseed: 7"),
+                                  command: command, files: files)
+        let fed = try RT.federation(in: dir, clients: 3)
+        defer { fed.stop() }
+        let run = try RT.waitFinished(fed, try fed.submit(job).id)
+        #expect(run.state.state == .finishedCompleted, "\(run.state.reason ?? "")")
+        let orders = run.rounds.map { $0.order ?? [] }
+        #expect(orders.count == 2)
+        for o in orders { #expect(o.sorted() == ["site-1", "site-2", "site-3"]) }
+        if order == "fixed" { #expect(orders.allSatisfy { $0 == ["site-1", "site-2", "site-3"] }) }
+        // The executors ran one after another in the recorded order.
+        let expected = orders.enumerated().flatMap { index, o in o.map { "\($0) \(index + 1)" } }
+        #expect(RT.lines(trace) == expected)
+        #expect(run.rounds[0].clients["site-2"]?.position == orders[0].firstIndex(of: "site-2").map { $0 + 1 })
+    }
+
+    @Test func serverKilledMidJobResumesWithoutRunningATaskTwice() throws {
+        let dir = try RT.temporaryDirectory("kill-server")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let trace = dir + "/trace.txt"
+        let (command, files) = RT.tracingTrainer(trace: trace)
+        let job = try RT.writeJob(in: dir, name: "resume", server: .init(rounds: 3), command: command, files: files)
+        let fed = try RT.federation(in: dir)
+        defer { fed.stop() }
+        let id = try fed.submit(job).id
+        _ = try RT.wait(fed, id) { $0.rounds.count >= 1 || $0.state.state.isFinished }
+        let server = try #require(fed.watcher("server"))
+        server.send(SIGKILL)
+        #expect(server.wait(timeout: .seconds(10)))
+        try fed.restart("server")
+        let run = try RT.waitFinished(fed, id)
+        #expect(run.state.state == .finishedCompleted, "\(run.state.reason ?? "")")
+        #expect(run.rounds.map(\.round) == [1, 2, 3])
+        let runs = RT.lines(trace)
+        #expect(runs.sorted() == ["site-1 1", "site-1 2", "site-1 3", "site-2 1", "site-2 2", "site-2 3"], "\(runs)")
+    }
+
+    @Test func clientKilledMidJobResumes() throws {
+        let dir = try RT.temporaryDirectory("kill-client")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let job = try RT.writeJob(in: dir, name: "resume-client", server: .init(rounds: 3), command: RT.trainer)
+        let fed = try RT.federation(in: dir)
+        defer { fed.stop() }
+        let id = try fed.submit(job).id
+        _ = try RT.wait(fed, id) { $0.state.state == .running || $0.state.state.isFinished }
+        let client = try #require(fed.watcher("site-1"))
+        client.send(SIGKILL)
+        #expect(client.wait(timeout: .seconds(10)))
+        try fed.restart("site-1")
+        let run = try RT.waitFinished(fed, id)
+        #expect(run.state.state == .finishedCompleted, "\(run.state.reason ?? "")")
+        #expect(run.rounds.map(\.round) == [1, 2, 3])
+        #expect(run.rounds.allSatisfy { $0.clients.values.allSatisfy { $0.status == "ok" } })
+    }
+
+    @Test func abortStopsTheJobAndItsExecutors() throws {
+        let dir = try RT.temporaryDirectory("abort")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let job = try RT.writeJob(in: dir, name: "sleepy", server: .init(rounds: 1), command: RT.trainer,
+                                  env: ["TRAINER_SLEEP_SITE": "*"])
+        let fed = try RT.federation(in: dir)
+        defer { fed.stop() }
+        let id = try fed.submit(job).id
+        _ = try RT.wait(fed, id) { $0.state.sites.values.contains { $0.hasPrefix("training") } || $0.state.state.isFinished }
+        _ = try JobStore(workspace: fed.server).requestAbort(id: id)
+        let run = try RT.waitFinished(fed, id)
+        #expect(run.state.state == .finishedAborted)
+        #expect(run.state.reason?.contains("abort") == true)
+        // Every client learns of it and stops the job.
+        let deadline = ContinuousClock.now + .seconds(30)
+        let marks = fed.clients.map { $0 + "/jobs/\(id)/aborted.json" }
+        while !marks.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) && ContinuousClock.now < deadline { usleep(50_000) }
+        for mark in marks { #expect(FileManager.default.fileExists(atPath: mark), "\(mark)") }
+    }
+
+    @Test func unsignedAndTamperedJobsAreRefused() throws {
+        let dir = try RT.temporaryDirectory("refuse")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let job = try RT.writeJob(in: dir, name: "plain", server: .init(rounds: 1), command: RT.trainer)
+        let fed = try RT.federation(in: dir, start: false)
+        let unsigned = try fed.submit(job)
+        try FileManager.default.removeItem(atPath: unsigned.paths.signature)
+        let tampered = try fed.submit(job)
+        let handle = try #require(FileHandle(forUpdatingAtPath: tampered.paths.archive))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data([0x00]))
+        try handle.close()
+        try RT.startWatchers(fed)
+        defer { fed.stop() }
+        for id in [unsigned.id, tampered.id] {
+            let run = try RT.waitFinished(fed, id)
+            #expect(run.state.state == .finishedFailed)
+            #expect(run.state.reason?.lowercased().contains("sign") == true, "\(run.state.reason ?? "")")
+            for client in fed.clients { #expect(!FileManager.default.fileExists(atPath: client + "/jobs/\(id)")) }
+        }
+    }
+
+    @Test func twoJobsRunInParallel() throws {
+        let dir = try RT.temporaryDirectory("parallel")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let a = try RT.writeJob(in: dir, name: "job-a", server: .init(rounds: 2), command: RT.trainer)
+        let b = try RT.writeJob(in: dir, name: "job-b", server: .init(rounds: 2), command: RT.trainer, env: ["LEARNING_RATE": "0.2"])
+        let fed = try RT.federation(in: dir, maxJobs: 2)
+        defer { fed.stop() }
+        let ids = [try fed.submit(a).id, try fed.submit(b).id]
+        var bothActive = false
+        let deadline = ContinuousClock.now + .seconds(90)
+        while ContinuousClock.now < deadline {
+            let runs = try ids.map { try fed.run($0) }
+            if runs.allSatisfy({ $0.state.state.isActive }) { bothActive = true }
+            if runs.allSatisfy({ $0.state.state.isFinished }) { break }
+            usleep(20_000)
+        }
+        for id in ids {
+            let run = try fed.run(id)
+            #expect(run.state.state == .finishedCompleted, "\(run.state.reason ?? "")")
+            #expect(run.rounds.count == 2)
+        }
+        #expect(bothActive)
+    }
+
+    @Test func jobNamingAnUnknownSiteFails() throws {
+        let dir = try RT.temporaryDirectory("unknown-site")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let job = try RT.writeJob(in: dir, name: "far", server: .init(rounds: 1, minClients: 1), command: RT.trainer,
+                                  deploy: "[site-1, site-9]")
+        let fed = try RT.federation(in: dir)
+        defer { fed.stop() }
+        let run = try RT.waitFinished(fed, try fed.submit(job).id)
+        #expect(run.state.state == .finishedFailed)
+        #expect(run.state.reason?.contains("site-9") == true, "\(run.state.reason ?? "")")
+    }
+}
