@@ -119,7 +119,7 @@ struct CLIFailure: Error, CustomStringConvertible {
         #expect(status["name"] as? String == "hello-fedavg")
         #expect(status["state"] as? String == "submitted")
         #expect(status["round"] as? Int == 0 && status["rounds"] as? Int == 3)
-        #expect(status["sites"] as? [String: String] == ["server": "pending", "site-1": "pending", "site-2": "pending"])
+        #expect(status["sites"] as? [String: String] == ["site-1": "pending", "site-2": "pending"])
         #expect(status["bytes_sent"] as? Int == 0)
         #expect(status["abort_requested"] as? Bool == false)
         #expect(status["directory"] as? String == fed.server + "/jobs/" + id)
