@@ -327,4 +327,36 @@ struct CLIFailure: Error, CustomStringConvertible {
         #expect(try FileManager.default.contentsOfDirectory(atPath: all + "/models").sorted()
             == ["final.safetensors", "global-round-1.safetensors"])
     }
+
+    @Test func aJobRunByTheWatchersCanBeFollowedAndDownloaded() throws {
+        let dir = try FerryCLI.temporaryDirectory("workspace-run")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let federation = dir.appendingPathComponent("fed").path
+        let job = FerryCLI.repositoryRoot.appendingPathComponent("jobs/hello-fedavg").path
+        let poc = try FerryCLI.run(["poc", job, "--workspace", federation, "--poll", "50ms"])
+        #expect(poc.status == 0, "\(poc.stderr)")
+
+        let list = try FerryCLI.run(["jobs", "--json", "--workspace", federation])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [String: Any])
+        let status = try #require((object["jobs"] as? [[String: Any]])?.first)
+        let id = try #require(status["id"] as? String)
+        #expect(status["state"] as? String == "finished:completed")
+        #expect(status["round"] as? Int == 3)
+        #expect((status["bytes_sent"] as? Int ?? 0) > 0 && (status["bytes_received"] as? Int ?? 0) > 0)
+        #expect(status["finished_at"] is String)
+
+        let logs = try FerryCLI.run(["logs", id, "--follow", "--workspace", federation])
+        #expect(logs.status == 0)
+        for site in ["server", "site-1", "site-2"] { #expect(logs.stdout.contains("==> \(site) <=="), "\(site)") }
+        #expect(logs.stdout.contains("job finished: completed"))
+
+        let out = dir.appendingPathComponent("results").path
+        let download = try FerryCLI.run(["download", id, "-o", out, "--workspace", federation])
+        #expect(download.status == 0, "\(download.stderr)")
+        let directory = try #require(status["directory"] as? String)
+        #expect(FileManager.default.contents(atPath: out + "/final.safetensors")
+            == FileManager.default.contents(atPath: directory + "/models/final.safetensors"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out + "/rounds").count == 3)
+        #expect(!download.stderr.contains("not present"))
+    }
 }
