@@ -94,6 +94,25 @@ import Testing
         }
     }
 
+    @Test func aRemovedWorkspaceDoesNotGetANewKeyBehindItsPeersBacks() throws {
+        let dir = try TempDir()
+        let out = dir.sub("out")
+        _ = try Provisioner(project: .standard(name: "demo", clients: 2), outputDirectory: out).run()
+        let trusted = try String(contentsOfFile: out + "/demo/server/trusted/site-2.pub", encoding: .utf8)
+        try FileManager.default.removeItem(atPath: out + "/demo/site-2")
+        do {
+            _ = try Provisioner(project: .standard(name: "demo", clients: 2), outputDirectory: out).run()
+            Issue.record("expected the missing workspace to be an error")
+        } catch {
+            #expect(error.description.contains("site-2") && error.description.contains("server's site.yaml"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: out + "/demo/site-2"))
+        #expect(try String(contentsOfFile: out + "/demo/server/trusted/site-2.pub", encoding: .utf8) == trusted)
+        let forced = try Provisioner(project: .standard(name: "demo", clients: 2), outputDirectory: out,
+                                     forceNewKeys: true).run()
+        #expect(forced.map(\.keyStatus) == [.replaced, .replaced, .created])
+    }
+
     @Test func customWorkspaceAndInboxPathsResolveAgainstProjectFile() throws {
         let dir = try TempDir()
         let file = try dir.write("conf/project.yaml", """
