@@ -173,6 +173,25 @@ struct CLIFailure: Error, CustomStringConvertible {
         #expect(missing.status == 2)
     }
 
+    @Test func submitAnArchiveStoresTheSameArchiveAsTheFolder() throws {
+        let fed = try ProvisionedFederation()
+        let archive = fed.root.appendingPathComponent("hello.zip").path
+        let pack = try FerryCLI.run(["job", "pack", fed.job, "--output", archive, "--format", "zip", "--quiet"])
+        #expect(pack.status == 0, "\(pack.stderr)")
+        let r = try fed.ferry(["submit", archive])
+        #expect(r.status == 0, "\(r.stderr)")
+        let fromArchive = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let fromFolder = try fed.submit()
+        let a = try fed.status(fromArchive)["meta"] as? [String: Any]
+        let b = try fed.status(fromFolder)["meta"] as? [String: Any]
+        #expect(a?["source"] as? String == archive)
+        #expect(a?["archive_sha256"] as? String == b?["archive_sha256"] as? String)
+        let junk = fed.root.appendingPathComponent("junk.tar.gz").path
+        try fed.write("not an archive", to: junk)
+        let refused = try fed.ferry(["submit", junk])
+        #expect(refused.status == 1 && refused.stderr.contains("not a usable job archive"))
+    }
+
     @Test func submitAFolderOfJobsSubmitsEach() throws {
         let fed = try ProvisionedFederation()
         let sweep = fed.root.appendingPathComponent("sweep")
