@@ -42,7 +42,8 @@ public struct JobStateFile: Codable, Sendable, Equatable {
     public var round: Int
     /// The number of rounds the workflow runs.
     public var rounds: Int
-    /// Per-site state, by site name. The runtime uses `pending`, `deployed`, `running`, `done`, `failed`, `aborted`.
+    /// Per-site state of the client sites the job deploys to, by site name (the server's state is the job's).
+    /// Submission writes `pending`; the runtime then writes what the site is doing (docs/workspaces.md).
     public var sites: [String: String]
     /// Bytes the server wrote to the sites' inboxes (on the wire, after quantization).
     public var bytesSent: Int64

@@ -128,7 +128,7 @@ public struct JobStore: Sendable {
                            archiveSHA256: packed.sha256, archiveBytes: packed.bytes, source: sourceLabel,
                            clonedFrom: clonedFrom, signedBy: workspace.name, sites: job.sites)
         let state = JobStateFile(id: id, name: job.name, rounds: job.rounds,
-                                 sites: Dictionary(uniqueKeysWithValues: job.sites.map { ($0, "pending") }),
+                                 sites: Dictionary(uniqueKeysWithValues: job.clientSites.map { ($0, "pending") }),
                                  updatedAt: now)
         try JobStoreCoding.write(meta, to: paths.meta)
         try JobStoreCoding.write(state, to: paths.state)

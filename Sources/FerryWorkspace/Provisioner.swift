@@ -81,6 +81,8 @@ public struct Provisioner: Sendable {
             plans.append(try plan(site: entry.site, workspace: entry.workspace, inbox: entry.inbox))
         }
 
+        try checkNoTrustedKeyIsReplaced(plans)
+
         let keysByName = Dictionary(uniqueKeysWithValues: plans.map { ($0.site.name, $0) })
         let stamp = Timestamp.string(now)
         var results: [ProvisionedSite] = []
@@ -112,6 +114,19 @@ public struct Provisioner: Sendable {
         var keys: SiteKeys
         var status: KeyStatus
         var existing: SiteConfig?
+    }
+
+    /// A site that gets a new key while a peer's workspace still records one for it would have its key
+    /// replaced behind the peers' backs (its workspace was removed, or the share it lives on is not mounted).
+    private func checkNoTrustedKeyIsReplaced(_ plans: [SitePlan]) throws(WorkspaceError) {
+        guard !forceNewKeys else { return }
+        for plan in plans where plan.status == .created {
+            guard let peer = plans.first(where: { $0.existing?.peers[plan.site.name] != nil }) else { continue }
+            throw .keyMismatch(
+                site: plan.site.name, path: plan.workspace,
+                reason: "the workspace has no key, but \(peer.site.name)'s site.yaml (\(peer.workspace)) trusts a key "
+                    + "for it; was the workspace removed, or is the share it lives on not mounted?")
+        }
     }
 
     private func plan(site: ProjectSite, workspace: String, inbox: String) throws(WorkspaceError) -> SitePlan {

@@ -10,6 +10,9 @@ struct SubmittedJob {
     /// The sites the job deploys to, `all` expanded to the federation's clients: server first, then sorted.
     var sites: [String]
 
+    /// The client sites among ``sites`` (every site but the server): the per-site entries of `state.json`.
+    var clientSites: [String] { sites.filter { $0 != JobDefinition.serverSite } }
+
     /// Loads and validates the job folder at `directory`, then checks it against the federation: every
     /// site of the deploy map must be one of the server workspace's sites, and the job must deploy to at
     /// least `min_clients` clients. `label` names the job in errors.

@@ -42,10 +42,11 @@ final class ProvisionedFederation {
     }
 
     /// Changes `state.json` the way the server watcher would.
-    func setState(_ id: String, _ state: String) throws {
+    func setState(_ id: String, _ state: String, reason: String? = nil) throws {
         let path = jobFile(id, "state.json")
         var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
         object["state"] = state
+        if let reason { object["reason"] = reason }
         try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
     }
 
@@ -118,7 +119,7 @@ struct CLIFailure: Error, CustomStringConvertible {
         #expect(status["name"] as? String == "hello-fedavg")
         #expect(status["state"] as? String == "submitted")
         #expect(status["round"] as? Int == 0 && status["rounds"] as? Int == 3)
-        #expect(status["sites"] as? [String: String] == ["server": "pending", "site-1": "pending", "site-2": "pending"])
+        #expect(status["sites"] as? [String: String] == ["site-1": "pending", "site-2": "pending"])
         #expect(status["bytes_sent"] as? Int == 0)
         #expect(status["abort_requested"] as? Bool == false)
         #expect(status["directory"] as? String == fed.server + "/jobs/" + id)
@@ -170,6 +171,25 @@ struct CLIFailure: Error, CustomStringConvertible {
 
         let missing = try fed.ferry(["submit", fed.root.appendingPathComponent("nothing").path])
         #expect(missing.status == 2)
+    }
+
+    @Test func submitAnArchiveStoresTheSameArchiveAsTheFolder() throws {
+        let fed = try ProvisionedFederation()
+        let archive = fed.root.appendingPathComponent("hello.zip").path
+        let pack = try FerryCLI.run(["job", "pack", fed.job, "--output", archive, "--format", "zip", "--quiet"])
+        #expect(pack.status == 0, "\(pack.stderr)")
+        let r = try fed.ferry(["submit", archive])
+        #expect(r.status == 0, "\(r.stderr)")
+        let fromArchive = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let fromFolder = try fed.submit()
+        let a = try fed.status(fromArchive)["meta"] as? [String: Any]
+        let b = try fed.status(fromFolder)["meta"] as? [String: Any]
+        #expect(a?["source"] as? String == archive)
+        #expect(a?["archive_sha256"] as? String == b?["archive_sha256"] as? String)
+        let junk = fed.root.appendingPathComponent("junk.tar.gz").path
+        try fed.write("not an archive", to: junk)
+        let refused = try fed.ferry(["submit", junk])
+        #expect(refused.status == 1 && refused.stderr.contains("not a usable job archive"))
     }
 
     @Test func submitAFolderOfJobsSubmitsEach() throws {
@@ -227,6 +247,29 @@ struct CLIFailure: Error, CustomStringConvertible {
         #expect(try FileManager.default.contentsOfDirectory(atPath: fed.server + "/jobs").isEmpty)
         let gone = try fed.ferry(["status", id])
         #expect(gone.status == 1 && gone.stderr.contains("ferry jobs"))
+    }
+
+    @Test func failedAndDamagedJobsAreShown() throws {
+        let fed = try ProvisionedFederation()
+        let failed = try fed.submit()
+        try fed.setState(failed, "finished:failed", reason: "site-2: executor exited with status 3")
+        let text = try fed.ferry(["status", failed])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("finished:failed") && text.stdout.contains("site-2: executor exited with status 3"))
+        #expect(try fed.status(failed)["reason"] as? String == "site-2: executor exited with status 3")
+
+        let damaged = try fed.submit()
+        try FileManager.default.removeItem(atPath: fed.jobFile(damaged, "meta.json"))
+        let list = try fed.ferry(["jobs", "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [String: Any])
+        #expect((object["jobs"] as? [[String: Any]])?.map { $0["id"] as? String } == [failed])
+        let entries = try #require(object["damaged"] as? [[String: String]])
+        #expect(entries.map { $0["id"] } == [damaged])
+        #expect(entries.first?["reason"]?.contains("meta.json is missing") == true)
+        #expect(try fed.ferry(["jobs"]).stdout.contains("\(damaged)  damaged: meta.json is missing"))
+        let refused = try fed.ferry(["delete", damaged])
+        #expect(refused.status == 1 && refused.stderr.contains("--force"))
+        #expect(try fed.ferry(["delete", damaged, "--force"]).status == 0)
     }
 
     @Test func tamperedOrUnsignedArchiveIsRefused() throws {
@@ -302,5 +345,37 @@ struct CLIFailure: Error, CustomStringConvertible {
         #expect(try fed.ferry(["download", id, "-o", all, "--all-models"]).status == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: all + "/models").sorted()
             == ["final.safetensors", "global-round-1.safetensors"])
+    }
+
+    @Test func aJobRunByTheWatchersCanBeFollowedAndDownloaded() throws {
+        let dir = try FerryCLI.temporaryDirectory("workspace-run")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let federation = dir.appendingPathComponent("fed").path
+        let job = FerryCLI.repositoryRoot.appendingPathComponent("jobs/hello-fedavg").path
+        let poc = try FerryCLI.run(["poc", job, "--workspace", federation, "--poll", "50ms"])
+        #expect(poc.status == 0, "\(poc.stderr)")
+
+        let list = try FerryCLI.run(["jobs", "--json", "--workspace", federation])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [String: Any])
+        let status = try #require((object["jobs"] as? [[String: Any]])?.first)
+        let id = try #require(status["id"] as? String)
+        #expect(status["state"] as? String == "finished:completed")
+        #expect(status["round"] as? Int == 3)
+        #expect((status["bytes_sent"] as? Int ?? 0) > 0 && (status["bytes_received"] as? Int ?? 0) > 0)
+        #expect(status["finished_at"] is String)
+
+        let logs = try FerryCLI.run(["logs", id, "--follow", "--workspace", federation])
+        #expect(logs.status == 0)
+        for site in ["server", "site-1", "site-2"] { #expect(logs.stdout.contains("==> \(site) <=="), "\(site)") }
+        #expect(logs.stdout.contains("job finished: completed"))
+
+        let out = dir.appendingPathComponent("results").path
+        let download = try FerryCLI.run(["download", id, "-o", out, "--workspace", federation])
+        #expect(download.status == 0, "\(download.stderr)")
+        let directory = try #require(status["directory"] as? String)
+        #expect(FileManager.default.contents(atPath: out + "/final.safetensors")
+            == FileManager.default.contents(atPath: directory + "/models/final.safetensors"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out + "/rounds").count == 3)
+        #expect(!download.stderr.contains("not present"))
     }
 }

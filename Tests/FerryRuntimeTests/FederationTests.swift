@@ -224,12 +224,23 @@ import Glibc
     @Test func jobNamingAnUnknownSiteFails() throws {
         let dir = try RT.temporaryDirectory("unknown-site")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let job = try RT.writeJob(in: dir, name: "far", server: .init(rounds: 1, minClients: 1), command: RT.trainer,
+        let far = try RT.writeJob(in: dir, name: "far", server: .init(rounds: 1, minClients: 1), command: RT.trainer,
                                   deploy: "[site-1, site-9]")
-        let fed = try RT.federation(in: dir)
+        let fed = try RT.federation(in: dir, clients: 3, start: false)
         defer { fed.stop() }
-        let run = try RT.waitFinished(fed, try fed.submit(job).id)
+        // The server knows its federation: such a job is refused at submission, naming the site.
+        #expect { _ = try fed.submit(far) } throws: { "\($0)".contains("site-9") }
+        // A job that fitted when it was submitted, on a federation that has lost the site since, fails in the watcher.
+        let near = try RT.writeJob(in: dir, name: "near", server: .init(rounds: 1, minClients: 1), command: RT.trainer,
+                                   deploy: "[site-1, site-3]")
+        let id = try fed.submit(near).id
+        _ = try Provisioner(project: .standard(name: "poc", clients: 2, baseDirectory: fed.directory),
+                            outputDirectory: fed.directory).run()
+        let shrunk = try LocalFederation.prepare(directory: fed.directory, clients: 2)
+        defer { shrunk.stop() }
+        try RT.startWatchers(shrunk)
+        let run = try RT.waitFinished(shrunk, id)
         #expect(run.state.state == .finishedFailed)
-        #expect(run.state.reason?.contains("site-9") == true, "\(run.state.reason ?? "")")
+        #expect(run.state.reason?.contains("site-3") == true, "\(run.state.reason ?? "")")
     }
 }

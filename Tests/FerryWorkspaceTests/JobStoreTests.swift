@@ -25,7 +25,7 @@ import Testing
         #expect(job.meta.source == jobDir)
         #expect(job.state.state == .submitted)
         #expect(job.state.rounds == 3 && job.state.round == 0)
-        #expect(job.state.sites == ["server": "pending", "site-1": "pending", "site-2": "pending"])
+        #expect(job.state.sites == ["site-1": "pending", "site-2": "pending"])
         let (sha, bytes) = try JobSignature.digest(ofFile: job.paths.archive)
         #expect(sha == job.meta.archiveSHA256 && bytes == job.meta.archiveBytes)
         // The record read back from disk equals what submit returned.
@@ -128,7 +128,7 @@ import Testing
         #expect(store.ids().isEmpty)
         let fits = try store.submit(jobDirectoryOrArchive: try Fixtures.job(in: dir, clients: "[site-2]"))
         #expect(fits.meta.sites == ["server", "site-2"])
-        #expect(fits.state.sites == ["server": "pending", "site-2": "pending"])
+        #expect(fits.state.sites == ["site-2": "pending"])
     }
 
     @Test func clientWorkspaceHasNoStore() throws {
@@ -227,7 +227,9 @@ import Testing
                                  now: Date(timeIntervalSince1970: 1_800_000_000))
         #expect(store.ids() == [a.id, b.id].sorted())
         #expect(try store.resolve(id: a.id) == a.id)
-        #expect(try store.resolve(id: String(a.id.prefix(17))) == a.id || a.id.prefix(17) == b.id.prefix(17))
+        // The shortest prefix of a that b does not share resolves to a.
+        let shared = zip(a.id, b.id).prefix { $0 == $1 }.count
+        #expect(try store.resolve(id: String(a.id.prefix(shared + 1))) == a.id)
         do {
             _ = try store.resolve(id: "1999")
             Issue.record("expected not found")

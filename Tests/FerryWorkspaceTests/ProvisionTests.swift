@@ -94,6 +94,25 @@ import Testing
         }
     }
 
+    @Test func aRemovedWorkspaceDoesNotGetANewKeyBehindItsPeersBacks() throws {
+        let dir = try TempDir()
+        let out = dir.sub("out")
+        _ = try Provisioner(project: .standard(name: "demo", clients: 2), outputDirectory: out).run()
+        let trusted = try String(contentsOfFile: out + "/demo/server/trusted/site-2.pub", encoding: .utf8)
+        try FileManager.default.removeItem(atPath: out + "/demo/site-2")
+        do {
+            _ = try Provisioner(project: .standard(name: "demo", clients: 2), outputDirectory: out).run()
+            Issue.record("expected the missing workspace to be an error")
+        } catch {
+            #expect(error.description.contains("site-2") && error.description.contains("server's site.yaml"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: out + "/demo/site-2"))
+        #expect(try String(contentsOfFile: out + "/demo/server/trusted/site-2.pub", encoding: .utf8) == trusted)
+        let forced = try Provisioner(project: .standard(name: "demo", clients: 2), outputDirectory: out,
+                                     forceNewKeys: true).run()
+        #expect(forced.map(\.keyStatus) == [.replaced, .replaced, .created])
+    }
+
     @Test func customWorkspaceAndInboxPathsResolveAgainstProjectFile() throws {
         let dir = try TempDir()
         let file = try dir.write("conf/project.yaml", """
@@ -148,5 +167,43 @@ import Testing
         #expect(throws: WorkspaceError.self) { try SiteKeys.load(privateKeyPath: dir.sub("bad.key")) }
         try dir.write("short.key", Data(count: 16).base64EncodedString() + "\n")
         #expect(throws: WorkspaceError.self) { try SiteKeys.load(privateKeyPath: dir.sub("short.key")) }
+    }
+}
+
+@Suite struct ServerLocatorTests {
+    @Test func findsTheSingleServerFromTheFlagTheEnvironmentOrAParent() throws {
+        let dir = try TempDir()
+        let server = try Fixtures.federation(in: dir)
+        #expect(try ServerLocator.locate(given: server.directory, environment: [:]).directory == server.directory)
+        #expect(try ServerLocator.locate(given: dir.sub("workspaces"), environment: [:]).directory == server.directory)
+        #expect(try ServerLocator.locate(given: nil, environment: ["FERRY_WORKSPACE": dir.sub("workspaces/demo")])
+            .directory == server.directory)
+        #expect(ServerLocator.searchFolder(given: nil, environment: ["FERRY_WORKSPACE": ""]).folder == "workspaces")
+        #expect(ServerLocator.searchFolder(given: "x", environment: ["FERRY_WORKSPACE": "y"]).folder == "x")
+    }
+
+    @Test func noneOrSeveralServersOrAClientAreErrors() throws {
+        let dir = try TempDir()
+        _ = try Fixtures.federation(in: dir)
+        do {
+            _ = try ServerLocator.locate(given: dir.sub("nowhere"), environment: [:])
+            Issue.record("expected no server")
+        } catch {
+            guard case let .serverNotFound(_, origin, found) = error else { Issue.record("\(error)"); return }
+            #expect(origin == "--workspace" && found.isEmpty)
+        }
+        let other = ProjectFile.standard(name: "other", clients: 1, baseDirectory: dir.path)
+        _ = try Provisioner(project: other, outputDirectory: dir.sub("workspaces")).run()
+        do {
+            _ = try ServerLocator.locate(given: nil, environment: ["FERRY_WORKSPACE": dir.sub("workspaces")])
+            Issue.record("expected two servers")
+        } catch {
+            guard case let .serverNotFound(_, origin, found) = error else { Issue.record("\(error)"); return }
+            #expect(origin == "$FERRY_WORKSPACE" && found.count == 2)
+            #expect(error.description.contains("choose one with --workspace"))
+        }
+        #expect(throws: WorkspaceError.self) {
+            try ServerLocator.store(given: dir.sub("workspaces/demo/site-1"), environment: [:])
+        }
     }
 }

@@ -10,7 +10,7 @@ struct AbortCommand: AsyncParsableCommand {
         discussion: """
         Writes jobs/<id>/abort.request in the server's job store ({"by": "cli", "requested_at": …}). The \
         server watcher sees it at its next pass, stops the job's tasks on every site and sets the state to \
-        finished:aborted; a job still `submitted` is aborted without being deployed. The CLI never changes \
+        finished:aborted; a job still `submitted` is aborted as soon as the watcher picks it up. The CLI never changes \
         state.json itself. Aborting a finished job is an error (exit status 1).
 
         Examples:
