@@ -3,7 +3,7 @@ import Testing
 
 /// `ferry poc` and `ferry report` through the built binary: each poc run provisions a federation in a
 /// temporary folder and runs `ferry watch` for every site as a separate process.
-@Suite(.serialized) struct RuntimeCLITests {
+@Suite(.tags(.spawnsProcesses)) struct RuntimeCLITests {
     /// A copy of jobs/hello-fedavg under `dir/name` with `rounds` rounds and extra client env lines.
     private func helloJob(in dir: URL, name: String, rounds: Int = 3, clientEnv: [String: String] = [:]) throws -> URL {
         let source = FerryCLI.repositoryRoot.appendingPathComponent("jobs/hello-fedavg")
@@ -113,4 +113,9 @@ import Testing
         let values = lossLine.dropFirst(6).components(separatedBy: " → ").compactMap { Double($0) }
         #expect(values.count == 2 && values[1] < values[0], "\(lossLine)")
     }
+}
+
+extension Tag {
+    /// Tests that start `ferry poc`, hence `ferry watch` child processes.
+    @Tag static var spawnsProcesses: Self
 }

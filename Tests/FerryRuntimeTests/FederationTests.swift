@@ -10,7 +10,7 @@ import Glibc
 
 /// A server and client watchers as separate `ferry watch` processes on temporary folders, driven
 /// through the job store. Serialized: each test runs a small federation (polls of 100 ms).
-@Suite(.serialized) struct FederationTests {
+@Suite(.tags(.spawnsProcesses)) struct FederationTests {
     @Test(arguments: [true, false])
     func fedavgCompletesWithFallingLoss(pollingOnly: Bool) throws {
         let dir = try RT.temporaryDirectory("fedavg")
