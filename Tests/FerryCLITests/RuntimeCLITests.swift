@@ -119,3 +119,13 @@ extension Tag {
     /// Tests that start `ferry poc`, hence `ferry watch` child processes.
     @Tag static var spawnsProcesses: Self
 }
+
+/// The example jobs validate (llm-sft is not run here: it needs PyTorch).
+@Suite struct ExampleJobTests {
+    @Test(arguments: ["hello-fedavg", "numpy-fedavg", "llm-sft"])
+    func exampleJobValidates(name: String) throws {
+        let r = try FerryCLI.run(["job", "validate", FerryCLI.repositoryRoot.appendingPathComponent("jobs/\(name)").path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("ok: \(name)"))
+    }
+}
