@@ -233,3 +233,29 @@ import Glibc
         #expect(run.state.reason?.contains("site-9") == true, "\(run.state.reason ?? "")")
     }
 }
+
+/// The same path in one process: a ``Watcher`` per site on its own thread.
+@Suite struct InProcessFederationTests {
+    @Test func watchersInOneProcessCompleteAJob() throws {
+        let dir = try RT.temporaryDirectory("in-process")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let job = try RT.writeJob(in: dir, name: "inproc", server: .init(rounds: 2), command: RT.trainer)
+        let fed = try RT.federation(in: dir, start: false)
+        var options = WatcherOptions()
+        options.pollInterval = .milliseconds(100)
+        options.echoLog = false
+        options.executableDirectory = (RT.ferryBinary as NSString).deletingLastPathComponent
+        let watchers = try ([fed.server.directory] + fed.clients).map { try Watcher(workspace: $0, options: options) }
+        let threads = watchers.map { w in Thread { try? w.run() } }
+        threads.forEach { $0.start() }
+        defer {
+            watchers.forEach { $0.stop() }
+            while threads.contains(where: { !$0.isFinished }) { usleep(10_000) }
+        }
+        let id = try fed.submit(job).id
+        let run = try RT.waitFinished(fed, id)
+        #expect(run.state.state == .finishedCompleted, "\(run.state.reason ?? "")")
+        #expect(run.rounds.map(\.round) == [1, 2])
+        #expect(run.finalModel != nil)
+    }
+}
