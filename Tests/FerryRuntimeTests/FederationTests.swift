@@ -116,8 +116,12 @@ import Glibc
         #expect(run.rounds[0].clients["site-2"]?.position == orders[0].firstIndex(of: "site-2").map { $0 + 1 })
     }
 
-    @Test func serverKilledMidJobResumesWithoutRunningATaskTwice() throws {
-        let dir = try RT.temporaryDirectory("kill-server")
+    /// kill -9 of a watcher after round 1, then a restart: the job completes, every round once. The server
+    /// never re-sends a task; a client re-runs only a task whose executor it was running when killed
+    /// (no result had been sent), so the other client runs each task exactly once.
+    @Test(arguments: ["server", "site-1"])
+    func watcherKilledMidJobResumesWithoutRunningATaskTwice(killed: String) throws {
+        let dir = try RT.temporaryDirectory("kill-\(killed)")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let trace = dir + "/trace.txt"
         let (command, files) = RT.tracingTrainer(trace: trace)
@@ -126,33 +130,22 @@ import Glibc
         defer { fed.stop() }
         let id = try fed.submit(job).id
         _ = try RT.wait(fed, id) { $0.rounds.count >= 1 || $0.state.state.isFinished }
-        let server = try #require(fed.watcher("server"))
-        server.send(SIGKILL)
-        #expect(server.wait(timeout: .seconds(10)))
-        try fed.restart("server")
-        let run = try RT.waitFinished(fed, id)
-        #expect(run.state.state == .finishedCompleted, "\(run.state.reason ?? "")")
-        #expect(run.rounds.map(\.round) == [1, 2, 3])
-        let runs = RT.lines(trace)
-        #expect(runs.sorted() == ["site-1 1", "site-1 2", "site-1 3", "site-2 1", "site-2 2", "site-2 3"], "\(runs)")
-    }
-
-    @Test func clientKilledMidJobResumes() throws {
-        let dir = try RT.temporaryDirectory("kill-client")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let job = try RT.writeJob(in: dir, name: "resume-client", server: .init(rounds: 3), command: RT.trainer)
-        let fed = try RT.federation(in: dir)
-        defer { fed.stop() }
-        let id = try fed.submit(job).id
-        _ = try RT.wait(fed, id) { $0.state.state == .running || $0.state.state.isFinished }
-        let client = try #require(fed.watcher("site-1"))
-        client.send(SIGKILL)
-        #expect(client.wait(timeout: .seconds(10)))
-        try fed.restart("site-1")
+        let watcher = try #require(fed.watcher(killed))
+        watcher.send(SIGKILL)
+        #expect(watcher.wait(timeout: .seconds(10)))
+        try fed.restart(killed)
         let run = try RT.waitFinished(fed, id)
         #expect(run.state.state == .finishedCompleted, "\(run.state.reason ?? "")")
         #expect(run.rounds.map(\.round) == [1, 2, 3])
         #expect(run.rounds.allSatisfy { $0.clients.values.allSatisfy { $0.status == "ok" } })
+        let runs = RT.lines(trace)
+        let expected = ["site-1 1", "site-1 2", "site-1 3", "site-2 1", "site-2 2", "site-2 3"]
+        if killed == "server" {
+            #expect(runs.sorted() == expected, "\(runs)")
+        } else {
+            #expect(Set(runs) == Set(expected), "\(runs)")
+            #expect(runs.filter { $0.hasPrefix("site-2") }.sorted() == ["site-2 1", "site-2 2", "site-2 3"], "\(runs)")
+        }
     }
 
     @Test func abortStopsTheJobAndItsExecutors() throws {
