@@ -16,6 +16,7 @@ struct Ferry: AsyncParsableCommand {
         (NFS, SMB, any POSIX share), quantizing them on the way.
 
         Start with:
+          ferry poc jobs/hello-fedavg              run the example job locally
           ferry job validate jobs/hello-fedavg     check a job folder
           ferry model synth m.safetensors --like tiny-mlp
           ferry model quantize m.safetensors q.safetensors --format nf4
