@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(name: "FerryJobsTests", dependencies: ["FerryJobs"]),
         .testTarget(name: "FerryArchiveTests", dependencies: ["FerryArchive", "CLibArchive", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "FerryTensorsTests", dependencies: ["FerryTensors"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FerryQuantTests", dependencies: ["FerryQuant", "FerryTensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FerryQuantTests", dependencies: ["FerryQuant", "FerryTensors", "FerrySupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FerryTransferTests", dependencies: ["FerryTransfer", "FerryQuant", "FerryTensors"]),
         .testTarget(name: "FerryWorkspaceTests", dependencies: ["FerryWorkspace", "FerryArchive", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "FerryTemplatesTests", dependencies: ["FerryTemplates"]),

@@ -33,6 +33,14 @@ enum ArchiveVerifier {
     static func run(archive path: String, limits: UnpackLimits, handler: any VerifiedEntryHandler,
                     manifestRead: ((ArchiveManifest) throws -> Void)? = nil,
                     progress: ArchiveProgress? = nil) throws -> VerifiedArchive {
+        try UTF8Locale.run {
+            try verify(archive: path, limits: limits, handler: handler, manifestRead: manifestRead, progress: progress)
+        }
+    }
+
+    private static func verify(archive path: String, limits: UnpackLimits, handler: any VerifiedEntryHandler,
+                               manifestRead: ((ArchiveManifest) throws -> Void)?,
+                               progress: ArchiveProgress?) throws -> VerifiedArchive {
         let reader = try ArchiveReader(path: path)
         let manifest = try readManifest(reader)
         try checkAgainstLimits(manifest, limits)

@@ -52,6 +52,8 @@ final class ArchiveWriter {
     }
 
     private func configure(_ format: ArchiveFormat) throws {
+        // No zero padding after the compressed stream: zstd readers take padding for a broken frame.
+        try check(archive_write_set_bytes_in_last_block(archive, 1), "set block padding")
         switch format {
         case .tarGz:
             try check(archive_write_set_format_pax_restricted(archive), "set tar format")

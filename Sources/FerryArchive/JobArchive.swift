@@ -69,12 +69,21 @@ public enum JobArchive {
     @discardableResult
     public static func pack(directory: String, to output: String, format: ArchiveFormat,
                             progress: ArchiveProgress? = nil) throws -> PackResult {
+        try UTF8Locale.run { try packInLocale(directory: directory, to: output, format: format, progress: progress) }
+    }
+
+    private static func packInLocale(directory: String, to output: String, format: ArchiveFormat,
+                                     progress: ArchiveProgress?) throws -> PackResult {
         var st = stat()
         guard stat(directory, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
             throw ArchiveError.notADirectory(directory)
         }
         let root = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         let tree = try JobTree.scan(root: root, excluding: JobTree.identity(of: output))
+        if !UTF8Locale.isAvailable, let named = tree.first(where: { !$0.path.utf8.allSatisfy { $0 < 0x80 } }) {
+            throw ArchiveError.unsafePath(path: root + "/" + named.path,
+                                          reason: "non-ASCII names need a UTF-8 locale (install C.UTF-8) or an ASCII name")
+        }
 
         var files: [ArchiveManifest.File] = []
         var total: Int64 = 0

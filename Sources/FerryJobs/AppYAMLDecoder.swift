@@ -12,10 +12,10 @@ struct AppYAMLDecoder {
     static let timeoutRange: ClosedRange<Duration> = .seconds(1) ... .seconds(30 * 86_400)
 
     let context: YAMLContext
-    /// The job folder (for `initial_model`).
-    let jobDirectory: String
-    /// The app folder (for relative executables).
-    let appDirectory: String
+    /// The job folder (for `initial_model`); nil skips the checks of files on disk.
+    let jobDirectory: String?
+    /// The app folder (for relative executables); nil skips the checks of files on disk.
+    let appDirectory: String?
     /// job.yaml's `min_clients` (default for the server's).
     let jobMinClients: Int?
 
@@ -147,6 +147,13 @@ struct AppYAMLDecoder {
         }
         // A relative path names a file shipped in the app folder (e.g. custom/train.sh).
         if program.contains("/"), !program.hasPrefix("/"), Placeholders.references(in: program).isEmpty {
+            guard let appDirectory else {
+                if program.split(separator: "/").contains("..") {
+                    context.error("the program '\(program)' leaves the app folder", at: node.mark,
+                                  hint: "ship the program under this app's folder, e.g. custom/train.sh")
+                }
+                return argv
+            }
             let path = (appDirectory as NSString).appendingPathComponent(program)
             if program.split(separator: "/").contains("..") {
                 context.error("the program '\(program)' leaves the app folder", at: node.mark,
@@ -179,6 +186,7 @@ struct AppYAMLDecoder {
             context.error("'initial_model' must stay inside the job folder, found '\(path)'", at: mark, hint: hint)
             return
         }
+        guard let jobDirectory else { return }
         let full = (jobDirectory as NSString).appendingPathComponent(path)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue else {

@@ -50,13 +50,26 @@ struct JobFolderLoader {
         if let definition = job.definition {
             serverApp = checkDeploy(definition, folders: folders, apps: apps, output: job, context: jobContext)
         }
-        diagnostics = jobContext.diagnostics + stray + diagnostics
+        diagnostics = Self.inFileOrder(jobContext.diagnostics + stray + diagnostics)
         guard diagnostics.isEmpty, let definition = job.definition, let serverApp else {
             throw JobValidationFailure(diagnostics: diagnostics.isEmpty ? [Diagnostic(
                 file: display("job.yaml"), line: 1, column: 1, message: "the job is incomplete",
                 hint: "see docs/job-format.md")] : diagnostics)
         }
         return JobFolder(directory: directory, definition: definition, apps: apps, serverAppName: serverApp)
+    }
+
+    /// Files in order of first mention, each file's diagnostics by line and column.
+    static func inFileOrder(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
+        var rank: [String: Int] = [:]
+        for d in diagnostics where rank[d.file] == nil { rank[d.file] = rank.count }
+        return diagnostics.enumerated().sorted { a, b in
+            let (x, y) = (a.element, b.element)
+            if x.file != y.file { return rank[x.file]! < rank[y.file]! }
+            if x.line != y.line { return x.line < y.line }
+            if x.column != y.column { return x.column < y.column }
+            return a.offset < b.offset
+        }.map(\.element)
     }
 
     /// Names of the folders under `apps/`, sorted; non-folders there are reported.
@@ -84,6 +97,7 @@ struct JobFolderLoader {
         var server: String?
         var claimed: [String: String] = [:]   // site → client app naming it explicitly
         var allApp: String?
+        var undecoded = false   // an app whose own file has errors: its kind is unknown
         for entry in definition.deploy {
             let mark = output.deployMarks[entry.app]
             guard folders.contains(entry.app) else {
@@ -91,7 +105,10 @@ struct JobFolderLoader {
                               hint: "create apps/\(entry.app)/app.yaml, or remove '\(entry.app)' from deploy")
                 continue
             }
-            guard let config = apps[entry.app] else { continue }   // its own file already has errors
+            guard let config = apps[entry.app] else {   // its own file already has errors
+                undecoded = true
+                continue
+            }
             switch (config, entry.target) {
             case (.server, .sites(let sites)) where sites == [JobDefinition.serverSite]:
                 server = entry.app
@@ -123,7 +140,7 @@ struct JobFolderLoader {
             context.error("app folder apps/\(folder)/ is not deployed to any site", at: output.deployMark,
                           hint: "add `\(folder): [site-1]` (or `all`) under deploy, or remove the folder")
         }
-        if server == nil, !definition.deploy.isEmpty, context.diagnostics.isEmpty {
+        if server == nil, !undecoded, !definition.deploy.isEmpty, context.diagnostics.isEmpty {
             context.error("no server app is deployed to [server]", at: output.deployMark,
                           hint: "deploy the app with `workflow` as `server: [server]`")
         }

@@ -1,4 +1,5 @@
 import Crypto
+import FerryQuant
 import FerrySupport
 import Foundation
 #if canImport(Glibc)
@@ -26,6 +27,8 @@ final class ReceiveSession {
     private var fd: Int32
     private var sink: ByteSink?
     private var buffer: UnsafeMutableRawBufferPointer
+    /// The output was already published by an earlier run that died before its final ack.
+    private var published = false
 
     /// Opens (or re-opens after a restart) the session of transfer folder `dir`.
     init(id: String, dir: String, manifestBytes: [UInt8], manifest: TransferManifest,
@@ -56,6 +59,9 @@ final class ReceiveSession {
                 throw Refusal(reason: "unknown filter \(f) in the manifest")
             }
         }
+        guard manifest.filters.count <= 1 else {
+            throw Refusal(reason: "filter chains of \(manifest.filters.count) steps are not supported")
+        }
         let name = manifest.source.name
         guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."), !name.contains("\0"), name.utf8.count <= 255 else {
             throw Refusal(reason: "unsafe output name '\(name)' in the manifest")
@@ -73,6 +79,15 @@ final class ReceiveSession {
         guard fd >= 0 else { throw FS.error(partialPath, "open the partial output") }
         let have = FS.info(partialPath)?.size ?? 0
         if have < bytes {
+            // Killed after publishing the output but before acknowledging completion: the partial is
+            // gone (renamed, or removed after the filter sink published) and the output is there.
+            if have == 0, consumed == manifest.chunkCount, FS.exists(outputPath) {
+                published = true
+                close(fd)
+                fd = -1
+                FS.remove(partialPath)
+                return
+            }
             throw Refusal(reason: "the partial output \(partialPath) holds \(have) bytes but \(bytes) were acknowledged (it was removed or truncated)")
         }
         if ftruncate(fd, off_t(bytes)) != 0 { throw FS.error(partialPath, "truncate") }
@@ -99,7 +114,9 @@ final class ReceiveSession {
             let n = pread(fd, scratch.baseAddress, Int(min(Int64(scratch.count), bytes - off)), off_t(off))
             if n < 0, errno == EINTR { continue }
             guard n > 0 else { throw FS.error(partialPath, "read the partial output") }
-            try sink.write(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+            do { try sink.write(UnsafeRawBufferPointer(rebasing: scratch[0..<n])) } catch {
+                throw Refusal(reason: "the filtered stream cannot be restored: \(error)")
+            }
             off += Int64(n)
         }
     }
@@ -115,11 +132,13 @@ final class ReceiveSession {
         let cfd = open(path, O_RDONLY | O_CLOEXEC)
         if cfd < 0 {
             if FS.isTransient(errno) { return false }
-            throw FS.error(path, "open chunk")
+            throw Refusal(reason: "\(name) cannot be opened: \(String(cString: strerror(errno)))")
         }
         defer { close(cfd) }
         var st = stat()
-        guard fstat(cfd, &st) == 0 else { throw FS.error(path, "stat chunk") }
+        guard fstat(cfd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            throw Refusal(reason: "\(name) is not a regular file")
+        }
         let size = Int(st.st_size)
         let cap = ChunkHeader.size + (1 << 20) + manifest.chunkSize
         guard size >= ChunkHeader.size else { throw Refusal(reason: "\(name) is truncated (\(size) bytes)") }
@@ -133,7 +152,7 @@ final class ReceiveSession {
             let n = read(cfd, buffer.baseAddress! + got, size - got)
             if n < 0, errno == EINTR { continue }
             if n < 0, FS.isTransient(errno) { return false }
-            guard n >= 0 else { throw FS.error(path, "read chunk") }
+            guard n >= 0 else { throw Refusal(reason: "\(name) cannot be read: \(String(cString: strerror(errno)))") }
             if n == 0 { break }
             got += n
         }
@@ -178,7 +197,9 @@ final class ReceiveSession {
             guard n > 0 else { throw FS.error(partialPath, "write the partial output") }
             off += n
         }
-        try sink?.write(payload)
+        do { try sink?.write(payload) } catch {
+            throw Refusal(reason: "the filtered stream cannot be restored: \(error)")
+        }
         guard fsync(fd) == 0 else { throw FS.error(partialPath, "fsync the partial output") }
         consumed += 1
         bytes += Int64(payload.count)
@@ -194,7 +215,12 @@ final class ReceiveSession {
 
     /// Checks the final record and publishes the output. Returns false while the record is not there.
     func commitIfFinal(trustedKeys: [TransferPublicKey]) throws -> Bool {
-        guard isFinished, let raw = try FS.readSmall(TransferLayout.join(dir, TransferLayout.final)) else { return false }
+        guard isFinished else { return false }
+        let raw: [UInt8]?
+        do { raw = try FS.readSmall(TransferLayout.join(dir, TransferLayout.final), limit: 64 << 10) } catch {
+            throw Refusal(reason: "the final record cannot be read: \(error)")
+        }
+        guard let raw else { return false }
         guard let final = TransferFinalRecord.decode(raw) else { throw Refusal(reason: "the final record is not valid JSON") }
         guard final.chunkCount == manifest.chunkCount, final.totalBytes == bytes, bytes == manifest.streamSize else {
             throw Refusal(reason: "the final record announces \(final.chunkCount) chunks / \(final.totalBytes) bytes but \(consumed) chunks / \(bytes) bytes were received (truncated transfer)")
@@ -215,14 +241,16 @@ final class ReceiveSession {
         } else if !trustedKeys.isEmpty {
             throw Refusal(reason: "transfer is not signed and this receiver only accepts signed transfers (--trust)")
         }
-        try publish()
+        if !published { try publish() }
         try writeAck(state: "complete")
         return true
     }
 
     private func publish() throws {
         if let sink {
-            try sink.finish()
+            do { try sink.finish() } catch {
+                throw Refusal(reason: "the restored output cannot be published: \(error)")
+            }
             self.sink = nil
             close(fd)
             fd = -1

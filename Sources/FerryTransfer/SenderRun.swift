@@ -76,7 +76,7 @@ struct SenderRun {
     private var active: [Int] { receivers.indices.filter { receivers[$0].failure == nil } }
 
     /// Produces every chunk once, publishes it to each receiver that still needs it, writes the final
-    /// records, waits for every receiver to complete and removes the transfer folders.
+    /// records and waits for every receiver to complete.
     /// - Returns: chunk payload bytes written in this run.
     mutating func stream(producer: StreamProducer, signingKey: TransferSigningKey?,
                          progress: ((TransferProgress) -> Void)?) throws -> Int64 {
@@ -95,6 +95,7 @@ struct SenderRun {
         }
         let idBytes = TransferID(hex: id)!.bytes
         for k in startChunk..<plan.chunks.count {
+            if active.isEmpty { break }
             let spec = plan.chunks[k]
             let index = k + 1
             let bodyStart = ChunkHeader.size
@@ -124,7 +125,11 @@ struct SenderRun {
             try refresh(i)
             let r = receivers[i]
             if r.failure != nil || r.complete || r.consumed >= index || FS.exists(path) { return false }
-            if index <= r.consumed + options.window {
+            // The ack moves before the receiver deletes the consumed chunk: also wait for that deletion,
+            // so the folder never holds more than `window` chunks.
+            let oldest = index - options.window
+            if index <= r.consumed + options.window,
+               oldest < 1 || !FS.exists(TransferLayout.join(receivers[i].dir, TransferLayout.chunkName(oldest))) {
                 do {
                     let writer = try AtomicFileWriter(destination: path)
                     try writer.write(bytes)
@@ -147,7 +152,7 @@ struct SenderRun {
         }
     }
 
-    /// Writes the final record into every active inbox, waits for the acks, removes completed folders.
+    /// Writes the final record into every active inbox and waits for the acks.
     private mutating func finish(chain: DigestChain, signingKey: TransferSigningKey?) throws {
         var record = TransferFinalRecord(chunkCount: plan.chunks.count, totalBytes: plan.streamSize,
                                          streamDigest: chain.hex,
@@ -168,10 +173,8 @@ struct SenderRun {
             for i in pending { try checkExpiry(i) }
             waiter.wait()
         }
-        for i in active {
-            waiter.forget(receivers[i].dir)
-            FS.removeTree(receivers[i].dir)
-        }
+        // The folders (manifest, final record, complete ack) stay: the receiver owns its inbox and
+        // removes settled transfers once they have been idle for the expiry time.
     }
 }
 

@@ -33,7 +33,14 @@ struct SenderState: Codable {
         return try? JSONDecoder().decode(SenderState.self, from: Data(bytes))
     }
 
+    /// Writes the state atomically, creating its folder (and missing parents) first.
     func save(_ path: String) throws(TransferError) {
+        let dir = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+        if !dir.isEmpty, !FS.isDirectory(dir) {
+            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+                throw .io(path: dir, operation: "create the sender state folder", detail: error.localizedDescription)
+            }
+        }
         let data = (try? JSONEncoder().encode(self)) ?? Data()
         try FS.writeAtomic(Array(data), to: path)
     }

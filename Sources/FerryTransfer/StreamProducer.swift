@@ -1,3 +1,4 @@
+import FerryQuant
 import FerrySupport
 #if canImport(Glibc)
 import Glibc

@@ -1,3 +1,4 @@
+import FerryQuant
 
 /// How a transfer cuts its stream into chunks.
 public enum TransferMode: String, Codable, Sendable, CaseIterable {

@@ -64,7 +64,7 @@ public final class TransferReceiver: @unchecked Sendable {
                 if idle > expireSeconds { FS.removeTree(dir); waiter?.forget(dir) }
                 continue
             }
-            if idle > expireSeconds, sessions[name].map({ _ in false }) ?? true {
+            if idle > expireSeconds {
                 sessions[name]?.discard()
                 sessions[name] = nil
                 FS.remove(TransferLayout.join(outputDirectory, TransferLayout.partialName(name)))
@@ -124,7 +124,11 @@ public final class TransferReceiver: @unchecked Sendable {
         if let s = sessions[name] {
             session = s
         } else {
-            guard let raw = try FS.readSmall(TransferLayout.join(dir, TransferLayout.manifest)) else { return nil }
+            let manifestRead: [UInt8]?
+            do { manifestRead = try FS.readSmall(TransferLayout.join(dir, TransferLayout.manifest), limit: 1 << 20) } catch {
+                throw Refusal(reason: "manifest.json cannot be read: \(error)")
+            }
+            guard let raw = manifestRead else { return nil }
             guard let manifest = TransferManifest.decode(raw) else {
                 throw Refusal(reason: "manifest.json is not a valid transfer manifest")
             }

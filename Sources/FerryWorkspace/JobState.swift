@@ -90,6 +90,20 @@ public struct JobStateFile: Codable, Sendable, Equatable {
         case finishedAt = "finished_at"
         case updatedAt = "updated_at"
     }
+
+    /// The same record with every date cut to whole seconds, as `state.json` stores it.
+    var normalized: JobStateFile {
+        var copy = self
+        copy.startedAt = startedAt?.wholeSeconds
+        copy.finishedAt = finishedAt?.wholeSeconds
+        copy.updatedAt = updatedAt.wholeSeconds
+        return copy
+    }
+}
+
+extension Date {
+    /// The date cut to whole seconds (the precision of ferry's timestamps).
+    var wholeSeconds: Date { Date(timeIntervalSince1970: timeIntervalSince1970.rounded(.down)) }
 }
 
 /// The contents of `jobs/<id>/meta.json`: written once at submission, never changed.
@@ -114,13 +128,11 @@ public struct JobMeta: Codable, Sendable, Equatable {
     public var signedBy: String
     /// The sites the job deploys to (resolved: `all` expanded to the federation's clients), sorted, server first.
     public var sites: [String]
-    /// Sites the job names that the federation does not have (the watcher fails such a job).
-    public var unknownSites: [String]
 
     /// Creates a meta record.
     public init(id: String, name: String, description: String?, submittedAt: Date, archiveSHA256: String,
                 archiveBytes: Int64, source: String, clonedFrom: String? = nil, signedBy: String,
-                sites: [String], unknownSites: [String] = []) {
+                sites: [String]) {
         self.id = id
         self.name = name
         self.description = description
@@ -131,7 +143,6 @@ public struct JobMeta: Codable, Sendable, Equatable {
         self.clonedFrom = clonedFrom
         self.signedBy = signedBy
         self.sites = sites
-        self.unknownSites = unknownSites
     }
 
     enum CodingKeys: String, CodingKey {
@@ -141,7 +152,6 @@ public struct JobMeta: Codable, Sendable, Equatable {
         case archiveBytes = "archive_bytes"
         case clonedFrom = "cloned_from"
         case signedBy = "signed_by"
-        case unknownSites = "unknown_sites"
     }
 }
 

@@ -60,13 +60,11 @@ public struct JobStore: Sendable {
             .filter { fm.fileExists(atPath: SiteWorkspace.join($0, "job.yaml")) }
     }
 
-    /// Submits the same archive as a new job (re-validated against the current federation).
+    /// Submits the same archive as a new job (re-validated against the current federation). The original's
+    /// archive must verify first (``verify(id:trustedKey:)``): a tampered or unsigned job is never cloned.
     public func clone(id: String, now: Date = Date()) throws(WorkspaceError) -> JobRecord {
         let original = try record(id: id)
-        let (sha, _) = try JobSignature.digest(ofFile: original.paths.archive)
-        guard sha == original.meta.archiveSHA256 else {
-            throw .corruptJob(id: original.id, reason: "job.tar.gz does not match the SHA-256 in meta.json")
-        }
+        try verify(id: original.id)
         return try withUnpacked(archive: original.paths.archive, label: original.paths.archive) { dir throws(WorkspaceError) in
             try store(jobDirectory: dir, sourceLabel: "clone:\(original.id)", clonedFrom: original.id, now: now,
                       progress: nil)
@@ -97,6 +95,7 @@ public struct JobStore: Sendable {
     private func store(jobDirectory: String, sourceLabel: String, clonedFrom: String?, now: Date,
                        progress: (@Sendable (Int64, Int64) -> Void)?) throws(WorkspaceError) -> JobRecord {
         let job = try SubmittedJob.load(directory: jobDirectory, label: sourceLabel, workspace: workspace)
+        let now = now.wholeSeconds
         try ensureJobsDirectory()
         let fm = FileManager.default
         var id = JobID.make(at: now)
@@ -127,8 +126,7 @@ public struct JobStore: Sendable {
         }
         let meta = JobMeta(id: id, name: job.name, description: job.description, submittedAt: now,
                            archiveSHA256: packed.sha256, archiveBytes: packed.bytes, source: sourceLabel,
-                           clonedFrom: clonedFrom, signedBy: workspace.name, sites: job.sites,
-                           unknownSites: job.unknownSites)
+                           clonedFrom: clonedFrom, signedBy: workspace.name, sites: job.sites)
         let state = JobStateFile(id: id, name: job.name, rounds: job.rounds,
                                  sites: Dictionary(uniqueKeysWithValues: job.sites.map { ($0, "pending") }),
                                  updatedAt: now)
@@ -207,7 +205,9 @@ public struct JobStore: Sendable {
 
     // MARK: Changing
 
-    /// Atomic read-modify-write of `state.json`; sets `updated_at`. Serialized within the process and,
+    /// Atomic read-modify-write of `state.json`; sets `updated_at`, and for a final state `finished_at`
+    /// (when unset) and a `reason` for `finished:failed` / `finished:aborted` (when missing). Dates are
+    /// stored in whole seconds, and the returned record equals what was written. Serialized within the process and,
     /// on a local disk, across processes (`flock` on the job folder). Only the server watcher calls this
     /// once a job has been picked up.
     @discardableResult
@@ -223,6 +223,11 @@ public struct JobStore: Sendable {
             mutate(&state)
             state.id = full
             state.updatedAt = now
+            if state.state.isFinished {
+                if state.finishedAt == nil { state.finishedAt = now }
+                if state.state != .finishedCompleted && (state.reason ?? "").isEmpty { state.reason = "no reason given" }
+            }
+            state = state.normalized
             try JobStoreCoding.write(state, to: paths.state)
             return state
         }
@@ -239,7 +244,7 @@ public struct JobStore: Sendable {
             throw .invalidState(id: job.id, state: job.state.state, operation: "abort",
                                 hint: "the job has already finished; `ferry delete \(job.id)` removes it")
         }
-        try JobStoreCoding.write(AbortRequest(requestedAt: now, by: by), to: job.paths.abortRequest)
+        try JobStoreCoding.write(AbortRequest(requestedAt: now.wholeSeconds, by: by), to: job.paths.abortRequest)
         job.abortRequested = true
         return job
     }
@@ -262,7 +267,7 @@ public struct JobStore: Sendable {
     public func delete(id: String, force: Bool = false) throws(WorkspaceError) {
         let full = try resolve(id: id)
         if !force {
-            let state = try self.state(id: full)
+            let state = try record(id: full).state
             if state.state.isActive {
                 throw .invalidState(id: full, state: state.state, operation: "delete",
                                     hint: "`ferry abort \(full)` first, or pass --force if no watcher is running it")

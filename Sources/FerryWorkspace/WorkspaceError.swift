@@ -1,32 +1,14 @@
+import FerryJobs
 import Foundation
 
-/// One problem in a project file, located by line and column.
-public struct ProjectDiagnostic: Sendable, Equatable, CustomStringConvertible {
-    /// The file the problem is in.
-    public var file: String
-    /// Line, starting at 1 (0 when the problem concerns the whole file).
-    public var line: Int
-    /// Column, starting at 1 (0 when the problem concerns the whole file).
-    public var column: Int
-    /// What is wrong.
-    public var message: String
-    /// How to fix it, if there is something specific to say.
-    public var hint: String?
+/// One problem in a project file, located by line and column (line and column 0 when it concerns the
+/// whole file). The same type as a job folder's diagnostics: `FILE:LINE:COL: error: WHAT` and a `hint:` line.
+public typealias ProjectDiagnostic = Diagnostic
 
-    /// Creates a diagnostic.
-    public init(file: String, line: Int, column: Int, message: String, hint: String? = nil) {
-        self.file = file
-        self.line = line
-        self.column = column
-        self.message = message
-        self.hint = hint
-    }
-
-    /// `FILE:LINE:COL: error: WHAT`, followed by an indented `hint:` line when there is one.
-    public var description: String {
-        var text = "\(file):\(line):\(column): error: \(message)"
-        if let hint { text += "\n    hint: \(hint)" }
-        return text
+extension Diagnostic {
+    /// A diagnostic with an optional hint (none when `nil`).
+    init(file: String, line: Int, column: Int, message: String, hint: String? = nil) {
+        self.init(file: file, line: line, column: column, message: message, hint: hint ?? "")
     }
 }
 
@@ -44,6 +26,8 @@ public enum WorkspaceError: Error, CustomStringConvertible, Sendable {
     case keyMismatch(site: String, path: String, reason: String)
     /// The operation needs the server's workspace.
     case notServer(path: String, role: SiteRole)
+    /// No single server workspace was found in `folder` (given by `origin`); `found` lists what was found.
+    case serverNotFound(folder: String, origin: String, found: [String])
     /// No job has this id (or id prefix).
     case jobNotFound(String)
     /// A prefix matches several jobs.
@@ -56,6 +40,9 @@ public enum WorkspaceError: Error, CustomStringConvertible, Sendable {
     case submitFailed(path: String, reason: String)
     /// The job does not validate; `details` holds FerryJobs' diagnostics (`FILE:LINE:COL: error: …`).
     case invalidJob(path: String, details: String)
+    /// The job does not fit the federation: it names sites the federation does not have, or needs more
+    /// clients than it deploys to. `problems` lists each one; `sites` are the federation's sites.
+    case notInFederation(path: String, project: String, problems: [String], sites: [String])
     /// The archive's signature does not verify.
     case signatureInvalid(path: String, reason: String)
     /// A file-system operation failed.
@@ -75,6 +62,11 @@ public enum WorkspaceError: Error, CustomStringConvertible, Sendable {
             return "site '\(site)': \(path): \(reason)\n    hint: restore the original key, or re-run `ferry provision` with --force-new-keys to replace the keys (peers are re-trusted)"
         case let .notServer(path, role):
             return "\(path) is a \(role.rawValue) workspace; the job store lives in the server's workspace\n    hint: pass the server site's folder with --workspace"
+        case let .serverNotFound(folder, origin, found):
+            if found.isEmpty {
+                return "no server workspace in \(folder) (\(origin))\n    hint: pass the server's workspace folder with --workspace or set $FERRY_WORKSPACE; create workspaces with `ferry provision PROJECT.yaml`"
+            }
+            return "\(found.count) server workspaces in \(folder) (\(origin)): \(found.joined(separator: ", "))\n    hint: choose one with --workspace"
         case let .jobNotFound(id):
             return "no job '\(id)' in the job store\n    hint: `ferry jobs` lists the jobs and their ids"
         case let .ambiguousJobID(id, matches):
@@ -87,6 +79,10 @@ public enum WorkspaceError: Error, CustomStringConvertible, Sendable {
             return "\(path): \(reason)"
         case let .invalidJob(_, details):
             return details
+        case let .notInFederation(path, project, problems, sites):
+            return "\(path): the job does not fit federation '\(project)' (sites: \(sites.joined(separator: ", "))):\n"
+                + problems.map { "    - \($0)" }.joined(separator: "\n")
+                + "\n    hint: fix the deploy map or min_clients in job.yaml, or add the sites to the project file and re-run `ferry provision`"
         case let .signatureInvalid(path, reason):
             return "\(path): signature check failed: \(reason)\n    hint: the archive was changed after it was signed or was signed by another server; refuse it"
         case let .io(path, operation, reason):

@@ -13,7 +13,7 @@ import Testing
         let now = Date(timeIntervalSince1970: 1_795_000_000)
         let job = try store.submit(jobDirectoryOrArchive: jobDir, now: now)
         #expect(JobID.isValid(job.id))
-        #expect(job.id.hasPrefix("20261116-"))
+        #expect(job.id.hasPrefix("20261118-110640-"))
         let fm = FileManager.default
         for file in [job.paths.archive, job.paths.signature, job.paths.meta, job.paths.state,
                      job.paths.roundsDirectory, job.paths.logsDirectory, job.paths.modelsDirectory] {
@@ -22,7 +22,6 @@ import Testing
         #expect(job.paths.directory == server.jobsDirectory + "/" + job.id)
         #expect(job.meta.name == "test-job")
         #expect(job.meta.sites == ["server", "site-1", "site-2"])
-        #expect(job.meta.unknownSites.isEmpty)
         #expect(job.meta.source == jobDir)
         #expect(job.state.state == .submitted)
         #expect(job.state.rounds == 3 && job.state.round == 0)
@@ -40,7 +39,7 @@ import Testing
         // state.json is plain JSON with the documented keys.
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: job.paths.state))) as! [String: Any]
         #expect(json["state"] as? String == "submitted")
-        #expect(json["updated_at"] as? String == "2026-11-16T08:26:40Z")
+        #expect(json["updated_at"] as? String == "2026-11-18T11:06:40Z")
         #expect(json["bytes_sent_unquantized"] as? Int == 0)
     }
 
@@ -102,12 +101,34 @@ import Testing
             == [fromArchive.id, fromFolder.id].sorted())
     }
 
-    @Test func unknownSitesAreRecorded() throws {
+    @Test func jobsThatDoNotFitTheFederationAreRefused() throws {
         let dir = try TempDir()
         let store = try JobStore(workspace: try Fixtures.federation(in: dir))
-        let job = try store.submit(jobDirectoryOrArchive: try Fixtures.job(in: dir, clients: "[site-1, site-9]"))
-        #expect(job.meta.sites == ["server", "site-1", "site-9"])
-        #expect(job.meta.unknownSites == ["site-9"])
+        let unknownSite = try Fixtures.job(in: dir, folder: "unknown", clients: "[site-1, site-9]")
+        let tooFew = try Fixtures.job(in: dir, folder: "few", clients: "[site-1]", minClients: 2)
+        do {
+            _ = try store.submit(jobDirectoryOrArchive: unknownSite)
+            Issue.record("expected the unknown site to be refused")
+        } catch {
+            guard case let .notInFederation(_, project, problems, sites) = error else {
+                Issue.record("wrong error: \(error)")
+                return
+            }
+            #expect(project == "demo")
+            #expect(sites == ["server", "site-1", "site-2"])
+            #expect(problems.count == 1 && problems[0].contains("'site-9'"))
+            #expect(error.description.contains("site-9") && error.description.contains("hint:"))
+        }
+        do {
+            _ = try store.submit(jobDirectoryOrArchive: tooFew)
+            Issue.record("expected min_clients above the deployed clients to be refused")
+        } catch {
+            #expect(error.description.contains("min_clients is 2"))
+        }
+        #expect(store.ids().isEmpty)
+        let fits = try store.submit(jobDirectoryOrArchive: try Fixtures.job(in: dir, clients: "[site-2]"))
+        #expect(fits.meta.sites == ["server", "site-2"])
+        #expect(fits.state.sites == ["server": "pending", "site-2": "pending"])
     }
 
     @Test func clientWorkspaceHasNoStore() throws {
@@ -126,7 +147,8 @@ import Testing
         try store.update(id: job.id) { $0.state = .dispatched; $0.sites["site-1"] = "deployed" }
         try store.update(id: job.id, now: start) { $0.state = .running; $0.startedAt = start; $0.round = 1 }
         #expect(store.submitted().isEmpty)
-        let after = try store.update(id: String(job.id.prefix(18))) {
+        let later = start.addingTimeInterval(90.75)
+        let after = try store.update(id: String(job.id.prefix(18)), now: later) {
             $0.bytesSent += 1000
             $0.bytesSentUnquantized += 4000
             $0.state = .finishedFailed
@@ -140,7 +162,12 @@ import Testing
         #expect(read.startedAt == start && read.round == 1)
         #expect(read.sites["site-1"] == "deployed")
         #expect(read.bytesSent == 1000 && read.bytesSentUnquantized == 4000)
-        #expect(read.updatedAt > start)
+        #expect(read.updatedAt == start.addingTimeInterval(90))
+        // A final state gets finished_at; failed and aborted always carry a reason.
+        #expect(read.finishedAt == read.updatedAt)
+        let aborted = try store.update(id: job.id) { $0.state = .finishedAborted; $0.reason = nil }
+        #expect(aborted.reason == "no reason given")
+        #expect(try store.state(id: job.id) == aborted)
     }
 
     @Test func concurrentUpdatesAreNotLost() async throws {
@@ -202,7 +229,7 @@ import Testing
         #expect(try store.resolve(id: a.id) == a.id)
         #expect(try store.resolve(id: String(a.id.prefix(17))) == a.id || a.id.prefix(17) == b.id.prefix(17))
         do {
-            _ = try store.resolve(id: "2027")
+            _ = try store.resolve(id: "1999")
             Issue.record("expected not found")
         } catch {
             if case .jobNotFound = error {} else { Issue.record("wrong error \(error)") }

@@ -29,11 +29,11 @@ enum Fixtures {
     /// Writes a small valid job folder (schema.md) and returns its path.
     @discardableResult
     static func job(in dir: TempDir, folder: String = "job", name: String = "test-job", rounds: Int = 2,
-                    clients: String = "all") throws -> String {
+                    clients: String = "all", minClients: Int = 1) throws -> String {
         try dir.write("\(folder)/job.yaml", """
             name: \(name)
             description: "a test job"
-            min_clients: 1
+            min_clients: \(minClients)
             deploy:
               server: [server]
               client: \(clients)

@@ -5,6 +5,9 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks, reported as ratios to a baseline (memcpy, cp) measured in the same run.",
-        subcommands: []
+        subcommands: [
+            BenchQuantCommand.self,
+            BenchTransferCommand.self,
+        ]
     )
 }

@@ -4,9 +4,14 @@ import ArgumentParser
 struct JobCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "job",
-        abstract: "Validate, pack, inspect and unpack jobs.",
+        abstract: "Validate, pack, inspect and unpack jobs; create them from templates.",
         subcommands: [
             JobValidateCommand.self,
+            JobPackCommand.self,
+            JobInspectCommand.self,
+            JobUnpackCommand.self,
+            JobTemplatesCommand.self,
+            JobCreateCommand.self,
         ]
     )
 }

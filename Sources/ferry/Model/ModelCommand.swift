@@ -5,6 +5,11 @@ struct ModelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
         abstract: "Inspect, synthesize, quantize and dequantize safetensors models.",
-        subcommands: []
+        subcommands: [
+            ModelInspectCommand.self,
+            ModelSynthCommand.self,
+            ModelQuantizeCommand.self,
+            ModelDequantizeCommand.self,
+        ]
     )
 }

@@ -1,0 +1,193 @@
+import ArgumentParser
+import FerryQuant
+import FerrySupport
+import FerryTensors
+import FerryTransfer
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `ferry bench transfer`: sender and receiver as separate processes against `cp` of the same file.
+struct BenchTransferCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transfer",
+        abstract: "Time a transfer (sender and receiver processes) against cp of the same model; peak RSS of each side.",
+        discussion: """
+        Writes a synthetic f32 model (--size, or a real architecture with --like), then measures in the \
+        same run, each after a sync: `cp MODEL COPY` (the baseline), and `ferry transfer send` + \
+        `ferry transfer receive --once` started together as two processes on an inbox in the same folder. \
+        Wall time of the transfer runs from the start of both processes until both have exited; peak \
+        RSS of each side comes from wait4. The received file is compared with the source (or, with \
+        --quantize, checked for size). Each figure is the best of --repeat runs.
+
+        The work folder (default: a new folder under the system temporary folder; --dir to measure on \
+        a share) is removed at the end unless --keep. It needs about three times the model size free.
+
+        Examples:
+          ferry bench transfer                                  256 MiB, file mode
+          ferry bench transfer --size 1GiB --mode container
+          ferry bench transfer --like llama-3.2-1b --quantize nf4
+          ferry bench transfer --size 1GiB --dir /mnt/nfs/scratch
+        """
+    )
+
+    @Option(help: ArgumentHelp("Size of the synthetic f32 model (ignored with --like).", valueName: "SIZE"))
+    var size: String = "256MiB"
+
+    @Option(help: ArgumentHelp("Use a real architecture instead: \(SyntheticModel.names.joined(separator: ", ")).",
+                               valueName: "NAME"))
+    var like: String?
+
+    @Option(help: ArgumentHelp("Work folder (default: a new temporary folder).", valueName: "DIR"))
+    var dir: String?
+
+    @Option(help: ArgumentHelp("Transfer mode.", valueName: "file|container"))
+    var mode: TransferMode = .file
+
+    @Option(help: ArgumentHelp("Quantize on the way.", valueName: "FORMAT"))
+    var quantize: QuantFormat?
+
+    @Option(help: ArgumentHelp("Chunk size.", valueName: "SIZE"))
+    var chunk: String = "8MiB"
+
+    @Option(help: ArgumentHelp("Window in chunks.", valueName: "N"))
+    var window: Int = 4
+
+    @Option(help: "Runs per measurement; the best one counts.")
+    var `repeat`: Int = 1
+
+    @Flag(help: "Keep the work folder.")
+    var keep = false
+
+    func validate() throws {
+        if let like, SyntheticModel.named(like) == nil {
+            throw ValidationError("--like \(like): unknown architecture; use one of \(SyntheticModel.names.joined(separator: ", "))")
+        }
+        let bytes = try TransferCommonOptions.size(size, flag: "--size")
+        guard bytes >= 1 << 20 else { throw ValidationError("--size must be at least 1MiB") }
+        _ = try TransferCommonOptions.size(chunk, flag: "--chunk")
+        guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
+    }
+
+    func run() async throws {
+        let work = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("ferry-bench-transfer-\(UUID().uuidString)").path
+        for sub in ["", "/inbox", "/out"] {
+            try FileManager.default.createDirectory(atPath: work + sub, withIntermediateDirectories: true)
+        }
+        defer { if !keep { try? FileManager.default.removeItem(atPath: work) } }
+        let model = work + "/model.safetensors"
+        let description = try writeModel(model)
+        let modelBytes = fileSize(model)
+        print("model: \(description), \(ByteCount.format(modelBytes)); mode \(mode.rawValue), chunk \(chunk), "
+              + "window \(window)" + (quantize.map { ", quantize \($0.rawValue)" } ?? "") + "; folder \(work)")
+
+        let cp = try best { try timeCopy(model, to: work + "/copy.safetensors") }
+        let transfer = try best { try timeTransfer(model: model, work: work) }
+        let rate = { (d: Duration) in ByteCount.format(Int64(Double(modelBytes) / max(d.seconds, 1e-9))) + "/s" }
+        print("run".padding(30) + "wall".leftPadding(10) + "rate".leftPadding(14) + "× cp".leftPadding(8))
+        print("cp".padding(30) + DurationText.format(cp).leftPadding(10) + rate(cp).leftPadding(14) + "1.00".leftPadding(8))
+        print("ferry transfer send+receive".padding(30) + DurationText.format(transfer.wall).leftPadding(10)
+              + rate(transfer.wall).leftPadding(14) + formatFixed(transfer.wall.seconds / cp.seconds, 2).leftPadding(8))
+        print("  peak RSS sender \(ByteCount.format(transfer.senderRSS)), receiver \(ByteCount.format(transfer.receiverRSS)); "
+              + "on the wire \(ByteCount.format(transfer.wire)) (\(formatFixed(Double(transfer.wire) / Double(modelBytes) * 100, 1)) % of the model)")
+        print("  output: \(transfer.check)")
+    }
+
+    /// Creates the model and returns a one-line description.
+    private func writeModel(_ path: String) throws -> String {
+        if let like, let synthetic = SyntheticModel.named(like) {
+            let display = ProgressDisplay(label: "synth \(like)", total: synthetic.dataByteCount)
+            try synthetic.write(to: path) { display.update($0) }
+            display.finish()
+            return "\(like) (synthetic, \(synthetic.tensors.count) tensors)"
+        }
+        let total = try ByteCount.parse(size)
+        let count = try BenchModelFile.write(path: path, bytes: total)
+        return "synthetic f32, \(count) tensors"
+    }
+
+    private func best<T: Comparable>(_ run: () throws -> T) throws -> T {
+        var result = try run()
+        for _ in 1..<`repeat` { result = min(result, try run()) }
+        return result
+    }
+
+    private func timeCopy(_ source: String, to copy: String) throws -> Duration {
+        sync()
+        let start = ContinuousClock.now
+        let child = try MeasuredChild(executable: "/bin/cp", arguments: [source, copy], logPath: "/dev/null")
+        child.wait()
+        let wall = ContinuousClock.now - start
+        guard child.status == 0 else { throw BenchError.failed(command: "cp", status: child.status, log: "/dev/null") }
+        try? FileManager.default.removeItem(atPath: copy)
+        return wall
+    }
+
+    private func timeTransfer(model: String, work: String) throws -> TransferRun {
+        let ferry = currentExecutablePath()
+        let out = work + "/out/model.safetensors"
+        try? FileManager.default.removeItem(atPath: out)
+        var send = ["transfer", "send", model, work + "/inbox", "--quiet", "--mode", mode.rawValue,
+                    "--chunk", chunk, "--window", String(window), "--state-dir", work]
+        if let quantize { send += ["--quantize", quantize.rawValue] }
+        let receive = ["transfer", "receive", work + "/inbox", work + "/out", "--once", "--quiet"]
+        sync()
+        let start = ContinuousClock.now
+        let receiver = try MeasuredChild(executable: ferry, arguments: receive, logPath: work + "/receive.log")
+        let sender = try MeasuredChild(executable: ferry, arguments: send, logPath: work + "/send.log")
+        sender.wait()
+        receiver.wait()
+        let wall = max(sender.ended!, receiver.ended!) - start
+        guard sender.status == 0 else { throw BenchError.failed(command: "ferry transfer send", status: sender.status, log: work + "/send.log") }
+        guard receiver.status == 0 else { throw BenchError.failed(command: "ferry transfer receive", status: receiver.status, log: work + "/receive.log") }
+        let wire = try wireBytes(log: work + "/receive.log")
+        let check: String
+        if quantize == nil {
+            guard try BenchModelFile.identical(model, out) else { throw BenchError.mismatch(out) }
+            check = "byte-identical to the source"
+        } else {
+            let restored = try SafetensorsReader(path: out).header
+            let original = try SafetensorsReader(path: model).header
+            guard restored.tensors.map(\.dtype) == original.tensors.map(\.dtype),
+                  restored.tensors.map(\.shape) == original.tensors.map(\.shape) else {
+                throw BenchError.mismatch("tensor dtypes or shapes differ")
+            }
+            check = "restored to the source dtypes and shapes (\(ByteCount.format(fileSize(out))))"
+        }
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: work + "/inbox")) ?? [] {
+            try? FileManager.default.removeItem(atPath: work + "/inbox/" + file)
+        }
+        try? FileManager.default.removeItem(atPath: out)
+        return TransferRun(wall: wall, senderRSS: sender.peakResidentBytes, receiverRSS: receiver.peakResidentBytes,
+                           wire: wire, check: check)
+    }
+
+    /// The stream size, from the manifest left in the inbox.
+    private func wireBytes(log: String) throws -> Int64 {
+        let inbox = (log as NSString).deletingLastPathComponent + "/inbox"
+        for id in (try? FileManager.default.contentsOfDirectory(atPath: inbox)) ?? [] {
+            if let data = FileManager.default.contents(atPath: inbox + "/" + id + "/manifest.json"),
+               let manifest = try? JSONDecoder().decode(TransferManifest.self, from: data) {
+                return manifest.streamSize
+            }
+        }
+        return 0
+    }
+}
+
+/// One measured transfer; ordered by wall time.
+struct TransferRun: Comparable {
+    var wall: Duration
+    var senderRSS: Int64
+    var receiverRSS: Int64
+    var wire: Int64
+    var check: String
+    static func < (a: TransferRun, b: TransferRun) -> Bool { a.wall < b.wall }
+}
+
+/// Size of the file at `path` (0 when absent).
+func fileSize(_ path: String) -> Int64 {
+    var st = stat()
+    return stat(path, &st) == 0 ? Int64(st.st_size) : 0
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import FerrySupport
+import FerryTransfer
+import Foundation
+
+/// `ferry transfer receive INBOX OUT_DIR`: receives the transfers senders drop into an inbox.
+struct TransferReceiveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "receive",
+        abstract: "Receive the transfers written into an inbox folder and publish them in an output folder.",
+        discussion: """
+        Watches INBOX (inotify on local disks, polling every --poll otherwise, or only polling with \
+        --polling-only for NFS/SMB shares whose changes inotify cannot see). Every chunk is verified \
+        (SHA-256, transfer id, index, offset) before it is acknowledged and deleted; the output is written \
+        under a temporary name in OUT_DIR and renamed into place only when the final record's stream \
+        digest (and signature, with --trust) matches. Quantized transfers are restored to the source \
+        dtypes. A tampered, truncated, duplicated, foreign or out-of-order chunk makes the receiver refuse \
+        the transfer: it writes a `failed` record the sender reports, and publishes nothing.
+
+        Killed at any point, the receiver continues every transfer from its last acknowledgement when \
+        started again. Transfers idle for --expire are deleted (with their partial output).
+
+        Without --once the receiver runs until interrupted, printing one line per transfer. With --once \
+        it exits after the first transfer is published (status 0) or refused (status 1).
+
+        Examples:
+          ferry transfer receive /mnt/share/site-1/inbox models/
+          ferry transfer receive inbox out --once
+          ferry transfer receive /mnt/nfs/inbox out --poll 1s --polling-only --trust server.pub
+        """
+    )
+
+    @Argument(help: ArgumentHelp("The inbox folder senders write into.", valueName: "INBOX"))
+    var inbox: String
+
+    @Argument(help: ArgumentHelp("Where received files are published.", valueName: "OUT_DIR"))
+    var outputDirectory: String
+
+    @Flag(help: "Exit after the first transfer is published (0) or refused (1).")
+    var once = false
+
+    @OptionGroup var common: TransferCommonOptions
+
+    @Option(help: ArgumentHelp("Accept only transfers signed by this Ed25519 public key file (repeatable).",
+                               valueName: "PATH"))
+    var trust: [String] = []
+
+    func run() async throws {
+        let options = try common.options()
+        var keys: [TransferPublicKey] = []
+        for path in trust { keys.append(try TransferPublicKey.load(path: path)) }
+        let displays = ReceiveDisplays(quiet: common.quiet)
+        let receiver = TransferReceiver(inbox: inbox, outputDirectory: outputDirectory, options: options,
+                                        trustedKeys: keys, progress: { displays.update($0) })
+        let start = ContinuousClock.now
+        var refused = false
+        try receiver.run { pass in
+            for done in pass.completed {
+                let elapsed = displays.finish(done.transferID) ?? (ContinuousClock.now - start)
+                print(TransferReport.received(done, elapsed: elapsed))
+                fflush(nil)
+            }
+            for failed in pass.failed {
+                displays.finish(failed.transferID)
+                StandardError.write("ferry: refused transfer \(failed.transferID) from \(failed.sender ?? "unknown sender"): \(failed.reason)\n")
+                refused = true
+            }
+            for id in pass.expired { StandardError.write("ferry: removed expired transfer \(id)\n") }
+            return once && (!pass.completed.isEmpty || !pass.failed.isEmpty)
+        }
+        if refused { throw FerryExit.failure }
+    }
+}

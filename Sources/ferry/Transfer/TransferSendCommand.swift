@@ -1,0 +1,85 @@
+import ArgumentParser
+import FerryQuant
+import FerrySupport
+import FerryTransfer
+
+/// `ferry transfer send FILE INBOX...`: streams a file into one or more inbox folders.
+struct TransferSendCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "send",
+        abstract: "Stream a file or model chunk by chunk into one or more inbox folders.",
+        discussion: """
+        Writes a transfer into each INBOX: a manifest, numbered chunks published atomically (at most \
+        --window unconsumed chunks per inbox, so the share never holds more than window × chunk bytes), \
+        then a final record with the digest of the whole stream. `ferry transfer receive` on each inbox \
+        verifies, acknowledges and deletes the chunks. The command returns when every receiver has \
+        acknowledged the whole stream.
+
+        The model is read (and quantized) once, whatever the number of inboxes. Killed at any point, \
+        running the same command again resumes the transfer from the receivers' acknowledgements (the \
+        resume state is a small `.ferry-send-*.json` file beside FILE, or in --state-dir).
+
+        --mode container cuts a safetensors model on tensor boundaries (small tensors grouped, large \
+        ones split), so the receiver gets whole tensors early. --quantize quantizes on the way; the \
+        receiver restores the source dtypes from the manifest without any option.
+
+        Examples:
+          ferry transfer send model.safetensors /mnt/share/site-1/inbox
+          ferry transfer send model.safetensors inbox-1 inbox-2 inbox-3 --quantize nf4
+          ferry transfer send model.safetensors inbox --mode container --chunk 16MiB --window 8
+          ferry transfer send data.bin /mnt/nfs/inbox --poll 1s --polling-only
+
+        The protocol is described in docs/transfer-protocol.md.
+        """
+    )
+
+    @Argument(help: ArgumentHelp("The file to send (a safetensors model for --mode container or --quantize).",
+                                 valueName: "FILE"))
+    var file: String
+
+    @Argument(help: ArgumentHelp("One or more inbox folders (each watched by `ferry transfer receive`).",
+                                 valueName: "INBOX"))
+    var inboxes: [String]
+
+    @Option(help: ArgumentHelp("file: fixed-size chunks; container: chunks cut on tensor boundaries.",
+                               valueName: "file|container"))
+    var mode: TransferMode = .file
+
+    @Option(help: ArgumentHelp("Maximum chunk payload (B, KiB, MiB, GiB).", valueName: "SIZE"))
+    var chunk: String = "8MiB"
+
+    @Option(help: ArgumentHelp("Maximum unconsumed chunks per inbox.", valueName: "N"))
+    var window: Int = 4
+
+    @Option(help: ArgumentHelp("Quantize on the way: \(QuantFormat.allCases.map(\.rawValue).joined(separator: ", ")).",
+                               valueName: "FORMAT"))
+    var quantize: QuantFormat?
+
+    @OptionGroup var common: TransferCommonOptions
+
+    @Option(name: .customLong("sign-key"), help: ArgumentHelp(
+        "Ed25519 private key file (32 raw bytes, hex or base64) that signs the final record.", valueName: "PATH"))
+    var signKey: String?
+
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp(
+        "Where to keep the resume state (default: beside FILE).", valueName: "DIR"))
+    var stateDirectory: String?
+
+    func run() async throws {
+        var options = try common.options()
+        options.mode = mode
+        options.chunkSize = Int(try TransferCommonOptions.size(chunk, flag: "--chunk"))
+        options.window = window
+        options.quantize = quantize
+        options.stateDirectory = stateDirectory
+        let key = try signKey.map { path throws(TransferError) in try TransferSigningKey.load(path: path) }
+        let sender = TransferSender(source: file, inboxes: inboxes, options: options, signingKey: key)
+        let display = TransferProgressLine(label: "send \(file)", quiet: common.quiet)
+        let summary = try sender.run { display.update($0) }
+        display.finish()
+        print(TransferReport.sent(summary, file: file))
+    }
+}
+
+extension TransferMode: ExpressibleByArgument {}
+extension QuantFormat: ExpressibleByArgument {}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import FerrySupport
+import FerryWorkspace
+
+/// `ferry status ID [--json]`: one job's state, per-site state, round and bytes moved.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show a job's state, per-site state, current round and bytes moved.",
+        discussion: """
+        Reads the job's state.json and meta.json from the server's job store (the server watcher keeps \
+        them current). States: submitted, dispatched, running, finished:completed, finished:aborted, \
+        finished:failed (with the reason). Bytes are those the server put on the wire to the sites and \
+        took from them, with what they would have been without quantization.
+
+        --json prints every key of state.json plus abort_requested, directory and meta (meta.json); the \
+        format is in docs/workspaces.md.
+
+        Examples:
+          ferry status 20261125-190501-ab12cd
+          ferry status 20261125-19            # any unique prefix
+          ferry status 2026 --json | jq .state
+        """
+    )
+
+    @OptionGroup var id: JobIDArgument
+    @OptionGroup var workspace: WorkspaceOption
+
+    @Flag(name: .long, help: "Print JSON instead of text.")
+    var json = false
+
+    func run() async throws {
+        let job = try workspace.store().record(id: id.id)
+        if json {
+            print(try JobReport.text(try JobReport.json(job)), terminator: "")
+            return
+        }
+        let state = job.state
+        var table = TextTable()
+        table.add(["job", "\(job.id)  \(job.name)"])
+        var stateText = state.state.rawValue
+        if job.abortRequested && !state.state.isFinished { stateText += "  (abort requested)" }
+        table.add(["state", stateText])
+        if let reason = state.reason { table.add(["reason", reason]) }
+        table.add(["round", "\(state.round) of \(state.rounds)"])
+        for (index, site) in state.sites.keys.sorted().enumerated() {
+            table.add([index == 0 ? "sites" : "", "\(site): \(state.sites[site] ?? "")"])
+        }
+        table.add(["sent", JobReport.bytes(state.bytesSent, unquantized: state.bytesSentUnquantized)])
+        table.add(["received", JobReport.bytes(state.bytesReceived, unquantized: state.bytesReceivedUnquantized)])
+        table.add(["submitted", "\(JobReport.time(job.meta.submittedAt)) from \(job.meta.source)"])
+        if let started = state.startedAt { table.add(["started", JobReport.time(started)]) }
+        if let finished = state.finishedAt {
+            var text = JobReport.time(finished)
+            if let started = state.startedAt {
+                text += " (after \(DurationText.format(.seconds(finished.timeIntervalSince(started)))))"
+            }
+            table.add(["finished", text])
+        }
+        table.add(["updated", JobReport.time(state.updatedAt)])
+        table.add(["folder", job.paths.directory])
+        print(table.text, terminator: "")
+    }
+}
