@@ -214,16 +214,23 @@ import Glibc
         #expect(bothActive)
     }
 
-    @Test func jobNamingAnUnknownSiteFails() throws {
+    @Test func jobNamingAnUnknownSiteIsRefused() throws {
         let dir = try RT.temporaryDirectory("unknown-site")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let job = try RT.writeJob(in: dir, name: "far", server: .init(rounds: 1, minClients: 1), command: RT.trainer,
                                   deploy: "[site-1, site-9]")
-        let fed = try RT.federation(in: dir)
-        defer { fed.stop() }
-        let run = try RT.waitFinished(fed, try fed.submit(job).id)
-        #expect(run.state.state == .finishedFailed)
-        #expect(run.state.reason?.contains("site-9") == true, "\(run.state.reason ?? "")")
+        let fed = try RT.federation(in: dir, start: false)
+        do {
+            let record = try fed.submit(job)
+            // Accepted by the store: the server watcher must fail it, naming the site.
+            try RT.startWatchers(fed)
+            defer { fed.stop() }
+            let run = try RT.waitFinished(fed, record.id)
+            #expect(run.state.state == .finishedFailed)
+            #expect(run.state.reason?.contains("site-9") == true, "\(run.state.reason ?? "")")
+        } catch {
+            #expect("\(error)".contains("site-9"), "\(error)")
+        }
     }
 }
 
