@@ -3,7 +3,7 @@ import Testing
 
 /// `ferry poc` and `ferry report` through the built binary: each poc run provisions a federation in a
 /// temporary folder and runs `ferry watch` for every site as a separate process.
-@Suite(.serialized) struct RuntimeCLITests {
+@Suite(.tags(.spawnsProcesses)) struct RuntimeCLITests {
     /// A copy of jobs/hello-fedavg under `dir/name` with `rounds` rounds and extra client env lines.
     private func helloJob(in dir: URL, name: String, rounds: Int = 3, clientEnv: [String: String] = [:]) throws -> URL {
         let source = FerryCLI.repositoryRoot.appendingPathComponent("jobs/hello-fedavg")
@@ -112,5 +112,20 @@ import Testing
         let lossLine = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("loss: ") })
         let values = lossLine.dropFirst(6).components(separatedBy: " → ").compactMap { Double($0) }
         #expect(values.count == 2 && values[1] < values[0], "\(lossLine)")
+    }
+}
+
+extension Tag {
+    /// Tests that start `ferry poc`, hence `ferry watch` child processes.
+    @Tag static var spawnsProcesses: Self
+}
+
+/// The example jobs validate (llm-sft is not run here: it needs PyTorch).
+@Suite struct ExampleJobTests {
+    @Test(arguments: ["hello-fedavg", "numpy-fedavg", "llm-sft"])
+    func exampleJobValidates(name: String) throws {
+        let r = try FerryCLI.run(["job", "validate", FerryCLI.repositoryRoot.appendingPathComponent("jobs/\(name)").path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("ok: \(name)"))
     }
 }

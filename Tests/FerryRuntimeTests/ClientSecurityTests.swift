@@ -6,7 +6,7 @@ import Testing
 
 /// A client watcher (a separate process) given deployments that did not come from its server as it
 /// signed them: it refuses them, records why, and unpacks nothing.
-@Suite(.serialized) struct ClientSecurityTests {
+@Suite(.tags(.spawnsProcesses)) struct ClientSecurityTests {
     /// Sends a deploy message for job `id` into site-1's inbox, as the server would but with `signature`.
     private func deploy(_ fed: LocalFederation, id: String, signature: String?, key: TransferSigningKey, dir: String) throws {
         let archive = dir + "/\(id).tar.gz"

@@ -98,7 +98,7 @@ enum RT {
 
     /// Starts the watchers of `federation` with short polls.
     static func startWatchers(_ federation: LocalFederation, pollingOnly: Bool = false, maxJobs: Int = 4) throws {
-        var arguments = ["--poll", "50ms", "--max-jobs", String(maxJobs)]
+        var arguments = ["--poll", "100ms", "--max-jobs", String(maxJobs)]
         if pollingOnly { arguments.append("--polling-only") }
         try federation.start(binary: ferryBinary, arguments: arguments)
     }
@@ -134,4 +134,9 @@ enum RT {
     static func lines(_ path: String) -> [String] {
         ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
+}
+
+extension Tag {
+    /// Tests that start `ferry watch` (or `ferry poc`) child processes; they mostly wait, so they run in parallel.
+    @Tag static var spawnsProcesses: Self
 }

@@ -87,7 +87,8 @@ final class TransferTransport: MessageTransport {
         case .invalidOption(let reason) where options.quantize != nil:
             retry.quantize = nil
             return (retry, "filter unavailable: \(options.quantize!.rawValue) (\(reason)); sent at full precision instead")
-        case .notAContainer(_, let reason) where options.quantize != nil:
+        case .invalidSource(_, let reason) where options.quantize != nil,
+             .notAContainer(_, let reason) where options.quantize != nil:
             retry.quantize = nil
             return (retry, "filter unavailable: \(options.quantize!.rawValue) (\(reason)); sent at full precision instead")
         case .notAContainer(_, let reason) where options.mode == .container:
