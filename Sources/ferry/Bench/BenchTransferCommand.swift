@@ -29,6 +29,7 @@ struct BenchTransferCommand: AsyncParsableCommand {
           ferry bench transfer --size 1GiB --mode container
           ferry bench transfer --like llama-3.2-1b --quantize nf4
           ferry bench transfer --size 1GiB --dir /mnt/nfs/scratch
+          ferry bench transfer --model llama.safetensors --mode container
         """
     )
 
@@ -38,6 +39,9 @@ struct BenchTransferCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Use a real architecture instead: \(SyntheticModel.names.joined(separator: ", ")).",
                                valueName: "NAME"))
     var like: String?
+
+    @Option(help: ArgumentHelp("Use this existing safetensors model (kept) instead of writing one.", valueName: "PATH"))
+    var model: String?
 
     @Option(help: ArgumentHelp("Work folder (default: a new temporary folder).", valueName: "DIR"))
     var dir: String?
@@ -76,8 +80,8 @@ struct BenchTransferCommand: AsyncParsableCommand {
             try FileManager.default.createDirectory(atPath: work + sub, withIntermediateDirectories: true)
         }
         defer { if !keep { try? FileManager.default.removeItem(atPath: work) } }
-        let model = work + "/model.safetensors"
-        let description = try writeModel(model)
+        let model = self.model ?? work + "/model.safetensors"
+        let description = try self.model.map { "\(($0 as NSString).lastPathComponent) (given)" } ?? writeModel(model)
         let modelBytes = fileSize(model)
         print("model: \(description), \(ByteCount.format(modelBytes)); mode \(mode.rawValue), chunk \(chunk), "
               + "window \(window)" + (quantize.map { ", quantize \($0.rawValue)" } ?? "") + "; folder \(work)")
@@ -135,7 +139,7 @@ struct BenchTransferCommand: AsyncParsableCommand {
 
     private func timeTransfer(model: String, work: String) throws -> TransferRun {
         let ferry = currentExecutablePath()
-        let out = work + "/out/model.safetensors"
+        let out = work + "/out/" + (model as NSString).lastPathComponent
         try? FileManager.default.removeItem(atPath: out)
         var send = ["transfer", "send", model, work + "/inbox", "--quiet", "--mode", mode.rawValue,
                     "--chunk", chunk, "--window", String(window), "--state-dir", work]
