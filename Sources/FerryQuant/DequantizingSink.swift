@@ -162,7 +162,6 @@ public final class DequantizingSink: ByteSink {
             headerLength = try headerBuffer.withUnsafeBytes { raw throws(SafetensorsError) in
                 try SafetensorsHeader.jsonByteCount(prefix: raw, source: destination)
             }
-            headerBuffer.reserveCapacity(8 + headerLength!)
             if headerLength! > 0 { return rest }
         }
         let parsed = try SafetensorsHeader.parse(headerBuffer, source: destination)

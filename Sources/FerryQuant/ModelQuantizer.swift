@@ -15,8 +15,9 @@ public struct QuantizationSummary: Sendable, Equatable {
     public var metaByteCount: Int64
     /// Size of the quantized file (payload plus meta).
     public var fileByteCount: Int64
-    /// Number of tensors quantized, and of tensors in the model.
+    /// Number of tensors quantized.
     public var quantizedTensorCount: Int
+    /// Number of tensors in the model.
     public var tensorCount: Int
 
     /// `Before: 5716.26 MiB. After: 714.53 MiB with meta: 89.33 MiB.`
@@ -41,6 +42,7 @@ public struct QuantizationErrorStats: Sendable, Equatable {
 /// Quantizes and restores model files, streaming (memory bounded by buffers, not by the model).
 public enum ModelQuantizer {
     /// Writes the quantized form of `input` to `output` (atomically).
+    /// - Parameter progress: called with the bytes of the quantized file written so far.
     @discardableResult
     public static func quantize(input: String, output: String, format: QuantFormat,
                                 bufferSize: Int = QuantizingSource.defaultBufferSize,
@@ -56,6 +58,7 @@ public enum ModelQuantizer {
     }
 
     /// Restores the model in the quantized file `input` to `output` (atomically).
+    /// - Parameter progress: called with the bytes of the quantized file consumed so far.
     /// - Returns: the size of the restored file.
     @discardableResult
     public static func dequantize(input: String, output: String, bufferSize: Int = 1 << 20,

@@ -50,34 +50,36 @@ extension SyntheticModel {
                       values: UnsafeMutableBufferPointer<Float>, narrow: UnsafeMutableBufferPointer<UInt16>) -> UnsafeRawBufferPointer {
         let n = elements.count
         let dtype = tensor.spec.dtype
+        let sixteen = dtype == .f16 || dtype == .bf16
+        let result = sixteen ? UnsafeRawBufferPointer(narrow) : UnsafeRawBufferPointer(values)
         switch tensor.fill {
-        case let .constant(v):
-            if dtype.isFloatingPoint {
-                values.initialize(repeating: v)
-            } else {
-                UnsafeMutableRawBufferPointer(values).initializeMemory(as: UInt8.self, repeating: 0)
-            }
+        case let .constant(v) where sixteen:
+            narrow.initialize(repeating: Self.narrowBits(v, dtype))
+        case let .constant(v) where dtype.isFloatingPoint:
+            values.initialize(repeating: v)
+        case .constant:
+            UnsafeMutableRawBufferPointer(values).initializeMemory(as: UInt8.self, repeating: 0)
         case let .normal(tiedTo):
             let stream = Self.streamSeed(seed, tiedTo ?? tensor.spec.name)
             let runs = (n + Self.valuesPerRun - 1) / Self.valuesPerRun
             let firstRun = UInt64(elements.lowerBound) / UInt64(Self.valuesPerRun)
-            nonisolated(unsafe) let out = values
+            // Each iteration writes only its own run of both buffers.
+            nonisolated(unsafe) let out = values, out16 = narrow
             DispatchQueue.concurrentPerform(iterations: runs) { r in
                 let lo = r * Self.valuesPerRun, hi = min(n, lo + Self.valuesPerRun)
                 Self.normalRun(seed: stream &+ (firstRun + UInt64(r)) &* 0x9E37_79B9_7F4A_7C15,
                                into: UnsafeMutableBufferPointer(rebasing: out[lo..<hi]))
+                if sixteen {
+                    for i in lo..<hi { out16[i] = Self.narrowBits(out[i], dtype) }
+                }
             }
         }
-        let byteCount = n * dtype.byteSize
-        switch dtype {
-        case .f16, .bf16:
-            for i in 0..<n {
-                narrow[i] = dtype == .f16 ? FloatConversion.halfBits(from: values[i]) : FloatConversion.bfloat16Bits(from: values[i])
-            }
-            return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(narrow)[0..<byteCount])
-        default:
-            return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(values)[0..<byteCount])
-        }
+        return UnsafeRawBufferPointer(rebasing: result[0..<(n * dtype.byteSize)])
+    }
+
+    /// `v` as F16 or BF16 bits (round to nearest even).
+    private static func narrowBits(_ v: Float, _ dtype: DType) -> UInt16 {
+        dtype == .f16 ? FloatConversion.halfBits(from: v) : FloatConversion.bfloat16Bits(from: v)
     }
 
     /// FNV-1a of the name mixed with the seed.
@@ -89,23 +91,27 @@ extension SyntheticModel {
 
     /// Fills `out` with N(0, 0.02) values: splitmix64 uniforms from `seed`, Box–Muller pairs.
     public static func normalRun(seed: UInt64, into out: UnsafeMutableBufferPointer<Float>) {
+        guard var p = out.baseAddress else { return }
+        let end = p + out.count
         var state = seed
-        @inline(__always) func next() -> UInt64 {
+        // Straight-line code (no captured closures, no bounds checks): fast even in debug builds.
+        while p < end {
             state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        var i = 0
-        while i < out.count {
-            let u1 = (Float(next() >> 40) + 0.5) * 0x1p-24
-            let u2 = Float(next() >> 40) * 0x1p-24
+            var a = state
+            a = (a ^ (a >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            a = (a ^ (a >> 27)) &* 0x94D0_49BB_1331_11EB
+            a ^= a >> 31
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var b = state
+            b = (b ^ (b >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            b = (b ^ (b >> 27)) &* 0x94D0_49BB_1331_11EB
+            b ^= b >> 31
+            let u1 = (Float(a >> 40) + 0.5) * 0x1p-24
+            let angle = Float(b >> 40) * (0x1p-24 * 2 * Float.pi)
             let r = (-2 * logf(u1)).squareRoot() * 0.02
-            let a = 2 * Float.pi * u2
-            out[i] = r * cosf(a)
-            if i + 1 < out.count { out[i + 1] = r * sinf(a) }
-            i += 2
+            p.pointee = r * cosf(angle)
+            if p + 1 < end { (p + 1).pointee = r * sinf(angle) }
+            p += 2
         }
     }
 }

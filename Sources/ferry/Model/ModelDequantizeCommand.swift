@@ -1,6 +1,7 @@
 import ArgumentParser
 import FerryQuant
 import FerrySupport
+import FerryTensors
 
 /// `ferry model dequantize IN OUT`: restores a quantized model.
 struct ModelDequantizeCommand: AsyncParsableCommand {
@@ -25,7 +26,10 @@ struct ModelDequantizeCommand: AsyncParsableCommand {
     var output: String
 
     func run() async throws {
-        let size = try ModelQuantizer.dequantize(input: input, output: output)
+        let total = try SafetensorsReader(path: input).fileSize
+        let progress = ProgressDisplay(label: "dequantize \(input)", total: total)
+        let size = try ModelQuantizer.dequantize(input: input, output: output) { progress.update($0) }
+        progress.finish()
         print("\(output): restored, \(ByteCount.format(size)) (\(size) bytes)")
     }
 }

@@ -48,7 +48,10 @@ struct ModelQuantizeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let quantFormat = QuantFormat(name: format)!
-        let summary = try ModelQuantizer.quantize(input: input, output: output, format: quantFormat)
+        let total = try QuantizingSource(modelPath: input, format: quantFormat).expectedByteCount
+        let progress = ProgressDisplay(label: "quantize \(input)", total: total)
+        let summary = try ModelQuantizer.quantize(input: input, output: output, format: quantFormat) { progress.update($0) }
+        progress.finish()
         print(summary.nvflareLine)
         print("\(output): \(quantFormat.rawValue), \(summary.quantizedTensorCount) of \(summary.tensorCount) tensors quantized, "
               + "\(summary.fileByteCount) bytes")

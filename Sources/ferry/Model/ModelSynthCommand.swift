@@ -16,7 +16,7 @@ struct ModelSynthCommand: AsyncParsableCommand {
           tiny-mlp       5 tensors, 2,763 values (one I64 counter)
           llama-tiny     21 tensors, Llama layout with odd sizes (partial blocks)
           gpt2-small     148 tensors, 124,439,808 values
-          llama-3.2-1b   147 tensors, 1,498,482,688 values with the tied lm_head (5.99 GB in f32)
+          llama-3.2-1b   147 tensors, 1,498,482,688 values (tied lm_head; 6 GB in f32)
 
         Examples:
           ferry model synth m.safetensors --like tiny-mlp
