@@ -110,7 +110,7 @@ struct ChunkPlan {
 }
 
 /// The info JSON of a container-mode chunk: which header bytes and tensor byte ranges it holds.
-public struct ChunkInfo: Codable, Equatable, Sendable {
+public struct ChunkInfo: Codable, Equatable, Sendable, JSONRecord {
     /// A piece of one tensor inside a chunk.
     public struct TensorPart: Codable, Equatable, Sendable {
         /// Tensor name.
@@ -146,13 +146,5 @@ public struct ChunkInfo: Codable, Equatable, Sendable {
         }
     }
 
-    func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return Array((try? encoder.encode(self)) ?? Data())
-    }
-
-    static func decode(_ bytes: [UInt8]) -> ChunkInfo? {
-        bytes.isEmpty ? nil : try? JSONDecoder().decode(ChunkInfo.self, from: Data(bytes))
-    }
+    static var isPrettyPrinted: Bool { false }
 }

@@ -29,6 +29,8 @@ enum FilterBridge {
         do {
             let source = try QuantizingSource(modelPath: path, format: format)
             return (source, segments(of: source.header))
+        } catch let error as SafetensorsError {
+            throw .notAContainer(path: path, reason: error.description)
         } catch {
             throw .invalidSource(path: path, reason: "cannot quantize to \(format.rawValue): \(error)")
         }

@@ -27,6 +27,8 @@ final class ReceiveSession {
     private var fd: Int32
     private var sink: ByteSink?
     private var buffer: UnsafeMutableRawBufferPointer
+    /// Container mode: the tensors completed by the last consumed chunk.
+    private(set) var lastCompletedTensors: [String] = []
     /// The output was already published by an earlier run that died before its final ack.
     private var published = false
 
@@ -158,6 +160,10 @@ final class ReceiveSession {
         }
         let file = UnsafeRawBufferPointer(rebasing: buffer[0..<got])
         let payload = try verify(file, name: name, index: index)
+        let infoEnd = file.count - payload.count
+        lastCompletedTensors = infoEnd > ChunkHeader.size
+            ? (ChunkInfo.decode(Array(file[ChunkHeader.size..<infoEnd]))?.tensors ?? []).filter { $0.end == $0.size }.map(\.name)
+            : []
         try append(payload, path: path)
         return true
     }

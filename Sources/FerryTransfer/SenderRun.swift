@@ -86,33 +86,23 @@ struct SenderRun {
         let startChunk = behind.map { min(receivers[$0].consumed, plan.chunks.count) } ?? plan.chunks.count
         var chain = behind.map { receivers[$0].chain } ?? DigestChain()
         var written: Int64 = 0
-        let maxChunk = plan.chunks.map(\.length).max() ?? 0
-        let maxInfo = plan.chunks.map(\.info.count).max() ?? 0
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ChunkHeader.size + maxInfo + maxChunk, alignment: 64)
-        defer { buffer.deallocate() }
         if startChunk < plan.chunks.count {
             try producer.seek(to: plan.chunks[startChunk].offset)
         }
-        let idBytes = TransferID(hex: id)!.bytes
-        for k in startChunk..<plan.chunks.count {
+        let pipeline = ChunkPipeline(producer: producer, plan: plan, range: startChunk..<plan.chunks.count,
+                                     transferID: TransferID(hex: id)!.bytes)
+        defer { pipeline.cancel() }
+        for _ in startChunk..<plan.chunks.count {
             if active.isEmpty { break }
-            let spec = plan.chunks[k]
-            let index = k + 1
-            let bodyStart = ChunkHeader.size
-            for (j, b) in spec.info.enumerated() { buffer[bodyStart + j] = b }
-            let payloadStart = bodyStart + spec.info.count
-            try producer.read(exactly: UnsafeMutableRawBufferPointer(rebasing: buffer[payloadStart..<(payloadStart + spec.length)]))
-            let digest = ChunkDigest.compute(UnsafeRawBufferPointer(rebasing: buffer[bodyStart..<(payloadStart + spec.length)]))
-            chain.append(digest)
-            ChunkHeader(transferID: idBytes, index: UInt64(index), offset: UInt64(spec.offset),
-                        payloadLength: UInt64(spec.length), infoLength: UInt32(spec.info.count), digest: digest)
-                .write(into: buffer)
-            let file = UnsafeRawBufferPointer(rebasing: buffer[0..<(payloadStart + spec.length)])
+            let chunk = try pipeline.next()
+            chain.append(chunk.digest)
             for i in active {
-                if try publish(chunk: index, bytes: file, to: i) { written += Int64(spec.length) }
+                if try publish(chunk: chunk.index, bytes: chunk.file, to: i) { written += Int64(chunk.payloadLength) }
             }
+            pipeline.release()
+            let spec = plan.chunks[chunk.index - 1]
             progress?(TransferProgress(transferID: id, bytes: spec.offset + Int64(spec.length),
-                                       totalBytes: plan.streamSize, chunks: index, chunkCount: plan.chunks.count))
+                                       totalBytes: plan.streamSize, chunks: chunk.index, chunkCount: plan.chunks.count))
         }
         try finish(chain: chain, signingKey: signingKey)
         return written

@@ -16,7 +16,7 @@ public enum TransferError: Error, CustomStringConvertible, Equatable, Sendable {
     case io(path: String, operation: String, detail: String)
     /// The source produced fewer or more bytes than announced.
     case sourceLengthChanged(path: String, expected: Int64, got: Int64)
-    /// A container-mode transfer was asked for a file that is not a safetensors model.
+    /// Container mode or a quantize filter was asked for a file that is not a safetensors model.
     case notAContainer(path: String, reason: String)
 
     public var description: String {
@@ -38,7 +38,7 @@ public enum TransferError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .sourceLengthChanged(path, expected, got):
             return "\(path): the source changed while being sent (expected \(expected) bytes, read \(got)); send it again once it is stable"
         case let .notAContainer(path, reason):
-            return "\(path): container mode needs a safetensors file: \(reason) (use --mode file for other files)"
+            return "\(path): container mode and --quantize need a safetensors model: \(reason) (send other files with --mode file and no --quantize)"
         }
     }
 }

@@ -10,6 +10,9 @@ public struct TransferProgress: Sendable {
     public var chunks: Int
     /// Chunks in all.
     public var chunkCount: Int
+    /// Container mode, receiver: the tensors whose last byte arrived with this chunk, in stream order,
+    /// so they can be used before the transfer ends (their bytes are in the partial stream).
+    public var tensorsCompleted: [String] = []
 }
 
 /// What a sender run did.

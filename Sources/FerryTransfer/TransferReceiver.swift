@@ -140,7 +140,8 @@ public final class TransferReceiver: @unchecked Sendable {
         removeStaleChunks(session)
         while try session.consumeNext(options: options) {
             progress?(TransferProgress(transferID: name, bytes: session.bytes, totalBytes: session.manifest.streamSize,
-                                       chunks: session.consumed, chunkCount: session.manifest.chunkCount))
+                                       chunks: session.consumed, chunkCount: session.manifest.chunkCount,
+                                       tensorsCompleted: session.lastCompletedTensors))
         }
         guard try session.commitIfFinal(trustedKeys: trustedKeys) else { return nil }
         sessions[name] = nil

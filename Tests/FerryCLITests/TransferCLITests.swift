@@ -161,6 +161,12 @@ private func writeRandom(_ url: URL, count: Int) throws {
         let r = try FerryCLI.run(["transfer", "send", "a.bin", "no-such-inbox", "--quiet"], in: dir)
         #expect(r.status == 1)
         #expect(r.stderr.contains("no-such-inbox: inbox folder does not exist"))
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("inbox"), withIntermediateDirectories: true)
+        for flags in [["--mode", "container"], ["--quantize", "nf4"]] {
+            let r = try FerryCLI.run(["transfer", "send", "a.bin", "inbox", "--quiet"] + flags, in: dir)
+            #expect(r.status == 1)
+            #expect(r.stderr.contains("need a safetensors model"), "\(r.stderr)")
+        }
         let bad = try FerryCLI.run(["transfer", "send", "a.bin", "x", "--mode", "zip"], in: dir)
         #expect(bad.status == 2)
         let chunk = try FerryCLI.run(["transfer", "send", "a.bin", "x", "--chunk", "lots"], in: dir)

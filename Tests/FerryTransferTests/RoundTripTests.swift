@@ -1,4 +1,5 @@
 import FerrySupport
+import FerryTensors
 import Foundation
 import Testing
 @testable import FerryTransfer
@@ -35,7 +36,16 @@ import Testing
         let source = try box.writeModel("model.safetensors")
         var options = testOptions(chunk: 24 << 10, window: 2)
         options.mode = .container
-        let (summary, received) = try roundTrip(box, source: source, options: options)
+        nonisolated(unsafe) var arrived = [String]()
+        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options) {
+            arrived += $0.tensorsCompleted
+        }
+        let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options))
+        let received = try #require(try receiveOne(receiver).completed.first)
+        let summary = try #require(sender.wait()).get()
+        // Every tensor is announced once, in file order, as soon as its last byte arrived.
+        let tensors = try SafetensorsReader(path: source).tensors.map(\.name)
+        #expect(arrived == tensors)
         #expect(received.mode == .container)
         #expect(summary.chunkCount > 1)
         #expect(box.data(received.outputPath) == box.data(source))

@@ -20,7 +20,7 @@ public struct TransferSourceInfo: Codable, Equatable, Sendable {
 }
 
 /// `manifest.json`: written first, never changed. See docs/transfer-protocol.md.
-public struct TransferManifest: Codable, Equatable, Sendable {
+public struct TransferManifest: Codable, Equatable, Sendable, JSONRecord {
     /// Protocol version (1).
     public var protocolVersion: Int
     /// 32 hex characters, equal to the transfer's folder name.
@@ -50,19 +50,10 @@ public struct TransferManifest: Codable, Equatable, Sendable {
 
     static let currentVersion = 1
 
-    func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        return Array((try? encoder.encode(self)) ?? Data())
-    }
-
-    static func decode(_ bytes: [UInt8]) -> TransferManifest? {
-        try? JSONDecoder().decode(TransferManifest.self, from: Data(bytes))
-    }
 }
 
 /// `final`: written after the last chunk.
-public struct TransferFinalRecord: Codable, Equatable, Sendable {
+public struct TransferFinalRecord: Codable, Equatable, Sendable, JSONRecord {
     /// Number of chunks sent.
     public var chunkCount: Int
     /// Number of stream bytes sent.
@@ -79,19 +70,10 @@ public struct TransferFinalRecord: Codable, Equatable, Sendable {
         Array("ferry-transfer-v1\n\(manifestSHA256)\n\(chunkCount)\n\(totalBytes)\n\(streamDigest)\n".utf8)
     }
 
-    func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        return Array((try? encoder.encode(self)) ?? Data())
-    }
-
-    static func decode(_ bytes: [UInt8]) -> TransferFinalRecord? {
-        try? JSONDecoder().decode(TransferFinalRecord.self, from: Data(bytes))
-    }
 }
 
 /// `ack`: replaced atomically by the receiver after each consumed chunk.
-public struct TransferAck: Codable, Equatable, Sendable {
+public struct TransferAck: Codable, Equatable, Sendable, JSONRecord {
     /// `receiving` or `complete`.
     public var state: String
     /// The transfer this ack belongs to.
@@ -105,33 +87,16 @@ public struct TransferAck: Codable, Equatable, Sendable {
     /// Time of this ack, ISO 8601 UTC.
     public var updated: String
 
-    func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return Array((try? encoder.encode(self)) ?? Data())
-    }
-
-    static func decode(_ bytes: [UInt8]) -> TransferAck? {
-        try? JSONDecoder().decode(TransferAck.self, from: Data(bytes))
-    }
+    static var isPrettyPrinted: Bool { false }
 }
 
 /// `failed`: written by the receiver when it refuses a transfer.
-public struct TransferFailureRecord: Codable, Equatable, Sendable {
+public struct TransferFailureRecord: Codable, Equatable, Sendable, JSONRecord {
     /// Why the transfer was refused.
     public var reason: String
     /// When, ISO 8601 UTC.
     public var at: String
 
-    func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        return Array((try? encoder.encode(self)) ?? Data())
-    }
-
-    static func decode(_ bytes: [UInt8]) -> TransferFailureRecord? {
-        try? JSONDecoder().decode(TransferFailureRecord.self, from: Data(bytes))
-    }
 }
 
 enum Timestamp {
@@ -140,5 +105,26 @@ enum Timestamp {
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         f.timeZone = TimeZone(identifier: "UTC")
         return f.string(from: Date())
+    }
+}
+
+/// A JSON file or field of the protocol: encoded with sorted keys (the exact bytes matter for the
+/// manifest, whose SHA-256 is signed), decoded leniently (nil for anything that does not decode).
+protocol JSONRecord: Codable {
+    /// Whether the encoding is indented (records read by people) or compact (per-chunk data).
+    static var isPrettyPrinted: Bool { get }
+}
+
+extension JSONRecord {
+    static var isPrettyPrinted: Bool { true }
+
+    func encoded() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = Self.isPrettyPrinted ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]
+        return Array((try? encoder.encode(self)) ?? Data())
+    }
+
+    static func decode(_ bytes: [UInt8]) -> Self? {
+        try? JSONDecoder().decode(Self.self, from: Data(bytes))
     }
 }

@@ -29,6 +29,7 @@ struct BenchTransferCommand: AsyncParsableCommand {
           ferry bench transfer --size 1GiB --mode container
           ferry bench transfer --like llama-3.2-1b --quantize nf4
           ferry bench transfer --size 1GiB --dir /mnt/nfs/scratch
+          ferry bench transfer --model llama.safetensors --mode container
         """
     )
 
@@ -38,6 +39,9 @@ struct BenchTransferCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Use a real architecture instead: \(SyntheticModel.names.joined(separator: ", ")).",
                                valueName: "NAME"))
     var like: String?
+
+    @Option(help: ArgumentHelp("Use this existing safetensors model (kept) instead of writing one.", valueName: "PATH"))
+    var model: String?
 
     @Option(help: ArgumentHelp("Work folder (default: a new temporary folder).", valueName: "DIR"))
     var dir: String?
@@ -76,17 +80,20 @@ struct BenchTransferCommand: AsyncParsableCommand {
             try FileManager.default.createDirectory(atPath: work + sub, withIntermediateDirectories: true)
         }
         defer { if !keep { try? FileManager.default.removeItem(atPath: work) } }
-        let model = work + "/model.safetensors"
-        let description = try writeModel(model)
+        let model = self.model ?? work + "/model.safetensors"
+        let description = try self.model.map { "\(($0 as NSString).lastPathComponent) (given)" } ?? writeModel(model)
         let modelBytes = fileSize(model)
         print("model: \(description), \(ByteCount.format(modelBytes)); mode \(mode.rawValue), chunk \(chunk), "
               + "window \(window)" + (quantize.map { ", quantize \($0.rawValue)" } ?? "") + "; folder \(work)")
 
-        let cp = try best { try timeCopy(model, to: work + "/copy.safetensors") }
+        let cp = try best { try timeCopy(model, to: work + "/copy.safetensors", durable: false) }
+        let cpSync = try best { try timeCopy(model, to: work + "/copy.safetensors", durable: true) }
         let transfer = try best { try timeTransfer(model: model, work: work) }
         let rate = { (d: Duration) in ByteCount.format(Int64(Double(modelBytes) / max(d.seconds, 1e-9))) + "/s" }
         print("run".padding(30) + "wall".leftPadding(10) + "rate".leftPadding(14) + "× cp".leftPadding(8))
         print("cp".padding(30) + DurationText.format(cp).leftPadding(10) + rate(cp).leftPadding(14) + "1.00".leftPadding(8))
+        print("cp + sync (durable copy)".padding(30) + DurationText.format(cpSync).leftPadding(10) + rate(cpSync).leftPadding(14)
+              + formatFixed(cpSync.seconds / cp.seconds, 2).leftPadding(8))
         print("ferry transfer send+receive".padding(30) + DurationText.format(transfer.wall).leftPadding(10)
               + rate(transfer.wall).leftPadding(14) + formatFixed(transfer.wall.seconds / cp.seconds, 2).leftPadding(8))
         print("  peak RSS sender \(ByteCount.format(transfer.senderRSS)), receiver \(ByteCount.format(transfer.receiverRSS)); "
@@ -113,20 +120,26 @@ struct BenchTransferCommand: AsyncParsableCommand {
         return result
     }
 
-    private func timeCopy(_ source: String, to copy: String) throws -> Duration {
+    /// Times `cp SOURCE COPY`, followed by `sync COPY` (fsync of the copy) when `durable`.
+    private func timeCopy(_ source: String, to copy: String, durable: Bool) throws -> Duration {
         sync()
         let start = ContinuousClock.now
         let child = try MeasuredChild(executable: "/bin/cp", arguments: [source, copy], logPath: "/dev/null")
         child.wait()
-        let wall = ContinuousClock.now - start
         guard child.status == 0 else { throw BenchError.failed(command: "cp", status: child.status, log: "/dev/null") }
+        if durable {
+            let flush = try MeasuredChild(executable: "/bin/sync", arguments: [copy], logPath: "/dev/null")
+            flush.wait()
+            guard flush.status == 0 else { throw BenchError.failed(command: "sync", status: flush.status, log: "/dev/null") }
+        }
+        let wall = ContinuousClock.now - start
         try? FileManager.default.removeItem(atPath: copy)
         return wall
     }
 
     private func timeTransfer(model: String, work: String) throws -> TransferRun {
         let ferry = currentExecutablePath()
-        let out = work + "/out/model.safetensors"
+        let out = work + "/out/" + (model as NSString).lastPathComponent
         try? FileManager.default.removeItem(atPath: out)
         var send = ["transfer", "send", model, work + "/inbox", "--quiet", "--mode", mode.rawValue,
                     "--chunk", chunk, "--window", String(window), "--state-dir", work]
