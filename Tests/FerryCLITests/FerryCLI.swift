@@ -74,6 +74,21 @@ struct FerryCLI {
         return dir
     }
 
+    /// True when `python3 -c code` exits 0 (tests needing python3 modules skip otherwise).
+    static func python(_ code: String) -> Bool {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", code]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        do { try p.run() } catch { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
+    }
+
+    /// Whether python3 with numpy is available.
+    static let pythonHasNumpy = python("import numpy")
+
     /// The repository root (for the example jobs and templates), found from this source file.
     static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -92,4 +107,5 @@ struct FerryCLI {
         #expect(r.status == 2)
         #expect(r.stderr.contains("no-such-flag"))
     }
+
 }

@@ -1,20 +1,8 @@
 import Foundation
 import Testing
 
-/// True when `python3 -c code` exits 0 (used to skip the interop tests where python3/numpy are missing).
-private func python(_ code: String) -> Bool {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", "-c", code]
-    p.standardOutput = FileHandle.nullDevice
-    p.standardError = FileHandle.nullDevice
-    do { try p.run() } catch { return false }
-    p.waitUntilExit()
-    return p.terminationStatus == 0
-}
-
-private let hasNumpy = python("import numpy")
-private let hasSafetensors = python("import numpy, safetensors.numpy")
+private let hasNumpy = FerryCLI.pythonHasNumpy
+private let hasSafetensors = FerryCLI.python("import numpy, safetensors.numpy")
 
 @Suite struct ModelCLITests {
     @Test func synthInspectQuantizeDequantize() throws {

@@ -89,19 +89,7 @@ import Testing
         #expect(r.stderr.contains("not a job folder"))
     }
 
-    /// Whether `python3 -c "import numpy"` works here.
-    static let numpyAvailable: Bool = {
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        check.arguments = ["python3", "-c", "import numpy"]
-        check.standardOutput = FileHandle.nullDevice
-        check.standardError = FileHandle.nullDevice
-        guard (try? check.run()) != nil else { return false }
-        check.waitUntilExit()
-        return check.terminationStatus == 0
-    }()
-
-    @Test(.enabled(if: RuntimeCLITests.numpyAvailable, "python3 with numpy is not installed"))
+    @Test(.enabled(if: FerryCLI.pythonHasNumpy, "python3 with numpy is not installed"))
     func pocRunsTheNumpyExample() throws {
         let dir = try FerryCLI.temporaryDirectory("poc-numpy")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import FerryJobs
 import FerryRuntime
 import FerrySupport
 import FerryWorkspace
@@ -37,8 +38,8 @@ struct PocCommand: AsyncParsableCommand {
     @Argument(help: "A job folder, or a folder of job folders.")
     var job: String
 
-    @Option(help: "Number of client sites of a new federation.")
-    var clients: Int = 2
+    @Option(help: "Number of client sites of a new federation (default: 2, or as many as the jobs need: their min_clients and the highest site-N they deploy to).")
+    var clients: Int?
 
     @Option(help: "Folder of the federation: reused when it holds one, provisioned otherwise (default: a new temporary folder).")
     var workspace: String?
@@ -56,7 +57,7 @@ struct PocCommand: AsyncParsableCommand {
     var timeout: String?
 
     func validate() throws {
-        guard clients >= 1 else { throw ValidationError("--clients must be at least 1") }
+        if let clients, clients < 1 { throw ValidationError("--clients must be at least 1") }
         guard maxJobs >= 1 else { throw ValidationError("--max-jobs must be at least 1") }
         do {
             guard try DurationText.parse(poll) > .zero else { throw ValidationError("--poll must be positive") }
@@ -79,7 +80,8 @@ struct PocCommand: AsyncParsableCommand {
             throw RuntimeError.federation("cannot tell where the running ferry binary is, to start the watchers")
         }
         let directory = try workspace ?? Self.temporaryFolder()
-        let federation = try LocalFederation.prepare(directory: directory, clients: clients, poll: pollInterval)
+        let federation = try LocalFederation.prepare(directory: directory, clients: clients ?? Self.clientsNeeded(by: targets),
+                                                     poll: pollInterval)
         let clientNames = federation.server.clientNames
         print("federation \(federation.server.project): \(federation.server.name) + \(clientNames.joined(separator: ", ")) "
               + "in \(federation.directory) (\(federation.provisioned ? "provisioned" : "reused"))")
@@ -186,5 +188,21 @@ final class SignalFlag {
         private let value = Atomic<Bool>(false)
         func set() { value.store(true, ordering: .sequentiallyConsistent) }
         var isSet: Bool { value.load(ordering: .sequentiallyConsistent) }
+    }
+}
+
+extension PocCommand {
+    /// Clients a new federation needs for `targets`: at least 2, each job's `min_clients`, and the
+    /// highest `site-N` its deploy map names. (Jobs that do not load are left to `submit` to report.)
+    static func clientsNeeded(by targets: [String]) -> Int {
+        var needed = 2
+        for target in targets {
+            guard let job = try? JobFolder.load(directory: target) else { continue }
+            needed = max(needed, job.definition.minClients, job.serverApp.minClients)
+            for site in job.namedClientSites where site.hasPrefix("site-") {
+                if let index = Int(site.dropFirst(5)), index <= 1000 { needed = max(needed, index) }
+            }
+        }
+        return needed
     }
 }
