@@ -66,7 +66,7 @@ import Glibc
         let kills = Self.setting("FERRY_CHAOS_KILLS", 4)
         let seed = Self.setting("FERRY_CHAOS_SEED", 2026)
         let dir = try RT.temporaryDirectory("chaos")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { if ProcessInfo.processInfo.environment["FERRY_CHAOS_KEEP"] == nil { try? FileManager.default.removeItem(atPath: dir) } }
 
         var calm = Schedule(state: 0)
         let reference = try runJob(in: dir + "/reference", kills: 0, schedule: &calm)

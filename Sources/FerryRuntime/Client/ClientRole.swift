@@ -185,14 +185,19 @@ final class ClientRole: SiteRoleHandler {
         }
         try Files.makeDirectory(tdir)
         let hasModel = message.metadata[MessageKey.model] == "present"
+        // The received file is removed only after task.json commits the arrival: a watcher killed in
+        // between finds it again on restart (received leftovers) instead of losing the task.
         if hasModel {
-            try Files.move(message.path, to: tdir + "/input.safetensors")
-        } else {
-            Files.remove(message.path)
+            let input = tdir + "/input.safetensors"
+            Files.remove(input)
+            if link(message.path, input) != 0 {
+                try Files.move(message.path, to: input)
+            }
         }
         let rounds = message.metadata[MessageKey.rounds].flatMap { Int($0) } ?? round
         try JSONFile.write(TaskRecord(job: job, task: task, round: round, rounds: rounds, hasModel: hasModel, receivedAt: Date()),
                            to: tdir + "/task.json")
+        Files.remove(message.path)
         log(job, "received task \(task) (round \(round) of \(rounds))\(hasModel ? ", model \(message.outputBytes) bytes (\(message.wireBytes) on the wire)" : "")")
     }
 
