@@ -10,20 +10,22 @@ let package = Package(
         .package(name: "ferry", path: ".."),
     ],
     targets: [
+        // Hands each target's entry point to libFuzzer's driver.
+        .target(name: "FuzzSupport"),
         // The safetensors header parser (8-byte length + JSON header + validation).
         .executableTarget(
             name: "FuzzSafetensorsHeader",
-            dependencies: [.product(name: "FerryTensors", package: "ferry")]
+            dependencies: ["FuzzSupport", .product(name: "FerryTensors", package: "ferry")]
         ),
         // The job and app YAML loaders (limits, keys, types, placeholders).
         .executableTarget(
             name: "FuzzJobYAML",
-            dependencies: [.product(name: "FerryJobs", package: "ferry")]
+            dependencies: ["FuzzSupport", .product(name: "FerryJobs", package: "ferry")]
         ),
         // The transfer manifest parser and the receiver's checks of a transfer folder.
         .executableTarget(
             name: "FuzzTransferManifest",
-            dependencies: [.product(name: "FerryTransfer", package: "ferry")]
+            dependencies: ["FuzzSupport", .product(name: "FerryTransfer", package: "ferry")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import FuzzSupport
 import FerryTensors
 
 /// libFuzzer entry point: the input is the start of a safetensors file. The parser must either
@@ -13,4 +14,10 @@ public func fuzzSafetensorsHeader(_ data: UnsafePointer<UInt8>, _ size: Int) -> 
     // As a stream whose size is unknown.
     _ = try? SafetensorsHeader.parse(bytes, fileSize: nil, source: "fuzz")
     return 0
+}
+
+/// The entry point SwiftPM links as `main`: libFuzzer's driver on ``fuzzSafetensorsHeader(_:_:)``.
+@_cdecl("FuzzSafetensorsHeader_main")
+public func fuzzSafetensorsHeaderMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    runFuzzer(argc: argc, argv: argv, fuzzSafetensorsHeader)
 }

@@ -1,3 +1,4 @@
+import FuzzSupport
 import FerryTransfer
 import Foundation
 
@@ -42,4 +43,10 @@ public func fuzzTransferManifest(_ data: UnsafePointer<UInt8>, _ size: Int) -> I
     let top = (try? fm.contentsOfDirectory(atPath: root)) ?? []
     if Set(top) != ["inbox", "out"] { fatalError("receiver wrote outside its folders: \(top)") }
     return 0
+}
+
+/// The entry point SwiftPM links as `main`: libFuzzer's driver on ``fuzzTransferManifest(_:_:)``.
+@_cdecl("FuzzTransferManifest_main")
+public func fuzzTransferManifestMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    runFuzzer(argc: argc, argv: argv, fuzzTransferManifest)
 }

@@ -123,6 +123,13 @@ final class ClientRole: SiteRoleHandler {
         defer { Files.remove(message.path) }
         if Files.exists(dir + "/deploy.json") || Files.exists(dir + "/refused.json") {
             logger.info("job \(job): duplicate deployment ignored")
+            // Answer again (a no-op once the answer is queued): a watcher killed between recording the
+            // deployment and queueing its answer would otherwise leave the server waiting.
+            if let refused = try? JSONFile.readIfPresent(StopRecord.self, from: dir + "/refused.json") {
+                try reply(job: job, task: "deploy", round: 0, ok: false, error: refused.reason, payload: nil)
+            } else {
+                try reply(job: job, task: "deploy", round: 0, ok: true, error: nil, payload: nil)
+            }
             return
         }
         let app = message.metadata[MessageKey.app] ?? ""
