@@ -18,17 +18,13 @@ import Glibc
 @Suite(.serialized) struct ChaosTests {
     static let sites = ["server", "site-1", "site-2", "site-3"]
 
-    /// A small seeded generator (SplitMix64) for the kill schedule.
+    /// The seeded kill schedule (a 64-bit linear congruential generator: reproducible, not secret).
     struct Schedule {
         var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
+        mutating func below(_ n: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(n))
         }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
     }
 
     private static func setting(_ name: String, _ fallback: Int) -> Int {
