@@ -10,6 +10,10 @@ let package = Package(
     products: [
         .executable(name: "ferry", targets: ["ferry"]),
         .executable(name: "ferry-example-trainer", targets: ["ferry-example-trainer"]),
+        // Parsers of untrusted bytes, exposed for the libFuzzer targets in Fuzz/ (scripts/fuzz.sh).
+        .library(name: "FerryTensors", targets: ["FerryTensors"]),
+        .library(name: "FerryJobs", targets: ["FerryJobs"]),
+        .library(name: "FerryTransfer", targets: ["FerryTransfer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -92,6 +92,9 @@ final class ReceiveSession {
             }
             throw Refusal(reason: "the partial output \(partialPath) holds \(have) bytes but \(bytes) were acknowledged (it was removed or truncated)")
         }
+        if ReceivedLedger.contains(id, in: outputDirectory) {
+            throw Refusal(reason: "transfer \(id) was already received and published here (replay of an old transfer)")
+        }
         if ftruncate(fd, off_t(bytes)) != 0 { throw FS.error(partialPath, "truncate") }
         if !manifest.filters.isEmpty {
             let s = try FilterBridge.restoringSink(destination: outputPath, filters: manifest.filters)
@@ -248,6 +251,8 @@ final class ReceiveSession {
             throw Refusal(reason: "transfer is not signed and this receiver only accepts signed transfers (--trust)")
         }
         if !published { try publish() }
+        let outputDirectory = (outputPath as NSString).deletingLastPathComponent
+        if !ReceivedLedger.contains(id, in: outputDirectory) { try ReceivedLedger.record(id, in: outputDirectory) }
         try writeAck(state: "complete")
         return true
     }
@@ -272,9 +277,15 @@ final class ReceiveSession {
 
     /// Drops the partial output and the filter sink (after a refusal or expiry).
     func discard() {
+        suspend()
+        FS.remove(partialPath)
+    }
+
+    /// Closes the session and keeps the partial output: reopening truncates it to the acknowledged
+    /// bytes (anything written past the ack by a failed write is dropped then).
+    func suspend() {
         sink?.cancel()
         sink = nil
         if fd >= 0 { close(fd); fd = -1 }
-        FS.remove(partialPath)
     }
 }

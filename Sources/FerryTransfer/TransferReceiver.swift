@@ -78,7 +78,9 @@ public final class TransferReceiver: @unchecked Sendable {
             } catch let refusal as Refusal {
                 pass.failed.append(refuse(name: name, dir: dir, reason: refusal.reason))
             } catch {
-                sessions[name]?.discard()
+                // An I/O failure (disk full, EIO) is not the transfer's fault: keep the partial output and
+                // the ack, so a later pass or a restarted receiver resumes from the last acknowledged chunk.
+                sessions[name]?.suspend()
                 sessions[name] = nil
                 throw error
             }

@@ -123,6 +123,13 @@ final class ClientRole: SiteRoleHandler {
         defer { Files.remove(message.path) }
         if Files.exists(dir + "/deploy.json") || Files.exists(dir + "/refused.json") {
             logger.info("job \(job): duplicate deployment ignored")
+            // Answer again (a no-op once the answer is queued): a watcher killed between recording the
+            // deployment and queueing its answer would otherwise leave the server waiting.
+            if let refused = try? JSONFile.readIfPresent(StopRecord.self, from: dir + "/refused.json") {
+                try reply(job: job, task: "deploy", round: 0, ok: false, error: refused.reason, payload: nil)
+            } else {
+                try reply(job: job, task: "deploy", round: 0, ok: true, error: nil, payload: nil)
+            }
             return
         }
         let app = message.metadata[MessageKey.app] ?? ""
@@ -185,14 +192,19 @@ final class ClientRole: SiteRoleHandler {
         }
         try Files.makeDirectory(tdir)
         let hasModel = message.metadata[MessageKey.model] == "present"
+        // The received file is removed only after task.json commits the arrival: a watcher killed in
+        // between finds it again on restart (received leftovers) instead of losing the task.
         if hasModel {
-            try Files.move(message.path, to: tdir + "/input.safetensors")
-        } else {
-            Files.remove(message.path)
+            let input = tdir + "/input.safetensors"
+            Files.remove(input)
+            if link(message.path, input) != 0 {
+                try Files.move(message.path, to: input)
+            }
         }
         let rounds = message.metadata[MessageKey.rounds].flatMap { Int($0) } ?? round
         try JSONFile.write(TaskRecord(job: job, task: task, round: round, rounds: rounds, hasModel: hasModel, receivedAt: Date()),
                            to: tdir + "/task.json")
+        Files.remove(message.path)
         log(job, "received task \(task) (round \(round) of \(rounds))\(hasModel ? ", model \(message.outputBytes) bytes (\(message.wireBytes) on the wire)" : "")")
     }
 
