@@ -127,7 +127,7 @@ let package = Package(
         .testTarget(name: "FerryTemplatesTests", dependencies: ["FerryTemplates"]),
         .testTarget(name: "FerryRuntimeTests", dependencies: ["FerryRuntime", "FerryWorkspace", "FerryTensors", "FerryTransfer"]),
         // End-to-end tests that run the built `ferry` binary.
-        .testTarget(name: "FerryCLITests", dependencies: ["FerrySupport"]),
+        .testTarget(name: "FerryCLITests", dependencies: ["FerrySupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )
