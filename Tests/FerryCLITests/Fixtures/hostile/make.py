@@ -128,26 +128,26 @@ def make_archives():
     link.linkname = "../../../../etc"
     tar_gz("archives/symlink-escape.tar.gz", [file_entry(".ferry-manifest.json", manifest(good)),
                                               file_entry("job.yaml", job), (link, None)])
-    archive_cases("archives/symlink-escape.tar.gz", "symbolic link",
+    archive_cases("archives/symlink-escape.tar.gz", "it is a symbolic link to '../../../../etc'",
                   "symbolic link `etc -> ../../../../etc`")
 
     hard = tar_info("passwd", tarfile.LNKTYPE)
     hard.linkname = "/etc/passwd"
     tar_gz("archives/hardlink-escape.tar.gz", [file_entry(".ferry-manifest.json", manifest(good)),
                                                file_entry("job.yaml", job), (hard, None)])
-    archive_cases("archives/hardlink-escape.tar.gz", "hard link",
+    archive_cases("archives/hardlink-escape.tar.gz", "it is a hardlink to '/etc/passwd'",
                   "hard link `passwd => /etc/passwd`")
 
     fifo = tar_info("pipe", tarfile.FIFOTYPE)
     tar_gz("archives/fifo.tar.gz", [file_entry(".ferry-manifest.json", manifest(good)),
                                     file_entry("job.yaml", job), (fifo, None)])
-    archive_cases("archives/fifo.tar.gz", "FIFO", "FIFO entry `pipe`")
+    archive_cases("archives/fifo.tar.gz", "it is a FIFO", "FIFO entry `pipe`")
 
     dev = tar_info("null", tarfile.CHRTYPE)
     dev.devmajor, dev.devminor = 1, 3
     tar_gz("archives/device.tar.gz", [file_entry(".ferry-manifest.json", manifest(good)),
                                       file_entry("job.yaml", job), (dev, None)])
-    archive_cases("archives/device.tar.gz", "device", "character device entry `null` (1, 3)")
+    archive_cases("archives/device.tar.gz", "it is a character device", "character device entry `null` (1, 3)")
 
     # Compression bomb: 40 MiB of zeros in ~40 KB; the manifest is honest, so only the ratio
     # limit (200 once 32 MiB are expanded) stops it.
@@ -155,7 +155,7 @@ def make_archives():
     tar_gz("archives/ratio-bomb.tar.gz",
            [file_entry(".ferry-manifest.json", manifest(good + [("zeros.bin", zeros)])),
             file_entry("job.yaml", job), file_entry("zeros.bin", zeros)], level=9)
-    archive_cases("archives/ratio-bomb.tar.gz", "ratio limit exceeded",
+    archive_cases("archives/ratio-bomb.tar.gz", "compression ratio limit exceeded",
                   "compression bomb: 40 MiB of zeros gzip'ed to ~40 KB (ratio ~1000 > 200)")
 
     # A manifest that announces a 9 GiB file (over the 8 GiB per-file limit): refused before
@@ -165,7 +165,7 @@ def make_archives():
                                  b'",\n      "size" : 9663676416\n    },')
     tar_gz("archives/declared-bomb.tar.gz", [file_entry(".ferry-manifest.json", big),
                                              file_entry("job.yaml", job)])
-    archive_cases("archives/declared-bomb.tar.gz", "limit exceeded",
+    archive_cases("archives/declared-bomb.tar.gz", "entry size limit exceeded",
                   "the manifest announces a 9 GiB file (per-file limit 8 GiB)")
 
     # The example job, packed as `ferry job pack` would, then one byte of job.yaml altered.
@@ -193,7 +193,7 @@ def make_archives():
     tampered = [(p, d if p != "job.yaml" else d.replace(b"min_clients: 2", b"min_clients: 1"))
                 for p, d in files]
     tar_gz("archives/tampered.tar.gz", packed(tampered))
-    archive_cases("archives/tampered.tar.gz", "differs from the manifest",
+    archive_cases("archives/tampered.tar.gz", "differs from the manifest's",
                   "hello-fedavg packed, then one byte of `job.yaml` changed (`min_clients: 2` → 1)")
 
     tar_gz("archives/not-in-manifest.tar.gz",
@@ -217,34 +217,34 @@ def make_jobs():
         refs = ", ".join(["*a%d" % (i - 1)] * 10)
         lines.append("a%d: &a%d [%s]" % (i, i, refs))
     job_case("alias-bomb", {"job.yaml": "name: bomb\nmin_clients: 1\n" + "\n".join(lines) + "\n"},
-             "alias", "billion laughs: 9 levels of 10 aliases each (10^9 nodes once expanded)")
+             "alias expansion bomb", "billion laughs: 9 levels of 10 aliases each (10^9 nodes once expanded)")
 
     depth = 200
     job_case("nesting-bomb", {"job.yaml": "name: deep\nmin_clients: 1\nx: " + "[" * depth +
                               "]" * depth + "\n"},
-             "nest", "200 nested sequences (limit 64 levels)")
+             "nesting deeper than 64 levels", "200 nested sequences (limit 64 levels)")
 
     job_case("wrong-types", {"job.yaml": "name: [not, a, string]\nmin_clients: lots\n"
                              "deploy: just-a-string\n"},
-             "error:", "every field of the wrong type (`name` a list, `min_clients` a word, …)")
+             "'min_clients' must be a whole number", "every field of the wrong type (`name` a list, `min_clients` a word, …)")
 
     job_case("huge-scalar", {"job.yaml": "name: huge\nmin_clients: 1\ndescription: \"" +
                              "A" * 70000 + "\"\n"},
-             "65536", "a 70 000-byte `description` scalar (limit 64 KiB), file well under 1 MiB")
+             "exceeds the limit of 65536 bytes", "a 70 000-byte `description` scalar (limit 64 KiB), file well under 1 MiB")
 
     job_case("unknown-keys", {"job.yaml": "nmae: typo\nmin_clients: 1\nrun_as_root: true\n"},
-             "unknown key", "misspelt and unknown keys (`nmae`, `run_as_root`)")
+             "unknown key 'nmae'", "misspelt and unknown keys (`nmae`, `run_as_root`)")
 
     server = ("workflow: fedavg\nrounds: 1\nmin_clients: 1\ninitial_model: ../../etc/passwd\n")
     job_case("initial-model-escape", {
         "job.yaml": "name: escape\nmin_clients: 1\ndeploy:\n  server: [server]\n",
         "apps/server/app.yaml": server,
-    }, "initial_model", "`initial_model: ../../etc/passwd`: a path out of the job folder")
+    }, "must stay inside the job folder", "`initial_model: ../../etc/passwd`: a path out of the job folder")
 
     job_case("initial-model-absolute", {
         "job.yaml": "name: escape\nmin_clients: 1\ndeploy:\n  server: [server]\n",
         "apps/server/app.yaml": server.replace("../../etc/passwd", "/etc/passwd"),
-    }, "initial_model", "`initial_model: /etc/passwd`: an absolute path")
+    }, "must be relative to the job folder", "`initial_model: /etc/passwd`: an absolute path")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -265,40 +265,40 @@ def make_safetensors():
     data = bytes(8)
 
     st_file("header-past-end.safetensors", {"w": f32}, data, length=10_000)
-    st_case("header-past-end.safetensors", "past", "header length 10 000, file ~60 bytes (proposal 1)")
+    st_case("header-past-end.safetensors", "runs past the end", "header length 10 000, file ~60 bytes (proposal 1)")
 
     st_file("header-too-large.safetensors", {"w": f32}, data, length=200_000_000)
-    st_case("header-too-large.safetensors", "100", "header length claims 200 MB (> 100 MB, proposal 2)")
+    st_case("header-too-large.safetensors", "above the 100 MB limit", "header length claims 200 MB (> 100 MB, proposal 2)")
 
     st_file("invalid-json.safetensors", b'{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]', data)
-    st_case("invalid-json.safetensors", "JSON", "truncated JSON header")
+    st_case("invalid-json.safetensors", "not a valid JSON object", "truncated JSON header")
 
     st_file("offsets-outside-data.safetensors",
             {"w": {"dtype": "F32", "shape": [16], "data_offsets": [0, 64]}}, data)
-    st_case("offsets-outside-data.safetensors", "outside",
+    st_case("offsets-outside-data.safetensors", "past the 8-byte data section",
             "data_offsets [0, 64] with 8 bytes of data (proposal 3)")
 
     st_file("overlapping-offsets.safetensors", {"a": f32, "b": f32}, data)
-    st_case("overlapping-offsets.safetensors", "overlap",
+    st_case("overlapping-offsets.safetensors", "'a' and 'b' overlap",
             "two tensors on the same bytes [0, 8] (proposal 4)")
 
     st_file("size-mismatch.safetensors", {"w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}},
             data)
-    st_case("size-mismatch.safetensors", "shape", "shape [3] × F32 = 12 bytes but offsets span 8 (proposal 5)")
+    st_case("size-mismatch.safetensors", "its shape and dtype need 12", "shape [3] × F32 = 12 bytes but offsets span 8 (proposal 5)")
 
     st_file("duplicate-names.safetensors",
             b'{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, '
             b'"w": {"dtype": "F32", "shape": [2], "data_offsets": [8, 16]}}', bytes(16))
-    st_case("duplicate-names.safetensors", "w", "tensor name `w` twice")
+    st_case("duplicate-names.safetensors", "names 'w' more than once", "tensor name `w` twice")
 
     st_file("negative-shape.safetensors", {"w": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}},
             data)
-    st_case("negative-shape.safetensors", "shape", "shape [-2]")
+    st_case("negative-shape.safetensors", "negative dimension", "shape [-2]")
 
     st_file("overflowing-shape.safetensors",
             {"w": {"dtype": "F32", "shape": [4294967296, 4294967296, 4294967296],
                    "data_offsets": [0, 8]}}, data)
-    st_case("overflowing-shape.safetensors", "shape", "shape [2^32, 2^32, 2^32]: element count overflows 64 bits")
+    st_case("overflowing-shape.safetensors", "overflows 64 bits", "shape [2^32, 2^32, 2^32]: element count overflows 64 bits")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -333,37 +333,43 @@ def make_transfers():
     payload = b"hello, ferry\n"
     transfer_case("bad-json-manifest", {"manifest.json": b'{"protocolVersion": 1, "transferId": ',
                                         "chunk-000001": chunk(payload)},
-                  "manifest", "manifest.json is not JSON")
+                  "not a valid transfer manifest", "manifest.json is not JSON")
     transfer_case("wrong-fields-manifest", {"manifest.json": json.dumps(
         {"protocolVersion": 1, "transferId": TID, "sender": 7, "files": ["hello.txt"]}).encode(),
-        "chunk-000001": chunk(payload)}, "manifest", "manifest.json with wrong and missing fields")
+        "chunk-000001": chunk(payload)}, "not a valid transfer manifest", "manifest.json with wrong and missing fields")
     transfer_case("escaping-name", {"manifest.json": transfer_manifest(
         source={"name": "../../evil.txt", "size": len(payload), "sha256": sha256(payload)}),
-        "chunk-000001": chunk(payload)}, "name", "`source.name` is `../../evil.txt`")
+        "chunk-000001": chunk(payload)}, "unsafe output name '../../evil.txt'", "`source.name` is `../../evil.txt`")
     transfer_case("wrong-digest", {"manifest.json": transfer_manifest(),
                                    "chunk-000001": chunk(payload, digest=bytes(32))},
-                  "digest", "chunk 1 whose header digest does not match its payload")
+                  "its SHA-256 does not match", "chunk 1 whose header digest does not match its payload")
     transfer_case("foreign-chunk", {"manifest.json": transfer_manifest(),
                                     "chunk-000001": chunk(payload, tid=OTHER)},
-                  "transfer", "chunk 1 of another transfer id")
+                  "(foreign chunk)", "chunk 1 of another transfer id")
 
 
 # ---------------------------------------------------------------------------------------------
 
 README_HEAD = """# Hostile fixtures
 
-Committed hostile inputs that ferry must refuse through its CLI with exit status 1, a clear error
-(the fragment below appears in standard error), no crash and nothing written outside the folder it
-was given. `Tests/FerryCLITests/HostileFixtureTests.swift` runs every row of `cases.json`: it copies
-the fixture into a fresh temporary folder, runs the command there (`FIXTURE` is the copy, `OUT` a
-path beside it that must still not exist afterwards, except for `transfer receive`, whose output
-folder must hold no published file), and checks that nothing else appeared in the temporary folder.
+Committed hostile inputs that ferry must refuse through its CLI with exit status 1 (a crash would
+give a signal number), a clear error (the fragment below appears in standard error) and nothing
+written outside the folder it was given. `Tests/FerryCLITests/HostileFixtureTests.swift` runs every
+row of `cases.json`: it copies the fixture into `ROOT/sandbox/work/` of a fresh temporary folder ROOT
+(`FIXTURE` is that copy; `OUT` is `ROOT/sandbox/work/OUT`), runs the command there with
+`TMPDIR=ROOT/tmp`, and checks that no path appeared anywhere under ROOT — except, for `transfer
+receive`, inside the inbox copy (the receiver's `failed` record). `OUT` must not exist after a refused
+`job unpack`; for `transfer receive` it exists beforehand and must stay empty. Two levels of folders
+sit between OUT and ROOT so that a `../../x` escape would still land under ROOT and be seen.
 
 Regenerate everything (deterministic, python3 standard library only):
 
     python3 Tests/FerryCLITests/Fixtures/hostile/make.py
 
-This README and `cases.json` are written by `make.py`; edit the script, not them.
+This README and `cases.json` are written by `make.py`; edit the script, not them. Transfer fixtures
+are unsigned inboxes holding one transfer (`0123456789abcdef0123456789abcdef`); replays and
+signature attacks need a receiver's ledger or keys and stay in `HostileReplayTests`,
+`TamperingTests` and `ClientSecurityTests`.
 
 | fixture | attack | command | stderr contains |
 |---|---|---|---|
