@@ -95,10 +95,7 @@ extension ServerJob {
         let output = globalModelPath(round)
         if !Files.exists(output), let model = state.currentModel {
             try Files.makeDirectory(directory + "/models")
-            let tmp = output + ".copying"
-            Files.remove(tmp)
-            try FileManager.default.copyItem(atPath: model, toPath: tmp)
-            try Files.move(tmp, to: output)
+            try copyModel(from: model, to: output)
         }
         // The last successful site's metrics describe the model after the round.
         let aggregate = ok.last?.metrics ?? [:]
@@ -106,16 +103,8 @@ extension ServerJob {
                                  clients: clients, aggregate: aggregate,
                                  globalModel: "models/global-round-\(round).safetensors", order: state.order,
                                  notes: sendNotes(state.order.indices.map { taskMessageID(round: round, step: $0) }))
-        try Files.makeDirectory(directory + "/rounds")
-        try JSONFile.write(record, to: directory + "/rounds/round-\(Names.round(round)).json")
-        try recordMetrics(round: round, aggregate: aggregate, clients: ok.count)
         logger.info("round \(round) done: \(ok.count)/\(state.order.count) sites")
-        try store.update(id) { $0.round = round }
-        if round >= state.plan.rounds {
-            try publishFinal(from: output)
-            try finish(.completed, reason: nil)
-            return
-        }
+        if try commitRound(record, clients: ok.count, model: output) { return }
         state.round = round + 1
         state.roundStartedAt = nil
         state.order = []

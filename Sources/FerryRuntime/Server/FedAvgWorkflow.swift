@@ -83,17 +83,9 @@ extension ServerJob {
                                  clients: clients, aggregate: aggregate,
                                  globalModel: "models/global-round-\(round).safetensors", order: nil,
                                  notes: sendNotes([taskMessageID(round: round)]))
-        try Files.makeDirectory(directory + "/rounds")
-        try JSONFile.write(record, to: directory + "/rounds/round-\(Names.round(round)).json")
-        try recordMetrics(round: round, aggregate: aggregate, clients: ok.count)
         let summary = aggregate.keys.sorted().map { "\($0)=\(formatFixed(aggregate[$0]!, 4))" }.joined(separator: " ")
         logger.info("round \(round) done: \(ok.count)/\(state.participants.count) clients \(summary)")
-        try store.update(id) { $0.round = round }
-        if round >= state.plan.rounds {
-            try publishFinal(from: output)
-            try finish(.completed, reason: nil)
-            return
-        }
+        if try commitRound(record, clients: ok.count, model: output) { return }
         state.round = round + 1
         state.roundStartedAt = nil
         state.deadline = nil

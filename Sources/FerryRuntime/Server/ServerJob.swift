@@ -327,13 +327,39 @@ final class ServerJob {
 
     /// Publishes `source` as the final model (a copy: the round's model stays).
     func publishFinal(from source: String) throws {
-        let tmp = finalModelPath + ".copying"
+        try copyModel(from: source, to: finalModelPath)
+    }
+
+    /// Copies `source` to `destination` atomically: a temporary copy beside it, fsynced, then renamed.
+    func copyModel(from source: String, to destination: String) throws {
+        let tmp = destination + ".copying"
         Files.remove(tmp)
         do {
             try FileManager.default.copyItem(atPath: source, toPath: tmp)
         } catch {
-            throw RuntimeError.fileUnwritable(path: finalModelPath, reason: "cannot copy \(source): \(error.localizedDescription)")
+            throw RuntimeError.fileUnwritable(path: destination, reason: "cannot copy \(source): \(error.localizedDescription)")
         }
-        try Files.move(tmp, to: finalModelPath)
+        let fd = open(tmp, O_RDONLY)
+        guard fd >= 0, fsync(fd) == 0 else {
+            if fd >= 0 { close(fd) }
+            Files.remove(tmp)
+            throw RuntimeError.fileUnwritable(path: destination, reason: "cannot fsync the copy of \(source)")
+        }
+        close(fd)
+        try Files.move(tmp, to: destination)
+    }
+
+    /// Persists a finished round: its record under `rounds/`, `metrics.json` and the job's current round.
+    /// On the last round it also publishes `model` as the final model and completes the job.
+    /// - Returns: true when the job is now finished.
+    func commitRound(_ record: RoundRecord, clients: Int, model: String) throws -> Bool {
+        try Files.makeDirectory(directory + "/rounds")
+        try JSONFile.write(record, to: directory + "/rounds/round-\(Names.round(record.round)).json")
+        try recordMetrics(round: record.round, aggregate: record.aggregate, clients: clients)
+        try store.update(id) { $0.round = record.round }
+        guard record.round >= state.plan.rounds else { return false }
+        try publishFinal(from: model)
+        try finish(.completed, reason: nil)
+        return true
     }
 }
