@@ -50,14 +50,24 @@ extension Ferry {
     /// Runs the command line with ferry's exit codes: 0 success, 1 failure, 2 usage error.
     static func main() async {
         let code: Int32
+        var parsed: ParsableCommand.Type?
         do {
             var command = try parseAsRoot()
+            parsed = type(of: command)
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
             code = 0
+        } catch let error as ValidationError where parsed != nil {
+            // A usage problem found while running a subcommand: show that subcommand's usage, not the root's.
+            let usage = helpMessage(for: parsed!).split(separator: "\n", omittingEmptySubsequences: false)
+                .drop { !$0.hasPrefix("USAGE:") }.prefix { !$0.isEmpty }.joined(separator: "\n")
+            let path = usage.dropFirst("USAGE: ".count).split(separator: " ")
+                .prefix { !$0.hasPrefix("<") && !$0.hasPrefix("[") && !$0.hasPrefix("-") }.joined(separator: " ")
+            StandardError.write("Error: \(error.message)\n\(usage)\n  See '\(path) --help' for more information.\n")
+            code = FerryExit.usage.rawValue
         } catch {
             code = report(error)
         }

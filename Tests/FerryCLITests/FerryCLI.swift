@@ -102,6 +102,14 @@ struct FerryCLI {
         #expect(r.stdout.contains("model"))
     }
 
+    @Test func usageErrorFoundWhileRunningShowsTheSubcommandsUsage() throws {
+        let r = try FerryCLI.run(["job", "validate", "/nonexistent/job"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("does not exist"))
+        #expect(r.stderr.contains("USAGE: ferry job validate"), "\(r.stderr)")
+        #expect(r.stderr.contains("See 'ferry job validate --help'"))
+    }
+
     @Test func unknownFlagIsUsageErrorWithExitTwo() throws {
         let r = try FerryCLI.run(["--no-such-flag"])
         #expect(r.status == 2)
