@@ -71,6 +71,20 @@ import Testing
         #expect(try String(contentsOfFile: html, encoding: .utf8).contains("Comparison"))
     }
 
+    @Test func pocReusingAFederationSaysWhenClientsIsIgnored() throws {
+        let dir = try FerryCLI.temporaryDirectory("poc-reuse")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let job = try helloJob(in: dir, name: "once", rounds: 1)
+        let fed = dir.appendingPathComponent("fed").path
+        let first = try FerryCLI.run(["poc", job.path, "--workspace", fed, "--poll", "50ms"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("(provisioned)"))
+        let second = try FerryCLI.run(["poc", job.path, "--workspace", fed, "--poll", "50ms", "--clients", "3"])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("(reused)"))
+        #expect(second.stderr.contains("--clients 3 ignored"), "\(second.stderr)")
+    }
+
     @Test func pocExitsOneWithTheReasonWhenTheJobFails() throws {
         let dir = try FerryCLI.temporaryDirectory("poc-fail")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -83,6 +83,10 @@ struct PocCommand: AsyncParsableCommand {
         let federation = try LocalFederation.prepare(directory: directory, clients: clients ?? Self.clientsNeeded(by: targets),
                                                      poll: pollInterval)
         let clientNames = federation.server.clientNames
+        if !federation.provisioned, let clients, clients != clientNames.count {
+            StandardError.write("ferry: --clients \(clients) ignored: the federation in \(federation.directory) is reused as it is "
+                                + "(\(clientNames.count) clients); re-provision it or use another --workspace to change it\n")
+        }
         print("federation \(federation.server.project): \(federation.server.name) + \(clientNames.joined(separator: ", ")) "
               + "in \(federation.directory) (\(federation.provisioned ? "provisioned" : "reused"))")
 
