@@ -66,7 +66,12 @@ struct HostileFixtureCase: Decodable, Sendable, CustomTestStringConvertible {
         }
         let before = try Self.tree(root)
 
-        let arguments = hostile.command.map { $0 == "FIXTURE" ? copy.path : $0 == "OUT" ? out.path : $0 }
+        let arguments = hostile.command.map { argument in
+            if argument == "OUT" { return out.path }
+            if argument == "FIXTURE" { return copy.path }
+            if argument.hasPrefix("FIXTURE/") { return copy.path + argument.dropFirst("FIXTURE".count) }
+            return argument
+        }
         let result = try FerryCLI.run(arguments, in: work, environment: ["TMPDIR": tmp.path])
 
         #expect(result.status == 1, "exit \(result.status) (1 expected; a crash gives a signal number); stderr: \(result.stderr)")

@@ -9,6 +9,7 @@ bytes. cases.json is the table HostileFixtureTests.swift runs: for each fixture,
 that must refuse it (exit 1) and a fragment its error message must contain.
 """
 
+import base64
 import gzip
 import hashlib
 import io
@@ -347,6 +348,33 @@ def make_transfers():
                                     "chunk-000001": chunk(payload, tid=OTHER)},
                   "(foreign chunk)", "chunk 1 of another transfer id")
 
+    # Signatures: the receiver trusts `trusted.pub` (kept inside the inbox copy, where the receiver ignores
+    # it: only 32-hex-digit folders are transfers). RFC 8032's first test public key stands in for the
+    # server's; no private key is needed to build a refused transfer.
+    trusted = base64.b64encode(bytes.fromhex(
+        "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")).decode()
+    other = base64.b64encode(bytes.fromhex(
+        "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c")).decode()
+    trust = ["--trust", "FIXTURE/trusted.pub"]
+    signed_manifest = transfer_manifest(signerPublicKey=trusted)
+    digest = hashlib.sha256(payload).digest()
+    chain = hashlib.sha256(bytes(32) + digest).hexdigest()
+    final = json.dumps({"chunkCount": 1, "totalBytes": len(payload), "streamDigest": chain,
+                        "manifestSHA256": sha256(signed_manifest),
+                        "signature": base64.b64encode(bytes(64)).decode()}, sort_keys=True).encode()
+    for name, files, fragment, attack in [
+        ("unsigned-when-trusting", {"manifest.json": transfer_manifest(), "chunk-000001": chunk(payload)},
+         "is not signed and this receiver only accepts signed transfers", "an unsigned transfer to a receiver that requires a trusted signer"),
+        ("untrusted-signer", {"manifest.json": transfer_manifest(signerPublicKey=other), "chunk-000001": chunk(payload)},
+         "signed by a key this receiver does not trust", "a transfer signed by a key the receiver does not trust"),
+        ("forged-signature", {"manifest.json": signed_manifest, "chunk-000001": chunk(payload), "final": final},
+         "the signature of the final record is missing or invalid", "a final record naming the trusted signer with a forged (all-zero) signature"),
+    ]:
+        for rel, data in files.items():
+            write(os.path.join("transfers", name, TID, rel), data)
+        write(os.path.join("transfers", name, "trusted.pub"), (trusted + "\n").encode())
+        case("transfers/" + name, ["transfer", "receive", "FIXTURE", "OUT", "--once"] + trust, fragment, attack)
+
 
 # ---------------------------------------------------------------------------------------------
 
@@ -367,9 +395,10 @@ Regenerate everything (deterministic, python3 standard library only):
     python3 Tests/FerryCLITests/Fixtures/hostile/make.py
 
 This README and `cases.json` are written by `make.py`; edit the script, not them. Transfer fixtures
-are unsigned inboxes holding one transfer (`0123456789abcdef0123456789abcdef`); replays and
-signature attacks need a receiver's ledger or keys and stay in `HostileReplayTests`,
-`TamperingTests` and `ClientSecurityTests`.
+are inboxes holding one transfer (`0123456789abcdef0123456789abcdef`); the signature cases also hold
+the receiver's `trusted.pub` (`FIXTURE/...` in a command names a file inside the fixture's copy).
+Replays need a receiver's ledger in OUT and stay in `HostileReplayTests`; signed transfers made with a
+real private key are in `TamperingTests` and `ClientSecurityTests`.
 
 | fixture | attack | command | stderr contains |
 |---|---|---|---|
