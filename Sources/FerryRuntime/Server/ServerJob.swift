@@ -181,13 +181,17 @@ final class ServerJob {
                 outcome.numSamples = result.numSamples
                 outcome.metrics = result.metrics
             }
+            // The received file is linked into place and removed only after the outcome commits the
+            // result: a watcher killed in between finds it again on restart instead of losing it.
             let model = roundDirectory(round) + "/\(site).safetensors"
-            try Files.move(message.path, to: model)
+            Files.remove(model)
+            if link(message.path, model) != 0 {
+                try Files.move(message.path, to: model)
+            }
             outcome.model = model
-        } else {
-            Files.remove(message.path)
         }
         try JSONFile.write(outcome, to: path)
+        Files.remove(message.path)
         let metricsText = (outcome.metrics ?? [:]).keys.sorted().map { "\($0)=\(formatFixed(outcome.metrics![$0]!, 4))" }.joined(separator: " ")
         logger.info(ok ? "round \(round): result from \(site): \(outcome.numSamples ?? 0) samples \(metricsText)"
                        : "round \(round): \(site) failed: \(outcome.error ?? "no reason given")")
