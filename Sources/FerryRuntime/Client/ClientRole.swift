@@ -195,11 +195,7 @@ final class ClientRole: SiteRoleHandler {
         // The received file is removed only after task.json commits the arrival: a watcher killed in
         // between finds it again on restart (received leftovers) instead of losing the task.
         if hasModel {
-            let input = tdir + "/input.safetensors"
-            Files.remove(input)
-            if link(message.path, input) != 0 {
-                try Files.move(message.path, to: input)
-            }
+            try Files.linkReplacing(message.path, to: tdir + "/input.safetensors")
         }
         let rounds = message.metadata[MessageKey.rounds].flatMap { Int($0) } ?? round
         try JSONFile.write(TaskRecord(job: job, task: task, round: round, rounds: rounds, hasModel: hasModel, receivedAt: Date()),

@@ -184,10 +184,7 @@ final class ServerJob {
             // The received file is linked into place and removed only after the outcome commits the
             // result: a watcher killed in between finds it again on restart instead of losing it.
             let model = roundDirectory(round) + "/\(site).safetensors"
-            Files.remove(model)
-            if link(message.path, model) != 0 {
-                try Files.move(message.path, to: model)
-            }
+            try Files.linkReplacing(message.path, to: model)
             outcome.model = model
         }
         try JSONFile.write(outcome, to: path)

@@ -76,6 +76,14 @@ enum Files {
         try AtomicFile.write(string: contents, to: path)
     }
 
+    /// Puts the file `from` at `to` (replacing it) while keeping `from`, through a hard link, so a caller can
+    /// remove `from` only after it has committed what `to` is for: a crash in between leaves `from` to be
+    /// found again. Where no hard link can be made, `from` is moved instead.
+    static func linkReplacing(_ from: String, to: String) throws {
+        remove(to)
+        if link(from, to) != 0 { try move(from, to: to) }
+    }
+
     /// Renames `from` to `to` (same file system), replacing `to`.
     static func move(_ from: String, to: String) throws {
         if rename(from, to) != 0 {
