@@ -32,10 +32,13 @@ let package = Package(
             providers: [.apt(["libarchive-dev"]), .brew(["libarchive"])]
         ),
 
+        // System calls Swift's Glibc module does not export (sync_file_range).
+        .target(name: "CFerrySystem"),
         // Bottom layer: atomic files, byte streams, sizes and durations, terminal progress.
         .target(
             name: "FerrySupport",
             dependencies: [
+                "CFerrySystem",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),

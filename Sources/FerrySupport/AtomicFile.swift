@@ -23,6 +23,11 @@ public final class AtomicFileWriter {
     private var descriptor: FileDescriptor?
     /// Bytes written so far.
     public private(set) var bytesWritten: Int64 = 0
+    /// Start writing every 8 MiB to the disk as soon as it is written, so ``commit()``'s fsync has
+    /// little left to wait for (default). Turn it off for files committed without `syncData`.
+    public var startsWritebackEarly = true
+    private var writebackStart: Int64 = 0
+    private static let writebackStep: Int64 = 8 << 20
 
     /// Opens a temporary file beside `destination`.
     /// - Parameter permissions: mode of the published file (default 0644).
@@ -54,11 +59,20 @@ public final class AtomicFileWriter {
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard let fd = descriptor else { throw SupportError.closed(path: destination.string) }
         do {
-            _ = try fd.writeAll(bytes)
+            var offset = 0
+            while offset < bytes.count {
+                let end = min(offset + WriteSlicing.sliceBytes, bytes.count)
+                _ = try fd.writeAll(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
+                offset = end
+            }
         } catch {
             throw SupportError.ioFailure(path: destination.string, operation: "write", error: error)
         }
         bytesWritten += Int64(bytes.count)
+        if startsWritebackEarly, bytesWritten - writebackStart >= Self.writebackStep {
+            HostDurability.startWriteback(fd.rawValue, offset: writebackStart, length: bytesWritten - writebackStart)
+            writebackStart = bytesWritten
+        }
     }
 
     /// Appends bytes to the temporary file.
@@ -70,11 +84,15 @@ public final class AtomicFileWriter {
     }
 
     /// Flushes the data to stable storage and renames the file into place.
-    public func commit() throws {
+    /// - Parameters:
+    ///   - syncData: fsync the file before the rename (default). Without it the rename is still
+    ///     atomic for readers, but a crash of the host may leave the file empty or short.
+    ///   - syncDirectory: fsync the folder after the rename, so the new name survives a host crash.
+    public func commit(syncData: Bool = true, syncDirectory: Bool = true) throws {
         guard let fd = descriptor else { throw SupportError.closed(path: destination.string) }
         descriptor = nil
         do {
-            if fsync(fd.rawValue) != 0 { throw Errno(rawValue: errno) }
+            if syncData, fsync(fd.rawValue) != 0 { throw Errno(rawValue: errno) }
             try fd.close()
         } catch {
             _ = unlink(temporaryPath.string)
@@ -85,8 +103,11 @@ public final class AtomicFileWriter {
             _ = unlink(temporaryPath.string)
             throw SupportError.io(path: destination.string, operation: "rename into place", errno: err)
         }
-        AtomicFile.syncDirectory(destination.removingLastComponent())
+        if syncDirectory { AtomicFile.syncDirectory(destination.removingLastComponent()) }
     }
+
+    /// The open descriptor of the temporary file (nil after commit or abort).
+    public var fileDescriptor: Int32? { descriptor?.rawValue }
 
     /// Discards the temporary file; the destination is left untouched.
     public func abort() {
@@ -101,11 +122,14 @@ public final class AtomicFileWriter {
 /// Whole-file atomic writes.
 public enum AtomicFile {
     /// Writes `data` to `path` atomically (temp file in the same directory, fsync, rename).
+    /// With `durable: false` the file is only renamed into place (atomic for readers, not flushed):
+    /// for state that is rebuilt or rolled back after a host crash.
     public static func write<D: DataProtocol>(_ data: D, to path: String,
-                                              permissions: FilePermissions = [.ownerReadWrite, .groupRead, .otherRead]) throws {
+                                              permissions: FilePermissions = [.ownerReadWrite, .groupRead, .otherRead],
+                                              durable: Bool = true) throws {
         let writer = try AtomicFileWriter(destination: path, permissions: permissions)
         try writer.write(data)
-        try writer.commit()
+        try writer.commit(syncData: durable, syncDirectory: durable)
     }
 
     /// Writes a UTF-8 string to `path` atomically.

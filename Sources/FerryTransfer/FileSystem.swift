@@ -102,10 +102,11 @@ enum FS {
         .io(path: path, operation: operation, detail: String(cString: strerror(errno)))
     }
 
-    /// Writes `bytes` to `path` atomically (temp + fsync + rename) with FerrySupport's writer.
-    static func writeAtomic(_ bytes: [UInt8], to path: String) throws(TransferError) {
+    /// Writes `bytes` to `path` atomically (temp + fsync + rename) with FerrySupport's writer;
+    /// `durable: false` skips the fsyncs (the rename stays atomic for readers).
+    static func writeAtomic(_ bytes: [UInt8], to path: String, durable: Bool = true) throws(TransferError) {
         do {
-            try AtomicFile.write(bytes, to: path)
+            try AtomicFile.write(bytes, to: path, durable: durable)
         } catch {
             throw .io(path: path, operation: "write", detail: String(describing: error))
         }

@@ -14,7 +14,13 @@ struct Refusal: Error { var reason: String }
 /// The receiving side of one transfer: verifies chunks in order, appends them to the partial stream
 /// file in the output folder (feeding the filter sink when the transfer is filtered), acknowledges,
 /// and commits the output once the final record matches.
+///
+/// Durability: a chunk is acknowledged once its bytes are written (the page cache survives a killed
+/// process) and their writeback has started. The partial output is fsynced at checkpoints (every
+/// ``TransferOptions/checkpointInterval`` bytes) and before the commit; each ack records the last
+/// fsynced point and the host's boot id, so a receiver restarted after a host crash resumes from there.
 final class ReceiveSession {
+
     let id: String
     let dir: String
     let manifest: TransferManifest
@@ -24,6 +30,10 @@ final class ReceiveSession {
     private(set) var consumed: Int
     private(set) var bytes: Int64
     private var chain: DigestChain
+    /// The last point at which the partial output was fsynced.
+    private var durable: TransferAckPoint
+    /// Stream bytes between two fsyncs of the partial output.
+    private let checkpointInterval: Int64
     private var fd: Int32
     private var sink: ByteSink?
     private var buffer: UnsafeMutableRawBufferPointer
@@ -34,8 +44,9 @@ final class ReceiveSession {
 
     /// Opens (or re-opens after a restart) the session of transfer folder `dir`.
     init(id: String, dir: String, manifestBytes: [UInt8], manifest: TransferManifest,
-         outputDirectory: String, trustedKeys: [TransferPublicKey]) throws {
+         outputDirectory: String, trustedKeys: [TransferPublicKey], checkpointInterval: Int64) throws {
         self.id = id
+        self.checkpointInterval = checkpointInterval
         self.dir = dir
         self.manifest = manifest
         self.manifestBytes = manifestBytes
@@ -76,6 +87,20 @@ final class ReceiveSession {
         consumed = ack?.consumed ?? 0
         bytes = ack?.bytes ?? 0
         chain = ack.flatMap { DigestChain(hex: $0.chain) } ?? DigestChain()
+        var rewound = false
+        if let ack, let point = ack.durable, ack.boot != HostDurability.bootID, point.consumed < ack.consumed {
+            // The host restarted since this ack: bytes written after the last fsync may be lost.
+            guard point.consumed >= 0, point.bytes >= 0, point.bytes <= ack.bytes, let c = DigestChain(hex: point.chain) else {
+                throw Refusal(reason: "the ack's durable point is inconsistent")
+            }
+            consumed = point.consumed
+            bytes = point.bytes
+            chain = c
+            rewound = true
+        }
+        // An ack without a durable point comes from a receiver that fsynced every chunk.
+        durable = ack?.durable ?? TransferAckPoint(consumed: consumed, bytes: bytes, chain: chain.hex)
+        if durable.consumed > consumed { durable = TransferAckPoint(consumed: consumed, bytes: bytes, chain: chain.hex) }
         fd = open(partialPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 64)
         guard fd >= 0 else { throw FS.error(partialPath, "open the partial output") }
@@ -96,6 +121,8 @@ final class ReceiveSession {
             throw Refusal(reason: "transfer \(id) was already received and published here (replay of an old transfer)")
         }
         if ftruncate(fd, off_t(bytes)) != 0 { throw FS.error(partialPath, "truncate") }
+        // Tell the sender where to resume from (it restarts its stream when the ack moves back).
+        if rewound { try writeAck(state: "receiving", durably: true) }
         if !manifest.filters.isEmpty {
             let s = try FilterBridge.restoringSink(destination: outputPath, filters: manifest.filters)
             sink = s
@@ -201,7 +228,8 @@ final class ReceiveSession {
     private func append(_ payload: UnsafeRawBufferPointer, path: String) throws {
         var off = 0
         while off < payload.count {
-            let n = pwrite(fd, payload.baseAddress! + off, payload.count - off, off_t(bytes + Int64(off)))
+            let n = pwrite(fd, payload.baseAddress! + off, min(payload.count - off, WriteSlicing.sliceBytes),
+                           off_t(bytes + Int64(off)))
             if n < 0, errno == EINTR { continue }
             guard n > 0 else { throw FS.error(partialPath, "write the partial output") }
             off += n
@@ -209,17 +237,32 @@ final class ReceiveSession {
         do { try sink?.write(payload) } catch {
             throw Refusal(reason: "the filtered stream cannot be restored: \(error)")
         }
-        guard fsync(fd) == 0 else { throw FS.error(partialPath, "fsync the partial output") }
+        HostDurability.startWriteback(fd, offset: bytes, length: Int64(payload.count))
         consumed += 1
         bytes += Int64(payload.count)
-        try writeAck(state: "receiving")
+        if bytes - durable.bytes >= checkpointInterval {
+            try checkpoint()
+        } else {
+            try writeAck(state: "receiving", durably: false)
+        }
         FS.remove(path)
     }
 
-    func writeAck(state: String) throws {
-        let ack = TransferAck(state: state, transferId: id, consumed: consumed, bytes: bytes, chain: chain.hex,
+    /// Fsyncs the partial output and records the point as durable in the ack.
+    private func checkpoint() throws {
+        guard fsync(fd) == 0 else { throw FS.error(partialPath, "fsync the partial output") }
+        durable = TransferAckPoint(consumed: consumed, bytes: bytes, chain: chain.hex)
+        try writeAck(state: "receiving", durably: true)
+    }
+
+    /// Replaces the ack. Between checkpoints it is renamed into place without an fsync: after a host
+    /// crash an older ack is as good (its durable point is still true).
+    func writeAck(state: String, durably: Bool) throws {
+        var ack = TransferAck(state: state, transferId: id, consumed: consumed, bytes: bytes, chain: chain.hex,
                               updated: Timestamp.now())
-        try FS.writeAtomic(ack.encoded(), to: TransferLayout.join(dir, TransferLayout.ack))
+        ack.boot = HostDurability.bootID
+        ack.durable = durable
+        try FS.writeAtomic(ack.encoded(), to: TransferLayout.join(dir, TransferLayout.ack), durable: durably)
     }
 
     /// Checks the final record and publishes the output. Returns false while the record is not there.
@@ -250,10 +293,14 @@ final class ReceiveSession {
         } else if !trustedKeys.isEmpty {
             throw Refusal(reason: "transfer is not signed and this receiver only accepts signed transfers (--trust)")
         }
-        if !published { try publish() }
+        if !published {
+            // Durable before the output appears, so a host crash after the commit finds every chunk acknowledged.
+            if durable.consumed < consumed { try checkpoint() }
+            try publish()
+        }
         let outputDirectory = (outputPath as NSString).deletingLastPathComponent
         if !ReceivedLedger.contains(id, in: outputDirectory) { try ReceivedLedger.record(id, in: outputDirectory) }
-        try writeAck(state: "complete")
+        try writeAck(state: "complete", durably: true)
         return true
     }
 

@@ -20,6 +20,9 @@ struct SenderRun {
     let plan: ChunkPlan
     var receivers: [Receiver]
     let waiter: ChangeWaiter
+    /// A receiver moved its ack back (it restarted after a crash of its host and resumes from its last
+    /// durable point): the stream must start again from there.
+    private var rewound = false
 
     init(id: String, manifestBytes: [UInt8], inboxes: [String], options: TransferOptions, plan: ChunkPlan) {
         self.id = id
@@ -68,6 +71,10 @@ struct SenderRun {
         if ack.consumed > receivers[i].consumed || (ack.state == "complete") != receivers[i].complete {
             receivers[i].lastProgress = FS.now()
         }
+        if ack.consumed < receivers[i].consumed {
+            rewound = true
+            receivers[i].lastProgress = FS.now()
+        }
         receivers[i].consumed = ack.consumed
         receivers[i].chain = DigestChain(hex: ack.chain) ?? DigestChain()
         receivers[i].complete = ack.state == "complete"
@@ -80,12 +87,20 @@ struct SenderRun {
     /// - Returns: chunk payload bytes written in this run.
     mutating func stream(producer: StreamProducer, signingKey: TransferSigningKey?,
                          progress: ((TransferProgress) -> Void)?) throws -> Int64 {
+        var written: Int64 = 0
+        while try !streamPass(producer: producer, signingKey: signingKey, progress: progress, written: &written) {}
+        return written
+    }
+
+    /// One pass from the lowest ack to the end. Returns false when a receiver rewound its ack.
+    private mutating func streamPass(producer: StreamProducer, signingKey: TransferSigningKey?,
+                                     progress: ((TransferProgress) -> Void)?, written: inout Int64) throws -> Bool {
+        rewound = false
         // Resume from the receiver that is furthest behind; its ack carries the chain state there.
         let needing = active.filter { !receivers[$0].complete }
         let behind = needing.min { receivers[$0].consumed < receivers[$1].consumed }
         let startChunk = behind.map { min(receivers[$0].consumed, plan.chunks.count) } ?? plan.chunks.count
         var chain = behind.map { receivers[$0].chain } ?? DigestChain()
-        var written: Int64 = 0
         if startChunk < plan.chunks.count {
             try producer.seek(to: plan.chunks[startChunk].offset)
         }
@@ -98,14 +113,14 @@ struct SenderRun {
             chain.append(chunk.digest)
             for i in active {
                 if try publish(chunk: chunk.index, bytes: chunk.file, to: i) { written += Int64(chunk.payloadLength) }
+                if rewound { return false }
             }
             pipeline.release()
             let spec = plan.chunks[chunk.index - 1]
             progress?(TransferProgress(transferID: id, bytes: spec.offset + Int64(spec.length),
                                        totalBytes: plan.streamSize, chunks: chunk.index, chunkCount: plan.chunks.count))
         }
-        try finish(chain: chain, signingKey: signingKey)
-        return written
+        return try finish(chain: chain, signingKey: signingKey)
     }
 
     /// Publishes chunk `index` to receiver `i` once its window allows; false when it was not needed.
@@ -114,6 +129,7 @@ struct SenderRun {
         while true {
             try refresh(i)
             let r = receivers[i]
+            if rewound { return false }
             if r.failure != nil || r.complete || r.consumed >= index || FS.exists(path) { return false }
             // The ack moves before the receiver deletes the consumed chunk: also wait for that deletion,
             // so the folder never holds more than `window` chunks.
@@ -121,9 +137,11 @@ struct SenderRun {
             if index <= r.consumed + options.window,
                oldest < 1 || !FS.exists(TransferLayout.join(receivers[i].dir, TransferLayout.chunkName(oldest))) {
                 do {
+                    // The chunk is fsynced as the protocol requires; its name is not (a chunk lost with
+                    // its folder entry is published again from the receiver's ack).
                     let writer = try AtomicFileWriter(destination: path)
                     try writer.write(bytes)
-                    try writer.commit()
+                    try writer.commit(syncData: true, syncDirectory: false)
                 } catch {
                     throw TransferError.io(path: path, operation: "publish chunk", detail: String(describing: error))
                 }
@@ -142,8 +160,9 @@ struct SenderRun {
         }
     }
 
-    /// Writes the final record into every active inbox and waits for the acks.
-    private mutating func finish(chain: DigestChain, signingKey: TransferSigningKey?) throws {
+    /// Writes the final record into every active inbox and waits for the acks; false when a receiver
+    /// rewound its ack meanwhile.
+    private mutating func finish(chain: DigestChain, signingKey: TransferSigningKey?) throws -> Bool {
         var record = TransferFinalRecord(chunkCount: plan.chunks.count, totalBytes: plan.streamSize,
                                          streamDigest: chain.hex,
                                          manifestSHA256: Hex.encode(Array(SHA256.hash(data: manifestBytes))),
@@ -158,6 +177,7 @@ struct SenderRun {
         }
         while true {
             for i in receivers.indices { try refresh(i) }
+            if rewound { return false }
             let pending = active.filter { !receivers[$0].complete }
             if pending.isEmpty { break }
             for i in pending { try checkExpiry(i) }
@@ -165,6 +185,7 @@ struct SenderRun {
         }
         // The folders (manifest, final record, complete ack) stay: the receiver owns its inbox and
         // removes settled transfers once they have been idle for the expiry time.
+        return true
     }
 }
 

@@ -25,6 +25,10 @@ public struct TransferOptions: Sendable {
     public var pollingOnly: Bool = false
     /// A transfer with no activity for this long is abandoned: the sender gives up, the receiver deletes it.
     public var expire: Duration = .seconds(3600)
+    /// Stream bytes the receiver takes between two fsyncs of its partial output (receiver). Chunks
+    /// are acknowledged as soon as they are written; after a crash of the receiving host (not of the
+    /// process) the transfer resumes from the last fsync. Default 256 MiB.
+    public var checkpointInterval: Int64 = 256 << 20
     /// Free-form key/values recorded in the manifest (job id, message kind, round…).
     public var metadata: [String: String] = [:]
     /// The sender's name recorded in the manifest (default: the host name).
@@ -44,5 +48,6 @@ public struct TransferOptions: Sendable {
         }
         guard pollInterval > .zero else { throw .invalidOption("poll interval must be positive") }
         guard expire > .zero else { throw .invalidOption("expiry time must be positive") }
+        guard checkpointInterval >= 1 else { throw .invalidOption("checkpoint interval must be at least 1 B") }
     }
 }

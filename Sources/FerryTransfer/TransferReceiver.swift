@@ -136,7 +136,8 @@ public final class TransferReceiver: @unchecked Sendable {
             }
             for tmp in FS.list(dir) where tmp.hasPrefix(".ack.tmp-") { FS.remove(TransferLayout.join(dir, tmp)) }
             session = try ReceiveSession(id: name, dir: dir, manifestBytes: raw, manifest: manifest,
-                                         outputDirectory: outputDirectory, trustedKeys: trustedKeys)
+                                         outputDirectory: outputDirectory, trustedKeys: trustedKeys,
+                                         checkpointInterval: options.checkpointInterval)
             sessions[name] = session
         }
         removeStaleChunks(session)

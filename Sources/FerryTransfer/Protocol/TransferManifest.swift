@@ -86,8 +86,23 @@ public struct TransferAck: Codable, Equatable, Sendable, JSONRecord {
     public var chain: String
     /// Time of this ack, ISO 8601 UTC.
     public var updated: String
+    /// The receiver host's boot identifier when it wrote this ack (absent in acks of receivers that
+    /// fsync every chunk). A receiver restarted under another boot trusts only ``durable``.
+    public var boot: String? = nil
+    /// The last point whose output bytes were fsynced (absent: every acknowledged chunk is durable).
+    public var durable: TransferAckPoint? = nil
 
     static var isPrettyPrinted: Bool { false }
+}
+
+/// A position in the stream: chunks consumed, bytes, and the hash chain there.
+public struct TransferAckPoint: Codable, Equatable, Sendable {
+    /// Highest chunk index up to which the output is durable.
+    public var consumed: Int
+    /// Stream bytes up to that chunk.
+    public var bytes: Int64
+    /// Hash-chain value after that chunk (hex).
+    public var chain: String
 }
 
 /// `failed`: written by the receiver when it refuses a transfer.

@@ -18,7 +18,10 @@ struct TransferReceiveCommand: AsyncParsableCommand {
         the transfer: it writes a `failed` record the sender reports, and publishes nothing.
 
         Killed at any point, the receiver continues every transfer from its last acknowledgement when \
-        started again. Transfers idle for --expire are deleted (with their partial output).
+        started again. Chunks are acknowledged once written; the output is fsynced every --checkpoint \
+        bytes and before it is published, so after a crash of the whole host the transfer resumes from \
+        the last checkpoint (the sender sends the rest again). Transfers idle for --expire are deleted \
+        (with their partial output).
 
         Without --once the receiver runs until interrupted, printing one line per transfer. With --once \
         it exits after the first transfer is published (status 0) or refused (status 1).
@@ -45,8 +48,19 @@ struct TransferReceiveCommand: AsyncParsableCommand {
                                valueName: "PATH"))
     var trust: [String] = []
 
+    @Option(help: ArgumentHelp("Fsync the output every SIZE of stream (what a host crash can cost).",
+                               valueName: "SIZE"))
+    var checkpoint: String = "256MiB"
+
+    func validate() throws {
+        guard try TransferCommonOptions.size(checkpoint, flag: "--checkpoint") >= 1 else {
+            throw ValidationError("--checkpoint must be at least 1 B")
+        }
+    }
+
     func run() async throws {
-        let options = try common.options()
+        var options = try common.options()
+        options.checkpointInterval = try TransferCommonOptions.size(checkpoint, flag: "--checkpoint")
         var keys: [TransferPublicKey] = []
         for path in trust { keys.append(try TransferPublicKey.load(path: path)) }
         let displays = ReceiveDisplays(quiet: common.quiet)

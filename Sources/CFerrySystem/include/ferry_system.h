@@ -1,0 +1,11 @@
+#ifndef FERRY_SYSTEM_H
+#define FERRY_SYSTEM_H
+
+#include <stdint.h>
+
+/// Starts asynchronous writeback of bytes [offset, offset + length) of `fd` (Linux
+/// sync_file_range with SYNC_FILE_RANGE_WRITE). Returns 0, or -1 with errno set. A no-op
+/// returning 0 where the call does not exist: a later fsync still makes the data durable.
+int ferry_start_writeback(int fd, int64_t offset, int64_t length);
+
+#endif

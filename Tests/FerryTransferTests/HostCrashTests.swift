@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+@testable import FerryTransfer
+
+/// A receiver acknowledges chunks before they are fsynced and fsyncs its output at checkpoints. A
+/// killed process loses nothing (the page cache survives it); a crashed host may lose what came after
+/// the last checkpoint, and the receiver, seeing another boot id in its ack, resumes from there.
+@Suite struct HostCrashTests {
+    private func readAck(_ dir: String) -> TransferAck? {
+        FileManager.default.contents(atPath: dir + "/ack").flatMap { TransferAck.decode([UInt8]($0)) }
+    }
+
+    /// Publishes chunks 1–3 of a 12-chunk transfer with a sender that then gives up, and lets a receiver
+    /// consume them with a checkpoint every 2 chunks: the ack says 3 consumed, 2 durable.
+    private func receiveThreeChunks(_ box: TransferSandbox, source: String) throws -> (dir: String, partial: String, options: TransferOptions) {
+        var options = testOptions(chunk: 10_000, window: 3)
+        options.checkpointInterval = 20_000
+        options.expire = .seconds(2)
+        _ = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options)).wait()
+        let dir = try #require(box.transferFolders().first)
+        _ = try TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options).processPending()
+        let ack = try #require(readAck(dir))
+        #expect(ack.consumed == 3)
+        #expect(ack.durable == TransferAckPoint(consumed: 2, bytes: 20_000, chain: try #require(ack.durable?.chain)))
+        #expect(ack.boot != nil)
+        options.expire = .seconds(30)
+        return (dir, box.out + "/.ferry-partial-" + (dir as NSString).lastPathComponent, options)
+    }
+
+    /// What a host crash leaves: the ack from the old boot, and the bytes after the checkpoint lost.
+    private func crashHost(dir: String, partial: String) throws {
+        var ack = try #require(readAck(dir))
+        ack.boot = "a-boot-before-the-crash"
+        try Data(ack.encoded()).write(to: URL(fileURLWithPath: dir + "/ack"))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: partial))
+        try handle.seek(toOffset: 20_000)
+        handle.write(Data(repeating: 0, count: 4_000))
+        try handle.truncate(atOffset: 24_000)
+        try handle.close()
+    }
+
+    @Test(arguments: [true, false])
+    func receiverOfACrashedHostResumesFromItsLastCheckpoint(senderAlreadyRunning: Bool) throws {
+        let box = try TransferSandbox()
+        let source = try box.writeBytes("crash.bin", count: 120_000, seed: 31)
+        let (dir, partial, options) = try receiveThreeChunks(box, source: source)
+        try crashHost(dir: dir, partial: partial)
+
+        var sender: BackgroundSender?
+        if senderAlreadyRunning {
+            // The sender resumes from the ack it finds (3) and publishes chunk 4 before the receiver
+            // comes back and moves its ack back to 2: the sender must then start again from chunk 3.
+            sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options))
+            #expect(eventually { FileManager.default.fileExists(atPath: dir + "/" + TransferLayout.chunkName(4)) })
+        }
+        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options)
+        _ = try receiver.poll()
+        if !senderAlreadyRunning {
+            #expect(readAck(dir)?.consumed == 2)
+            sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options))
+        }
+        let pass = try receiveOne(receiver)
+        let done = try #require(pass.completed.first,
+                                "\(pass.failed); ack \(String(describing: readAck(dir))); files \(box.files(dir))")
+        #expect(box.data(done.outputPath) == box.data(source))
+        let summary = try #require(sender?.wait()).get()
+        #expect(summary.resumed)
+        #expect(summary.wireBytesWritten >= 100_000, "chunks 3 to 12 are sent again")
+        let final = try #require(readAck(dir))
+        #expect(final.state == "complete")
+        #expect(final.durable?.consumed == 12)
+    }
+
+    @Test func killedReceiverOnTheSameHostKeepsWhatItAcknowledged() throws {
+        let box = try TransferSandbox()
+        let source = try box.writeBytes("kill.bin", count: 120_000, seed: 32)
+        let (dir, _, options) = try receiveThreeChunks(box, source: source)
+        // Same boot: the unsynced chunk 3 is still in the page cache, so nothing is sent again.
+        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options)
+        _ = try receiver.poll()
+        #expect(readAck(dir)?.consumed == 3)
+        let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options))
+        let done = try #require(try receiveOne(receiver).completed.first)
+        #expect(box.data(done.outputPath) == box.data(source))
+        let summary = try #require(sender.wait()).get()
+        #expect(summary.wireBytesWritten == 90_000)
+    }
+}
