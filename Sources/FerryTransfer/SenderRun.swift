@@ -147,9 +147,23 @@ struct SenderRun {
                 }
                 return true
             }
+            if try lostChunk(i, publishedBelow: index) { return false }
             try checkExpiry(i)
             waiter.wait()
         }
+    }
+
+    /// Whether the chunk receiver `i` needs next was published before `index` but is neither in its
+    /// folder nor acknowledged (the crash of the inbox's host lost its name, or someone deleted it).
+    /// Then the stream starts again from the receiver's ack. The receiver writes its ack before it
+    /// deletes a chunk, so an absent chunk followed by an unchanged ack means the chunk was lost.
+    private mutating func lostChunk(_ i: Int, publishedBelow index: Int) throws -> Bool {
+        let next = receivers[i].consumed + 1
+        guard next < index, receivers[i].failure == nil, !receivers[i].complete,
+              !FS.exists(TransferLayout.join(receivers[i].dir, TransferLayout.chunkName(next))) else { return false }
+        try refresh(i)
+        if receivers[i].consumed + 1 == next, receivers[i].failure == nil { rewound = true }
+        return rewound
     }
 
     private func checkExpiry(_ i: Int) throws {
@@ -180,6 +194,7 @@ struct SenderRun {
             if rewound { return false }
             let pending = active.filter { !receivers[$0].complete }
             if pending.isEmpty { break }
+            for i in pending where try lostChunk(i, publishedBelow: plan.chunks.count + 1) { return false }
             for i in pending { try checkExpiry(i) }
             waiter.wait()
         }

@@ -86,3 +86,22 @@ import Testing
         #expect(summary.wireBytesWritten == 90_000)
     }
 }
+
+/// A crash of the host that holds the inbox can lose the name of a chunk renamed just before (the
+/// folder is not fsynced after each chunk): the sender publishes it again.
+@Suite struct LostChunkTests {
+    @Test func aPublishedChunkThatVanishesUnconsumedIsPublishedAgain() throws {
+        let box = try TransferSandbox()
+        let source = try box.writeBytes("lost.bin", count: 60_000, seed: 33)
+        let options = testOptions(chunk: 10_000, window: 2)
+        let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options))
+        #expect(eventually { box.transferFolders().first.map { box.files($0).contains(TransferLayout.chunkName(2)) } ?? false })
+        let dir = try #require(box.transferFolders().first)
+        try FileManager.default.removeItem(atPath: dir + "/" + TransferLayout.chunkName(1))
+        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options)
+        let done = try #require(try receiveOne(receiver).completed.first)
+        #expect(box.data(done.outputPath) == box.data(source))
+        let summary = try #require(sender.wait()).get()
+        #expect(summary.wireBytesWritten == 70_000, "chunk 1 twice, the others once")
+    }
+}

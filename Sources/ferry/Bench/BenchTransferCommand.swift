@@ -15,7 +15,9 @@ struct BenchTransferCommand: AsyncParsableCommand {
         abstract: "Time a transfer (sender and receiver processes) against cp of the same model; peak RSS of each side.",
         discussion: """
         Writes a synthetic f32 model (--size, or a real architecture with --like), then measures in the \
-        same run, each after a sync: `cp MODEL COPY` (the baseline), and `ferry transfer send` + \
+        same run, each after a sync: `cp MODEL COPY` (the baseline), `cp` followed by `sync COPY` (a \
+        durable copy, which is what a receiver publishes), the SHA-256 of the model on one core (what \
+        each side of a transfer must hash at least once: a floor that depends on the CPU), and `ferry transfer send` + \
         `ferry transfer receive --once` started together as two processes on an inbox in the same folder. \
         Wall time of the transfer runs from the start of both processes until both have exited; peak \
         RSS of each side comes from wait4. The received file is compared with the source (or, with \
@@ -88,12 +90,19 @@ struct BenchTransferCommand: AsyncParsableCommand {
 
         let cp = try best { try timeCopy(model, to: work + "/copy.safetensors", durable: false) }
         let cpSync = try best { try timeCopy(model, to: work + "/copy.safetensors", durable: true) }
+        let hash = try best { () throws -> Duration in
+            let start = ContinuousClock.now
+            _ = try FileDigest.sha256(path: model)
+            return ContinuousClock.now - start
+        }
         let transfer = try best { try timeTransfer(model: model, work: work) }
         let rate = { (d: Duration) in ByteCount.format(Int64(Double(modelBytes) / max(d.seconds, 1e-9))) + "/s" }
         print("run".padding(30) + "wall".leftPadding(10) + "rate".leftPadding(14) + "× cp".leftPadding(8))
         print("cp".padding(30) + DurationText.format(cp).leftPadding(10) + rate(cp).leftPadding(14) + "1.00".leftPadding(8))
         print("cp + sync (durable copy)".padding(30) + DurationText.format(cpSync).leftPadding(10) + rate(cpSync).leftPadding(14)
               + formatFixed(cpSync.seconds / cp.seconds, 2).leftPadding(8))
+        print("SHA-256 of the model, 1 core".padding(30) + DurationText.format(hash).leftPadding(10) + rate(hash).leftPadding(14)
+              + formatFixed(hash.seconds / cp.seconds, 2).leftPadding(8))
         print("ferry transfer send+receive".padding(30) + DurationText.format(transfer.wall).leftPadding(10)
               + rate(transfer.wall).leftPadding(14) + formatFixed(transfer.wall.seconds / cp.seconds, 2).leftPadding(8))
         print("  peak RSS sender \(ByteCount.format(transfer.senderRSS)), receiver \(ByteCount.format(transfer.receiverRSS)); "
