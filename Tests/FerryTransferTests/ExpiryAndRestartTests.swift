@@ -77,7 +77,9 @@ import Testing
         _ = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options)).wait()
         let dir = try #require(box.transferFolders().first)
         let id = (dir as NSString).lastPathComponent
-        // First receiver consumes what is there, then "dies" (dropped without any cleanup).
+        // First receiver consumes what is there, then "dies" (dropped without any cleanup). It waits
+        // longer than the sender did, so the idle transfer is not expired under it.
+        options.expire = .seconds(30)
         do {
             let first = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options)
             _ = try first.processPending()
@@ -94,7 +96,6 @@ import Testing
         try Data("stale".utf8).write(to: URL(fileURLWithPath: dir + "/" + TransferLayout.chunkName(1)))
         try Data("half-written".utf8).write(to: URL(fileURLWithPath: dir + "/.ack.tmp-1-x"))
         // The same send, run again, resumes the same transfer; so does a new receiver.
-        options.expire = .seconds(30)
         let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options))
         let second = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options)
         let pass = try receiveOne(second)

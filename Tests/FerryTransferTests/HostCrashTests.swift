@@ -15,15 +15,16 @@ import Testing
     private func receiveThreeChunks(_ box: TransferSandbox, source: String) throws -> (dir: String, partial: String, options: TransferOptions) {
         var options = testOptions(chunk: 10_000, window: 3)
         options.checkpointInterval = 20_000
-        options.expire = .seconds(2)
+        options.expire = .milliseconds(500)
         _ = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options)).wait()
+        // The receivers wait much longer than that sender did (else they could expire the transfer).
+        options.expire = .seconds(30)
         let dir = try #require(box.transferFolders().first)
         _ = try TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options).processPending()
         let ack = try #require(readAck(dir))
         #expect(ack.consumed == 3)
         #expect(ack.durable == TransferAckPoint(consumed: 2, bytes: 20_000, chain: try #require(ack.durable?.chain)))
         #expect(ack.boot != nil)
-        options.expire = .seconds(30)
         return (dir, box.out + "/.ferry-partial-" + (dir as NSString).lastPathComponent, options)
     }
 
