@@ -212,9 +212,11 @@ final class ServerJob {
 
     // MARK: Finishing
 
-    enum Ending { case completed, failed, aborted }
+    /// How a job ended.
+    enum Ending: String, Codable, Sendable { case completed, failed, aborted }
 
-    /// Ends the job: stops its pending sends, tells the clients (failed/aborted), records the final state.
+    /// Ends the job: stops its pending sends, tells the clients (failed/aborted), commits the end in
+    /// `workflow.json`, then records the final state in the job store.
     func finish(_ ending: Ending, reason: String?) throws {
         if ending != .completed {
             outbox.cancel(job: id)
@@ -230,7 +232,26 @@ final class ServerJob {
             }
         }
         state.phase = .finished
+        state.ending = ending
+        state.endReason = reason
+        state.endedAt = Date()
         try save()
+        try recordEnding()
+        switch ending {
+        case .completed: logger.info("job finished: completed")
+        case .failed: logger.error("job finished: failed: \(reason ?? "")")
+        case .aborted: logger.warning("job finished: aborted: \(reason ?? "")")
+        }
+    }
+
+    /// Writes the end committed in `workflow.json` into the job store's `state.json`. Called by ``finish``
+    /// and, after a restart, for a job whose `workflow.json` is finished but whose `state.json` still says
+    /// `dispatched`/`running` (the server was killed between the two writes; without this the job stayed
+    /// `running` for ever). A `workflow.json` of an older version carries no ending: completed when the
+    /// final model was published, failed otherwise.
+    func recordEnding() throws {
+        let ending = state.ending ?? (Files.exists(finalModelPath) ? .completed : .failed)
+        let reason = state.endReason ?? (ending == .completed ? nil : "the server stopped while finishing the job")
         try store.update(id) { file in
             switch ending {
             case .completed: file.state = .completed
@@ -238,12 +259,7 @@ final class ServerJob {
             case .aborted: file.state = .aborted
             }
             file.reason = reason
-            file.finishedAt = Date()
-        }
-        switch ending {
-        case .completed: logger.info("job finished: completed")
-        case .failed: logger.error("job finished: failed: \(reason ?? "")")
-        case .aborted: logger.warning("job finished: aborted: \(reason ?? "")")
+            file.finishedAt = state.endedAt ?? Date()
         }
     }
 

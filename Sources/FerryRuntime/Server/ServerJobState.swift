@@ -31,6 +31,11 @@ struct ServerJobState: Codable, Sendable, Equatable {
     var step: Int = 0
     /// Cyclic: the model the next step starts from (nil: none yet).
     var currentModel: String?
+    /// Once finished: how the job ended, why, and when. `workflow.json` commits the end first; `state.json`
+    /// is brought up to date from these after a restart that cut the job store's update short.
+    var ending: ServerJob.Ending?
+    var endReason: String?
+    var endedAt: Date?
 }
 
 /// A client's answer to a task or a deployment, as the server keeps it:

@@ -117,7 +117,18 @@ final class ServerRole: SiteRoleHandler {
             return
         }
         let job = ServerJob(id: id, store: store, outbox: outbox, logger: try jobLogger(id), serverName: workspace.name, state: state)
-        guard !job.isFinished else { return }
+        if job.isFinished {
+            // Killed between committing the end in workflow.json and recording it in state.json.
+            try job.recordEnding()
+            job.logger.info("recorded the end of the job in state.json after a restart")
+            logger.info("job \(id): recorded its end after a restart")
+            logs.close(store.paths(id).log(site: workspace.name))
+            return
+        }
+        if state.phase == .running, record.state.state == .dispatched {
+            // Killed between the deployment's commit in workflow.json and the job store's update.
+            try store.update(id) { $0.state = .running }
+        }
         active[id] = job
         job.logger.info("resumed after a restart: \(state.phase.rawValue), round \(state.round)")
         logger.info("resumed job \(id) (\(state.plan.name)): \(state.phase.rawValue), round \(state.round)")

@@ -1,0 +1,75 @@
+import FerryRuntime
+import FerryWorkspace
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The server watcher SIGKILLed at the end of a job: right after it commits the end in
+/// `runtime/workflow.json`, before the job store's `state.json` says so. The restarted watcher must
+/// record the end; before the fix the job stayed `running` for ever with its final model published
+/// (the "stall" of the dense chaos runs, docs/reliability.md).
+@Suite(.tags(.spawnsProcesses)) struct ServerKilledAtTheEndTests {
+    /// Blocks until `file` is renamed into `directory` while `condition` holds (inotify, so the caller
+    /// reacts within microseconds of the rename); false when the watch cannot be set up or after `timeout`.
+    private static func waitForRename(of file: String, in directory: String, timeout: Duration = .seconds(60),
+                                      when condition: () -> Bool) -> Bool {
+        let fd = inotify_init1(Int32(IN_CLOEXEC))
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        guard inotify_add_watch(fd, directory, UInt32(IN_MOVED_TO)) >= 0 else { return false }
+        let deadline = ContinuousClock.now + timeout
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        while ContinuousClock.now < deadline {
+            var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&ready, 1, 500) > 0 else { continue }
+            let n = read(fd, &buffer, buffer.count)
+            guard n > 0 else { return false }
+            var offset = 0
+            while offset + 16 <= n {
+                // struct inotify_event: wd, mask, cookie, len (4 bytes each, little-endian here), name[len]
+                let len = (12..<16).reduce(0) { $0 | Int(buffer[offset + $1]) << (8 * ($1 - 12)) }
+                let name = String(decoding: buffer[(offset + 16)..<(offset + 16 + len)].prefix { $0 != 0 }, as: UTF8.self)
+                if name == file, condition() { return true }
+                offset += 16 + len
+            }
+        }
+        return false
+    }
+
+    @Test(arguments: ["completed", "failed"])
+    func serverKilledBetweenTheWorkflowCommitAndTheJobStateRecordsTheEnd(ending: String) throws {
+        let dir = try RT.temporaryDirectory("end-\(ending)")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let env = ending == "failed" ? ["TRAINER_FAIL_SITE": "site-2"] : [:]
+        let job = try RT.writeJob(in: dir, name: "end", server: .init(rounds: 1, minClients: 2), command: RT.trainer, env: env)
+        let fed = try RT.federation(in: dir, clients: 2)
+        defer { fed.stop() }
+        let id = try fed.submit(job).id
+        let jobDirectory = try fed.run(id).paths.directory
+        let runtime = jobDirectory + "/runtime"
+        // Written just before the finishing save of workflow.json: the final model, or the abort note.
+        let marker = ending == "failed" ? runtime + "/abort.json" : jobDirectory + "/models/final.safetensors"
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !FileManager.default.fileExists(atPath: runtime), ContinuousClock.now < deadline { usleep(1_000) }
+        let server = try #require(fed.watcher("server"))
+        try #require(Self.waitForRename(of: "workflow.json", in: runtime) { FileManager.default.fileExists(atPath: marker) })
+        server.send(SIGKILL)
+        #expect(server.wait(timeout: .seconds(10)))
+        let cut = try fed.run(id).state.state
+        try fed.restart("server")
+
+        let run = try RT.waitFinished(fed, id, timeout: .seconds(30))
+        let expected: JobState = ending == "failed" ? .finishedFailed : .finishedCompleted
+        #expect(run.state.state == expected, "state.json right after the kill: \(cut.rawValue); 30 s after the restart: \(run.state.state.rawValue)")
+        #expect(run.state.finishedAt != nil)
+        if ending == "failed" {
+            #expect(run.state.reason?.contains("only 1 of 2 clients succeeded") == true, "\(run.state.reason ?? "")")
+        } else {
+            #expect(run.finalModel != nil)
+            #expect(run.state.reason == nil)
+        }
+    }
+}
