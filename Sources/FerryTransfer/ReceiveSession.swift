@@ -82,12 +82,14 @@ final class ReceiveSession {
         outputPath = TransferLayout.join(outputDirectory, name)
         partialPath = TransferLayout.join(outputDirectory, TransferLayout.partialName(id))
 
-        var ack: TransferAck? = nil
-        if let raw = try FS.readSmall(TransferLayout.join(dir, TransferLayout.ack)) { ack = TransferAck.decode(raw) }
+        let ackBytes = try FS.readSmall(TransferLayout.join(dir, TransferLayout.ack))
+        let ack = ackBytes.flatMap(TransferAck.decode)
         consumed = ack?.consumed ?? 0
         bytes = ack?.bytes ?? 0
         chain = ack.flatMap { DigestChain(hex: $0.chain) } ?? DigestChain()
-        var rewound = false
+        // An ack that no longer decodes (a host crash under a file system that does not order the
+        // rename after the data, or someone's edit) restarts the transfer from the beginning.
+        var rewound = ackBytes != nil && ack == nil
         if let ack, let point = ack.durable, ack.boot != HostDurability.bootID, point.consumed < ack.consumed {
             // The host restarted since this ack: bytes written after the last fsync may be lost.
             guard point.consumed >= 0, point.bytes >= 0, point.bytes <= ack.bytes, let c = DigestChain(hex: point.chain) else {

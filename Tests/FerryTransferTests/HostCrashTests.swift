@@ -106,3 +106,25 @@ import Testing
         #expect(summary.wireBytesWritten == 70_000, "chunk 1 twice, the others once")
     }
 }
+
+extension HostCrashTests {
+    @Test func anAckThatNoLongerDecodesRestartsTheTransferFromTheBeginning() throws {
+        let box = try TransferSandbox()
+        let source = try box.writeBytes("garbled.bin", count: 120_000, seed: 34)
+        var options = testOptions(chunk: 10_000, window: 3)
+        options.expire = .milliseconds(500)
+        _ = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options)).wait()
+        options.expire = .seconds(30)
+        let dir = try #require(box.transferFolders().first)
+        _ = try TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options).processPending()
+        // The sender comes back and reads "3 consumed"; then the ack turns to garbage.
+        let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options))
+        #expect(eventually { FileManager.default.fileExists(atPath: dir + "/" + TransferLayout.chunkName(4)) })
+        try Data(repeating: 0, count: 40).write(to: URL(fileURLWithPath: dir + "/ack"))
+        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options)
+        let done = try #require(try receiveOne(receiver).completed.first)
+        #expect(box.data(done.outputPath) == box.data(source))
+        let summary = try #require(sender.wait()).get()
+        #expect(summary.wireBytesWritten >= 120_000, "every chunk is sent again")
+    }
+}
