@@ -36,7 +36,7 @@ final class ReceiveSession {
     private let checkpointInterval: Int64
     private var fd: Int32
     private var sink: ByteSink?
-    private var buffer: UnsafeMutableRawBufferPointer
+    private let prefetcher: ChunkPrefetcher
     /// Container mode: the tensors completed by the last consumed chunk.
     private(set) var lastCompletedTensors: [String] = []
     /// The output was already published by an earlier run that died before its final ack.
@@ -104,7 +104,7 @@ final class ReceiveSession {
         durable = ack?.durable ?? TransferAckPoint(consumed: consumed, bytes: bytes, chain: chain.hex)
         if durable.consumed > consumed { durable = TransferAckPoint(consumed: consumed, bytes: bytes, chain: chain.hex) }
         fd = open(partialPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 64)
+        prefetcher = ChunkPrefetcher(dir: dir, maxFileSize: ChunkHeader.size + (1 << 20) + manifest.chunkSize)
         guard fd >= 0 else { throw FS.error(partialPath, "open the partial output") }
         let have = FS.info(partialPath)?.size ?? 0
         if have < bytes {
@@ -133,7 +133,7 @@ final class ReceiveSession {
     }
 
     deinit {
-        buffer.deallocate()
+        prefetcher.cancel()
         if fd >= 0 { close(fd) }
         sink?.cancel()
     }
@@ -162,45 +162,24 @@ final class ReceiveSession {
         let index = consumed + 1
         guard index <= manifest.chunkCount else { return false }
         let name = TransferLayout.chunkName(index)
-        let path = TransferLayout.join(dir, name)
-        let cfd = open(path, O_RDONLY | O_CLOEXEC)
-        if cfd < 0 {
-            if FS.isTransient(errno) { return false }
-            throw Refusal(reason: "\(name) cannot be opened: \(String(cString: strerror(errno)))")
+        let file: UnsafeRawBufferPointer
+        let digest: [UInt8]
+        switch prefetcher.load(index) {
+        case .absent: return false
+        case .refused(let reason): throw Refusal(reason: reason)
+        case .loaded(let f, let d): (file, digest) = (f, d)
         }
-        defer { close(cfd) }
-        var st = stat()
-        guard fstat(cfd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
-            throw Refusal(reason: "\(name) is not a regular file")
-        }
-        let size = Int(st.st_size)
-        let cap = ChunkHeader.size + (1 << 20) + manifest.chunkSize
-        guard size >= ChunkHeader.size else { throw Refusal(reason: "\(name) is truncated (\(size) bytes)") }
-        guard size <= cap else { throw Refusal(reason: "\(name) is larger than the manifest's chunk size allows") }
-        if buffer.count < size {
-            buffer.deallocate()
-            buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
-        }
-        var got = 0
-        while got < size {
-            let n = read(cfd, buffer.baseAddress! + got, size - got)
-            if n < 0, errno == EINTR { continue }
-            if n < 0, FS.isTransient(errno) { return false }
-            guard n >= 0 else { throw Refusal(reason: "\(name) cannot be read: \(String(cString: strerror(errno)))") }
-            if n == 0 { break }
-            got += n
-        }
-        let file = UnsafeRawBufferPointer(rebasing: buffer[0..<got])
-        let payload = try verify(file, name: name, index: index)
+        if index < manifest.chunkCount { prefetcher.prefetch(index + 1) }
+        let payload = try verify(file, name: name, index: index, bodyDigest: digest)
         let infoEnd = file.count - payload.count
         lastCompletedTensors = infoEnd > ChunkHeader.size
             ? (ChunkInfo.decode(Array(file[ChunkHeader.size..<infoEnd]))?.tensors ?? []).filter { $0.end == $0.size }.map(\.name)
             : []
-        try append(payload, path: path)
+        try append(payload, path: TransferLayout.join(dir, name))
         return true
     }
 
-    private func verify(_ file: UnsafeRawBufferPointer, name: String, index: Int) throws -> UnsafeRawBufferPointer {
+    private func verify(_ file: UnsafeRawBufferPointer, name: String, index: Int, bodyDigest: [UInt8]) throws -> UnsafeRawBufferPointer {
         guard let h = ChunkHeader.parse(file) else { throw Refusal(reason: "\(name) is not a ferry chunk (bad header)") }
         guard h.transferID == TransferID(hex: id)?.bytes else {
             throw Refusal(reason: "\(name) belongs to transfer \(Hex.encode(h.transferID)), not \(id) (foreign chunk)")
@@ -219,8 +198,7 @@ final class ReceiveSession {
         guard bytes + Int64(h.payloadLength) <= manifest.streamSize else {
             throw Refusal(reason: "\(name) goes past the stream size announced in the manifest")
         }
-        let bodyBytes = UnsafeRawBufferPointer(rebasing: file[ChunkHeader.size...])
-        guard ChunkDigest.compute(bodyBytes) == h.digest else {
+        guard bodyDigest == h.digest else {
             throw Refusal(reason: "\(name) is corrupt: its SHA-256 does not match (tampered or damaged)")
         }
         chain.append(h.digest)
@@ -333,6 +311,7 @@ final class ReceiveSession {
     /// Closes the session and keeps the partial output: reopening truncates it to the acknowledged
     /// bytes (anything written past the ack by a failed write is dropped then).
     func suspend() {
+        prefetcher.cancel()
         sink?.cancel()
         sink = nil
         if fd >= 0 { close(fd); fd = -1 }

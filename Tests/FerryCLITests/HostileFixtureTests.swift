@@ -60,6 +60,9 @@ struct HostileFixtureCase: Decodable, Sendable, CustomTestStringConvertible {
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let copy = work.appendingPathComponent((hostile.fixture as NSString).lastPathComponent)
         try FileManager.default.copyItem(at: Self.folder.appendingPathComponent(hostile.fixture), to: copy)
+        // The copy keeps the checkout's times; a receiver would expire transfer folders idle for over
+        // an hour instead of refusing them.
+        try Self.touch(copy)
         let out = work.appendingPathComponent("OUT")
         if hostile.receivesIntoOut {
             try FileManager.default.createDirectory(at: out, withIntermediateDirectories: false)
@@ -90,6 +93,20 @@ struct HostileFixtureCase: Decodable, Sendable, CustomTestStringConvertible {
             #expect(!FileManager.default.fileExists(atPath: out.path), "OUT was created")
         }
         #expect(!FileManager.default.fileExists(atPath: "/tmp/ferry-hostile-evil.txt"))
+    }
+
+    /// Sets the modification time of `root` and everything under it (links not followed) to now.
+    static func touch(_ root: URL) throws {
+        let now = Date()
+        var pending = [root.path]
+        while let path = pending.popLast() {
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            if attributes[.type] as? FileAttributeType == .typeSymbolicLink { continue }
+            try FileManager.default.setAttributes([.modificationDate: now], ofItemAtPath: path)
+            if attributes[.type] as? FileAttributeType == .typeDirectory {
+                pending += try FileManager.default.contentsOfDirectory(atPath: path).map { path + "/" + $0 }
+            }
+        }
     }
 
     /// Every path under `root` (files, folders, links; links not followed).
