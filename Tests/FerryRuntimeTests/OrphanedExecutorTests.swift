@@ -59,6 +59,7 @@ import Glibc
 
         let trace = dir + "/chaos.trace"
         var orphan: Int32 = 0
+        var clientLog = ""
         defer { if orphan > 0, RT.isAlive(orphan) { kill(-orphan, SIGKILL) } }
         let model = try runJob(in: dir + "/chaos", trace: trace, marker: dir + "/chaos-marker") { fed, _ in
             let deadline = ContinuousClock.now + .seconds(60)
@@ -72,11 +73,14 @@ import Glibc
             #expect(watcher.wait(timeout: .seconds(10)), "the site-1 watcher did not die")
             #expect(RT.isAlive(orphan), "the executor died with its watcher: nothing to test")
             try fed.restart("site-1")
+            clientLog = fed.clients[0] + "/logs/watcher.log"
         }
         let lines = RT.lines(trace)
         #expect(lines.filter { $0.hasPrefix("start site-1 1 ") }.count == 2, "\(lines)")
         #expect(!lines.contains { $0.hasPrefix("overlap") }, "an old executor was still alive when the task ran again: \(lines)")
         #expect(!RT.isAlive(orphan), "the orphaned executor \(orphan) is still running")
+        let log = (try? String(contentsOfFile: clientLog, encoding: .utf8)) ?? ""
+        #expect(log.contains("killed") && log.contains("of the executor of attempt 1"), "the restarted watcher did not report the kill")
         #expect(model == reference, "the final model differs from the undisturbed run")
     }
 }

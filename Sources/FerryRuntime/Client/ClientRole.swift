@@ -23,6 +23,8 @@ final class ClientRole: SiteRoleHandler {
     private var plans: [String: (app: String, directory: String, plan: ClientPlan)] = [:]
     private var running: [String: (job: String, cancellation: ExecutorCancellation, thread: Thread)] = [:]
     private let completions = SharedMutex<[(key: String, outcome: ExecutorOutcome)]>([])
+    /// Tasks whose previous executor survived SIGKILL (reported once; retried every pass).
+    private var blockedTasks: Set<String> = []
 
     init(workspace: SiteWorkspace, options: WatcherOptions, outbox: Outbox, logger: Logger,
          wake: @escaping @Sendable () -> Void) throws {
@@ -223,6 +225,21 @@ final class ClientRole: SiteRoleHandler {
         let (_, appDir, plan) = try plan(for: job)
         let previous = try JSONFile.readIfPresent(TaskStart.self, from: tdir + "/started.json")
         if let previous {
+            // The watcher that ran the previous attempt died: its executor may still run (it leads its own
+            // process group and gets no signal when the watcher dies). Kill it, and wait until it is gone,
+            // before its files are cleared and the task runs again, so two executors never write them.
+            do {
+                let killed = try ExecutorProcessRecord.stopLeftovers(recordedAt: tdir + "/" + ClientFiles.executorRecord)
+                if killed > 0 {
+                    log(job, "task \(task): killed \(killed) process(es) of the executor of attempt \(previous.attempt), still running after the watcher's restart")
+                }
+            } catch {
+                if blockedTasks.insert(job + "/" + task).inserted {
+                    log(job, "task \(task) cannot run again yet: \(error)", error: true)
+                }
+                return
+            }
+            blockedTasks.remove(job + "/" + task)
             log(job, "task \(task) was interrupted (attempt \(previous.attempt)) before it finished; no result was sent, so it runs again")
         }
         for leftover in ["output.safetensors", "result.json"] { Files.remove(tdir + "/" + leftover) }
@@ -235,7 +252,8 @@ final class ClientRole: SiteRoleHandler {
         _ = try logs.file(logPath(job))
         let invocation = ExecutorInvocation(command: plan.command, environment: plan.env, timeout: plan.timeout,
                                             context: context, logPath: logPath(job),
-                                            toolDirectory: options.executableDirectory, killGracePeriod: .seconds(2))
+                                            toolDirectory: options.executableDirectory, killGracePeriod: .seconds(2),
+                                            processRecordPath: tdir + "/" + ClientFiles.executorRecord)
         let cancellation = ExecutorCancellation()
         let key = job + "/" + task
         let wake = self.wake
