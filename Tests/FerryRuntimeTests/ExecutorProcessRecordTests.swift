@@ -21,6 +21,12 @@ import Glibc
                                   killGracePeriod: .milliseconds(500), requireOutputModel: false, processRecordPath: record)
     }
 
+    /// Runs `script` with `sh -c` (its braces kept literal) and the process record at `record`.
+    private func runScript(_ script: String, in dir: String, record: String) throws -> ExecutorOutcome {
+        let literal = script.replacingOccurrences(of: "{", with: "{{").replacingOccurrences(of: "}", with: "}}")
+        return ExecutorRunner(try invocation(["sh", "-c", literal], in: dir, record: record)).runBlocking()
+    }
+
     private static let result = #"echo '{"num_samples": 1, "metrics": {}}' > "$FERRY_RESULT""#
 
     @Test func theProcessIsRecordedBeforeTheExecutorRunsAndItInheritsOnlyStandardDescriptors() throws {
@@ -39,8 +45,7 @@ import Glibc
         \(Self.result)
         """
         let record = dir + "/executor.json"
-        let outcome = ExecutorRunner(try invocation(["sh", "-c", script.replacingOccurrences(of: "{", with: "{{")
-            .replacingOccurrences(of: "}", with: "}}")], in: dir, record: record)).runBlocking()
+        let outcome = try runScript(script, in: dir, record: record)
         #expect(outcome.failure == nil, "\(String(describing: outcome.failure))")
 
         let decoder = JSONDecoder()
@@ -83,8 +88,7 @@ import Glibc
         \(Self.result)
         """
         let record = dir + "/executor.json"
-        let outcome = ExecutorRunner(try invocation(["sh", "-c", script.replacingOccurrences(of: "{", with: "{{")
-            .replacingOccurrences(of: "}", with: "}}")], in: dir, record: record)).runBlocking()
+        let outcome = try runScript(script, in: dir, record: record)
         #expect(outcome.failure == nil, "\(String(describing: outcome.failure))")
         let escaped = try #require(RT.lines(dir + "/escaped.pid").first.flatMap { Int32($0) })
         defer { if RT.isAlive(escaped) { kill(escaped, SIGKILL) } }

@@ -12,7 +12,8 @@ import Synchronization
 /// Restart rule: a task is recorded as started (`started.json`) before its executor runs and as done
 /// (`outcome.json`) after; its result is queued in the outbox only after that. A task found started
 /// but not done after a restart therefore never had a result sent, and is run again from the same
-/// input; a done task is never run again (its queued result is resent if needed).
+/// input, once the previous attempt's executor (which outlives a killed watcher) has been killed; a done
+/// task is never run again (its queued result is resent if needed).
 final class ClientRole: SiteRoleHandler {
     let workspace: SiteWorkspace
     let options: WatcherOptions
