@@ -55,7 +55,18 @@ final class ClientRole: SiteRoleHandler {
 
     // MARK: SiteRoleHandler
 
-    func resume() throws {}
+    /// Kills the executors a killed predecessor left running, for every task that was started but has no
+    /// outcome (also of jobs aborted or refused meanwhile, which never run again).
+    func resume() throws {
+        for job in Files.list(workspace.jobsDirectory) where !job.hasPrefix(".") {
+            for task in Files.list(jobDirectory(job) + "/tasks") {
+                let tdir = taskDirectory(job, task)
+                guard !Files.exists(tdir + "/outcome.json"),
+                      let previous = try? JSONFile.readIfPresent(TaskStart.self, from: tdir + "/started.json") else { continue }
+                _ = stopLeftovers(job: job, task: task, attempt: previous.attempt)
+            }
+        }
+    }
 
     func handle(_ message: IncomingMessage) throws {
         guard let kind = message.kind, let job = message.job, JobID.isValid(job) || isSafeName(job) else {
@@ -229,18 +240,7 @@ final class ClientRole: SiteRoleHandler {
             // The watcher that ran the previous attempt died: its executor may still run (it leads its own
             // process group and gets no signal when the watcher dies). Kill it, and wait until it is gone,
             // before its files are cleared and the task runs again, so two executors never write them.
-            do {
-                let killed = try ExecutorProcessRecord.stopLeftovers(recordedAt: tdir + "/" + ClientFiles.executorRecord)
-                if killed > 0 {
-                    log(job, "task \(task): killed \(killed) process(es) of the executor of attempt \(previous.attempt), still running after the watcher's restart")
-                }
-            } catch {
-                if blockedTasks.insert(job + "/" + task).inserted {
-                    log(job, "task \(task) cannot run again yet: \(error)", error: true)
-                }
-                return
-            }
-            blockedTasks.remove(job + "/" + task)
+            guard stopLeftovers(job: job, task: task, attempt: previous.attempt) else { return }
             log(job, "task \(task) was interrupted (attempt \(previous.attempt)) before it finished; no result was sent, so it runs again")
         }
         for leftover in ["output.safetensors", "result.json"] { Files.remove(tdir + "/" + leftover) }
@@ -268,6 +268,25 @@ final class ClientRole: SiteRoleHandler {
         running[key] = (job: job, cancellation: cancellation, thread: thread)
         log(job, "running task \(task): \(plan.command.joined(separator: " "))")
         thread.start()
+    }
+
+    /// Kills what is left of the executor of an earlier attempt of the task (recorded in `executor.json`)
+    /// and waits until it is gone; false when some of it survives (the task must not run yet).
+    private func stopLeftovers(job: String, task: String, attempt: Int) -> Bool {
+        let key = job + "/" + task
+        do {
+            let killed = try ExecutorProcessRecord.stopLeftovers(recordedAt: taskDirectory(job, task) + "/" + ClientFiles.executorRecord)
+            if killed > 0 {
+                log(job, "task \(task): killed \(killed) process(es) of the executor of attempt \(attempt), still running after the watcher's restart")
+            }
+            blockedTasks.remove(key)
+            return true
+        } catch {
+            if blockedTasks.insert(key).inserted {
+                log(job, "task \(task) cannot run again yet: \(error)", error: true)
+            }
+            return false
+        }
     }
 
     private func collectCompletions() {
