@@ -12,33 +12,6 @@ import Glibc
 /// record the end; before the fix the job stayed `running` for ever with its final model published
 /// (the "stall" of the dense chaos runs, docs/reliability.md).
 @Suite(.tags(.spawnsProcesses)) struct ServerKilledAtTheEndTests {
-    /// Blocks until `file` is renamed into `directory` while `condition` holds (inotify, so the caller
-    /// reacts within microseconds of the rename); false when the watch cannot be set up or after `timeout`.
-    private static func waitForRename(of file: String, in directory: String, timeout: Duration = .seconds(60),
-                                      when condition: () -> Bool) -> Bool {
-        let fd = inotify_init1(Int32(IN_CLOEXEC))
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        guard inotify_add_watch(fd, directory, UInt32(IN_MOVED_TO)) >= 0 else { return false }
-        let deadline = ContinuousClock.now + timeout
-        var buffer = [UInt8](repeating: 0, count: 8192)
-        while ContinuousClock.now < deadline {
-            var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&ready, 1, 500) > 0 else { continue }
-            let n = read(fd, &buffer, buffer.count)
-            guard n > 0 else { return false }
-            var offset = 0
-            while offset + 16 <= n {
-                // struct inotify_event: wd, mask, cookie, len (4 bytes each, little-endian here), name[len]
-                let len = (12..<16).reduce(0) { $0 | Int(buffer[offset + $1]) << (8 * ($1 - 12)) }
-                let name = String(decoding: buffer[(offset + 16)..<(offset + 16 + len)].prefix { $0 != 0 }, as: UTF8.self)
-                if name == file, condition() { return true }
-                offset += 16 + len
-            }
-        }
-        return false
-    }
-
     @Test(arguments: ["completed", "failed"])
     func serverKilledBetweenTheWorkflowCommitAndTheJobStateRecordsTheEnd(ending: String) throws {
         let dir = try RT.temporaryDirectory("end-\(ending)")
@@ -55,7 +28,7 @@ import Glibc
         let deadline = ContinuousClock.now + .seconds(60)
         while !FileManager.default.fileExists(atPath: runtime), ContinuousClock.now < deadline { usleep(1_000) }
         let server = try #require(fed.watcher("server"))
-        try #require(Self.waitForRename(of: "workflow.json", in: runtime) { FileManager.default.fileExists(atPath: marker) })
+        try #require(RT.waitForRename(of: "workflow.json", in: runtime) { FileManager.default.fileExists(atPath: marker) })
         server.send(SIGKILL)
         #expect(server.wait(timeout: .seconds(10)))
         let cut = try fed.run(id).state.state

@@ -26,6 +26,12 @@ struct TaskRecord: Codable, Sendable, Equatable {
     var receivedAt: Date
 }
 
+/// File names of a client task folder.
+enum ClientFiles {
+    /// `jobs/<id>/tasks/<task>/executor.json`: the last attempt's executor process (``ExecutorProcessRecord``).
+    static let executorRecord = "executor.json"
+}
+
 /// `jobs/<id>/tasks/<task>/started.json`: written before the executor starts.
 struct TaskStart: Codable, Sendable, Equatable {
     var attempt: Int

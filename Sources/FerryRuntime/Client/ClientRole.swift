@@ -12,7 +12,8 @@ import Synchronization
 /// Restart rule: a task is recorded as started (`started.json`) before its executor runs and as done
 /// (`outcome.json`) after; its result is queued in the outbox only after that. A task found started
 /// but not done after a restart therefore never had a result sent, and is run again from the same
-/// input; a done task is never run again (its queued result is resent if needed).
+/// input, once the previous attempt's executor (which outlives a killed watcher) has been killed; a done
+/// task is never run again (its queued result is resent if needed).
 final class ClientRole: SiteRoleHandler {
     let workspace: SiteWorkspace
     let options: WatcherOptions
@@ -23,6 +24,8 @@ final class ClientRole: SiteRoleHandler {
     private var plans: [String: (app: String, directory: String, plan: ClientPlan)] = [:]
     private var running: [String: (job: String, cancellation: ExecutorCancellation, thread: Thread)] = [:]
     private let completions = SharedMutex<[(key: String, outcome: ExecutorOutcome)]>([])
+    /// Tasks whose previous executor survived SIGKILL (reported once; retried every pass).
+    private var blockedTasks: Set<String> = []
 
     init(workspace: SiteWorkspace, options: WatcherOptions, outbox: Outbox, logger: Logger,
          wake: @escaping @Sendable () -> Void) throws {
@@ -52,7 +55,18 @@ final class ClientRole: SiteRoleHandler {
 
     // MARK: SiteRoleHandler
 
-    func resume() throws {}
+    /// Kills the executors a killed predecessor left running, for every task that was started but has no
+    /// outcome (also of jobs aborted or refused meanwhile, which never run again).
+    func resume() throws {
+        for job in Files.list(workspace.jobsDirectory) where !job.hasPrefix(".") {
+            for task in Files.list(jobDirectory(job) + "/tasks") {
+                let tdir = taskDirectory(job, task)
+                guard !Files.exists(tdir + "/outcome.json"),
+                      let previous = try? JSONFile.readIfPresent(TaskStart.self, from: tdir + "/started.json") else { continue }
+                _ = stopLeftovers(job: job, task: task, attempt: previous.attempt)
+            }
+        }
+    }
 
     func handle(_ message: IncomingMessage) throws {
         guard let kind = message.kind, let job = message.job, JobID.isValid(job) || isSafeName(job) else {
@@ -223,6 +237,10 @@ final class ClientRole: SiteRoleHandler {
         let (_, appDir, plan) = try plan(for: job)
         let previous = try JSONFile.readIfPresent(TaskStart.self, from: tdir + "/started.json")
         if let previous {
+            // The watcher that ran the previous attempt died: its executor may still run (it leads its own
+            // process group and gets no signal when the watcher dies). Kill it, and wait until it is gone,
+            // before its files are cleared and the task runs again, so two executors never write them.
+            guard stopLeftovers(job: job, task: task, attempt: previous.attempt) else { return }
             log(job, "task \(task) was interrupted (attempt \(previous.attempt)) before it finished; no result was sent, so it runs again")
         }
         for leftover in ["output.safetensors", "result.json"] { Files.remove(tdir + "/" + leftover) }
@@ -235,7 +253,8 @@ final class ClientRole: SiteRoleHandler {
         _ = try logs.file(logPath(job))
         let invocation = ExecutorInvocation(command: plan.command, environment: plan.env, timeout: plan.timeout,
                                             context: context, logPath: logPath(job),
-                                            toolDirectory: options.executableDirectory, killGracePeriod: .seconds(2))
+                                            toolDirectory: options.executableDirectory, killGracePeriod: .seconds(2),
+                                            processRecordPath: tdir + "/" + ClientFiles.executorRecord)
         let cancellation = ExecutorCancellation()
         let key = job + "/" + task
         let wake = self.wake
@@ -249,6 +268,25 @@ final class ClientRole: SiteRoleHandler {
         running[key] = (job: job, cancellation: cancellation, thread: thread)
         log(job, "running task \(task): \(plan.command.joined(separator: " "))")
         thread.start()
+    }
+
+    /// Kills what is left of the executor of an earlier attempt of the task (recorded in `executor.json`)
+    /// and waits until it is gone; false when some of it survives (the task must not run yet).
+    private func stopLeftovers(job: String, task: String, attempt: Int) -> Bool {
+        let key = job + "/" + task
+        do {
+            let killed = try ExecutorProcessRecord.stopLeftovers(recordedAt: taskDirectory(job, task) + "/" + ClientFiles.executorRecord)
+            if killed > 0 {
+                log(job, "task \(task): killed \(killed) process(es) of the executor of attempt \(attempt), still running after the watcher's restart")
+            }
+            blockedTasks.remove(key)
+            return true
+        } catch {
+            if blockedTasks.insert(key).inserted {
+                log(job, "task \(task) cannot run again yet: \(error)", error: true)
+            }
+            return false
+        }
     }
 
     private func collectCompletions() {

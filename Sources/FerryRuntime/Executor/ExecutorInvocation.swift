@@ -23,12 +23,17 @@ public struct ExecutorInvocation: Sendable {
     public var requireOutputModel: Bool
     /// The environment the executor inherits before ferry's additions (default: this process's).
     public var inheritedEnvironment: [String: String]
+    /// Where to record the executor's process (``ExecutorProcessRecord``, written atomically before the
+    /// executor runs anything), so a restarted watcher can kill an executor its predecessor left running;
+    /// nil: not recorded.
+    public var processRecordPath: String?
 
     /// Creates an invocation.
     public init(command: [String], environment: [String: String] = [:], timeout: Duration,
                 context: ExecutorContext, logPath: String, toolDirectory: String? = nil,
                 killGracePeriod: Duration = .seconds(10), requireOutputModel: Bool = true,
-                inheritedEnvironment: [String: String] = ProcessInfo.processInfo.environment) {
+                inheritedEnvironment: [String: String] = ProcessInfo.processInfo.environment,
+                processRecordPath: String? = nil) {
         self.command = command
         self.environment = environment
         self.timeout = timeout
@@ -38,14 +43,15 @@ public struct ExecutorInvocation: Sendable {
         self.killGracePeriod = killGracePeriod
         self.requireOutputModel = requireOutputModel
         self.inheritedEnvironment = inheritedEnvironment
+        self.processRecordPath = processRecordPath
     }
 
     /// Creates an invocation from a client app's `executor:` section.
     public init(executor: ExecutorConfig, context: ExecutorContext, logPath: String, toolDirectory: String? = nil,
-                killGracePeriod: Duration = .seconds(10), requireOutputModel: Bool = true) {
+                killGracePeriod: Duration = .seconds(10), requireOutputModel: Bool = true, processRecordPath: String? = nil) {
         self.init(command: executor.command, environment: executor.env, timeout: executor.timeout, context: context,
                   logPath: logPath, toolDirectory: toolDirectory, killGracePeriod: killGracePeriod,
-                  requireOutputModel: requireOutputModel)
+                  requireOutputModel: requireOutputModel, processRecordPath: processRecordPath)
     }
 
     /// The directory of the running executable (`ferry`), for ``toolDirectory``.

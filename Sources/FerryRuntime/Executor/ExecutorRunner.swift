@@ -59,9 +59,10 @@ public struct ExecutorRunner: Sendable {
                             result: nil, failure: failure)
         }
 
+        let token = ExecutorProcessRecord.newToken()
         let prepared: Prepared
         do {
-            prepared = try prepare()
+            prepared = try prepare(token: token)
         } catch {
             return notStarted(error)
         }
@@ -81,7 +82,7 @@ public struct ExecutorRunner: Sendable {
         pump.note("[ferry] \(Self.timestamp()) start: site \(context.site), job \(context.jobID), task \(context.task), "
                   + "round \(context.round)/\(context.rounds): \(prepared.argv.joined(separator: " ")) (in \(context.appDirectory))")
 
-        let child: ChildProcess
+        var child: ChildProcess
         do {
             child = try ChildProcess.spawn(executable: prepared.executable, arguments: prepared.argv,
                                            environment: prepared.environment, directory: context.appDirectory)
@@ -90,6 +91,20 @@ public struct ExecutorRunner: Sendable {
             pump.note("[ferry] \(Self.timestamp()) \(failure)")
             return notStarted(failure)
         }
+        // The child is held until its process is recorded: a watcher that dies before the record is
+        // written leaves nothing running (the held shell exits when the gate closes).
+        if let recordPath = invocation.processRecordPath {
+            do {
+                try JSONFile.write(ExecutorProcessRecord(pid: child.pid, token: token), to: recordPath)
+            } catch {
+                child.abandon()
+                let failure = ExecutorFailure.launchFailed(
+                    command: prepared.argv[0], reason: "cannot record the executor's process in \(recordPath): \(error)")
+                pump.note("[ferry] \(Self.timestamp()) \(failure)")
+                return notStarted(failure)
+            }
+        }
+        child.release()
 
         let deadline = start + invocation.timeout
         var stopReason: ExecutorTermination?
@@ -193,8 +208,8 @@ public struct ExecutorRunner: Sendable {
         var environment: [String: String]
     }
 
-    /// Expands placeholders, builds the environment and resolves the executable.
-    func prepare() throws(ExecutorFailure) -> Prepared {
+    /// Expands placeholders, builds the environment (with `token` as `FERRY_EXECUTOR_ID`) and resolves the executable.
+    func prepare(token: String = ExecutorProcessRecord.newToken()) throws(ExecutorFailure) -> Prepared {
         let context = invocation.context
         guard let first = invocation.command.first, !first.isEmpty else { throw .emptyCommand }
         var argv: [String] = []
@@ -208,6 +223,7 @@ public struct ExecutorRunner: Sendable {
             env[key] = try context.expand(value)
         }
         for (key, value) in context.environmentVariables { env[key] = value }
+        env[ExecutorProcessRecord.tokenVariable] = token
         let basePath = env["PATH"].flatMap { $0.isEmpty ? nil : $0 } ?? "/usr/local/bin:/usr/bin:/bin"
         if let tools = invocation.toolDirectory, !tools.isEmpty {
             env["PATH"] = tools + ":" + basePath

@@ -30,6 +30,12 @@ final class ServerJob {
 
     var isFinished: Bool { state.phase == .finished }
 
+    /// Whether `state.json` holds the end (set by ``recordEnding()``); a finished job whose end is not
+    /// recorded stays with the watcher, which retries (``retryEnding(now:)``).
+    private(set) var endingRecorded = false
+    private var endingRetries = 0
+    private var nextEndingRetry = Date.distantPast
+
     func save() throws { try JSONFile.write(state, to: statePath) }
 
     // MARK: Paths
@@ -261,6 +267,20 @@ final class ServerJob {
             file.reason = reason
             file.finishedAt = state.endedAt ?? Date()
         }
+        endingRecorded = true
+    }
+
+    /// Commits the end again after an attempt failed (an I/O error on `workflow.json` or `state.json`):
+    /// `workflow.json`, then `state.json`. The ending already decided wins: a failed write never turns
+    /// a completed job into a failed one. Tries at most once per pass, waiting 1, 2, 4 … 60 s in between;
+    /// does nothing for a job that is not finished or whose end is recorded.
+    func retryEnding(now: Date = Date()) throws {
+        guard isFinished, !endingRecorded, now >= nextEndingRetry else { return }
+        endingRetries += 1
+        nextEndingRetry = now.addingTimeInterval(min(60, Double(1 << min(endingRetries - 1, 6))))
+        try save()
+        try recordEnding()
+        logger.info("recorded the end of the job in state.json (retry \(endingRetries))")
     }
 
     // MARK: Helpers

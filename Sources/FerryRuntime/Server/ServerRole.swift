@@ -85,13 +85,23 @@ final class ServerRole: SiteRoleHandler {
         for id in active.keys.sorted() {
             guard let job = active[id] else { continue }
             do {
-                try job.drive(now: now)
+                if job.isFinished {
+                    try job.retryEnding(now: now)
+                } else {
+                    try job.drive(now: now)
+                }
             } catch {
                 job.logger.error("\(error)")
                 logger.error("job \(id): \(error)")
-                try? job.finish(.failed, reason: "\(error)")
+                if job.isFinished {
+                    // The end is decided (and committed in workflow.json unless that write failed): only
+                    // its record failed. It is retried; failing the job here would overwrite a completed end.
+                    logger.error("job \(id): cannot record its end (\(job.state.ending?.rawValue ?? "finished")) yet; retrying")
+                } else {
+                    try? job.finish(.failed, reason: "\(error)")
+                }
             }
-            if job.isFinished {
+            if job.isFinished && job.endingRecorded {
                 active.removeValue(forKey: id)
                 logs.close(store.paths(id).log(site: workspace.name))
             }
@@ -119,7 +129,14 @@ final class ServerRole: SiteRoleHandler {
         let job = ServerJob(id: id, store: store, outbox: outbox, logger: try jobLogger(id), serverName: workspace.name, state: state)
         if job.isFinished {
             // Killed between committing the end in workflow.json and recording it in state.json.
-            try job.recordEnding()
+            do {
+                try job.recordEnding()
+            } catch {
+                // Retried by tick() until it succeeds.
+                logger.error("job \(id): cannot record its end after a restart yet (\(error)); retrying")
+                active[id] = job
+                return
+            }
             job.logger.info("recorded the end of the job in state.json after a restart")
             logger.info("job \(id): recorded its end after a restart")
             logs.close(store.paths(id).log(site: workspace.name))
