@@ -103,8 +103,8 @@ final class ReceiveSession {
         // An ack without a durable point comes from a receiver that fsynced every chunk.
         durable = ack?.durable ?? TransferAckPoint(consumed: consumed, bytes: bytes, chain: chain.hex)
         if durable.consumed > consumed { durable = TransferAckPoint(consumed: consumed, bytes: bytes, chain: chain.hex) }
+        prefetcher = try ChunkPrefetcher(dir: dir, maxFileSize: ChunkHeader.size + (1 << 20) + manifest.chunkSize)
         fd = open(partialPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        prefetcher = ChunkPrefetcher(dir: dir, maxFileSize: ChunkHeader.size + (1 << 20) + manifest.chunkSize)
         guard fd >= 0 else { throw FS.error(partialPath, "open the partial output") }
         let have = FS.info(partialPath)?.size ?? 0
         if have < bytes {
