@@ -6,13 +6,13 @@ import Testing
 /// killed process loses nothing (the page cache survives it); a crashed host may lose what came after
 /// the last checkpoint, and the receiver, seeing another boot id in its ack, resumes from there.
 @Suite struct HostCrashTests {
-    private func readAck(_ dir: String) -> TransferAck? {
+    fileprivate func readAck(_ dir: String) -> TransferAck? {
         FileManager.default.contents(atPath: dir + "/ack").flatMap { TransferAck.decode([UInt8]($0)) }
     }
 
     /// Publishes chunks 1–3 of a 12-chunk transfer with a sender that then gives up, and lets a receiver
     /// consume them with a checkpoint every 2 chunks: the ack says 3 consumed, 2 durable.
-    private func receiveThreeChunks(_ box: TransferSandbox, source: String) throws -> (dir: String, partial: String, options: TransferOptions) {
+    fileprivate func receiveThreeChunks(_ box: TransferSandbox, source: String) throws -> (dir: String, partial: String, options: TransferOptions) {
         var options = testOptions(chunk: 10_000, window: 3)
         options.checkpointInterval = 20_000
         options.expire = .milliseconds(500)
@@ -111,12 +111,7 @@ extension HostCrashTests {
     @Test func anAckThatNoLongerDecodesRestartsTheTransferFromTheBeginning() throws {
         let box = try TransferSandbox()
         let source = try box.writeBytes("garbled.bin", count: 120_000, seed: 34)
-        var options = testOptions(chunk: 10_000, window: 3)
-        options.expire = .milliseconds(500)
-        _ = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options)).wait()
-        options.expire = .seconds(30)
-        let dir = try #require(box.transferFolders().first)
-        _ = try TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options).processPending()
+        let (dir, _, options) = try receiveThreeChunks(box, source: source)
         // The sender comes back and reads "3 consumed"; then the ack turns to garbage.
         let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options))
         #expect(eventually { FileManager.default.fileExists(atPath: dir + "/" + TransferLayout.chunkName(4)) })
