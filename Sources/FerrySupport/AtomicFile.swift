@@ -23,9 +23,8 @@ public final class AtomicFileWriter {
     private var descriptor: FileDescriptor?
     /// Bytes written so far.
     public private(set) var bytesWritten: Int64 = 0
-    /// Start writing every 8 MiB to the disk as soon as it is written, so ``commit()``'s fsync has
-    /// little left to wait for (default). Turn it off for files committed without `syncData`.
-    public var startsWritebackEarly = true
+    /// Every 8 MiB written is sent to the disk at once (without waiting), so ``commit()``'s fsync has
+    /// little left to wait for.
     private var writebackStart: Int64 = 0
     private static let writebackStep: Int64 = 8 << 20
 
@@ -69,7 +68,7 @@ public final class AtomicFileWriter {
             throw SupportError.ioFailure(path: destination.string, operation: "write", error: error)
         }
         bytesWritten += Int64(bytes.count)
-        if startsWritebackEarly, bytesWritten - writebackStart >= Self.writebackStep {
+        if bytesWritten - writebackStart >= Self.writebackStep {
             HostDurability.startWriteback(fd.rawValue, offset: writebackStart, length: bytesWritten - writebackStart)
             writebackStart = bytesWritten
         }
@@ -105,9 +104,6 @@ public final class AtomicFileWriter {
         }
         if syncDirectory { AtomicFile.syncDirectory(destination.removingLastComponent()) }
     }
-
-    /// The open descriptor of the temporary file (nil after commit or abort).
-    public var fileDescriptor: Int32? { descriptor?.rawValue }
 
     /// Discards the temporary file; the destination is left untouched.
     public func abort() {

@@ -20,7 +20,6 @@ struct Refusal: Error { var reason: String }
 /// ``TransferOptions/checkpointInterval`` bytes) and before the commit; each ack records the last
 /// fsynced point and the host's boot id, so a receiver restarted after a host crash resumes from there.
 final class ReceiveSession {
-
     let id: String
     let dir: String
     let manifest: TransferManifest
