@@ -2,25 +2,6 @@ import FerrySupport
 import FerryTransfer
 import Foundation
 
-/// The sender's progress: a bar on a terminal, a plain line every few seconds otherwise.
-final class TransferProgressLine {
-    private let label: String
-    private let quiet: Bool
-    private var display: ProgressDisplay?
-
-    init(label: String, quiet: Bool) {
-        self.label = label
-        self.quiet = quiet
-    }
-
-    func update(_ progress: TransferProgress) {
-        if display == nil { display = ProgressDisplay(label: label, total: progress.totalBytes, quiet: quiet) }
-        display?.update(progress.bytes)
-    }
-
-    func finish() { display?.finish() }
-}
-
 /// One progress display per transfer the receiver is working on. The receiver calls back from the
 /// thread running its passes; the lock keeps the displays consistent anyway.
 final class ReceiveDisplays: @unchecked Sendable {

@@ -74,8 +74,8 @@ struct TransferSendCommand: AsyncParsableCommand {
         options.stateDirectory = stateDirectory
         let key = try signKey.map { path throws(TransferError) in try TransferSigningKey.load(path: path) }
         let sender = TransferSender(source: file, inboxes: inboxes, options: options, signingKey: key)
-        let display = TransferProgressLine(label: "send \(file)", quiet: common.quiet)
-        let summary = try sender.run { display.update($0) }
+        let display = LazyProgress(label: "send \(file)", quiet: common.quiet, minimumTotal: 0)
+        let summary = try sender.run { display.update($0.bytes, total: $0.totalBytes) }
         display.finish()
         print(TransferReport.sent(summary, file: file))
     }
