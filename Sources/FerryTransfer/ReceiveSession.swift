@@ -293,7 +293,7 @@ final class ReceiveSession {
             fd = -1
             FS.remove(partialPath)
         } else {
-            guard fsync(fd) == 0 else { throw FS.error(partialPath, "fsync the output") }
+            // Already fsynced: commitIfFinal takes a checkpoint of the whole stream before publishing.
             close(fd)
             fd = -1
             guard rename(partialPath, outputPath) == 0 else { throw FS.error(outputPath, "rename the output into place") }
