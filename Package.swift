@@ -2,8 +2,8 @@
 import PackageDescription
 
 // Dependencies flow one way:
-//   ferry (CLI) → FerryRuntime → FerryTransfer / FerryWorkspace
-//     → FerryTensors / FerryQuant / FerryArchive / FerryJobs → FerrySupport
+//   ferry (CLI) → FerryRuntime → FerryTransfer / FerryWorkspace / FerryAggregation / FerryExecutor
+//     → FerryTemplates / FerryTensors / FerryQuant / FerryArchive / FerryJobs → FerrySupport
 let package = Package(
     name: "ferry",
     platforms: [.macOS(.v15)],
@@ -34,12 +34,14 @@ let package = Package(
 
         // System calls Swift's Glibc module does not export (sync_file_range).
         .target(name: "CFerrySystem"),
-        // Bottom layer: atomic files, byte streams, sizes and durations, terminal progress.
+        // Bottom layer: the one file layer (swift-system), atomic files, hashing, hex, timestamps,
+        // change waiting, byte streams, sizes and durations, terminal progress.
         .target(
             name: "FerrySupport",
             dependencies: [
                 "CFerrySystem",
                 .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
 
@@ -94,12 +96,22 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        // Watcher, workflows, executors, aggregation, local federation.
+        // Streaming weighted averaging of client models, and of their metrics.
+        .target(
+            name: "FerryAggregation",
+            dependencies: ["FerrySupport", "FerryTensors", "FerryQuant"]
+        ),
+        // Running a task's training program: the child process, its gate, output, result and leftovers.
+        .target(
+            name: "FerryExecutor",
+            dependencies: ["FerrySupport", "FerryJobs"]
+        ),
+        // Watcher, server and client roles, workflows, messages, local federation, reports.
         .target(
             name: "FerryRuntime",
             dependencies: [
                 "FerrySupport", "FerryJobs", "FerryArchive", "FerryTensors", "FerryQuant",
-                "FerryTransfer", "FerryWorkspace", "FerryTemplates", "CFerryQuantKernels",
+                "FerryTransfer", "FerryWorkspace", "FerryAggregation", "FerryExecutor",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -110,14 +122,14 @@ let package = Package(
             name: "ferry",
             dependencies: [
                 "FerrySupport", "FerryJobs", "FerryArchive", "FerryTensors", "FerryQuant",
-                "FerryTransfer", "FerryWorkspace", "FerryTemplates", "FerryRuntime",
+                "FerryTransfer", "FerryWorkspace", "FerryTemplates", "FerryAggregation", "FerryExecutor", "FerryRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // The example trainer used by jobs/hello-fedavg (a client executor).
         .executableTarget(
             name: "ferry-example-trainer",
-            dependencies: ["FerryTensors"]
+            dependencies: ["FerrySupport", "FerryTensors"]
         ),
 
         .testTarget(name: "FerrySupportTests", dependencies: ["FerrySupport"]),
@@ -128,7 +140,8 @@ let package = Package(
         .testTarget(name: "FerryTransferTests", dependencies: ["FerryTransfer", "FerryQuant", "FerryTensors"]),
         .testTarget(name: "FerryWorkspaceTests", dependencies: ["FerryWorkspace", "FerryArchive", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "FerryTemplatesTests", dependencies: ["FerryTemplates"]),
-        .testTarget(name: "FerryRuntimeTests", dependencies: ["FerryRuntime", "FerryWorkspace", "FerryTensors", "FerryTransfer"]),
+        .testTarget(name: "FerryAggregationTests", dependencies: ["FerryAggregation", "FerryTensors"]),
+        .testTarget(name: "FerryRuntimeTests", dependencies: ["FerryRuntime", "FerryWorkspace", "FerryTensors", "FerryTransfer", "FerryExecutor"]),
         // End-to-end tests that run the built `ferry` binary.
         .testTarget(name: "FerryCLITests", dependencies: ["FerrySupport"], exclude: ["Fixtures"]),
     ],

@@ -1,3 +1,4 @@
+import FerrySupport
 import Crypto
 
 /// Reports progress: bytes of file contents done, and the total the manifest announces.

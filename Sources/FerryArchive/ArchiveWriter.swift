@@ -151,20 +151,3 @@ private func archiveWriteCallback(_ archive: OpaquePointer?, _ context: UnsafeMu
     output.bytes += Int64(length)
     return length
 }
-
-/// Lowercase hex encoding of digests.
-enum Hex {
-    static func encode<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    static func encode(_ digest: SHA256.Digest) -> String {
-        encode(Array(digest))
-    }
-}

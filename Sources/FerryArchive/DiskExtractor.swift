@@ -1,11 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
+import FerrySupport
 /// Writes verified entries below one directory, through directory descriptors only:
 /// every component is created here (`mkdirat`) and opened with `O_NOFOLLOW | O_DIRECTORY`,
 /// every file is created with `O_CREAT | O_EXCL | O_NOFOLLOW`, so no symlink is ever followed

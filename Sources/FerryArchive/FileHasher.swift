@@ -1,52 +1,45 @@
-import Crypto
+import FerrySupport
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// Streams regular files (never through a symlink) in 1 MiB pieces.
+/// Regular files of a job folder (never through a symlink), hashed or streamed in 1 MiB pieces with
+/// FerrySupport's file layer; failures as ``ArchiveError``s.
 enum FileHasher {
-    static let pieceSize = 1 << 20
-
     /// SHA-256 (hex) and size of the regular file at `path`; `read` is told the size of each piece.
     static func hash(_ path: String, read: ((Int64) -> Void)? = nil) throws -> (sha256: String, size: Int64) {
-        var hasher = SHA256()
-        var size: Int64 = 0
-        try stream(path, limit: nil) { piece in
-            hasher.update(bufferPointer: piece)
-            size += Int64(piece.count)
-            read?(Int64(piece.count))
+        do {
+            return try FileSHA256.hex(of: path, followSymlinks: false, regularOnly: true) { read?(Int64($0)) }
+        } catch {
+            throw archiveError(error, path: path)
         }
-        return (Hex.encode(hasher.finalize()), size)
     }
 
     /// Calls `body` with the contents of `path`. With a `limit`, the file must hold exactly that
     /// many bytes (otherwise ``ArchiveError/fileChanged(_:)``).
     static func stream(_ path: String, limit: Int64?, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { throw ArchiveError.io(path: path, operation: "open", reason: errnoText()) }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw ArchiveError.io(path: path, operation: "stat", reason: errnoText()) }
-        guard st.st_mode & S_IFMT == S_IFREG else { throw ArchiveError.unsupportedFile(path: path, kind: "special file") }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: pieceSize, alignment: 16)
-        defer { buffer.deallocate() }
+        let file: ReadableFile
+        do {
+            file = try ReadableFile(path: path, followSymlinks: false)
+            _ = try file.regularFileSize()
+        } catch {
+            throw archiveError(error, path: path)
+        }
         var done: Int64 = 0
-        while true {
-            let n = read(fd, buffer.baseAddress, buffer.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ArchiveError.io(path: path, operation: "read", reason: errnoText())
+        do {
+            try file.forEachPiece { piece in
+                done += Int64(piece.count)
+                if let limit, done > limit { throw ArchiveError.fileChanged(path) }
+                try body(piece)
             }
-            if n == 0 { break }
-            done += Int64(n)
-            if let limit, done > limit { throw ArchiveError.fileChanged(path) }
-            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        } catch let error as SupportError {
+            throw archiveError(error, path: path)
         }
         if let limit, done != limit { throw ArchiveError.fileChanged(path) }
+    }
+
+    private static func archiveError(_ error: SupportError, path: String) -> ArchiveError {
+        switch error {
+        case .notRegularFile: return .unsupportedFile(path: path, kind: "special file")
+        case let .io(_, operation, errno): return .io(path: path, operation: operation, reason: errno.description)
+        default: return .io(path: path, operation: "read", reason: error.description)
+        }
     }
 }

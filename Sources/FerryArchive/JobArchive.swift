@@ -1,13 +1,6 @@
+import FerrySupport
 import Crypto
 import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// What ``JobArchive/pack(directory:to:format:progress:)`` wrote.
 public struct PackResult: Sendable {

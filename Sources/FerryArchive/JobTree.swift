@@ -1,11 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
+import FerrySupport
 /// One directory or regular file found in a job folder.
 struct TreeEntry {
     /// Path relative to the job folder, `/`-separated.

@@ -1,11 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
+import FerrySupport
 /// Runs libarchive work under a UTF-8 character-type locale on the calling thread.
 ///
 /// libarchive converts entry names through the current locale: in the C locale it cannot write

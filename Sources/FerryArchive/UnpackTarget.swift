@@ -1,14 +1,6 @@
 import FerrySupport
 import SystemPackage
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The destination of an unpack: checked up front, filled through a staging folder beside it.
 struct UnpackTarget {
     /// The destination as given (for messages).

@@ -1,11 +1,6 @@
+import FerrySupport
 import CFerryQuantKernels
 import Dispatch
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Encodes and decodes flat runs of values with the C kernels, on several threads.
 ///
 /// The payload of `count` values is: for fp16/bf16, `count` 16-bit values; for blockwise8, `count`

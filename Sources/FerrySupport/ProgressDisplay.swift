@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Shows progress of long work on standard error: a redrawn bar (bytes, rate, ETA) on a
 /// terminal, a plain line every few seconds otherwise (logs, CI). Silent when `quiet`.
 public final class ProgressDisplay {

@@ -1,3 +1,5 @@
+import FerrySupport
+
 /// Reads a safetensors file without loading it: the header is parsed and validated on open,
 /// tensor bytes are read on demand (`pread`) into buffers the caller provides.
 ///
@@ -10,34 +12,49 @@ public final class SafetensorsReader: Sendable {
     public let header: SafetensorsHeader
     /// The file size at open time (equal to `header.totalByteCount`).
     public let fileSize: Int64
-    private let descriptor: Int32
+    private let file: ReadableFile
 
     /// Opens `path` and validates its header.
     /// - Throws: ``SafetensorsError`` naming the file and the problem (see ``SafetensorsHeader``
     ///   for the rules); nothing larger than the announced header (at most 100 MB) is allocated.
     public init(path: String) throws(SafetensorsError) {
         self.path = path
-        let fd = try POSIXFile.openForReading(path)
-        do throws(SafetensorsError) {
-            let size = try POSIXFile.size(fd, path: path)
-            guard size >= 8 else { throw SafetensorsError.fileTooSmall(file: path, size: size) }
-            let prefix = UnsafeMutableRawBufferPointer.allocate(byteCount: 8, alignment: 8)
-            defer { prefix.deallocate() }
-            try POSIXFile.readFully(fd, path: path, offset: 0, into: prefix)
-            let n = try SafetensorsHeader.jsonByteCount(prefix: UnsafeRawBufferPointer(prefix), fileSize: size, source: path)
-            let headerBytes = UnsafeMutableRawBufferPointer.allocate(byteCount: 8 + n, alignment: 8)
-            defer { headerBytes.deallocate() }
-            try POSIXFile.readFully(fd, path: path, offset: 0, into: headerBytes)
-            self.header = try SafetensorsHeader.parse(UnsafeRawBufferPointer(headerBytes), fileSize: size, source: path)
-            self.fileSize = size
-            self.descriptor = fd
+        let file: ReadableFile
+        let size: Int64
+        do {
+            file = try ReadableFile(path: path)
+            size = try file.regularFileSize()
         } catch {
-            POSIXFile.close(fd)
-            throw error
+            throw Self.ioError(error, path: path)
         }
+        guard size >= 8 else { throw SafetensorsError.fileTooSmall(file: path, size: size) }
+        let prefix = UnsafeMutableRawBufferPointer.allocate(byteCount: 8, alignment: 8)
+        defer { prefix.deallocate() }
+        try Self.readFully(file, offset: 0, into: prefix)
+        let n = try SafetensorsHeader.jsonByteCount(prefix: UnsafeRawBufferPointer(prefix), fileSize: size, source: path)
+        let headerBytes = UnsafeMutableRawBufferPointer.allocate(byteCount: 8 + n, alignment: 8)
+        defer { headerBytes.deallocate() }
+        try Self.readFully(file, offset: 0, into: headerBytes)
+        self.header = try SafetensorsHeader.parse(UnsafeRawBufferPointer(headerBytes), fileSize: size, source: path)
+        self.fileSize = size
+        self.file = file
     }
 
-    deinit { POSIXFile.close(descriptor) }
+    /// Reads exactly `buffer.count` bytes at `offset`; a file that ends first is truncated.
+    private static func readFully(_ file: ReadableFile, offset: Int64,
+                                  into buffer: UnsafeMutableRawBufferPointer) throws(SafetensorsError) {
+        let got: Int
+        do { got = try file.read(into: buffer, at: offset) } catch { throw ioError(error, path: file.path) }
+        if got < buffer.count { throw .truncated(file: file.path, offset: offset, expected: buffer.count, got: got) }
+    }
+
+    private static func ioError(_ error: SupportError, path: String) -> SafetensorsError {
+        switch error {
+        case let .io(_, operation, errno): return .io(file: path, operation: operation, reason: errno.description)
+        case .notRegularFile: return .io(file: path, operation: "read a safetensors file from it", reason: "not a regular file")
+        default: return .io(file: path, operation: "read", reason: error.description)
+        }
+    }
 
     /// The tensors, sorted by offset.
     public var tensors: [TensorInfo] { header.tensors }
@@ -61,9 +78,8 @@ public final class SafetensorsReader: Sendable {
             throw .bufferTooSmall(needed: Int64(byteRange.count), available: buffer.count)
         }
         let target = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(byteRange.count)])
-        try POSIXFile.readFully(descriptor, path: path,
-                                offset: header.dataStart + tensor.dataOffsets.lowerBound + byteRange.lowerBound,
-                                into: target)
+        try Self.readFully(file, offset: header.dataStart + tensor.dataOffsets.lowerBound + byteRange.lowerBound,
+                           into: target)
     }
 
     /// Reads the whole of `tensor` into the start of `buffer` (which must hold `tensor.byteCount` bytes).
@@ -76,8 +92,7 @@ public final class SafetensorsReader: Sendable {
     public func readFileBytes(at fileOffset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws(SafetensorsError) -> Int {
         guard fileOffset >= 0, fileOffset <= fileSize else { return 0 }
         let count = Int(min(Int64(buffer.count), fileSize - fileOffset))
-        try POSIXFile.readFully(descriptor, path: path, offset: fileOffset,
-                                into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]))
+        try Self.readFully(file, offset: fileOffset, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]))
         return count
     }
 

@@ -1,12 +1,5 @@
+import FerrySupport
 import Dispatch
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 extension SyntheticModel {
     /// Values are generated in independent runs of this many elements (each seeded from the seed,
     /// the tensor's name and the run's index), so the result does not depend on buffer sizes.

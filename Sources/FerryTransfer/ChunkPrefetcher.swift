@@ -1,11 +1,6 @@
+import FerrySupport
 import Dispatch
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A chunk file read into memory and hashed: what a receiver can do before it knows the stream
 /// position the chunk must continue (the checks that need it run after).
 enum LoadedChunk {
@@ -60,7 +55,7 @@ final class ChunkPrefetcher: @unchecked Sendable {
         self.dir = dir
         self.maxFileSize = maxFileSize
         guard let a = Slot(capacity: maxFileSize), let b = Slot(capacity: maxFileSize) else {
-            throw FS.error(dir, "reserve \(maxFileSize) bytes for chunk buffers")
+            throw TransferError.posix(dir, "reserve \(maxFileSize) bytes for chunk buffers")
         }
         slots = [a, b]
     }
@@ -108,7 +103,7 @@ final class ChunkPrefetcher: @unchecked Sendable {
         let name = (path as NSString).lastPathComponent
         let cfd = open(path, O_RDONLY | O_CLOEXEC)
         if cfd < 0 {
-            if FS.isTransient(errno) { return .absent }
+            if FileSystem.isAbsence(Syscall.lastError) { return .absent }
             return .refused("\(name) cannot be opened: \(String(cString: strerror(errno)))")
         }
         defer { close(cfd) }
@@ -121,7 +116,7 @@ final class ChunkPrefetcher: @unchecked Sendable {
         while got < size {
             let n = read(cfd, slot.buffer.baseAddress! + got, size - got)
             if n < 0, errno == EINTR { continue }
-            if n < 0, FS.isTransient(errno) { return .absent }
+            if n < 0, FileSystem.isAbsence(Syscall.lastError) { return .absent }
             guard n >= 0 else { return .refused("\(name) cannot be read: \(String(cString: strerror(errno)))") }
             if n == 0 { break }
             got += n

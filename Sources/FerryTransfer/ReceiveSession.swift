@@ -2,12 +2,6 @@ import Crypto
 import FerryQuant
 import FerrySupport
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Why a transfer is refused; becomes the `failed` record's reason.
 struct Refusal: Error { var reason: String }
 
@@ -81,7 +75,7 @@ final class ReceiveSession {
         outputPath = TransferLayout.join(outputDirectory, name)
         partialPath = TransferLayout.join(outputDirectory, TransferLayout.partialName(id))
 
-        let ackBytes = try FS.readSmall(TransferLayout.join(dir, TransferLayout.ack))
+        let ackBytes = try TransferError.io({ try FileSystem.readIfPresent(TransferLayout.join(dir, TransferLayout.ack)) })
         let ack = ackBytes.flatMap(TransferAck.decode)
         consumed = ack?.consumed ?? 0
         bytes = ack?.bytes ?? 0
@@ -104,16 +98,16 @@ final class ReceiveSession {
         if durable.consumed > consumed { durable = TransferAckPoint(consumed: consumed, bytes: bytes, chain: chain.hex) }
         prefetcher = try ChunkPrefetcher(dir: dir, maxFileSize: ChunkHeader.size + (1 << 20) + manifest.chunkSize)
         fd = open(partialPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FS.error(partialPath, "open the partial output") }
-        let have = FS.info(partialPath)?.size ?? 0
+        guard fd >= 0 else { throw TransferError.posix(partialPath, "open the partial output") }
+        let have = FileSystem.info(partialPath)?.size ?? 0
         if have < bytes {
             // Killed after publishing the output but before acknowledging completion: the partial is
             // gone (renamed, or removed after the filter sink published) and the output is there.
-            if have == 0, consumed == manifest.chunkCount, FS.exists(outputPath) {
+            if have == 0, consumed == manifest.chunkCount, FileSystem.exists(outputPath) {
                 published = true
                 close(fd)
                 fd = -1
-                FS.remove(partialPath)
+                FileSystem.remove(partialPath)
                 return
             }
             throw Refusal(reason: "the partial output \(partialPath) holds \(have) bytes but \(bytes) were acknowledged (it was removed or truncated)")
@@ -121,7 +115,7 @@ final class ReceiveSession {
         if ReceivedLedger.contains(id, in: outputDirectory) {
             throw Refusal(reason: "transfer \(id) was already received and published here (replay of an old transfer)")
         }
-        if ftruncate(fd, off_t(bytes)) != 0 { throw FS.error(partialPath, "truncate") }
+        if ftruncate(fd, off_t(bytes)) != 0 { throw TransferError.posix(partialPath, "truncate") }
         // Tell the sender where to resume from (it restarts its stream when the ack moves back).
         if rewound { try writeAck(state: "receiving", durably: true) }
         if !manifest.filters.isEmpty {
@@ -146,7 +140,7 @@ final class ReceiveSession {
         while off < bytes {
             let n = pread(fd, scratch.baseAddress, Int(min(Int64(scratch.count), bytes - off)), off_t(off))
             if n < 0, errno == EINTR { continue }
-            guard n > 0 else { throw FS.error(partialPath, "read the partial output") }
+            guard n > 0 else { throw TransferError.posix(partialPath, "read the partial output") }
             do { try sink.write(UnsafeRawBufferPointer(rebasing: scratch[0..<n])) } catch {
                 throw Refusal(reason: "the filtered stream cannot be restored: \(error)")
             }
@@ -210,7 +204,7 @@ final class ReceiveSession {
             let n = pwrite(fd, payload.baseAddress! + off, min(payload.count - off, WriteSlicing.sliceBytes),
                            off_t(bytes + Int64(off)))
             if n < 0, errno == EINTR { continue }
-            guard n > 0 else { throw FS.error(partialPath, "write the partial output") }
+            guard n > 0 else { throw TransferError.posix(partialPath, "write the partial output") }
             off += n
         }
         do { try sink?.write(payload) } catch {
@@ -224,12 +218,12 @@ final class ReceiveSession {
         } else {
             try writeAck(state: "receiving", durably: false)
         }
-        FS.remove(path)
+        FileSystem.remove(path)
     }
 
     /// Fsyncs the partial output and records the point as durable in the ack.
     private func checkpoint() throws {
-        guard fsync(fd) == 0 else { throw FS.error(partialPath, "fsync the partial output") }
+        guard fsync(fd) == 0 else { throw TransferError.posix(partialPath, "fsync the partial output") }
         durable = TransferAckPoint(consumed: consumed, bytes: bytes, chain: chain.hex)
         try writeAck(state: "receiving", durably: true)
     }
@@ -241,14 +235,14 @@ final class ReceiveSession {
                               updated: Timestamp.now())
         ack.boot = HostDurability.bootID
         ack.durable = durable
-        try FS.writeAtomic(ack.encoded(), to: TransferLayout.join(dir, TransferLayout.ack), durable: durably)
+        try TransferError.io({ try FileSystem.write(ack.encoded(), to: TransferLayout.join(dir, TransferLayout.ack), durable: durably) })
     }
 
     /// Checks the final record and publishes the output. Returns false while the record is not there.
     func commitIfFinal(trustedKeys: [TransferPublicKey]) throws -> Bool {
         guard isFinished else { return false }
         let raw: [UInt8]?
-        do { raw = try FS.readSmall(TransferLayout.join(dir, TransferLayout.final), limit: 64 << 10) } catch {
+        do { raw = try TransferError.io({ try FileSystem.readIfPresent(TransferLayout.join(dir, TransferLayout.final), limit: 64 << 10) }) } catch {
             throw Refusal(reason: "the final record cannot be read: \(error)")
         }
         guard let raw else { return false }
@@ -291,12 +285,12 @@ final class ReceiveSession {
             self.sink = nil
             close(fd)
             fd = -1
-            FS.remove(partialPath)
+            FileSystem.remove(partialPath)
         } else {
             // Already fsynced: commitIfFinal takes a checkpoint of the whole stream before publishing.
             close(fd)
             fd = -1
-            guard rename(partialPath, outputPath) == 0 else { throw FS.error(outputPath, "rename the output into place") }
+            guard rename(partialPath, outputPath) == 0 else { throw TransferError.posix(outputPath, "rename the output into place") }
             AtomicFile.syncDirectory(.init(outputPath.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")))
         }
     }
@@ -304,7 +298,7 @@ final class ReceiveSession {
     /// Drops the partial output and the filter sink (after a refusal or expiry).
     func discard() {
         suspend()
-        FS.remove(partialPath)
+        FileSystem.remove(partialPath)
     }
 
     /// Closes the session and keeps the partial output: reopening truncates it to the acknowledged

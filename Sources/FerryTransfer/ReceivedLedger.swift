@@ -1,3 +1,4 @@
+import FerrySupport
 /// The receiver's memory of the transfers it has published: `OUT_DIR/.ferry-received`, one transfer id
 /// (32 lowercase hex characters) per line, rewritten atomically after each publication.
 ///
@@ -13,15 +14,15 @@ enum ReceivedLedger {
 
     /// Whether transfer `id` was published into `outputDirectory` before.
     static func contains(_ id: String, in outputDirectory: String) -> Bool {
-        guard let raw = try? FS.readSmall(path(in: outputDirectory), limit: 64 << 20) else { return false }
+        guard let raw = try? FileSystem.readIfPresent(path(in: outputDirectory), limit: 64 << 20) else { return false }
         return String(decoding: raw, as: UTF8.self).split(separator: "\n").contains { $0 == id }
     }
 
     /// Adds transfer `id` to the ledger of `outputDirectory`.
     static func record(_ id: String, in outputDirectory: String) throws {
         let file = path(in: outputDirectory)
-        var bytes = (try FS.readSmall(file, limit: 64 << 20)) ?? []
+        var bytes = (try TransferError.io({ try FileSystem.readIfPresent(file, limit: 64 << 20) })) ?? []
         bytes += Array((id + "\n").utf8)
-        try FS.writeAtomic(bytes, to: file)
+        try TransferError.io({ try FileSystem.write(bytes, to: file) })
     }
 }

@@ -29,11 +29,11 @@ struct SenderRun {
         self.manifestBytes = manifestBytes
         self.options = options
         self.plan = plan
-        let now = FS.now()
+        let now = Syscall.realTime()
         receivers = inboxes.map {
             Receiver(inbox: $0, dir: TransferLayout.join($0, id), lastProgress: now)
         }
-        waiter = ChangeWaiter(pollInterval: options.pollInterval, pollingOnly: options.pollingOnly)
+        waiter = ChangeWaiter(notifications: !options.pollingOnly)
     }
 
     /// Creates each transfer folder and its manifest (kept when already there), removes the sender's
@@ -41,18 +41,18 @@ struct SenderRun {
     mutating func prepareInboxes() throws {
         for i in receivers.indices {
             let dir = receivers[i].dir
-            try FS.makeDirectory(dir)
-            for name in FS.list(dir) where name.hasPrefix(".") && name.contains(".tmp-") && !name.hasPrefix(".ack") {
-                FS.remove(TransferLayout.join(dir, name))
+            try TransferError.io({ try FileSystem.makeDirectory(dir) })
+            for name in FileSystem.list(dir) where name.hasPrefix(".") && name.contains(".tmp-") && !name.hasPrefix(".ack") {
+                FileSystem.remove(TransferLayout.join(dir, name))
             }
             let path = TransferLayout.join(dir, TransferLayout.manifest)
-            if let existing = try FS.readSmall(path) {
+            if let existing = try TransferError.io({ try FileSystem.readIfPresent(path) }) {
                 guard existing == manifestBytes else {
                     throw TransferError.invalidFolder(
                         path: dir, reason: "holds a different manifest for transfer \(id); remove the folder or the sender state file and send again")
                 }
             } else {
-                try FS.writeAtomic(manifestBytes, to: path)
+                try TransferError.io({ try FileSystem.write(manifestBytes, to: path) })
             }
             waiter.watch(dir)
             try refresh(i)
@@ -62,18 +62,18 @@ struct SenderRun {
     /// Re-reads the ack and failure record of receiver `i`.
     mutating func refresh(_ i: Int) throws {
         let dir = receivers[i].dir
-        if let bytes = try FS.readSmall(TransferLayout.join(dir, TransferLayout.failed)) {
+        if let bytes = try TransferError.io({ try FileSystem.readIfPresent(TransferLayout.join(dir, TransferLayout.failed)) }) {
             receivers[i].failure = TransferFailureRecord.decode(bytes)?.reason ?? "the receiver refused the transfer"
             return
         }
-        guard let bytes = try FS.readSmall(TransferLayout.join(dir, TransferLayout.ack)),
+        guard let bytes = try TransferError.io({ try FileSystem.readIfPresent(TransferLayout.join(dir, TransferLayout.ack)) }),
               let ack = TransferAck.decode(bytes), ack.transferId == id else { return }
         if ack.consumed > receivers[i].consumed || (ack.state == "complete") != receivers[i].complete {
-            receivers[i].lastProgress = FS.now()
+            receivers[i].lastProgress = Syscall.realTime()
         }
         if ack.consumed < receivers[i].consumed {
             rewound = true
-            receivers[i].lastProgress = FS.now()
+            receivers[i].lastProgress = Syscall.realTime()
         }
         receivers[i].consumed = ack.consumed
         receivers[i].chain = DigestChain(hex: ack.chain) ?? DigestChain()
@@ -130,12 +130,12 @@ struct SenderRun {
             try refresh(i)
             let r = receivers[i]
             if rewound { return false }
-            if r.failure != nil || r.complete || r.consumed >= index || FS.exists(path) { return false }
+            if r.failure != nil || r.complete || r.consumed >= index || FileSystem.exists(path) { return false }
             // The ack moves before the receiver deletes the consumed chunk: also wait for that deletion,
             // so the folder never holds more than `window` chunks.
             let oldest = index - options.window
             if index <= r.consumed + options.window,
-               oldest < 1 || !FS.exists(TransferLayout.join(receivers[i].dir, TransferLayout.chunkName(oldest))) {
+               oldest < 1 || !FileSystem.exists(TransferLayout.join(receivers[i].dir, TransferLayout.chunkName(oldest))) {
                 do {
                     // The chunk is fsynced as the protocol requires; its name is not (a chunk lost with
                     // its folder entry is published again from the receiver's ack).
@@ -149,7 +149,7 @@ struct SenderRun {
             }
             if try lostChunk(i, publishedBelow: index) { return false }
             try checkExpiry(i)
-            waiter.wait()
+            waiter.wait(timeout: options.pollInterval)
         }
     }
 
@@ -160,14 +160,14 @@ struct SenderRun {
     private mutating func lostChunk(_ i: Int, publishedBelow index: Int) throws -> Bool {
         let next = receivers[i].consumed + 1
         guard next < index, receivers[i].failure == nil, !receivers[i].complete,
-              !FS.exists(TransferLayout.join(receivers[i].dir, TransferLayout.chunkName(next))) else { return false }
+              !FileSystem.exists(TransferLayout.join(receivers[i].dir, TransferLayout.chunkName(next))) else { return false }
         try refresh(i)
         if receivers[i].consumed + 1 == next, receivers[i].failure == nil { rewound = true }
         return rewound
     }
 
     private func checkExpiry(_ i: Int) throws {
-        let idle = FS.now() - receivers[i].lastProgress
+        let idle = Syscall.realTime() - receivers[i].lastProgress
         if idle * 1000 > Double(options.expire.milliseconds) {
             throw TransferError.expired(inbox: receivers[i].inbox, transferID: id,
                                         idle: DurationText.format(.milliseconds(Int64(idle * 1000))))
@@ -187,7 +187,7 @@ struct SenderRun {
         let bytes = record.encoded()
         for i in active where !receivers[i].complete {
             let path = TransferLayout.join(receivers[i].dir, TransferLayout.final)
-            if !FS.exists(path) { try FS.writeAtomic(bytes, to: path) }
+            if !FileSystem.exists(path) { try TransferError.io({ try FileSystem.write(bytes, to: path) }) }
         }
         while true {
             for i in receivers.indices { try refresh(i) }
@@ -196,7 +196,7 @@ struct SenderRun {
             if pending.isEmpty { break }
             for i in pending where try lostChunk(i, publishedBelow: plan.chunks.count + 1) { return false }
             for i in pending { try checkExpiry(i) }
-            waiter.wait()
+            waiter.wait(timeout: options.pollInterval)
         }
         // The folders (manifest, final record, complete ack) stay: the receiver owns its inbox and
         // removes settled transfers once they have been idle for the expiry time.

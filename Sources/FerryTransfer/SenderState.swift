@@ -1,3 +1,4 @@
+import FerrySupport
 import Crypto
 import Foundation
 
@@ -29,19 +30,19 @@ struct SenderState: Codable {
     }
 
     static func load(_ path: String) -> SenderState? {
-        guard let bytes = try? FS.readSmall(path) else { return nil }
+        guard let bytes = try? FileSystem.readIfPresent(path) else { return nil }
         return try? JSONDecoder().decode(SenderState.self, from: Data(bytes))
     }
 
     /// Writes the state atomically, creating its folder (and missing parents) first.
     func save(_ path: String) throws(TransferError) {
         let dir = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
-        if !dir.isEmpty, !FS.isDirectory(dir) {
+        if !dir.isEmpty, !FileSystem.isDirectory(dir) {
             do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
                 throw .io(path: dir, operation: "create the sender state folder", detail: error.localizedDescription)
             }
         }
         let data = (try? JSONEncoder().encode(self)) ?? Data()
-        try FS.writeAtomic(Array(data), to: path)
+        try TransferError.io({ try FileSystem.write(Array(data), to: path) })
     }
 }

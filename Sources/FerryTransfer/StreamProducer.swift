@@ -1,11 +1,5 @@
 import FerryQuant
 import FerrySupport
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Produces the stream of a transfer once, chunk by chunk, from the source file through the filters.
 final class StreamProducer {
     let plan: ChunkPlan
@@ -24,7 +18,7 @@ final class StreamProducer {
     private(set) var producedBytes: Int64 = 0
 
     init(sourcePath: String, options: TransferOptions) throws(TransferError) {
-        guard let info = FS.info(sourcePath), !FS.isDirectory(sourcePath) else {
+        guard let info = FileSystem.info(sourcePath), !FileSystem.isDirectory(sourcePath) else {
             throw .invalidSource(path: sourcePath, reason: "no such file")
         }
         self.sourcePath = sourcePath
@@ -88,7 +82,7 @@ final class StreamProducer {
                 let r = pread(fd, dst.baseAddress, dst.count, off_t(position))
                 if r < 0 {
                     if errno == EINTR { continue }
-                    throw FS.error(sourcePath, "read")
+                    throw TransferError.posix(sourcePath, "read")
                 }
                 n = r
             }
@@ -104,7 +98,7 @@ final class StreamProducer {
     private func openFile() throws(TransferError) {
         guard fd < 0 else { return }
         fd = open(sourcePath, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FS.error(sourcePath, "open for reading") }
+        guard fd >= 0 else { throw TransferError.posix(sourcePath, "open for reading") }
         passes += 1
         #if os(Linux)
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)

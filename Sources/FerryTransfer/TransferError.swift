@@ -1,3 +1,5 @@
+import FerrySupport
+
 /// Errors of the transfer protocol, each telling the user what to do about it.
 public enum TransferError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The source file cannot be used.
@@ -40,5 +42,26 @@ public enum TransferError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .notAContainer(path, reason):
             return "\(path): container mode and --quantize need a safetensors model: \(reason) (send other files with --mode file and no --quantize)"
         }
+    }
+}
+
+extension TransferError {
+    /// A failure of the file layer, as ``io(path:operation:detail:)``.
+    init(_ error: SupportError) {
+        switch error {
+        case let .io(path, operation, errno): self = .io(path: path, operation: operation, detail: errno.description)
+        case let .tooLarge(path, limit): self = .io(path: path, operation: "read", detail: "file is larger than \(limit) bytes")
+        default: self = .io(path: "", operation: "use a file", detail: error.description)
+        }
+    }
+
+    /// Runs a call of the file layer, reporting its failure as ``io(path:operation:detail:)``.
+    static func io<T>(_ body: () throws -> T) throws(TransferError) -> T {
+        do { return try body() } catch { throw TransferError(SupportError.wrap(error, path: "", operation: "use a file")) }
+    }
+
+    /// The failure of a raw system call on `path`, from errno.
+    static func posix(_ path: String, _ operation: String) -> TransferError {
+        .io(path: path, operation: operation, detail: Syscall.describe(errno))
     }
 }

@@ -1,3 +1,4 @@
+import FerrySupport
 import Crypto
 import Foundation
 
@@ -75,7 +76,7 @@ public struct TransferPublicKey: Sendable, Equatable {
 
 enum KeyFile {
     static func read(_ path: String) throws(TransferError) -> [UInt8] {
-        guard let bytes = try FS.readSmall(path, limit: 4096) else {
+        guard let bytes = try TransferError.io({ try FileSystem.readIfPresent(path, limit: 4096) }) else {
             throw .invalidKey(path: path, reason: "file not found")
         }
         if bytes.count == 32 { return bytes }
@@ -87,6 +88,6 @@ enum KeyFile {
 
     /// Writes `raw` as base64 text with mode 0600.
     static func write(_ raw: [UInt8], to path: String) throws(TransferError) {
-        try FS.writeAtomic(Array((Data(raw).base64EncodedString() + "\n").utf8), to: path)
+        try TransferError.io({ try FileSystem.write(Array((Data(raw).base64EncodedString() + "\n").utf8), to: path) })
     }
 }

@@ -42,33 +42,33 @@ public final class TransferReceiver: @unchecked Sendable {
     public func poll() throws -> ReceivePass {
         lock.lock()
         defer { lock.unlock() }
-        guard FS.isDirectory(inbox) else {
+        guard FileSystem.isDirectory(inbox) else {
             throw TransferError.invalidFolder(path: inbox, reason: "inbox folder does not exist; create it or check the path")
         }
-        guard FS.isDirectory(outputDirectory) else {
+        guard FileSystem.isDirectory(outputDirectory) else {
             throw TransferError.invalidFolder(path: outputDirectory, reason: "output folder does not exist; create it or check the path")
         }
         var pass = ReceivePass()
-        let now = FS.now()
+        let now = Syscall.realTime()
         let expireSeconds = Double(options.expire.milliseconds) / 1000
         var live = Set<String>()
-        for name in FS.list(inbox).sorted() {
+        for name in FileSystem.list(inbox).sorted() {
             guard TransferID(hex: name) != nil, name == name.lowercased() else { continue }
             let dir = TransferLayout.join(inbox, name)
-            guard FS.isDirectory(dir) else { continue }
+            guard FileSystem.isDirectory(dir) else { continue }
             live.insert(name)
             waiter?.watch(dir)
-            let idle = now - (FS.info(dir)?.mtime ?? now)
+            let idle = now - (FileSystem.info(dir)?.modified ?? now)
             if try isSettled(dir) {
                 sessions[name] = nil
-                if idle > expireSeconds { FS.removeTree(dir); waiter?.forget(dir) }
+                if idle > expireSeconds { FileSystem.remove(dir); waiter?.forget(dir) }
                 continue
             }
             if idle > expireSeconds {
                 sessions[name]?.discard()
                 sessions[name] = nil
-                FS.remove(TransferLayout.join(outputDirectory, TransferLayout.partialName(name)))
-                FS.removeTree(dir)
+                FileSystem.remove(TransferLayout.join(outputDirectory, TransferLayout.partialName(name)))
+                FileSystem.remove(dir)
                 waiter?.forget(dir)
                 pass.expired.append(name)
                 continue
@@ -99,7 +99,7 @@ public final class TransferReceiver: @unchecked Sendable {
     public func run(until: (ReceivePass) -> Bool) throws -> [ReceivedTransfer] {
         lock.lock()
         if waiter == nil {
-            let w = ChangeWaiter(pollInterval: options.pollInterval, pollingOnly: options.pollingOnly)
+            let w = ChangeWaiter(notifications: !options.pollingOnly)
             w.watch(inbox)
             waiter = w
         }
@@ -110,13 +110,13 @@ public final class TransferReceiver: @unchecked Sendable {
             let pass = try poll()
             all += pass.completed
             if until(pass) { return all }
-            if pass.completed.isEmpty && pass.failed.isEmpty { w.wait() }
+            if pass.completed.isEmpty && pass.failed.isEmpty { w.wait(timeout: options.pollInterval) }
         }
     }
 
     private func isSettled(_ dir: String) throws -> Bool {
-        if FS.exists(TransferLayout.join(dir, TransferLayout.failed)) { return true }
-        guard let raw = try FS.readSmall(TransferLayout.join(dir, TransferLayout.ack)),
+        if FileSystem.exists(TransferLayout.join(dir, TransferLayout.failed)) { return true }
+        guard let raw = try TransferError.io({ try FileSystem.readIfPresent(TransferLayout.join(dir, TransferLayout.ack)) }),
               let ack = TransferAck.decode(raw) else { return false }
         return ack.state == "complete"
     }
@@ -127,14 +127,14 @@ public final class TransferReceiver: @unchecked Sendable {
             session = s
         } else {
             let manifestRead: [UInt8]?
-            do { manifestRead = try FS.readSmall(TransferLayout.join(dir, TransferLayout.manifest), limit: 1 << 20) } catch {
+            do { manifestRead = try TransferError.io({ try FileSystem.readIfPresent(TransferLayout.join(dir, TransferLayout.manifest), limit: 1 << 20) }) } catch {
                 throw Refusal(reason: "manifest.json cannot be read: \(error)")
             }
             guard let raw = manifestRead else { return nil }
             guard let manifest = TransferManifest.decode(raw) else {
                 throw Refusal(reason: "manifest.json is not a valid transfer manifest")
             }
-            for tmp in FS.list(dir) where tmp.hasPrefix(".ack.tmp-") { FS.remove(TransferLayout.join(dir, tmp)) }
+            for tmp in FileSystem.list(dir) where tmp.hasPrefix(".ack.tmp-") { FileSystem.remove(TransferLayout.join(dir, tmp)) }
             session = try ReceiveSession(id: name, dir: dir, manifestBytes: raw, manifest: manifest,
                                          outputDirectory: outputDirectory, trustedKeys: trustedKeys,
                                          checkpointInterval: options.checkpointInterval)
@@ -150,30 +150,30 @@ public final class TransferReceiver: @unchecked Sendable {
         sessions[name] = nil
         let m = session.manifest
         return ReceivedTransfer(transferID: name, sender: m.sender, metadata: m.metadata, outputPath: session.outputPath,
-                                streamBytes: session.bytes, outputBytes: FS.info(session.outputPath)?.size ?? 0,
+                                streamBytes: session.bytes, outputBytes: FileSystem.info(session.outputPath)?.size ?? 0,
                                 sourceBytes: m.source.size, mode: m.mode, filters: m.filters,
                                 signed: m.signerPublicKey != nil)
     }
 
     /// Chunks at or below the ack were consumed before a crash cut the deletion short: remove them.
     private func removeStaleChunks(_ session: ReceiveSession) {
-        for name in FS.list(session.dir) {
+        for name in FileSystem.list(session.dir) {
             if let i = TransferLayout.chunkIndex(name), i <= session.consumed {
-                FS.remove(TransferLayout.join(session.dir, name))
+                FileSystem.remove(TransferLayout.join(session.dir, name))
             }
         }
     }
 
     private func refuse(name: String, dir: String, reason: String) -> FailedTransfer {
         let sender = sessions[name]?.manifest.sender
-            ?? (try? FS.readSmall(TransferLayout.join(dir, TransferLayout.manifest))).flatMap { $0.flatMap(TransferManifest.decode) }?.sender
+            ?? (try? FileSystem.readIfPresent(TransferLayout.join(dir, TransferLayout.manifest))).flatMap { $0.flatMap(TransferManifest.decode) }?.sender
         sessions[name]?.discard()
         sessions[name] = nil
-        FS.remove(TransferLayout.join(outputDirectory, TransferLayout.partialName(name)))
+        FileSystem.remove(TransferLayout.join(outputDirectory, TransferLayout.partialName(name)))
         let record = TransferFailureRecord(reason: reason, at: Timestamp.now())
-        try? FS.writeAtomic(record.encoded(), to: TransferLayout.join(dir, TransferLayout.failed))
-        for file in FS.list(dir) where TransferLayout.chunkIndex(file) != nil {
-            FS.remove(TransferLayout.join(dir, file))
+        try? FileSystem.write(record.encoded(), to: TransferLayout.join(dir, TransferLayout.failed))
+        for file in FileSystem.list(dir) where TransferLayout.chunkIndex(file) != nil {
+            FileSystem.remove(TransferLayout.join(dir, file))
         }
         return FailedTransfer(transferID: name, sender: sender, reason: reason)
     }
@@ -181,10 +181,10 @@ public final class TransferReceiver: @unchecked Sendable {
     /// Partial outputs whose transfer folder is gone, once they are older than the expiry time.
     private func cleanOrphans(live: Set<String>, now: Double, expireSeconds: Double) {
         let prefix = TransferLayout.partialName("")
-        for file in FS.list(outputDirectory) where file.hasPrefix(prefix) {
+        for file in FileSystem.list(outputDirectory) where file.hasPrefix(prefix) {
             let id = String(file.dropFirst(prefix.count))
             let path = TransferLayout.join(outputDirectory, file)
-            if !live.contains(id), let info = FS.info(path), now - info.mtime > expireSeconds { FS.remove(path) }
+            if !live.contains(id), let info = FileSystem.info(path), now - info.modified > expireSeconds { FileSystem.remove(path) }
         }
     }
 }

@@ -34,7 +34,7 @@ public final class TransferSender: Sendable {
         let start = clock.now
         try options.validate()
         guard !inboxes.isEmpty else { throw TransferError.invalidOption("give at least one inbox folder") }
-        for inbox in inboxes where !FS.isDirectory(inbox) {
+        for inbox in inboxes where !FileSystem.isDirectory(inbox) {
             throw TransferError.invalidFolder(path: inbox, reason: "inbox folder does not exist; create it or check the path")
         }
         let producer = try StreamProducer(sourcePath: source, options: options)
@@ -45,7 +45,7 @@ public final class TransferSender: Sendable {
         try run.prepareInboxes()
         let resumed = resumedState || run.receivers.contains { $0.consumed > 0 }
         let result = try run.stream(producer: producer, signingKey: signingKey, progress: progress)
-        FS.remove(statePath)
+        FileSystem.remove(statePath)
         if let failure = run.receivers.first(where: { $0.failure != nil }) {
             throw TransferError.refused(inbox: failure.inbox, transferID: state.transferId, reason: failure.failure ?? "")
         }
@@ -59,13 +59,13 @@ public final class TransferSender: Sendable {
 
     private func loadState(producer: StreamProducer) throws(TransferError) -> (SenderState, String, Bool) {
         let path = SenderState.path(source: source, inboxes: inboxes, options: options)
-        let info = FS.info(source)
-        if let s = SenderState.load(path), s.sourceSize == info?.size, s.sourceModified == info?.mtime,
+        let info = FileSystem.info(source)
+        if let s = SenderState.load(path), s.sourceSize == info?.size, s.sourceModified == info?.modified,
            TransferID(hex: s.transferId) != nil {
             return (s, path, true)
         }
         let s = SenderState(transferId: TransferID.random().hex, created: Timestamp.now(),
-                            sourceSize: info?.size ?? 0, sourceModified: info?.mtime ?? 0)
+                            sourceSize: info?.size ?? 0, sourceModified: info?.modified ?? 0)
         try s.save(path)
         return (s, path, false)
     }
@@ -73,7 +73,7 @@ public final class TransferSender: Sendable {
     private func makeManifest(state: SenderState, producer: StreamProducer) -> TransferManifest {
         TransferManifest(
             protocolVersion: TransferManifest.currentVersion, transferId: state.transferId,
-            sender: options.senderName ?? FS.hostName(), created: state.created, mode: options.mode,
+            sender: options.senderName ?? Syscall.hostName(), created: state.created, mode: options.mode,
             chunkSize: options.chunkSize, window: options.window, filters: producer.filters,
             source: producer.sourceInfo, streamSize: producer.plan.streamSize,
             chunkCount: producer.plan.chunks.count, signerPublicKey: signingKey?.publicKey.base64,

@@ -5,10 +5,6 @@ import FerryJobs
 import FerrySupport
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The server's job store: `<server workspace>/jobs/<job-id>/` (layout in docs/workspaces.md).
 ///
 /// Every file is written atomically; a new job is assembled in `jobs/.staging-<id>/` and renamed into

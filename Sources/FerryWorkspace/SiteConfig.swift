@@ -122,22 +122,3 @@ public struct SiteConfig: Codable, Sendable, Equatable {
         }
     }
 }
-
-/// ISO 8601 timestamps (UTC, whole seconds, e.g. `2026-11-25T19:05:01Z`) as used in every ferry file.
-public enum Timestamp {
-    /// `date` as `2026-11-25T19:05:01Z`.
-    public static func string(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
-    }
-
-    /// Parses an ISO 8601 timestamp (fractional seconds accepted).
-    public static func date(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        if let d = formatter.date(from: text) { return d }
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text)
-    }
-}

@@ -1,11 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
+import FerrySupport
 /// A logistic-regression model: `p(y = 1 | x) = sigmoid(weight · x + bias)`.
 struct LogisticModel: Equatable {
     var weight: [Double]

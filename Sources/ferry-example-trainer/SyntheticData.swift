@@ -1,36 +1,6 @@
-/// A small deterministic pseudo-random generator (SplitMix64) with Gaussian samples.
-///
-/// The trainer must produce identical bytes for identical inputs on every machine, so it never
-/// uses the system generator.
-struct SplitMix64 {
-    private var state: UInt64
+import FerrySupport
 
-    init(seed: UInt64) { state = seed }
-
-    /// Derives an independent stream from a seed and a purpose label.
-    init(seed: UInt64, stream: String) {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in stream.utf8 {
-            h ^= UInt64(byte)
-            h = h &* 0x0000_0100_0000_01b3
-        }
-        state = seed ^ h
-        _ = next()
-    }
-
-    mutating func next() -> UInt64 {
-        state = state &+ 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    mutating func uniform() -> Double {
-        Double(next() >> 11) * 0x1.0p-53
-    }
-
+extension SplitMix64 {
     /// Standard normal (Box–Muller; one value per call keeps the stream simple).
     mutating func normal() -> Double {
         let u1 = max(uniform(), 0x1.0p-53)
@@ -100,14 +70,6 @@ struct SyntheticFederation {
         return SiteDataset(features: features, x: x, y: y)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 @inline(__always)
 func sigmoid(_ z: Double) -> Double {

@@ -1,11 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
+import FerrySupport
 /// Command-line options of `ferry-example-trainer`. Each path/identity flag falls back to the
 /// matching `FERRY_*` variable of the executor contract, so the trainer also runs with no flags.
 struct TrainerOptions {

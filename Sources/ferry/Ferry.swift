@@ -1,9 +1,5 @@
 import ArgumentParser
 import FerrySupport
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The `ferry` command: file-based federated learning.
 @main
 struct Ferry: AsyncParsableCommand {

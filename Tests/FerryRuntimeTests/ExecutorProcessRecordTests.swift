@@ -1,4 +1,5 @@
 import FerryRuntime
+import FerryExecutor
 import Foundation
 import Testing
 

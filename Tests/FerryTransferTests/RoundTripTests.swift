@@ -64,7 +64,7 @@ import Testing
         let source = try box.writeBytes("poll.bin", count: 100_000, seed: 3)
         var options = testOptions(chunk: 8 << 10, window: 2)
         options.pollingOnly = true
-        #expect(!ChangeWaiter(pollInterval: options.pollInterval, pollingOnly: true).usesInotify)
+        #expect(!ChangeWaiter(notifications: !options.pollingOnly).usesNotifications)
         let (_, received) = try roundTrip(box, source: source, options: options)
         #expect(box.data(received.outputPath) == box.data(source))
     }
@@ -112,7 +112,7 @@ import Testing
             let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
             let chunks = names.filter { $0.contains("chunk-") }
             peakChunks = max(peakChunks, chunks.count)
-            let bytes = chunks.compactMap { FS.info(dir + "/" + $0)?.size }.reduce(0, +)
+            let bytes = chunks.compactMap { FileSystem.info(dir + "/" + $0)?.size }.reduce(0, +)
             peakBytes = max(peakBytes, bytes)
         }
         let pass = try receiveOne(receiver)

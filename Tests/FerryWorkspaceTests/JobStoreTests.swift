@@ -39,7 +39,7 @@ import Testing
         // state.json is plain JSON with the documented keys.
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: job.paths.state))) as! [String: Any]
         #expect(json["state"] as? String == "submitted")
-        #expect(json["updated_at"] as? String == "2026-11-18T11:06:40Z")
+        #expect(json["updated_at"] as? String == "2026-11-18T11:06:40.000Z")  // every file: milliseconds (Timestamp)
         #expect(json["bytes_sent_unquantized"] as? Int == 0)
     }
 

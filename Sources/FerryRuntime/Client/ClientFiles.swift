@@ -1,3 +1,4 @@
+import FerryExecutor
 import Foundation
 
 /// `jobs/<id>/deploy.json` on a client: the job was verified and unpacked.

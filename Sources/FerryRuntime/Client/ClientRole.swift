@@ -1,3 +1,4 @@
+import FerryExecutor
 import FerryArchive
 import FerryJobs
 import FerrySupport
@@ -58,10 +59,10 @@ final class ClientRole: SiteRoleHandler {
     /// Kills the executors a killed predecessor left running, for every task that was started but has no
     /// outcome (also of jobs aborted or refused meanwhile, which never run again).
     func resume() throws {
-        for job in Files.list(workspace.jobsDirectory) where !job.hasPrefix(".") {
-            for task in Files.list(jobDirectory(job) + "/tasks") {
+        for job in FileSystem.list(workspace.jobsDirectory) where !job.hasPrefix(".") {
+            for task in FileSystem.list(jobDirectory(job) + "/tasks") {
                 let tdir = taskDirectory(job, task)
-                guard !Files.exists(tdir + "/outcome.json"),
+                guard !FileSystem.exists(tdir + "/outcome.json"),
                       let previous = try? JSONFile.readIfPresent(TaskStart.self, from: tdir + "/started.json") else { continue }
                 _ = stopLeftovers(job: job, task: task, attempt: previous.attempt)
             }
@@ -71,22 +72,22 @@ final class ClientRole: SiteRoleHandler {
     func handle(_ message: IncomingMessage) throws {
         guard let kind = message.kind, let job = message.job, JobID.isValid(job) || isSafeName(job) else {
             logger.warning("ignored a transfer without valid ferry metadata from \(message.sender)")
-            Files.remove(message.path)
+            FileSystem.remove(message.path)
             return
         }
         guard message.site == serverName else {
             logger.warning("refused a \(kind.rawValue) message from '\(message.site)': only the server '\(serverName)' may send to this site")
-            Files.remove(message.path)
+            FileSystem.remove(message.path)
             return
         }
         switch kind {
         case .deploy: try deploy(message, job: job)
         case .task: try receiveTask(message, job: job)
         case .abort: abort(job, reason: message.metadata[MessageKey.reason] ?? "aborted by the server")
-            Files.remove(message.path)
+            FileSystem.remove(message.path)
         case .result, .log:
             logger.warning("ignored a \(kind.rawValue) message from the server")
-            Files.remove(message.path)
+            FileSystem.remove(message.path)
         }
     }
 
@@ -101,13 +102,13 @@ final class ClientRole: SiteRoleHandler {
 
     func tick() throws {
         collectCompletions()
-        for job in Files.list(workspace.jobsDirectory) where !job.hasPrefix(".") {
+        for job in FileSystem.list(workspace.jobsDirectory) where !job.hasPrefix(".") {
             let dir = jobDirectory(job)
-            guard Files.exists(dir + "/deploy.json"), !Files.exists(dir + "/aborted.json") else { continue }
-            for task in Files.list(dir + "/tasks") {
+            guard FileSystem.exists(dir + "/deploy.json"), !FileSystem.exists(dir + "/aborted.json") else { continue }
+            for task in FileSystem.list(dir + "/tasks") {
                 let tdir = taskDirectory(job, task)
-                guard Files.exists(tdir + "/task.json") else { continue }
-                if Files.exists(tdir + "/outcome.json") {
+                guard FileSystem.exists(tdir + "/task.json") else { continue }
+                if FileSystem.exists(tdir + "/outcome.json") {
                     try queueResult(job: job, task: task)  // no-op when already queued
                     continue
                 }
@@ -134,8 +135,8 @@ final class ClientRole: SiteRoleHandler {
 
     private func deploy(_ message: IncomingMessage, job: String) throws {
         let dir = jobDirectory(job)
-        defer { Files.remove(message.path) }
-        if Files.exists(dir + "/deploy.json") || Files.exists(dir + "/refused.json") {
+        defer { FileSystem.remove(message.path) }
+        if FileSystem.exists(dir + "/deploy.json") || FileSystem.exists(dir + "/refused.json") {
             logger.info("job \(job): duplicate deployment ignored")
             // Answer again (a no-op once the answer is queued): a watcher killed between recording the
             // deployment and queueing its answer would otherwise leave the server waiting.
@@ -160,9 +161,9 @@ final class ClientRole: SiteRoleHandler {
             } catch {
                 throw RuntimeError.badMessage("the job's signature does not verify with the trusted server key (tampered or signed by another key): refused")
             }
-            try Files.makeDirectory(dir)
+            try FileSystem.makeDirectory(dir)
             let unpacked = dir + "/job"
-            Files.remove(unpacked)  // a partial unpack from an interrupted run
+            FileSystem.remove(unpacked)  // a partial unpack from an interrupted run
             _ = try JobArchive.unpack(archive: message.path, into: unpacked)
             let folder = try JobFolder.load(directory: unpacked, displayName: job)
             guard case .client = folder.apps[app] else {
@@ -173,8 +174,8 @@ final class ClientRole: SiteRoleHandler {
             try reply(job: job, task: "deploy", round: 0, ok: true, error: nil, payload: nil)
         } catch {
             let reason = "\(error)"
-            try Files.makeDirectory(dir)
-            Files.remove(dir + "/job")
+            try FileSystem.makeDirectory(dir)
+            FileSystem.remove(dir + "/job")
             try JSONFile.write(StopRecord(job: job, reason: reason, at: Date()), to: dir + "/refused.json")
             log(job, "deployment refused: \(reason)", error: true)
             try reply(job: job, task: "deploy", round: 0, ok: false, error: reason, payload: nil)
@@ -186,35 +187,35 @@ final class ClientRole: SiteRoleHandler {
     private func receiveTask(_ message: IncomingMessage, job: String) throws {
         let dir = jobDirectory(job)
         guard let task = message.task, isSafeName(task), let round = message.round else {
-            Files.remove(message.path)
+            FileSystem.remove(message.path)
             throw RuntimeError.badMessage("task message without a valid task name and round")
         }
         if let refused = try? JSONFile.readIfPresent(StopRecord.self, from: dir + "/refused.json") {
-            Files.remove(message.path)
+            FileSystem.remove(message.path)
             try reply(job: job, task: task, round: round, ok: false, error: "this site refused the job: \(refused.reason)", payload: nil)
             return
         }
-        if Files.exists(dir + "/aborted.json") {
-            Files.remove(message.path)
+        if FileSystem.exists(dir + "/aborted.json") {
+            FileSystem.remove(message.path)
             return
         }
         let tdir = taskDirectory(job, task)
-        if Files.exists(tdir + "/task.json") {
+        if FileSystem.exists(tdir + "/task.json") {
             logger.info("job \(job): duplicate task \(task) ignored")
-            Files.remove(message.path)
+            FileSystem.remove(message.path)
             return
         }
-        try Files.makeDirectory(tdir)
+        try FileSystem.makeDirectory(tdir)
         let hasModel = message.metadata[MessageKey.model] == "present"
         // The received file is removed only after task.json commits the arrival: a watcher killed in
         // between finds it again on restart (received leftovers) instead of losing the task.
         if hasModel {
-            try Files.linkReplacing(message.path, to: tdir + "/input.safetensors")
+            try FileSystem.linkReplacing(message.path, to: tdir + "/input.safetensors")
         }
         let rounds = message.metadata[MessageKey.rounds].flatMap { Int($0) } ?? round
         try JSONFile.write(TaskRecord(job: job, task: task, round: round, rounds: rounds, hasModel: hasModel, receivedAt: Date()),
                            to: tdir + "/task.json")
-        Files.remove(message.path)
+        FileSystem.remove(message.path)
         log(job, "received task \(task) (round \(round) of \(rounds))\(hasModel ? ", model \(message.outputBytes) bytes (\(message.wireBytes) on the wire)" : "")")
     }
 
@@ -243,8 +244,8 @@ final class ClientRole: SiteRoleHandler {
             guard stopLeftovers(job: job, task: task, attempt: previous.attempt) else { return }
             log(job, "task \(task) was interrupted (attempt \(previous.attempt)) before it finished; no result was sent, so it runs again")
         }
-        for leftover in ["output.safetensors", "result.json"] { Files.remove(tdir + "/" + leftover) }
-        try Files.makeDirectory(tdir + "/work")
+        for leftover in ["output.safetensors", "result.json"] { FileSystem.remove(tdir + "/" + leftover) }
+        try FileSystem.makeDirectory(tdir + "/work")
         try JSONFile.write(TaskStart(attempt: (previous?.attempt ?? 0) + 1, startedAt: Date()), to: tdir + "/started.json")
         let context = ExecutorContext(
             inputModel: record.hasModel ? tdir + "/input.safetensors" : "", outputModel: tdir + "/output.safetensors",
@@ -331,8 +332,8 @@ final class ClientRole: SiteRoleHandler {
                   payload: outcome.ok ? tdir + "/output.safetensors" : nil, outcome: outcome)
         // Ship the job log with every result (it replaces the server's copy).
         let snapshot = tdir + "/log-snapshot.log"
-        if Files.exists(logPath(job)) {
-            Files.remove(snapshot)
+        if FileSystem.exists(logPath(job)) {
+            FileSystem.remove(snapshot)
             try? FileManager.default.copyItem(atPath: logPath(job), toPath: snapshot)
             let metadata: [String: String] = [
                 MessageKey.kind: MessageKind.log.rawValue, MessageKey.job: job, MessageKey.site: workspace.name,
@@ -371,7 +372,7 @@ final class ClientRole: SiteRoleHandler {
             if wire.mode == "container" && !payload.hasSuffix(".safetensors") { wire.mode = "file" }
         } else {
             let dir = task == "deploy" ? jobDirectory(job) : taskDirectory(job, task)
-            try Files.makeDirectory(dir)
+            try FileSystem.makeDirectory(dir)
             let note = dir + "/\(task)-answer.json"
             try JSONFile.write(["status": ok ? "ok" : "failed", "error": error ?? ""], to: note)
             file = note
@@ -386,7 +387,7 @@ final class ClientRole: SiteRoleHandler {
 
     private func abort(_ job: String, reason: String) {
         let dir = jobDirectory(job)
-        guard Files.isDirectory(dir), !Files.exists(dir + "/aborted.json") else { return }
+        guard FileSystem.isDirectory(dir), !FileSystem.exists(dir + "/aborted.json") else { return }
         try? JSONFile.write(StopRecord(job: job, reason: reason, at: Date()), to: dir + "/aborted.json")
         for (key, run) in running where run.job == job {
             run.cancellation.cancel()

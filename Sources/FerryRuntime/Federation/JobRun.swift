@@ -29,7 +29,7 @@ public struct JobRun: Sendable {
         id = state.id
         self.name = state.name
         var records: [RoundRecord] = []
-        for file in Files.list(paths.roundsDirectory) where file.hasPrefix("round-") && file.hasSuffix(".json") {
+        for file in FileSystem.list(paths.roundsDirectory) where file.hasPrefix("round-") && file.hasSuffix(".json") {
             if let record = try? JSONFile.read(RoundRecord.self, from: paths.roundsDirectory + "/" + file) {
                 records.append(record)
             }
@@ -44,7 +44,7 @@ public struct JobRun: Sendable {
     }
 
     /// The final model, when the job completed.
-    public var finalModel: String? { Files.exists(paths.finalModel) ? paths.finalModel : nil }
+    public var finalModel: String? { FileSystem.exists(paths.finalModel) ? paths.finalModel : nil }
 
     /// Wall-clock time from the start of the job to its end (or to now while it runs).
     public var elapsed: TimeInterval? {

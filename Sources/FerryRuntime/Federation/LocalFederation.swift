@@ -2,10 +2,6 @@ import FerrySupport
 import FerryWorkspace
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A federation whose sites all live on this machine (`ferry poc`): one server and N client workspaces
 /// under one folder, a `ferry watch` child process per site, jobs submitted to the server's job store.
 public final class LocalFederation {
@@ -33,8 +29,8 @@ public final class LocalFederation {
     /// - Throws: ``RuntimeError/federation(_:)`` when the folder holds several federations, or a client
     ///   workspace of the federation is not under it.
     public static func prepare(directory: String, clients: Int, poll: Duration? = nil) throws -> LocalFederation {
-        let root = Files.absolute(directory)
-        try Files.makeDirectory(root)
+        let root = FileSystem.absolute(directory)
+        try FileSystem.makeDirectory(root)
         let servers = SiteWorkspace.discoverServers(under: root)
         if servers.count > 1 {
             throw RuntimeError.federation(

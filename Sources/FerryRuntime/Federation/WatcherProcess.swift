@@ -1,8 +1,5 @@
+import FerrySupport
 import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A `ferry watch WORKSPACE` child process of the local federation. Its standard output and error go
 /// to `<workspace>/logs/watch.out`, so a watcher that dies early can be explained.
@@ -20,7 +17,7 @@ public final class WatcherProcess: @unchecked Sendable {
         self.workspace = workspace
         self.site = site
         let logs = workspace + "/logs"
-        try Files.makeDirectory(logs)
+        try FileSystem.makeDirectory(logs)
         outputPath = logs + "/watch.out"
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         guard let output = FileHandle(forWritingAtPath: outputPath) else {

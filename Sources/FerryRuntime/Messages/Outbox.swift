@@ -1,3 +1,4 @@
+import FerrySupport
 import Foundation
 import Logging
 import Synchronization
@@ -54,16 +55,16 @@ final class Outbox: Sendable {
         self.inboxes = inboxes
         self.logger = logger
         self.onChange = onChange
-        try Files.makeDirectory(directory)
-        try Files.makeDirectory(directory + "/sent")
-        try Files.makeDirectory(directory + "/state")
+        try FileSystem.makeDirectory(directory)
+        try FileSystem.makeDirectory(directory + "/sent")
+        try FileSystem.makeDirectory(directory + "/state")
     }
 
     private func specPath(_ id: String) -> String { "\(directory)/\(id).json" }
     private func sentPath(_ id: String) -> String { "\(directory)/sent/\(id).json" }
 
     /// Whether `id` was enqueued (pending or sent).
-    func contains(_ id: String) -> Bool { Files.exists(specPath(id)) || Files.exists(sentPath(id)) }
+    func contains(_ id: String) -> Bool { FileSystem.exists(specPath(id)) || FileSystem.exists(sentPath(id)) }
 
     /// The record of a sent message, if it was sent.
     func sentRecord(_ id: String) -> SentRecord? { try? JSONFile.readIfPresent(SentRecord.self, from: sentPath(id)) }
@@ -78,7 +79,7 @@ final class Outbox: Sendable {
 
     /// Starts a thread for every persisted spec that is not running yet.
     func startPending() {
-        for name in Files.list(directory) where name.hasSuffix(".json") && !name.hasPrefix(".") {
+        for name in FileSystem.list(directory) where name.hasSuffix(".json") && !name.hasPrefix(".") {
             let id = String(name.dropLast(5))
             let claimed = state.withLock { s -> Bool in
                 if s.running.contains(id) || s.cancelled.contains(id) { return false }
@@ -88,7 +89,7 @@ final class Outbox: Sendable {
             guard claimed else { continue }
             guard let message = try? JSONFile.read(OutgoingMessage.self, from: specPath(id)) else {
                 logger.error("outbox: unreadable message spec \(specPath(id)); moved aside")
-                try? Files.move(specPath(id), to: specPath(id) + ".bad")
+                try? FileSystem.move(specPath(id), to: specPath(id) + ".bad")
                 state.withLock { _ = $0.running.remove(id) }
                 continue
             }
@@ -100,7 +101,7 @@ final class Outbox: Sendable {
 
     /// Drops the pending messages of `job` (their sends stop at the next poll).
     func cancel(job: String) {
-        for name in Files.list(directory) where name.hasSuffix(".json") {
+        for name in FileSystem.list(directory) where name.hasSuffix(".json") {
             let id = String(name.dropLast(5))
             guard let message = try? JSONFile.read(OutgoingMessage.self, from: specPath(id)), message.job == job else { continue }
             state.withLock { _ = $0.cancelled.insert(id) }
@@ -131,7 +132,7 @@ final class Outbox: Sendable {
         let stateDir = "\(directory)/state/\(message.id)"
         let id = message.id
         do {
-            try Files.makeDirectory(stateDir)
+            try FileSystem.makeDirectory(stateDir)
             let outcome = try transport.send(message, inboxes: targets, stateDirectory: stateDir) { [self] in
                 self.state.withLock { $0.cancelled.contains(id) }
             }
@@ -159,9 +160,9 @@ final class Outbox: Sendable {
                                 finishedAt: Date(), error: error, notes: outcome?.notes ?? [])
         do {
             try JSONFile.write(record, to: sentPath(message.id))
-            Files.remove(specPath(message.id))
-            Files.remove("\(directory)/state/\(message.id)")
-            if message.removePayloadWhenSent { Files.remove(message.payload) }
+            FileSystem.remove(specPath(message.id))
+            FileSystem.remove("\(directory)/state/\(message.id)")
+            if message.removePayloadWhenSent { FileSystem.remove(message.payload) }
             if error == nil {
                 logger.info("sent \(message.kind.rawValue) \(message.id): \(outcome?.bytesOnWire ?? 0) bytes per inbox (\(outcome?.sourceBytes ?? 0) before filters)")
             }

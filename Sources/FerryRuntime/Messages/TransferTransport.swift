@@ -27,8 +27,8 @@ final class TransferTransport: MessageTransport {
         self.logger = logger
         receivedDirectory = workspace.directory + "/received"
         payloadDirectory = workspace.directory + "/outbox/payloads"
-        try Files.makeDirectory(receivedDirectory)
-        try Files.makeDirectory(payloadDirectory)
+        try FileSystem.makeDirectory(receivedDirectory)
+        try FileSystem.makeDirectory(payloadDirectory)
         var base = TransferOptions()
         base.pollInterval = options.pollInterval
         base.pollingOnly = !options.useInotify
@@ -45,12 +45,12 @@ final class TransferTransport: MessageTransport {
               isCancelled: @escaping @Sendable () -> Bool) throws -> SendOutcome {
         let ext = (message.payload as NSString).pathExtension
         let link = payloadDirectory + "/" + message.id + (ext.isEmpty ? "" : "." + ext)
-        if !Files.exists(link) {
+        if !FileSystem.exists(link) {
             if Foundation.link(message.payload, link) != 0 {
                 try? FileManager.default.copyItem(atPath: message.payload, toPath: link)
             }
         }
-        guard Files.exists(link) else {
+        guard FileSystem.exists(link) else {
             throw RuntimeError.fileUnwritable(path: link, reason: "cannot stage the payload \(message.payload) for sending")
         }
         var options = baseOptions
@@ -66,7 +66,7 @@ final class TransferTransport: MessageTransport {
             let sender = TransferSender(source: link, inboxes: inboxes, options: options, signingKey: signingKey)
             do {
                 let summary = try sender.run()
-                Files.remove(link)
+                FileSystem.remove(link)
                 return SendOutcome(bytesOnWire: summary.streamBytes, sourceBytes: summary.sourceBytes, notes: notes)
             } catch let error as TransferError {
                 // A filter or the container mode this build cannot provide: the payload still goes, at full
@@ -109,7 +109,7 @@ final class TransferTransport: MessageTransport {
                             wireBytes: t.streamBytes, outputBytes: t.outputBytes)
         }
         let reported = Set(messages.map(\.path))
-        let leftovers = Files.list(receivedDirectory).filter { !$0.hasPrefix(".") }
+        let leftovers = FileSystem.list(receivedDirectory).filter { !$0.hasPrefix(".") }
             .map { receivedDirectory + "/" + $0 }.filter { !reported.contains($0) }
         if !leftovers.isEmpty { messages += recover(leftovers) }
         return messages
@@ -118,7 +118,7 @@ final class TransferTransport: MessageTransport {
     /// Rebuilds the messages of received files left unhandled by a previous run.
     private func recover(_ files: [String]) -> [IncomingMessage] {
         var byName: [String: (String, TransferManifest)] = [:]
-        for id in Files.list(workspace.inboxDirectory) {
+        for id in FileSystem.list(workspace.inboxDirectory) {
             let path = workspace.inboxDirectory + "/" + id + "/manifest.json"
             guard let data = FileManager.default.contents(atPath: path),
                   let manifest = try? JSONDecoder().decode(TransferManifest.self, from: data) else { continue }
@@ -129,12 +129,12 @@ final class TransferTransport: MessageTransport {
             let name = (file as NSString).lastPathComponent
             guard let (id, manifest) = byName[name] else {
                 logger.warning("removing \(file): received earlier but its transfer is gone from the inbox")
-                Files.remove(file)
+                FileSystem.remove(file)
                 continue
             }
             logger.info("recovered message \(manifest.metadata[MessageKey.message] ?? id) received before a restart")
             out.append(IncomingMessage(transferID: id, sender: manifest.sender, metadata: manifest.metadata, path: file,
-                                       wireBytes: manifest.streamSize, outputBytes: Files.size(file)))
+                                       wireBytes: manifest.streamSize, outputBytes: FileSystem.size(file)))
         }
         return out
     }

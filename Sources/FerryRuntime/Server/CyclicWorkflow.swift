@@ -21,18 +21,6 @@ public enum CyclicWorkflow {
     }
 }
 
-/// A small deterministic generator (SplitMix64), so a shuffled order is the same on every platform.
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 extension ServerJob {
     func driveCyclic(now: Date) throws {
@@ -59,7 +47,7 @@ extension ServerJob {
                 guard now >= state.deadline! else { return }
                 let timeout = ClientOutcome(site: site, task: taskName(round: round, step: state.step), round: round, status: .timeout,
                                             error: "no result within the round timeout", receivedAt: Date())
-                try Files.makeDirectory(roundDirectory(round))
+                try FileSystem.makeDirectory(roundDirectory(round))
                 try JSONFile.write(timeout, to: path)
                 try store.update(id) { $0.sites[site] = "timed out round \(round)" }
                 logger.warning("round \(round): \(site) timed out; the model passes on unchanged")
@@ -93,8 +81,8 @@ extension ServerJob {
             return
         }
         let output = globalModelPath(round)
-        if !Files.exists(output), let model = state.currentModel {
-            try Files.makeDirectory(directory + "/models")
+        if !FileSystem.exists(output), let model = state.currentModel {
+            try FileSystem.makeDirectory(directory + "/models")
             try copyModel(from: model, to: output)
         }
         // The last successful site's metrics describe the model after the round.

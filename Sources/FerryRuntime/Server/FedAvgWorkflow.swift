@@ -1,3 +1,4 @@
+import FerryAggregation
 import FerrySupport
 import Foundation
 
@@ -46,7 +47,7 @@ extension ServerJob {
             let timeout = ClientOutcome(site: site, task: taskName(round: round), round: round, status: .timeout,
                                         error: "no result within the round timeout (\(DurationText.format(.milliseconds(Int64(state.plan.roundTimeout * 1000)))))",
                                         receivedAt: Date())
-            try Files.makeDirectory(roundDirectory(round))
+            try FileSystem.makeDirectory(roundDirectory(round))
             try JSONFile.write(timeout, to: outcomePath(round: round, site: site))
             outcomes[site] = timeout
             logger.warning("round \(round): \(site) timed out")
@@ -62,14 +63,14 @@ extension ServerJob {
             return
         }
         let output = globalModelPath(round)
-        if !Files.exists(output) {
-            try Files.makeDirectory(directory + "/models")
+        if !FileSystem.exists(output) {
+            try FileSystem.makeDirectory(directory + "/models")
             let weights = FedAvgWorkflow.weights(numSamples: ok.map { $0.numSamples ?? 0 })
             let inputs = zip(ok, weights).map { (path: $0.model!, weight: $1) }
             try ModelAveraging.average(inputs, output: output)
             logger.info("round \(round): aggregated \(ok.count) model(s) into models/global-round-\(round).safetensors")
         }
-        let aggregate = ServerJob.weightedMetrics(ok)
+        let aggregate = MetricsAverage.weighted(ok.map { MetricsAverage.Report(numSamples: $0.numSamples ?? 0, metrics: $0.metrics ?? [:]) })
         let (wire, source) = bytesToClient(taskMessageID(round: round))
         var clients: [String: RoundRecord.Client] = [:]
         for site in state.participants {

@@ -1,3 +1,4 @@
+import FerryExecutor
 import FerrySupport
 import FerryWorkspace
 import Foundation
@@ -145,16 +146,16 @@ final class ServerJob {
         let ok = message.metadata[MessageKey.status] == "ok"
         if task == "deploy" {
             let path = deployOutcomePath(site)
-            guard state.phase == .deploying, state.plan.sites.contains(site), !Files.exists(path) else {
+            guard state.phase == .deploying, state.plan.sites.contains(site), !FileSystem.exists(path) else {
                 logger.info("discarded a duplicate or late deployment answer from \(site)")
-                Files.remove(message.path)
+                FileSystem.remove(message.path)
                 return
             }
             let outcome = ClientOutcome(site: site, task: task, round: 0, status: ok ? .ok : .failed,
                                         error: message.metadata[MessageKey.error], receivedAt: Date())
-            try Files.makeDirectory(runtimeDirectory + "/deploy")
+            try FileSystem.makeDirectory(runtimeDirectory + "/deploy")
             try JSONFile.write(outcome, to: path)
-            Files.remove(message.path)
+            FileSystem.remove(message.path)
             logger.info("\(site) \(ok ? "accepted the job" : "refused the job: \(outcome.error ?? "")")")
             try store.update(id) { $0.sites[site] = ok ? "deployed" : "refused" }
             return
@@ -170,12 +171,12 @@ final class ServerJob {
             expected = task == taskName(round: round)
         }
         let path = outcomePath(round: round, site: site)
-        guard expected, !Files.exists(path) else {
+        guard expected, !FileSystem.exists(path) else {
             logger.info("discarded a late or duplicate result from \(site) for \(task) (round \(round); current round \(state.round))")
-            Files.remove(message.path)
+            FileSystem.remove(message.path)
             return
         }
-        try Files.makeDirectory(roundDirectory(round))
+        try FileSystem.makeDirectory(roundDirectory(round))
         var outcome = ClientOutcome(site: site, task: task, round: round, status: ok ? .ok : .failed,
                                     durationSeconds: message.metadata[MessageKey.duration].flatMap(Double.init),
                                     error: message.metadata[MessageKey.error],
@@ -190,11 +191,11 @@ final class ServerJob {
             // The received file is linked into place and removed only after the outcome commits the
             // result: a watcher killed in between finds it again on restart instead of losing it.
             let model = roundDirectory(round) + "/\(site).safetensors"
-            try Files.linkReplacing(message.path, to: model)
+            try FileSystem.linkReplacing(message.path, to: model)
             outcome.model = model
         }
         try JSONFile.write(outcome, to: path)
-        Files.remove(message.path)
+        FileSystem.remove(message.path)
         let metricsText = (outcome.metrics ?? [:]).keys.sorted().map { "\($0)=\(formatFixed(outcome.metrics![$0]!, 4))" }.joined(separator: " ")
         logger.info(ok ? "round \(round): result from \(site): \(outcome.numSamples ?? 0) samples \(metricsText)"
                        : "round \(round): \(site) failed: \(outcome.error ?? "no reason given")")
@@ -256,7 +257,7 @@ final class ServerJob {
     /// `running` for ever). A `workflow.json` of an older version carries no ending: completed when the
     /// final model was published, failed otherwise.
     func recordEnding() throws {
-        let ending = state.ending ?? (Files.exists(finalModelPath) ? .completed : .failed)
+        let ending = state.ending ?? (FileSystem.exists(finalModelPath) ? .completed : .failed)
         let reason = state.endReason ?? (ending == .completed ? nil : "the server stopped while finishing the job")
         try store.update(id) { file in
             switch ending {
@@ -304,7 +305,7 @@ final class ServerJob {
         var wire = state.plan.toClients
         if payload == nil {
             let descriptor = roundDirectory(round) + "/\(task).json"
-            try Files.makeDirectory(roundDirectory(round))
+            try FileSystem.makeDirectory(roundDirectory(round))
             try JSONFile.write(["job": id, "task": task, "round": String(round), "model": "none"], to: descriptor)
             payload = descriptor
             wire = .plain
@@ -335,23 +336,6 @@ final class ServerJob {
         return notes.isEmpty ? nil : Array(Set(notes)).sorted()
     }
 
-    /// Average of the clients' metrics weighted by num_samples (equal weights when all are 0).
-    static func weightedMetrics(_ outcomes: [ClientOutcome]) -> [String: Double] {
-        var sums: [String: Double] = [:]
-        var weights: [String: Double] = [:]
-        let total = outcomes.reduce(0) { $0 + ($1.numSamples ?? 0) }
-        for o in outcomes {
-            let w = total > 0 ? Double(o.numSamples ?? 0) : 1
-            for (k, v) in o.metrics ?? [:] {
-                sums[k, default: 0] += w * v
-                weights[k, default: 0] += w
-            }
-        }
-        var out: [String: Double] = [:]
-        for (k, s) in sums where weights[k]! > 0 { out[k] = s / weights[k]! }
-        return out
-    }
-
     /// Appends this round to `metrics.json`.
     func recordMetrics(round: Int, aggregate: [String: Double], clients: Int) throws {
         let path = directory + "/metrics.json"
@@ -370,7 +354,7 @@ final class ServerJob {
     /// Copies `source` to `destination` atomically: a temporary copy beside it, fsynced, then renamed.
     func copyModel(from source: String, to destination: String) throws {
         let tmp = destination + ".copying"
-        Files.remove(tmp)
+        FileSystem.remove(tmp)
         do {
             try FileManager.default.copyItem(atPath: source, toPath: tmp)
         } catch {
@@ -379,18 +363,18 @@ final class ServerJob {
         let fd = open(tmp, O_RDONLY)
         guard fd >= 0, fsync(fd) == 0 else {
             if fd >= 0 { close(fd) }
-            Files.remove(tmp)
+            FileSystem.remove(tmp)
             throw RuntimeError.fileUnwritable(path: destination, reason: "cannot fsync the copy of \(source)")
         }
         close(fd)
-        try Files.move(tmp, to: destination)
+        try FileSystem.move(tmp, to: destination)
     }
 
     /// Persists a finished round: its record under `rounds/`, `metrics.json` and the job's current round.
     /// On the last round it also publishes `model` as the final model and completes the job.
     /// - Returns: true when the job is now finished.
     func commitRound(_ record: RoundRecord, clients: Int, model: String) throws -> Bool {
-        try Files.makeDirectory(directory + "/rounds")
+        try FileSystem.makeDirectory(directory + "/rounds")
         try JSONFile.write(record, to: directory + "/rounds/round-\(Names.round(record.round)).json")
         try recordMetrics(round: record.round, aggregate: record.aggregate, clients: clients)
         try store.update(id) { $0.round = record.round }

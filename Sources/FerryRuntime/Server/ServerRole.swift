@@ -43,34 +43,34 @@ final class ServerRole: SiteRoleHandler {
     func handle(_ message: IncomingMessage) throws {
         guard let kind = message.kind, let jobID = message.job else {
             logger.warning("ignored a transfer without ferry metadata from \(message.sender)")
-            Files.remove(message.path)
+            FileSystem.remove(message.path)
             return
         }
         guard workspace.peers[message.site]?.role == .client else {
             logger.warning("ignored a \(kind.rawValue) message from '\(message.site)', which is not a client of this federation")
-            Files.remove(message.path)
+            FileSystem.remove(message.path)
             return
         }
         switch kind {
         case .result:
             guard let job = active[jobID] else {
                 logger.info("discarded a result for job \(jobID) from \(message.site): the job is not running here")
-                Files.remove(message.path)
+                FileSystem.remove(message.path)
                 return
             }
             try job.accept(message)
             try job.drive()
         case .log:
             let paths = store.paths(jobID)
-            guard Files.isDirectory(paths.directory) else {
-                Files.remove(message.path)
+            guard FileSystem.isDirectory(paths.directory) else {
+                FileSystem.remove(message.path)
                 return
             }
-            try Files.makeDirectory(paths.logsDirectory)
-            try Files.move(message.path, to: paths.log(site: message.site))
+            try FileSystem.makeDirectory(paths.logsDirectory)
+            try FileSystem.move(message.path, to: paths.log(site: message.site))
         case .deploy, .task, .abort:
             logger.warning("ignored a \(kind.rawValue) message from client \(message.site): only the server sends those")
-            Files.remove(message.path)
+            FileSystem.remove(message.path)
         }
     }
 
@@ -166,11 +166,11 @@ final class ServerRole: SiteRoleHandler {
             try store.verify(id)
             let runtime = store.jobDirectory(id) + "/runtime"
             let unpacked = runtime + "/job"
-            if !Files.exists(runtime + "/job.unpacked") {
-                Files.remove(unpacked)
-                try Files.makeDirectory(runtime)
+            if !FileSystem.exists(runtime + "/job.unpacked") {
+                FileSystem.remove(unpacked)
+                try FileSystem.makeDirectory(runtime)
                 _ = try JobArchive.unpack(archive: store.archivePath(id), into: unpacked)
-                try Files.touch(runtime + "/job.unpacked")
+                try FileSystem.write([UInt8](), to: runtime + "/job.unpacked")
             }
             let folder: JobFolder
             do {

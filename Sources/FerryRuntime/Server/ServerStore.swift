@@ -22,7 +22,7 @@ final class ServerStore {
         store.list().sorted { $0.id < $1.id }
     }
 
-    func isAbortRequested(_ id: String) -> Bool { Files.exists(paths(id).abortRequest) }
+    func isAbortRequested(_ id: String) -> Bool { FileSystem.exists(paths(id).abortRequest) }
 
     /// The archive's signature text (base64), as stored in `job.sig`.
     func signature(_ id: String) throws -> String {

@@ -1,3 +1,4 @@
+import FerrySupport
 import Foundation
 import Logging
 import Synchronization
@@ -15,7 +16,7 @@ public final class LogFile: Sendable {
     public init(path: String) throws {
         self.path = path
         let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try Files.makeDirectory(dir) }
+        if !dir.isEmpty { try FileSystem.makeDirectory(dir) }
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw RuntimeError.fileUnwritable(path: path, reason: "cannot open log file: \(String(cString: strerror(errno)))")

@@ -27,7 +27,7 @@ public final class Watcher: Sendable {
     /// Options it runs with.
     public let options: WatcherOptions
     let logger: Logger
-    let wakeUp: WakeUpSource
+    let wakeUp: ChangeWaiter
     private let stopping = Atomic<Bool>(false)
     private let context: Mutex<Context?>
 
@@ -48,12 +48,12 @@ public final class Watcher: Sendable {
         }
         self.workspace = ws
         self.options = options
-        try Files.makeDirectory(ws.logsDirectory)
-        try Files.makeDirectory(ws.jobsDirectory)
-        try Files.makeDirectory(ws.inboxDirectory)
+        try FileSystem.makeDirectory(ws.logsDirectory)
+        try FileSystem.makeDirectory(ws.jobsDirectory)
+        try FileSystem.makeDirectory(ws.inboxDirectory)
         let logFile = try LogFile(path: ws.logsDirectory + "/watcher.log")
         self.logger = FileLogHandler.logger(label: "watch \(ws.name)", file: logFile, echo: options.echoLog)
-        self.wakeUp = WakeUpSource(useInotify: options.useInotify)
+        self.wakeUp = ChangeWaiter(notifications: options.useInotify, wakeable: true)
         self.context = Mutex(nil)
     }
 
@@ -70,9 +70,9 @@ public final class Watcher: Sendable {
     public func run() throws {
         let pidFile = workspace.directory + "/watcher.pid"
         try claim(pidFile)
-        defer { Files.remove(pidFile) }
+        defer { FileSystem.remove(pidFile) }
         let ctx = try prepare()
-        logger.info("watching \(workspace.directory) as \(workspace.role.rawValue) '\(workspace.name)' (poll \(DurationText.format(options.pollInterval)), \(wakeUp.usesInotify ? "inotify + polling" : "polling only"), max \(options.maxJobs) jobs)")
+        logger.info("watching \(workspace.directory) as \(workspace.role.rawValue) '\(workspace.name)' (poll \(DurationText.format(options.pollInterval)), \(wakeUp.usesNotifications ? "inotify + polling" : "polling only"), max \(options.maxJobs) jobs)")
         while !isStopping {
             pass(ctx)
             if isStopping { break }
@@ -121,7 +121,7 @@ public final class Watcher: Sendable {
                     try ctx.role.handle(message)
                 } catch {
                     logger.error("cannot handle \(message.kind?.rawValue ?? "unknown") message \(message.messageID) from \(message.site): \(error)")
-                    Files.remove(message.path)
+                    FileSystem.remove(message.path)
                 }
             }
         } catch {
@@ -137,14 +137,14 @@ public final class Watcher: Sendable {
         } catch {
             logger.error("\(error)")
         }
-        if wakeUp.usesInotify {
+        if wakeUp.usesNotifications {
             // New transfer folders: watch them too, so chunk arrivals wake the loop.
-            for name in Files.list(workspace.inboxDirectory) where !name.hasPrefix(".") {
+            for name in FileSystem.list(workspace.inboxDirectory) where !name.hasPrefix(".") {
                 let path = workspace.inboxDirectory + "/" + name
-                if Files.isDirectory(path) { wakeUp.watch(path) }
+                if FileSystem.isDirectory(path) { wakeUp.watch(path) }
             }
             if workspace.role == .server {
-                for name in Files.list(workspace.jobsDirectory) where !name.hasPrefix(".") {
+                for name in FileSystem.list(workspace.jobsDirectory) where !name.hasPrefix(".") {
                     wakeUp.watch(workspace.jobsDirectory + "/" + name)
                 }
             }

@@ -1,3 +1,4 @@
+import FerrySupport
 import Crypto
 
 /// The fixed 88-byte header at the start of every chunk file, followed by `infoLength` bytes of

@@ -1,3 +1,4 @@
+import FerrySupport
 import Foundation
 
 /// One step of the filter chain applied by the sender, undone by the receiver in reverse order.
@@ -114,14 +115,6 @@ public struct TransferFailureRecord: Codable, Equatable, Sendable, JSONRecord {
 
 }
 
-enum Timestamp {
-    static func now() -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        f.timeZone = TimeZone(identifier: "UTC")
-        return f.string(from: Date())
-    }
-}
 
 /// A JSON file or field of the protocol: encoded with sorted keys (the exact bytes matter for the
 /// manifest, whose SHA-256 is signed), decoded leniently (nil for anything that does not decode).

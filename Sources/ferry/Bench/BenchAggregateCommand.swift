@@ -1,12 +1,9 @@
+import FerryAggregation
 import ArgumentParser
 import FerryRuntime
 import FerrySupport
 import FerryTensors
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// `ferry bench aggregate`: streaming FedAvg over client files, against plain I/O of the same bytes.
 struct BenchAggregateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,9 +1,5 @@
 import FerrySupport
 import FerryTensors
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Model files for the transfer benchmark.
 enum BenchModelFile {
     /// Writes an f32 safetensors model of about `bytes` bytes: 64 MiB tensors (4096 × 4096) and a

@@ -3,10 +3,6 @@ import FerryQuant
 import FerrySupport
 import FerryTensors
 import Dispatch
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// `ferry bench quant`: codec throughput per format, as GB/s and as a ratio to memcpy.
 struct BenchQuantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

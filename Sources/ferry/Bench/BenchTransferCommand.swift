@@ -4,10 +4,6 @@ import FerrySupport
 import FerryTensors
 import FerryTransfer
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// `ferry bench transfer`: sender and receiver as separate processes against `cp` of the same file.
 struct BenchTransferCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -92,7 +88,7 @@ struct BenchTransferCommand: AsyncParsableCommand {
         let cpSync = try best { try timeCopy(model, to: work + "/copy.safetensors", durable: true) }
         let hash = try best { () throws -> Duration in
             let start = ContinuousClock.now
-            _ = try FileDigest.sha256(path: model)
+            _ = try FileSHA256.digest(of: model)
             return ContinuousClock.now - start
         }
         let transfer = try best { try timeTransfer(model: model, work: work) }

@@ -1,8 +1,4 @@
 import FerrySupport
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A child process started with posix_spawn, whose exit status and peak RSS are collected with wait4.
 final class MeasuredChild {
     let arguments: [String]

@@ -1,11 +1,6 @@
+import FerrySupport
 import FerryArchive
 import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// On SIGINT or SIGTERM, removes the staging folder of a running unpack, then exits
 /// (130 or 143, the shell's convention), so an interrupted `ferry job unpack` leaves nothing behind.

@@ -1,3 +1,4 @@
+import FerryExecutor
 import ArgumentParser
 import FerryRuntime
 import FerrySupport

@@ -1,12 +1,5 @@
+import FerrySupport
 import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Runs a client app's executor as an external process under the file-based contract of
 /// docs/executor-contract.md and reports how it went.

@@ -1,11 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
+import FerrySupport
 /// Copies a child's stdout and stderr into a log file a line at a time (so lines of the two
 /// streams never mix), and keeps the last few KiB of stderr for error reports. Nothing else of
 /// the output is held in memory.

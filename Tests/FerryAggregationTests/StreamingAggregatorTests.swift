@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import FerryRuntime
+import FerryAggregation
 import FerryTensors
 
 private func writeModel(_ path: String, weights: [Float], step: Int64) throws {

@@ -1,8 +1,8 @@
-import CFerryQuantKernels
+import FerryQuant
 import FerryTensors
 
 /// The inner loops of FedAvg: plain loops over contiguous buffers that the compiler vectorizes,
-/// with the SIMD F16/BF16 casts of CFerryQuantKernels. Inputs are little-endian (as safetensors).
+/// with FerryQuant's SIMD F16/BF16 conversions. Inputs are little-endian (as safetensors).
 enum AggregationKernels {
     /// `acc[k] = w·x[k]` (first client) or `acc[k] += w·x[k]`, for `count` elements of `dtype` in `raw`.
     static func accumulate(raw: UnsafeRawBufferPointer, dtype: DType, count: Int, weight: Double, first: Bool,
@@ -13,10 +13,10 @@ enum AggregationKernels {
         case .f32:
             add(raw.baseAddress!.assumingMemoryBound(to: Float.self), count, weight, first, acc)
         case .f16:
-            ferry_q_from_fp16(raw.baseAddress!.assumingMemoryBound(to: UInt16.self), Int32(FERRY_Q_F32.rawValue), scratch, count)
+            HalfPrecision.widenFP16(raw.baseAddress!.assumingMemoryBound(to: UInt16.self), into: scratch, count: count)
             add(UnsafePointer(scratch), count, weight, first, acc)
         case .bf16:
-            ferry_q_from_bf16(raw.baseAddress!.assumingMemoryBound(to: UInt16.self), Int32(FERRY_Q_F32.rawValue), scratch, count)
+            HalfPrecision.widenBF16(raw.baseAddress!.assumingMemoryBound(to: UInt16.self), into: scratch, count: count)
             add(UnsafePointer(scratch), count, weight, first, acc)
         default:
             preconditionFailure("AggregationPlan admits only F64/F32/F16/BF16 for averaging")
@@ -53,10 +53,10 @@ enum AggregationKernels {
             for k in 0..<n { out[k] = Float(acc[k] / totalWeight) }
         case .f16:
             for k in 0..<n { scratch[k] = Float(acc[k] / totalWeight) }
-            ferry_q_cast_fp16(scratch, Int32(FERRY_Q_F32.rawValue), output.assumingMemoryBound(to: UInt16.self), n)
+            HalfPrecision.narrowToFP16(scratch, into: output.assumingMemoryBound(to: UInt16.self), count: n)
         case .bf16:
             for k in 0..<n { scratch[k] = Float(acc[k] / totalWeight) }
-            ferry_q_cast_bf16(scratch, Int32(FERRY_Q_F32.rawValue), output.assumingMemoryBound(to: UInt16.self), n)
+            HalfPrecision.narrowToBF16(scratch, into: output.assumingMemoryBound(to: UInt16.self), count: n)
         default:
             preconditionFailure("AggregationPlan admits only F64/F32/F16/BF16 for averaging")
         }

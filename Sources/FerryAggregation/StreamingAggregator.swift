@@ -1,4 +1,3 @@
-import CFerryQuantKernels
 import Dispatch
 import FerryTensors
 import Foundation

@@ -1,12 +1,5 @@
+import FerrySupport
 import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// What Linux's `/proc` says about processes: enough to recognise an executor started by an earlier
 /// watcher. Everything is nil or empty where `/proc` is missing (other systems) or unreadable.

@@ -1,12 +1,5 @@
+import FerrySupport
 import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The process of one executor run, recorded (``ExecutorInvocation/processRecordPath``) before the
 /// executor may run, so that a watcher restarted after a crash can find an executor its predecessor left

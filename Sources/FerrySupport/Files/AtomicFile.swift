@@ -1,14 +1,6 @@
 import Foundation
 import SystemPackage
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A file being written under a temporary name in its final directory, published
 /// with fsync + same-directory rename so readers only ever see a complete file.
 ///

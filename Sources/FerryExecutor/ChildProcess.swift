@@ -1,13 +1,6 @@
+import FerrySupport
 import Foundation
 import Synchronization
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A child process started with posix_spawn as the leader of its own process group, with
 /// stdin from /dev/null and stdout/stderr connected to pipes the caller reads.
