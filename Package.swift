@@ -45,10 +45,11 @@ let package = Package(
             ]
         ),
 
-        // Job folders, YAML, validation (templates live in FerryTemplates).
+        // Job folders, YAML, validation (templates live in FerryTemplates). Jobs name the transfer
+        // modes and quantization formats of the modules that own them.
         .target(
             name: "FerryJobs",
-            dependencies: ["FerrySupport", .product(name: "Yams", package: "Yams")]
+            dependencies: ["FerrySupport", "FerryQuant", "FerryTransfer", .product(name: "Yams", package: "Yams")]
         ),
         // Reproducible pack, inspect, safe unpack (libarchive).
         .target(

@@ -37,11 +37,8 @@ final class DiskExtractor: VerifiedEntryHandler {
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         var offset = 0
         while offset < bytes.count {
-            let n = systemWrite(fileFD, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw failure(filePath, "write")
-            }
+            let n = Syscall.retryingInterrupts { systemWrite(fileFD, bytes.baseAddress! + offset, bytes.count - offset) }
+            guard n >= 0 else { throw failure(filePath, "write") }
             offset += n
         }
     }

@@ -139,7 +139,7 @@ struct ChildProcess {
         #else
         let flags: Int32 = 0  // SO_NOSIGPIPE is set on the socket
         #endif
-        while send(gateFD, &newline, 1, flags) < 0 && errno == EINTR {}
+        _ = Syscall.retryingInterrupts { send(gateFD, &newline, 1, flags) }
         close(gateFD)
         gateFD = -1
     }
@@ -150,7 +150,7 @@ struct ChildProcess {
         if gateFD >= 0 { close(gateFD); gateFD = -1 }
         signalGroup(SIGKILL)
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        _ = Syscall.retryingInterrupts { waitpid(pid, &status, 0) }
         close(stdoutFD)
         close(stderrFD)
     }
@@ -172,7 +172,7 @@ struct ChildProcess {
         guard info.si_signo == SIGCHLD else { return nil }
         signalGroup(SIGKILL)
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        _ = Syscall.retryingInterrupts { waitpid(pid, &status, 0) }
         return status
     }
 }

@@ -143,10 +143,10 @@ public struct ExecutorRunner: Sendable {
             let ready = poll(&fds, 2, 50)
             guard ready > 0 else { continue }
             for stream in 0..<2 where open[stream] && fds[stream].revents != 0 {
-                let n = read(fds[stream].fd, buffer.baseAddress, buffer.count)
+                let n = Syscall.retryingInterrupts { read(fds[stream].fd, buffer.baseAddress, buffer.count) }
                 if n > 0 {
                     pump.consume(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), stream: stream)
-                } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
+                } else if n == 0 || errno != EAGAIN {
                     open[stream] = false
                     pump.finish(stream: stream)
                 }

@@ -72,11 +72,9 @@ struct OutputPump {
         bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
-                let n = write(logFD, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return  // a full disk must not stall the executor; the log just ends early
-                }
+                let n = Syscall.retryingInterrupts { write(logFD, raw.baseAddress! + offset, raw.count - offset) }
+                // A full disk must not stall the executor; the log just ends early.
+                if n < 0 { return }
                 offset += n
             }
         }

@@ -1,3 +1,6 @@
+import FerryQuant
+import FerryTransfer
+
 /// An app of a job: a server app has `workflow`, a client app has `executor`.
 public enum AppConfig: Sendable, Equatable {
     case server(ServerAppConfig)
@@ -18,19 +21,6 @@ public enum CyclicOrder: String, Sendable, Equatable, CaseIterable {
     case fixed
     /// A new random order every round, from `seed`.
     case shuffle
-}
-
-/// A quantization filter applied to models in transit (plain names; FerryQuant maps them to codecs).
-public enum QuantizationChoice: String, Sendable, Equatable, CaseIterable {
-    case none, fp16, bf16, blockwise8, fp4, nf4
-}
-
-/// How model files are streamed.
-public enum TransferMode: String, Sendable, Equatable, CaseIterable {
-    /// Chunks cut at fixed byte offsets of the file.
-    case file
-    /// Chunks cut on tensor boundaries of the (quantized) safetensors container.
-    case container
 }
 
 /// Streaming settings of an app (`transfer:`).
@@ -56,13 +46,13 @@ public struct TransferSettings: Sendable, Equatable {
 /// Filters of the server app.
 public struct ServerFilters: Sendable, Equatable {
     /// Quantization of models sent to clients; nil means none.
-    public var toClients: QuantizationChoice?
+    public var toClients: QuantFormat?
 }
 
 /// Filters of a client app.
 public struct ClientFilters: Sendable, Equatable {
     /// Quantization of models sent to the server; nil means none.
-    public var toServer: QuantizationChoice?
+    public var toServer: QuantFormat?
 }
 
 /// `apps/<server>/app.yaml`.

@@ -1,3 +1,5 @@
+import FerryQuant
+import FerryTransfer
 import Foundation
 import Yams
 
@@ -59,7 +61,7 @@ struct AppYAMLDecoder {
         var filters = ServerFilters(toClients: nil)
         if let f = top.nested("filters") {
             f.checkKeys(["to_clients"])
-            filters.toClients = f.choice("to_clients", QuantizationChoice.self).flatMap { $0 == .none ? nil : $0 }
+            filters.toClients = f.choice("to_clients", QuantFormat.self, noneWord: "none")
         }
         let transfer = decodeTransfer(top)
         guard let workflow, let rounds else { return nil }
@@ -74,7 +76,7 @@ struct AppYAMLDecoder {
         var filters = ClientFilters(toServer: nil)
         if let f = top.nested("filters") {
             f.checkKeys(["to_server"])
-            filters.toServer = f.choice("to_server", QuantizationChoice.self).flatMap { $0 == .none ? nil : $0 }
+            filters.toServer = f.choice("to_server", QuantFormat.self, noneWord: "none")
         }
         let transfer = decodeTransfer(top)
         guard let executor else { return nil }

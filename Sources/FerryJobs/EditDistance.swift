@@ -1,7 +1,7 @@
 /// "Did you mean" suggestions for misspelled keys and values.
-enum Suggestion {
+package enum Suggestion {
     /// The candidate closest to `word` if it is close enough to be a plausible typo.
-    static func closest(to word: String, among candidates: [String]) -> String? {
+    package static func closest(to word: String, among candidates: [String]) -> String? {
         let lower = word.lowercased()
         var best: (String, Int)?
         for candidate in candidates {
@@ -19,7 +19,7 @@ enum Suggestion {
     }
 
     /// A hint naming the closest candidate, or listing the allowed ones.
-    static func hint(for word: String, among candidates: [String], noun: String = "keys") -> String {
+    package static func hint(for word: String, among candidates: [String], noun: String = "keys") -> String {
         if let match = closest(to: word, among: candidates) { return "did you mean '\(match)'?" }
         return "allowed \(noun): " + candidates.joined(separator: ", ")
     }

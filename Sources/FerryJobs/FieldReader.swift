@@ -155,6 +155,20 @@ struct FieldReader {
         return nil
     }
 
+    /// One of `E`'s words, or nil when the key is absent or says `noneWord` (which is listed as a
+    /// choice in the diagnostic).
+    func choice<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type, noneWord: String) -> E?
+    where E.RawValue == String {
+        guard let node = value(key),
+              let text = scalarText(node, key: key, expected: "one of the listed words") else { return nil }
+        if text == noneWord { return nil }
+        if let value = E(rawValue: text) { return value }
+        let choices = [noneWord] + E.allCases.map(\.rawValue)
+        context.error("'\(qualified(key))' must be one of \(choices.joined(separator: ", ")), found '\(text)'", at: node.mark,
+                      hint: Suggestion.hint(for: text, among: choices, noun: "values"))
+        return nil
+    }
+
     /// A nested mapping, or nil (with a diagnostic when present but not a mapping).
     func nested(_ key: String) -> FieldReader? {
         guard let node = value(key) else { return nil }

@@ -3,9 +3,9 @@ import Yams
 
 /// Reads one YAML file safely: size limit before reading, UTF-8 check, event scan against
 /// ``YAMLLimits``, then composition into a Yams node tree.
-enum YAMLFile {
+package enum YAMLFile {
     /// The composed root node, or the diagnostics that prevented it (`display` names the file in them).
-    static func load(path: String, display: String, limits: YAMLLimits) -> Result<Node, JobValidationFailure> {
+    package static func load(path: String, display: String, limits: YAMLLimits = .standard) -> Result<Node, JobValidationFailure> {
         func fail(_ line: Int, _ column: Int, _ message: String, _ hint: String) -> Result<Node, JobValidationFailure> {
             .failure(JobValidationFailure(diagnostics: [
                 Diagnostic(file: display, line: line, column: column, message: message, hint: hint),

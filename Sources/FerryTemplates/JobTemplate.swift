@@ -48,7 +48,7 @@ public struct JobTemplate: Sendable {
             throw .unsafePath(file: manifest, reason: "template.yaml is a symbolic link")
         }
         let root: Node
-        switch SafeYAML.load(path: manifest, display: manifest) {
+        switch YAMLFile.load(path: manifest, display: manifest) {
         case .success(let node): root = node
         case .failure(let failure): throw .invalidTemplate(directory: directory, diagnostics: failure.diagnostics)
         }
@@ -113,7 +113,7 @@ final class TemplateManifestDecoder {
 
     private func checkKeys(_ entries: [(key: String, keyNode: Node, value: Node)], allowed: [String], place: String) {
         for entry in entries where !allowed.contains(entry.key) {
-            error("unknown key '\(entry.key)'\(place)", at: entry.keyNode, hint: DidYouMean.hint(for: entry.key, among: allowed))
+            error("unknown key '\(entry.key)'\(place)", at: entry.keyNode, hint: Suggestion.hint(for: entry.key, among: allowed))
         }
     }
 
@@ -184,7 +184,7 @@ final class TemplateManifestDecoder {
             }
             type = .choice(words)
         default:
-            error("unknown type '\(typeName)'\(place)", at: typeNode, hint: DidYouMean.hint(for: typeName, among: VariableType.keywords, noun: "types"))
+            error("unknown type '\(typeName)'\(place)", at: typeNode, hint: Suggestion.hint(for: typeName, among: VariableType.keywords, noun: "types"))
             return nil
         }
         for key in ["min", "max"] where value(key) != nil && !["int", "number"].contains(typeName) {

@@ -118,7 +118,7 @@ public struct TemplateLibrary: Sendable {
         }
         let all = Array(Set(folders.flatMap { Self.templateNames(in: $0.path) })).sorted()
         throw .templateNotFound(name: name, searched: folders.map { "\($0.path) (\($0.origin))" },
-                                suggestion: DidYouMean.closest(to: name, among: all))
+                                suggestion: Suggestion.closest(to: name, among: all))
     }
 
     /// Sub-folders of `folder` that hold a template.yaml, sorted.

@@ -60,7 +60,7 @@ public enum TemplateValue: Sendable, Equatable, CustomStringConvertible {
             do { _ = try ByteCount.parse(trimmed) } catch { throw fail("use a number with a unit, e.g. 512KiB, 8MiB, 2GiB") }
             return .measure(trimmed)
         case let .choice(choices):
-            guard choices.contains(trimmed) else { throw fail(DidYouMean.hint(for: trimmed, among: choices, noun: "values")) }
+            guard choices.contains(trimmed) else { throw fail(Suggestion.hint(for: trimmed, among: choices, noun: "values")) }
             return .string(trimmed)
         case .list:
             return .list(splitList(trimmed))

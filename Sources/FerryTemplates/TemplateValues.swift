@@ -67,7 +67,7 @@ public struct TemplateValues: Sendable, Equatable {
     static func unknown(_ name: String, template: JobTemplate) -> TemplateError {
         let names = template.variables.map(\.name)
         return .unknownVariable(name: name, template: template.name,
-                                suggestion: DidYouMean.closest(to: name, among: names), known: names)
+                                suggestion: Suggestion.closest(to: name, among: names), known: names)
     }
 
     /// The mustache context: every variable, plus `NAME_count` and `NAME_yaml` for lists and sites and

@@ -114,8 +114,7 @@ final class ChunkPrefetcher: @unchecked Sendable {
         guard size <= maxFileSize else { return .refused("\(name) is larger than the manifest's chunk size allows") }
         var got = 0
         while got < size {
-            let n = read(cfd, slot.buffer.baseAddress! + got, size - got)
-            if n < 0, errno == EINTR { continue }
+            let n = Syscall.retryingInterrupts { read(cfd, slot.buffer.baseAddress! + got, size - got) }
             if n < 0, FileSystem.isAbsence(Syscall.lastError) { return .absent }
             guard n >= 0 else { return .refused("\(name) cannot be read: \(String(cString: strerror(errno)))") }
             if n == 0 { break }

@@ -138,8 +138,7 @@ final class ReceiveSession {
         defer { scratch.deallocate() }
         var off: Int64 = 0
         while off < bytes {
-            let n = pread(fd, scratch.baseAddress, Int(min(Int64(scratch.count), bytes - off)), off_t(off))
-            if n < 0, errno == EINTR { continue }
+            let n = Syscall.retryingInterrupts { pread(fd, scratch.baseAddress, Int(min(Int64(scratch.count), bytes - off)), off_t(off)) }
             guard n > 0 else { throw TransferError.posix(partialPath, "read the partial output") }
             do { try sink.write(UnsafeRawBufferPointer(rebasing: scratch[0..<n])) } catch {
                 throw Refusal(reason: "the filtered stream cannot be restored: \(error)")
@@ -201,9 +200,9 @@ final class ReceiveSession {
     private func append(_ payload: UnsafeRawBufferPointer, path: String) throws {
         var off = 0
         while off < payload.count {
-            let n = pwrite(fd, payload.baseAddress! + off, min(payload.count - off, WriteSlicing.sliceBytes),
-                           off_t(bytes + Int64(off)))
-            if n < 0, errno == EINTR { continue }
+            let n = Syscall.retryingInterrupts {
+                pwrite(fd, payload.baseAddress! + off, min(payload.count - off, WriteSlicing.sliceBytes), off_t(bytes + Int64(off)))
+            }
             guard n > 0 else { throw TransferError.posix(partialPath, "write the partial output") }
             off += n
         }

@@ -79,11 +79,8 @@ final class StreamProducer {
                 n = try read(source, into: dst)
             } else {
                 try openFile()
-                let r = pread(fd, dst.baseAddress, dst.count, off_t(position))
-                if r < 0 {
-                    if errno == EINTR { continue }
-                    throw TransferError.posix(sourcePath, "read")
-                }
+                let r = Syscall.retryingInterrupts { pread(fd, dst.baseAddress, dst.count, off_t(position)) }
+                guard r >= 0 else { throw TransferError.posix(sourcePath, "read") }
                 n = r
             }
             guard n > 0 else {

@@ -16,21 +16,12 @@ public enum JobSignature {
 
     /// SHA-256 (lowercase hex) and size of a file, read in 1 MiB pieces.
     public static func digest(ofFile path: String) throws(WorkspaceError) -> (sha256: String, bytes: Int64) {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw .io(path: path, operation: "read", reason: "cannot open the file")
-        }
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        var total: Int64 = 0
         do {
-            while let piece = try handle.read(upToCount: 1 << 20), !piece.isEmpty {
-                hasher.update(data: piece)
-                total += Int64(piece.count)
-            }
+            let (sha, size) = try FileSHA256.hex(of: path)
+            return (sha, size)
         } catch {
-            throw .io(path: path, operation: "read", reason: "\(error)")
+            throw .io(path: path, operation: "read", reason: error.description)
         }
-        return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), total)
     }
 
     /// Signs the archive at `archive` with `keys`; returns the `job.sig` text.

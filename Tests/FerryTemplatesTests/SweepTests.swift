@@ -1,3 +1,4 @@
+import FerryQuant
 import FerryJobs
 import Foundation
 import Testing
@@ -18,7 +19,7 @@ import Testing
         for folder in expected {
             let job = try JobFolder.load(directory: root + "/sweep/" + folder)
             let parts = folder.split(separator: "_").map { $0.split(separator: "-", maxSplits: 1).map(String.init) }
-            let quant = try #require(QuantizationChoice(rawValue: parts[0][1]))
+            let quant = QuantFormat(rawValue: parts[0][1])
             #expect(job.serverApp.filters.toClients == quant)
             #expect(job.clientApps["client"]?.filters.toServer == quant)
             #expect(job.serverApp.rounds == Int(parts[1][1]))

@@ -341,7 +341,7 @@ final class ClientRole: SiteRoleHandler {
             ]
             try outbox.enqueue(OutgoingMessage(
                 id: "\(job).log.\(task).\(workspace.name)", kind: .log, job: job, payload: snapshot, recipients: [serverName],
-                metadata: metadata, quantize: nil, mode: "file", chunkSize: WireSettings.plain.chunkSize,
+                metadata: metadata, quantize: nil, mode: .file, chunkSize: WireSettings.plain.chunkSize,
                 window: WireSettings.plain.window, removePayloadWhenSent: true, createdAt: Date()))
         }
     }
@@ -369,7 +369,7 @@ final class ClientRole: SiteRoleHandler {
         var wire = WireSettings.plain
         if let payload {
             wire = (try? plan(for: job).plan.toServer) ?? .plain
-            if wire.mode == "container" && !payload.hasSuffix(".safetensors") { wire.mode = "file" }
+            if wire.mode == .container && !payload.hasSuffix(".safetensors") { wire.mode = .file }
         } else {
             let dir = task == "deploy" ? jobDirectory(job) : taskDirectory(job, task)
             try FileSystem.makeDirectory(dir)

@@ -1,3 +1,5 @@
+import FerryTransfer
+import FerryQuant
 import Foundation
 
 /// The kinds of messages sites exchange (metadata key `ferry.kind`). See docs/runtime.md, "Messages".
@@ -62,9 +64,9 @@ struct OutgoingMessage: Codable, Sendable, Equatable {
     /// Manifest metadata (ferry.* keys).
     var metadata: [String: String]
     /// Quantization format applied on the way (`nf4`, `fp16`, …), nil for none.
-    var quantize: String?
+    var quantize: QuantFormat?
     /// `file` or `container`.
-    var mode: String
+    var mode: TransferMode
     var chunkSize: Int
     var window: Int
     /// Remove the payload once sent (a copy made for this message only).

@@ -54,10 +54,10 @@ final class TransferTransport: MessageTransport {
             throw RuntimeError.fileUnwritable(path: link, reason: "cannot stage the payload \(message.payload) for sending")
         }
         var options = baseOptions
-        options.mode = message.mode == "container" ? .container : .file
+        options.mode = message.mode
         options.chunkSize = message.chunkSize
         options.window = message.window
-        options.quantize = message.quantize.flatMap { QuantFormat(rawValue: $0) }
+        options.quantize = message.quantize
         options.metadata = message.metadata
         options.metadata[MessageKey.message] = message.id
         options.stateDirectory = stateDirectory

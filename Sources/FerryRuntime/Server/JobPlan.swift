@@ -1,24 +1,25 @@
+import FerryTransfer
+import FerryQuant
 import FerryJobs
 import FerrySupport
 import Foundation
 
 /// How a message's payload is moved: the `transfer:` settings of an app plus its filter.
 struct WireSettings: Codable, Sendable, Equatable {
-    /// `file` or `container`.
-    var mode: String
+    var mode: TransferMode
     var chunkSize: Int
     var window: Int
-    /// Quantization format name, nil for none.
-    var quantize: String?
+    /// The quantization filter, nil for none.
+    var quantize: QuantFormat?
 
-    init(_ settings: TransferSettings, filter: QuantizationChoice?) {
-        mode = settings.mode.rawValue
+    init(_ settings: TransferSettings, filter: QuantFormat?) {
+        mode = settings.mode
         chunkSize = settings.chunkSize
         window = settings.window
-        quantize = (filter == nil || filter == QuantizationChoice.none) ? nil : filter!.rawValue
+        quantize = filter
     }
 
-    init(mode: String, chunkSize: Int, window: Int, quantize: String?) {
+    init(mode: TransferMode, chunkSize: Int, window: Int, quantize: QuantFormat?) {
         self.mode = mode
         self.chunkSize = chunkSize
         self.window = window
@@ -26,7 +27,7 @@ struct WireSettings: Codable, Sendable, Equatable {
     }
 
     /// Plain files (archives, logs, reports): file mode, 8 MiB chunks, window 4, no filter.
-    static let plain = WireSettings(mode: "file", chunkSize: 8 << 20, window: 4, quantize: nil)
+    static let plain = WireSettings(mode: .file, chunkSize: 8 << 20, window: 4, quantize: nil)
 }
 
 /// What the server needs from a validated job folder to run it, persisted in `runtime/workflow.json`

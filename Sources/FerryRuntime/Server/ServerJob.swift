@@ -234,7 +234,7 @@ final class ServerJob {
                 try outbox.enqueue(OutgoingMessage(
                     id: "\(id).abort", kind: .abort, job: id, payload: note, recipients: recipients,
                     metadata: metadata(.abort, task: "abort", extra: [MessageKey.reason: reason ?? ""]),
-                    quantize: nil, mode: "file", chunkSize: WireSettings.plain.chunkSize, window: WireSettings.plain.window,
+                    quantize: nil, mode: .file, chunkSize: WireSettings.plain.chunkSize, window: WireSettings.plain.window,
                     removePayloadWhenSent: false, createdAt: Date()))
             }
         }
@@ -309,8 +309,8 @@ final class ServerJob {
             try JSONFile.write(["job": id, "task": task, "round": String(round), "model": "none"], to: descriptor)
             payload = descriptor
             wire = .plain
-        } else if wire.mode == "container" && !payload!.hasSuffix(".safetensors") {
-            wire.mode = "file"
+        } else if wire.mode == .container && !payload!.hasSuffix(".safetensors") {
+            wire.mode = .file
         }
         let message = OutgoingMessage(
             id: messageID, kind: .task, job: id, payload: payload!, recipients: sites,

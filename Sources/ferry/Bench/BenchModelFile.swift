@@ -36,29 +36,18 @@ enum BenchModelFile {
 
     /// Whether two files have the same bytes (streamed, 8 MiB at a time).
     static func identical(_ a: String, _ b: String) throws -> Bool {
-        let fa = open(a, O_RDONLY), fb = open(b, O_RDONLY)
-        defer { if fa >= 0 { close(fa) }; if fb >= 0 { close(fb) } }
-        guard fa >= 0, fb >= 0 else { return false }
+        guard let fa = try? ReadableFile(path: a), let fb = try? ReadableFile(path: b) else { return false }
         let size = 8 << 20
         let ba = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
         let bb = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
         defer { ba.deallocate(); bb.deallocate() }
+        var offset: Int64 = 0
         while true {
-            let na = readFully(fa, ba), nb = readFully(fb, bb)
+            let na = try fa.read(into: ba, at: offset), nb = try fb.read(into: bb, at: offset)
             guard na == nb else { return false }
             if na == 0 { return true }
             if memcmp(ba.baseAddress!, bb.baseAddress!, na) != 0 { return false }
+            offset += Int64(na)
         }
-    }
-
-    private static func readFully(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Int {
-        var got = 0
-        while got < buffer.count {
-            let n = read(fd, buffer.baseAddress! + got, buffer.count - got)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            got += n
-        }
-        return got
     }
 }

@@ -32,7 +32,7 @@ final class MeasuredChild {
         guard ended == nil else { return }
         var raw: Int32 = 0
         var usage = rusage()
-        while wait4(pid, &raw, 0, &usage) < 0 && errno == EINTR {}
+        _ = Syscall.retryingInterrupts { wait4(pid, &raw, 0, &usage) }
         ended = .now
         peakResidentBytes = Int64(usage.ru_maxrss) * 1024
         // WIFEXITED / WEXITSTATUS, spelled out (the C macros are not imported).
