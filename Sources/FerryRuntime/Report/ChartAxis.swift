@@ -1,7 +1,7 @@
 import FerrySupport
 import Foundation
 
-/// A y axis from `from` to `to` (data units) with about five round tick values, labelled in `scale`
+/// A y axis from `from` to `to` (data units) with about six round tick values, labelled in `scale`
 /// units (1024 for KiB) with `suffix`.
 struct Axis {
     let from: Double
@@ -24,10 +24,21 @@ struct Axis {
                 t += step
             }
         }
-        // Enough decimals to tell the ticks apart: 0.05 steps get two.
-        let digits = step > 0 ? min(max(0, -Int(floor(log10(step)))), 8) : 2
+        // Enough decimals to write the step exactly: 0.05 gets two, 0.025 three.
+        var digits = 0
+        while digits < 8, step > 0, abs((step * pow(10, Double(digits))).rounded() - step * pow(10, Double(digits))) > 1e-6 {
+            digits += 1
+        }
         ticks = values.map { $0 * scale }
-        labels = values.map { formatFixed($0, digits) + suffix }
+        // Units (KiB) read better without trailing zeros: 0, 2.5, 5 KiB.
+        labels = values.map { value in
+            var text = formatFixed(value, digits)
+            if !suffix.isEmpty, text.contains(".") {
+                while text.hasSuffix("0") { text.removeLast() }
+                if text.hasSuffix(".") { text.removeLast() }
+            }
+            return text + suffix
+        }
     }
 
     /// Maps a data value to a y position between `top` (at `to`) and `bottom` (at `from`).
@@ -36,11 +47,11 @@ struct Axis {
         return { y in top + (1 - (y - from) / span) * (bottom - top) }
     }
 
-    /// A step of 1, 2 or 5 times a power of ten giving about five ticks over `span` (0 when none fits).
+    /// A step of 1, 2, 2.5 or 5 times a power of ten giving about six ticks over `span` (0 when none fits).
     static func step(_ span: Double) -> Double {
         guard span > 0, span.isFinite else { return 0 }
-        let raw = span / 5
+        let raw = span / 6
         let magnitude = pow(10, floor(log10(raw)))
-        return [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? raw
+        return [1.0, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? raw
     }
 }

@@ -15,7 +15,7 @@ public enum DefaultReportTemplate {
     :root { --fg: #0f172a; --muted: #64748b; --line: #e2e8f0; --soft: #f8fafc; --ok: #15803d; --bad: #b91c1c; --run: #1d4ed8; }
     * { box-sizing: border-box; }
     body { margin: 0; color: var(--fg); background: #fff; font: 14px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", sans-serif; }
-    main { max-width: 1120px; margin: 0 auto; padding: 28px 28px 40px; }
+    main { max-width: 1200px; margin: 0 auto; padding: 28px 28px 40px; }
     header.page { border-bottom: 1px solid var(--line); padding-bottom: 10px; }
     h1 { font-size: 22px; margin: 0 0 2px; letter-spacing: -0.01em; }
     h2 { font-size: 18px; margin: 34px 0 10px; display: flex; flex-wrap: wrap; align-items: center; gap: 6px 10px; }
@@ -42,8 +42,8 @@ public enum DefaultReportTemplate {
     ul.legend li svg { flex: none; }
     .table-wrap { overflow-x: auto; border: 1px solid var(--line); border-radius: 8px; }
     table { border-collapse: collapse; width: 100%; font-size: 13px; font-variant-numeric: tabular-nums; }
-    th, td { padding: 5px 9px; text-align: right; white-space: nowrap; border-bottom: 1px solid var(--line); }
-    th { background: var(--soft); color: #334155; font-weight: 600; vertical-align: bottom; }
+    th, td { padding: 5px 8px; text-align: right; white-space: nowrap; border-bottom: 1px solid var(--line); }
+    th { background: var(--soft); color: #334155; font-weight: 600; vertical-align: bottom; white-space: normal; }
     th.l, td.l { text-align: left; }
     th .unit { display: block; color: var(--muted); font-weight: normal; font-size: 11.5px; }
     tbody tr:last-child td { border-bottom: none; }
@@ -66,10 +66,10 @@ public enum DefaultReportTemplate {
     <section id="comparison">
     <h2>Comparison</h2>
     <div class="table-wrap"><table>
-    <thead><tr><th class="l">job</th><th class="l">id</th><th class="l">state</th><th>rounds</th>{{#metrics}}<th>final {{.}}</th>{{/metrics}}<th>on the wire</th><th>unquantized</th><th>saving</th><th>time</th></tr></thead>
+    <thead><tr><th class="l">job</th><th class="l">state</th><th>rounds</th>{{#metrics}}<th>final {{.}}</th>{{/metrics}}<th>on the wire</th><th>unquantized</th><th>saving</th><th>time</th></tr></thead>
     <tbody>
     {{#rows}}
-    <tr><td class="l"><a href="#{{anchor}}">{{name}}</a></td><td class="l"><code>{{id}}</code></td><td class="l"><span class="badge {{stateClass}}">{{state}}</span></td><td>{{rounds}}</td>{{#finals}}<td>{{.}}</td>{{/finals}}<td>{{wire}}</td><td>{{unquantized}}</td><td>{{saving}}</td><td>{{time}}</td></tr>
+    <tr><td class="l"><a href="#{{anchor}}">{{name}}</a><div class="id">{{id}}</div></td><td class="l"><span class="badge {{stateClass}}">{{state}}</span></td><td>{{rounds}}</td>{{#finals}}<td>{{.}}</td>{{/finals}}<td>{{wire}}</td><td>{{unquantized}}</td><td>{{saving}}</td><td>{{time}}</td></tr>
     {{/rows}}
     </tbody>
     </table></div>

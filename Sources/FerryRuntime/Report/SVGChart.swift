@@ -102,7 +102,7 @@ enum SVGChart {
             ChartSVGModel.GridLine(x1: fmt(left), x2: fmt(width - right), y: fmt(py(t)),
                                    labelX: fmt(left - 6), labelY: fmt(py(t) + 4), text: label)
         }
-        return ChartSVGModel(width: fmt(width), height: fmt(height), title: title,
+        return ChartSVGModel(width: "\(Int(width))", height: "\(Int(height))", title: title,
                              plotLeft: fmt(left), plotRight: fmt(width - right), plotTop: fmt(top), plotBottom: fmt(height - bottom),
                              grid: grid, xTicks: xTicks,
                              xLabel: .init(x: fmt((left + width - right) / 2), y: fmt(height - 6), text: xLabel),
@@ -147,11 +147,14 @@ private struct Look {
         case .peer(let i):
             color = SVGChart.palette[i % SVGChart.palette.count]
             marker = MarkerShape.allCases[i % MarkerShape.allCases.count]
+            // Later peers a little thinner and smaller, so that where two coincide both still show.
+            lineWidth = max(1.5, 2.5 - 0.3 * Double(i))
+            markerSize = max(2.4, 4 - 0.4 * Double(i))
         case .aggregate:
             color = SVGChart.aggregateColor
-            lineWidth = 1.6
+            lineWidth = 1.5
             dash = "6 4"
-            markerSize = 5
+            markerSize = 5.5
             hollow = true
         case .bar(let c):
             color = c
