@@ -146,7 +146,8 @@ private struct Look {
         switch style {
         case .peer(let i):
             color = SVGChart.palette[i % SVGChart.palette.count]
-            marker = MarkerShape.allCases[i % MarkerShape.allCases.count]
+            // The shape also moves on once the colours wrap round, so the first 50 peers differ in one or the other.
+            marker = MarkerShape.allCases[(i + i / SVGChart.palette.count) % MarkerShape.allCases.count]
             // Later peers a little thinner and smaller, so that where two coincide both still show.
             lineWidth = max(1.5, 2.5 - 0.3 * Double(i))
             markerSize = max(2.4, 4 - 0.4 * Double(i))
