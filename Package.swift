@@ -115,6 +115,7 @@ let package = Package(
                 "FerryTransfer", "FerryWorkspace", "FerryAggregation", "FerryExecutor",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

@@ -1,138 +1,202 @@
 import FerrySupport
 import Foundation
 
-/// Small inline SVG charts for the HTML report (no scripts, no network).
+/// Inline SVG charts for the HTML report (no scripts, no network): line charts of a metric per round and
+/// grouped bar charts of bytes per round. The plot is SVG; the legend is returned separately for the page
+/// template to lay out in HTML, where long labels wrap instead of being cut.
 enum SVGChart {
-    /// A named series of (x, y) points.
+    /// A named series of (x, y) points and how it is drawn.
     struct Series {
         var label: String
         var points: [(x: Double, y: Double)]
-        var emphasized = false
+        var style: Style
     }
 
-    static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"]
+    /// How a series is drawn.
+    enum Style {
+        /// The n-th of several peers (sites, jobs): a solid line, its own colour and marker shape.
+        case peer(Int)
+        /// The aggregate over the peers: dark, dashed, hollow markers, drawn under the peers so it hides none.
+        case aggregate
+        /// A bar colour.
+        case bar(String)
+    }
 
-    private static let width = 640.0, height = 280.0
-    private static let left = 64.0, right = 150.0, top = 24.0, bottom = 36.0
+    /// Distinct colours (Tableau 10) for peers.
+    static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
+    static let aggregateColor = "#1e293b"
+
+    private static let width = 560.0, height = 260.0
+    private static let top = 14.0, bottom = 40.0, right = 16.0
 
     /// A line chart of `series` over whole-number x values (rounds).
-    static func lines(title: String, yLabel: String, series: [Series]) -> String {
+    static func lines(title: String, series: [Series], xLabel: String = "round") -> ReportChart {
         let all = series.flatMap(\.points)
-        guard !all.isEmpty else { return "<p class=\"empty\">\(HTML.escape(title)): no data</p>" }
-        let (x0, x1) = (all.map(\.x).min()!, max(all.map(\.x).max()!, all.map(\.x).min()! + 1))
-        var (y0, y1) = (all.map(\.y).min()!, all.map(\.y).max()!)
-        if y1 - y0 < 1e-12 { y0 -= 0.5; y1 += 0.5 }
-        let pad = (y1 - y0) * 0.08
-        y0 -= pad
-        y1 += pad
-        let px = { (x: Double) in left + (x - x0) / (x1 - x0) * (width - left - right) }
-        let py = { (y: Double) in top + (1 - (y - y0) / (y1 - y0)) * (height - top - bottom) }
-        var svg = frame(title: title)
-        svg += axes(yTicks: ticks(y0, y1), py: py, xTicks: Array(stride(from: x0, through: x1, by: max(1, ((x1 - x0) / 10).rounded(.up)))), px: px,
-                    xLabel: "round", yLabel: yLabel)
-        for (i, s) in series.enumerated() {
-            let color = palette[i % palette.count]
-            let path = s.points.map { "\(fmt(px($0.x))),\(fmt(py($0.y)))" }.joined(separator: " ")
-            let width = s.emphasized ? 3.0 : 1.5
-            svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"\(fmt(width))\" points=\"\(path)\"/>"
-            for p in s.points {
-                svg += "<circle cx=\"\(fmt(px(p.x)))\" cy=\"\(fmt(py(p.y)))\" r=\"\(s.emphasized ? 3.5 : 2.5)\" fill=\"\(color)\">"
-                    + "<title>\(HTML.escape(s.label)) round \(Int(p.x)): \(formatFixed(p.y, 4))</title></circle>"
-            }
-            svg += legend(i, s.label, color: color)
+        guard let xMin = all.map(\.x).min(), let xMax = all.map(\.x).max(),
+              var y0 = all.map(\.y).min(), var y1 = all.map(\.y).max() else {
+            return ReportChart(title: title, svg: "", legend: [], hasData: false)
         }
-        return svg + "</svg>"
+        if y1 - y0 < 1e-12 * max(1, abs(y1)) { y0 -= max(0.5, abs(y0) * 0.1); y1 += max(0.5, abs(y1) * 0.1) }
+        let pad = (y1 - y0) * 0.08
+        let axis = Axis(from: y0 - pad, to: y1 + pad)
+        let xPad = xMax > xMin ? max(0.2, (xMax - xMin) * 0.04) : 0.5
+        let (x0, x1) = (xMin - xPad, xMax + xPad)
+        let left = leftMargin(axis.labels)
+        let px = { (x: Double) in left + (x - x0) / (x1 - x0) * (width - left - right) }
+        let py = axis.position(top: top, bottom: height - bottom)
+
+        let step = max(1, ((xMax - xMin) / 10).rounded(.up))
+        let xTicks = stride(from: xMin, through: xMax, by: step).map {
+            ChartSVGModel.Tick(x: fmt(px($0)), y: fmt(height - bottom + 16), text: "\(Int($0))")
+        }
+        // The aggregate first, so every peer line and marker lies on top of it.
+        let ordered = series.filter { if case .aggregate = $0.style { true } else { false } }
+            + series.filter { if case .aggregate = $0.style { false } else { true } }
+        let lines = ordered.map { s in
+            let look = Look(s.style)
+            let markers = s.points.map { p in
+                ChartSVGModel.Marker(d: look.marker.path(x: px(p.x), y: py(p.y), size: look.markerSize),
+                                     fill: look.hollow ? "#ffffff" : look.color, stroke: look.color,
+                                     title: "\(s.label), round \(Int(p.x)): \(ReportFormat.metric(p.y))")
+            }
+            return ChartSVGModel.Line(color: look.color, width: fmt(look.lineWidth), dash: look.dash,
+                                      points: s.points.map { "\(fmt(px($0.x))),\(fmt(py($0.y)))" }.joined(separator: " "),
+                                      markers: markers)
+        }
+        let model = frame(title: title, left: left, axis: axis, py: py, xTicks: xTicks, xLabel: xLabel, bars: [], lines: lines)
+        return ReportChart(title: title, svg: ChartTemplate.svg.render(model), legend: series.map(legendItem), hasData: true)
     }
 
-    /// Grouped bars: for each x (round), one bar per series.
-    static func bars(title: String, yLabel: String, series: [Series], format: (Double) -> String) -> String {
+    /// Grouped bars: for each x (round), one bar per series; `unit` scales the y axis (bytes).
+    static func bars(title: String, series: [Series], xLabel: String = "round") -> ReportChart {
         let all = series.flatMap(\.points)
-        guard !all.isEmpty else { return "<p class=\"empty\">\(HTML.escape(title)): no data</p>" }
+        guard !all.isEmpty else { return ReportChart(title: title, svg: "", legend: [], hasData: false) }
         let xs = Array(Set(all.map(\.x))).sorted()
-        let y1 = max(all.map(\.y).max()!, 1) * 1.08
-        let py = { (y: Double) in top + (1 - y / y1) * (height - top - bottom) }
+        let peak = max(all.map(\.y).max() ?? 0, 1)
+        let unit = ByteUnit(peak)
+        let axis = Axis(from: 0, to: peak * 1.08, scale: unit.divisor, suffix: " " + unit.name)
+        let left = leftMargin(axis.labels)
+        let py = axis.position(top: top, bottom: height - bottom)
         let slot = (width - left - right) / Double(xs.count)
         let barWidth = slot * 0.8 / Double(max(series.count, 1))
-        var svg = frame(title: title)
-        svg += axes(yTicks: ticks(0, y1), py: py, xTicks: [], px: { $0 }, xLabel: "round", yLabel: yLabel, yFormat: format)
-        for (j, x) in xs.enumerated() {
-            let cx = left + slot * (Double(j) + 0.5)
-            svg += "<text x=\"\(fmt(cx))\" y=\"\(fmt(height - bottom + 14))\" text-anchor=\"middle\" class=\"tick\">\(Int(x))</text>"
+        let xTicks = xs.enumerated().map { j, x in
+            ChartSVGModel.Tick(x: fmt(left + slot * (Double(j) + 0.5)), y: fmt(height - bottom + 16), text: "\(Int(x))")
         }
+        var bars: [ChartSVGModel.Bar] = []
         for (i, s) in series.enumerated() {
-            let color = palette[i % palette.count]
+            let color = Look(s.style).color
             for p in s.points {
                 guard let j = xs.firstIndex(of: p.x) else { continue }
                 let x = left + slot * Double(j) + slot * 0.1 + barWidth * Double(i)
-                svg += "<rect x=\"\(fmt(x))\" y=\"\(fmt(py(p.y)))\" width=\"\(fmt(barWidth))\" height=\"\(fmt(py(0) - py(p.y)))\" fill=\"\(color)\">"
-                    + "<title>\(HTML.escape(s.label)) round \(Int(p.x)): \(format(p.y))</title></rect>"
+                bars.append(.init(x: fmt(x), y: fmt(py(p.y)), width: fmt(max(barWidth - 1, 1)), height: fmt(py(0) - py(p.y)),
+                                  color: color, title: "\(s.label), round \(Int(p.x)): \(ByteCount.format(Int64(p.y)))"))
             }
-            svg += legend(i, s.label, color: color)
         }
-        return svg + "</svg>"
+        let model = frame(title: title, left: left, axis: axis, py: py, xTicks: xTicks, xLabel: xLabel, bars: bars, lines: [])
+        return ReportChart(title: title, svg: ChartTemplate.svg.render(model), legend: series.map(legendItem), hasData: true)
     }
 
-    private static func frame(title: String) -> String {
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\">"
-            + "<title>\(HTML.escape(title))</title>"
-            + "<text x=\"\(fmt(left))\" y=\"16\" class=\"chart-title\">\(HTML.escape(title))</text>"
+    private static func frame(title: String, left: Double, axis: Axis, py: (Double) -> Double, xTicks: [ChartSVGModel.Tick],
+                              xLabel: String, bars: [ChartSVGModel.Bar], lines: [ChartSVGModel.Line]) -> ChartSVGModel {
+        let grid = zip(axis.ticks, axis.labels).map { t, label in
+            ChartSVGModel.GridLine(x1: fmt(left), x2: fmt(width - right), y: fmt(py(t)),
+                                   labelX: fmt(left - 6), labelY: fmt(py(t) + 4), text: label)
+        }
+        return ChartSVGModel(width: "\(Int(width))", height: "\(Int(height))", title: title,
+                             plotLeft: fmt(left), plotRight: fmt(width - right), plotTop: fmt(top), plotBottom: fmt(height - bottom),
+                             grid: grid, xTicks: xTicks,
+                             xLabel: .init(x: fmt((left + width - right) / 2), y: fmt(height - 6), text: xLabel),
+                             bars: bars, lines: lines)
     }
 
-    private static func axes(yTicks: [Double], py: (Double) -> Double, xTicks: [Double], px: (Double) -> Double,
-                             xLabel: String, yLabel: String, yFormat: (Double) -> String = { formatFixed($0, 3) }) -> String {
-        var s = "<line x1=\"\(fmt(left))\" y1=\"\(fmt(top))\" x2=\"\(fmt(left))\" y2=\"\(fmt(height - bottom))\" class=\"axis\"/>"
-        s += "<line x1=\"\(fmt(left))\" y1=\"\(fmt(height - bottom))\" x2=\"\(fmt(width - right))\" y2=\"\(fmt(height - bottom))\" class=\"axis\"/>"
-        for t in yTicks {
-            s += "<line x1=\"\(fmt(left))\" y1=\"\(fmt(py(t)))\" x2=\"\(fmt(width - right))\" y2=\"\(fmt(py(t)))\" class=\"grid\"/>"
-            s += "<text x=\"\(fmt(left - 4))\" y=\"\(fmt(py(t) + 4))\" text-anchor=\"end\" class=\"tick\">\(HTML.escape(yFormat(t)))</text>"
-        }
-        for t in xTicks {
-            s += "<text x=\"\(fmt(px(t)))\" y=\"\(fmt(height - bottom + 14))\" text-anchor=\"middle\" class=\"tick\">\(Int(t))</text>"
-        }
-        s += "<text x=\"\(fmt((left + width - right) / 2))\" y=\"\(fmt(height - 6))\" text-anchor=\"middle\" class=\"label\">\(HTML.escape(xLabel))</text>"
-        s += "<text x=\"14\" y=\"\(fmt((top + height - bottom) / 2))\" text-anchor=\"middle\" class=\"label\" transform=\"rotate(-90 14 \(fmt((top + height - bottom) / 2)))\">\(HTML.escape(yLabel))</text>"
-        return s
+    /// Room for the longest y tick label (about 6.5 units a character at font size 11).
+    private static func leftMargin(_ labels: [String]) -> Double {
+        max(36, Double(labels.map(\.count).max() ?? 0) * 6.5 + 12)
     }
 
-    private static func legend(_ i: Int, _ label: String, color: String) -> String {
-        let y = top + 6 + Double(i) * 16
-        return "<rect x=\"\(fmt(width - right + 10))\" y=\"\(fmt(y - 8))\" width=\"10\" height=\"10\" fill=\"\(color)\"/>"
-            + "<text x=\"\(fmt(width - right + 24))\" y=\"\(fmt(y + 1))\" class=\"tick\">\(HTML.escape(label))</text>"
-    }
-
-    /// About five round tick values between `a` and `b`.
-    static func ticks(_ a: Double, _ b: Double) -> [Double] {
-        let span = b - a
-        guard span > 0, span.isFinite else { return [a] }
-        let raw = span / 5
-        let magnitude = pow(10, floor(log10(raw)))
-        let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? raw
-        var out: [Double] = []
-        var t = (a / step).rounded(.up) * step
-        while t <= b + step * 1e-9 {
-            out.append(t)
-            t += step
+    private static func legendItem(_ s: Series) -> ReportLegendItem {
+        let look = Look(s.style)
+        let swatch: String
+        if case .bar = s.style {
+            swatch = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"14\" height=\"14\" viewBox=\"0 0 14 14\" aria-hidden=\"true\">"
+                + "<rect x=\"1\" y=\"1\" width=\"12\" height=\"12\" rx=\"2\" fill=\"\(look.color)\"/></svg>"
+        } else {
+            swatch = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"30\" height=\"14\" viewBox=\"0 0 30 14\" aria-hidden=\"true\">"
+                + "<line x1=\"2\" y1=\"7\" x2=\"28\" y2=\"7\" stroke=\"\(look.color)\" stroke-width=\"\(fmt(look.lineWidth))\""
+                + (look.dash.map { " stroke-dasharray=\"\($0)\"" } ?? "") + "/>"
+                + "<path d=\"\(look.marker.path(x: 15, y: 7, size: look.markerSize))\" fill=\"\(look.hollow ? "#ffffff" : look.color)\""
+                + " stroke=\"\(look.color)\" stroke-width=\"1.5\"/></svg>"
         }
-        return out
+        return ReportLegendItem(label: s.label, color: look.color, dashed: look.dash != nil, swatch: swatch)
     }
 
     static func fmt(_ v: Double) -> String { formatFixed(v, 1) }
 }
 
-/// HTML text escaping.
-enum HTML {
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for c in text {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
+/// The drawing attributes of a series style.
+private struct Look {
+    var color: String
+    var lineWidth = 2.0
+    var dash: String?
+    var marker = MarkerShape.circle
+    var markerSize = 3.2
+    var hollow = false
+
+    init(_ style: SVGChart.Style) {
+        switch style {
+        case .peer(let i):
+            color = SVGChart.palette[i % SVGChart.palette.count]
+            // The shape also moves on once the colours wrap round, so the first 50 peers differ in one or the other.
+            marker = MarkerShape.allCases[(i + i / SVGChart.palette.count) % MarkerShape.allCases.count]
+            // Later peers a little thinner and smaller, so that where two coincide both still show.
+            lineWidth = max(1.5, 2.5 - 0.3 * Double(i))
+            markerSize = max(2.4, 4 - 0.4 * Double(i))
+        case .aggregate:
+            color = SVGChart.aggregateColor
+            lineWidth = 1.5
+            dash = "6 4"
+            markerSize = 5.5
+            hollow = true
+        case .bar(let c):
+            color = c
         }
-        return out
+    }
+}
+
+/// Marker shapes, so that lines stay distinguishable without colour.
+private enum MarkerShape: CaseIterable {
+    case circle, square, triangle, diamond, triangleDown
+
+    /// An SVG path centred on (x, y), about `size` in radius.
+    func path(x: Double, y: Double, size s: Double) -> String {
+        let f = SVGChart.fmt
+        switch self {
+        case .circle:
+            return "M\(f(x - s)),\(f(y))a\(f(s)),\(f(s)) 0 1,0 \(f(2 * s)),0a\(f(s)),\(f(s)) 0 1,0 \(f(-2 * s)),0Z"
+        case .square:
+            let h = s * 0.9
+            return "M\(f(x - h)),\(f(y - h))h\(f(2 * h))v\(f(2 * h))h\(f(-2 * h))Z"
+        case .triangle:
+            return "M\(f(x)),\(f(y - s * 1.25))L\(f(x + s * 1.15)),\(f(y + s * 0.85))L\(f(x - s * 1.15)),\(f(y + s * 0.85))Z"
+        case .diamond:
+            return "M\(f(x)),\(f(y - s * 1.3))L\(f(x + s * 1.1)),\(f(y))L\(f(x)),\(f(y + s * 1.3))L\(f(x - s * 1.1)),\(f(y))Z"
+        case .triangleDown:
+            return "M\(f(x)),\(f(y + s * 1.25))L\(f(x + s * 1.15)),\(f(y - s * 0.85))L\(f(x - s * 1.15)),\(f(y - s * 0.85))Z"
+        }
+    }
+}
+
+/// A binary byte unit for an axis whose largest value is `peak`.
+private struct ByteUnit {
+    let name: String
+    let divisor: Double
+
+    init(_ peak: Double) {
+        switch peak {
+        case 1_073_741_824...: (name, divisor) = ("GiB", 1_073_741_824)
+        case 1_048_576...: (name, divisor) = ("MiB", 1_048_576)
+        case 1024...: (name, divisor) = ("KiB", 1024)
+        default: (name, divisor) = ("B", 1)
+        }
     }
 }

@@ -20,15 +20,21 @@ struct ReportCommand: ParsableCommand {
         ID is a job id (or a unique prefix) in the server's job store, or the path of a job folder.
         The server workspace is --workspace, else $FERRY_WORKSPACE, else the one under ./workspaces.
 
+        The page is rendered from a mustache template. --print-template writes the built-in one; edit it
+        and pass it with --template FILE (its variables: docs/report-template.md). Values are HTML-escaped
+        by {{name}}; charts are SVG markup inserted with {{{svg}}}.
+
         Examples:
           ferry report 20260101-120000-ab12cd --workspace workspaces/demo/server
           ferry report 2026 -o run.html                  (a unique prefix)
           ferry report ID-A ID-B ID-C -o sweep.html      (comparison)
+          ferry report --print-template > mine.mustache
+          ferry report ID --template mine.mustache -o run.html
         """
     )
 
     @Argument(help: "Job ids (or unique prefixes, or job folders).")
-    var ids: [String]
+    var ids: [String] = []
 
     @Option(help: "The server workspace, or a folder holding exactly one.")
     var workspace: String?
@@ -36,11 +42,29 @@ struct ReportCommand: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "The HTML file to write (default report-<id>.html; - for standard output).")
     var output: String?
 
+    @Option(help: ArgumentHelp("A mustache template for the page instead of the built-in one.", valueName: "file"))
+    var template: String?
+
+    @Flag(help: "Write the built-in page template to standard output (a starting point for --template) and exit.")
+    var printTemplate = false
+
     func validate() throws {
-        guard !ids.isEmpty else { throw ValidationError("give at least one job id") }
+        if printTemplate {
+            guard ids.isEmpty, template == nil, output == nil, workspace == nil else {
+                throw ValidationError("--print-template takes no job id and no other option")
+            }
+            return
+        }
+        guard !ids.isEmpty else { throw ValidationError("give at least one job id (or --print-template)") }
     }
 
     func run() throws {
+        if printTemplate {
+            print(DefaultReportTemplate.text, terminator: "")
+            return
+        }
+        // The template first: a broken one fails before any job is read.
+        let pageTemplate = try template.map { try ReportTemplate(file: $0) } ?? ReportTemplate.builtIn
         var runs: [JobRun] = []
         var server: SiteWorkspace?
         for id in ids {
@@ -51,7 +75,7 @@ struct ReportCommand: ParsableCommand {
             if server == nil { server = try Self.serverWorkspace(workspace) }
             runs.append(try JobRun(id: id, server: server!))
         }
-        let html = HTMLReport.page(runs: runs)
+        let html = HTMLReport.page(runs: runs, template: pageTemplate)
         if output == "-" {
             print(html, terminator: "")
             return
