@@ -67,7 +67,7 @@ final class DiskExtractor: VerifiedEntryHandler {
         var walked = ""
         for component in path.split(separator: "/") {
             let name = String(component)
-            walked = walked.isEmpty ? name : walked + "/" + name
+            walked = walked.isEmpty ? name : FileSystem.join(walked, name)
             if mkdirat(fd, name, 0o700) != 0, errno != EEXIST {
                 let err = failure(walked, "create directory")
                 close(fd)
@@ -88,7 +88,7 @@ final class DiskExtractor: VerifiedEntryHandler {
     }
 
     private func failure(_ relative: String, _ operation: String) -> ArchiveError {
-        .io(path: rootPath + "/" + relative, operation: operation, reason: errnoText())
+        .io(path: FileSystem.join(rootPath, relative), operation: operation, reason: errnoText())
     }
 }
 

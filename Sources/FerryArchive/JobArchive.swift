@@ -75,7 +75,7 @@ public enum JobArchive {
         let root = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         let tree = try JobTree.scan(root: root, excluding: JobTree.identity(of: output))
         if !UTF8Locale.isAvailable, let named = tree.first(where: { !$0.path.utf8.allSatisfy { $0 < 0x80 } }) {
-            throw ArchiveError.unsafePath(path: root + "/" + named.path,
+            throw ArchiveError.unsafePath(path: FileSystem.join(root, named.path),
                                           reason: "non-ASCII names need a UTF-8 locale (install C.UTF-8) or an ASCII name")
         }
 
@@ -84,11 +84,11 @@ public enum JobArchive {
         var done: Int64 = 0
         var files: [ArchiveManifest.File] = []
         for entry in tree where !entry.isDirectory {
-            let (digest, size) = try FileHasher.hash(root + "/" + entry.path) { piece in
+            let (digest, size) = try FileHasher.hash(FileSystem.join(root, entry.path)) { piece in
                 done += piece
                 progress?(done, total)
             }
-            guard size == entry.size else { throw ArchiveError.fileChanged(root + "/" + entry.path) }
+            guard size == entry.size else { throw ArchiveError.fileChanged(FileSystem.join(root, entry.path)) }
             files.append(.init(path: entry.path, size: size, sha256: digest, executable: entry.executable))
         }
         let manifest = ArchiveManifest(directories: tree.filter(\.isDirectory).map(\.path), files: files)
@@ -106,7 +106,7 @@ public enum JobArchive {
             }
             let expected = files[fileIndex]
             fileIndex += 1
-            let full = root + "/" + entry.path
+            let full = FileSystem.join(root, entry.path)
             var hasher = SHA256()
             try writer.addFile(entry.path, size: expected.size, executable: expected.executable) { write in
                 try FileHasher.stream(full, limit: expected.size) { piece in

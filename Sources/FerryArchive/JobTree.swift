@@ -48,7 +48,7 @@ enum JobTree {
     }
 
     private static func walk(root: String, relative: String, excluding: FileIdentity?, into entries: inout [TreeEntry]) throws {
-        let dirPath = relative.isEmpty ? root : root + "/" + relative
+        let dirPath = relative.isEmpty ? root : FileSystem.join(root, relative)
         guard let dir = opendir(dirPath) else {
             throw ArchiveError.io(path: dirPath, operation: "list directory", reason: errnoText())
         }
@@ -64,14 +64,14 @@ enum JobTree {
                 $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(validatingCString: $0) }
             }
             guard let name else {
-                throw ArchiveError.unsafePath(path: dirPath + "/<non-UTF-8 name>", reason: "file names must be valid UTF-8; rename the file")
+                throw ArchiveError.unsafePath(path: FileSystem.join(dirPath, "<non-UTF-8 name>"), reason: "file names must be valid UTF-8; rename the file")
             }
             if name == "." || name == ".." || isIgnored(name) { continue }
             names.append(name)
         }
         for name in names {
-            let rel = relative.isEmpty ? name : relative + "/" + name
-            let full = root + "/" + rel
+            let rel = relative.isEmpty ? name : FileSystem.join(relative, name)
+            let full = FileSystem.join(root, rel)
             if relative.isEmpty, name == ArchiveManifest.fileName { throw ArchiveError.reservedName(full) }
             var st = stat()
             guard lstat(full, &st) == 0 else {

@@ -45,7 +45,7 @@ struct UnpackTarget {
         let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
         for _ in 0..<100 {
             let suffix = String((0..<6).map { _ in letters.randomElement()! })
-            let path = parent + "/." + name + ".unpack-" + suffix
+            let path = FileSystem.join(parent, ".\(name).unpack-\(suffix)")
             StagingRegistry.add(path)
             if mkdir(path, 0o700) == 0 { return path }
             let code = errno
@@ -59,7 +59,7 @@ struct UnpackTarget {
 
     /// Renames the staging folder into place (replacing an empty destination folder).
     func publish(_ staging: String) throws {
-        let destination = parent + "/" + name
+        let destination = FileSystem.join(parent, name)
         guard rename(staging, destination) == 0 else {
             if errno == ENOTEMPTY || errno == EEXIST || errno == ENOTDIR {
                 throw ArchiveError.destinationNotEmpty(given)

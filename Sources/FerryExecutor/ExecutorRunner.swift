@@ -239,14 +239,14 @@ public struct ExecutorRunner: Sendable {
                 && !isDirectory.boolValue && access(candidate, X_OK) == 0
         }
         if name.contains("/") {
-            let candidate = name.hasPrefix("/") ? name : appDirectory + "/" + name
+            let candidate = name.hasPrefix("/") ? name : FileSystem.join(appDirectory, name)
             if executable(candidate) { return candidate }
             throw .commandNotFound(name, appDirectory: appDirectory, searchPath: path)
         }
-        let inApp = appDirectory + "/" + name
+        let inApp = FileSystem.join(appDirectory, name)
         if executable(inApp) { return inApp }
         for dir in path.split(separator: ":", omittingEmptySubsequences: true) {
-            let candidate = dir + "/" + name
+            let candidate = FileSystem.join(String(dir), name)
             if executable(candidate) { return candidate }
         }
         throw .commandNotFound(name, appDirectory: appDirectory, searchPath: path)

@@ -1,3 +1,4 @@
+import FerrySupport
 import Foundation
 import Yams
 
@@ -8,7 +9,7 @@ struct JobFolderLoader {
     let displayName: String
 
     private func display(_ relative: String) -> String {
-        displayName.hasSuffix("/") ? displayName + relative : displayName + "/" + relative
+        displayName.hasSuffix("/") ? displayName + relative : FileSystem.join(displayName, relative)
     }
 
     private func path(_ relative: String) -> String {

@@ -103,7 +103,7 @@ public struct TemplateRenderer: Sendable {
             }
             // A name that renders empty drops the file (or folder) from this job: conditional files.
             if empty { skipped.append(entry.components); continue }
-            let path = root + "/" + relative.joined(separator: "/")
+            let path = FileSystem.join(root, relative.joined(separator: "/"))
             switch entry.content {
             case .folder:
                 try Self.makeFolder(path)

@@ -26,7 +26,7 @@ struct SenderState: Codable {
 
     static func absolute(_ path: String) -> String {
         if path.hasPrefix("/") { return path }
-        return FileManager.default.currentDirectoryPath + "/" + path
+        return FileSystem.join(FileManager.default.currentDirectoryPath, path)
     }
 
     static func load(_ path: String) -> SenderState? {

@@ -109,6 +109,6 @@ public struct SiteWorkspace: @unchecked Sendable {
     }
 
     static func join(_ a: String, _ b: String) -> String {
-        a.hasSuffix("/") ? a + b : a + "/" + b
+        a.hasSuffix("/") ? a + b : FileSystem.join(a, b)
     }
 }

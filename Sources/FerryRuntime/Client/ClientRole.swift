@@ -39,9 +39,9 @@ final class ClientRole: SiteRoleHandler {
 
     // MARK: Paths
 
-    func jobDirectory(_ id: String) -> String { workspace.jobsDirectory + "/" + id }
-    func taskDirectory(_ id: String, _ task: String) -> String { jobDirectory(id) + "/tasks/" + task }
-    func logPath(_ id: String) -> String { jobDirectory(id) + "/logs/\(workspace.name).log" }
+    func jobDirectory(_ id: String) -> String { FileSystem.join(workspace.jobsDirectory, id) }
+    func taskDirectory(_ id: String, _ task: String) -> String { FileSystem.join(jobDirectory(id), "tasks", task) }
+    func logPath(_ id: String) -> String { FileSystem.join(jobDirectory(id), "logs/\(workspace.name).log") }
     var serverName: String { workspace.server?.name ?? "server" }
 
     private func jobLogger(_ id: String) -> Logger? {
@@ -60,10 +60,10 @@ final class ClientRole: SiteRoleHandler {
     /// outcome (also of jobs aborted or refused meanwhile, which never run again).
     func resume() throws {
         for job in FileSystem.list(workspace.jobsDirectory) where !job.hasPrefix(".") {
-            for task in FileSystem.list(jobDirectory(job) + "/tasks") {
+            for task in FileSystem.list(FileSystem.join(jobDirectory(job), "tasks")) {
                 let tdir = taskDirectory(job, task)
-                guard !FileSystem.exists(tdir + "/outcome.json"),
-                      let previous = try? JSONFile.readIfPresent(TaskStart.self, from: tdir + "/started.json") else { continue }
+                guard !FileSystem.exists(FileSystem.join(tdir, "outcome.json")),
+                      let previous = try? JSONFile.readIfPresent(TaskStart.self, from: FileSystem.join(tdir, "started.json")) else { continue }
                 _ = stopLeftovers(job: job, task: task, attempt: previous.attempt)
             }
         }
@@ -104,15 +104,15 @@ final class ClientRole: SiteRoleHandler {
         collectCompletions()
         for job in FileSystem.list(workspace.jobsDirectory) where !job.hasPrefix(".") {
             let dir = jobDirectory(job)
-            guard FileSystem.exists(dir + "/deploy.json"), !FileSystem.exists(dir + "/aborted.json") else { continue }
-            for task in FileSystem.list(dir + "/tasks") {
+            guard FileSystem.exists(FileSystem.join(dir, "deploy.json")), !FileSystem.exists(FileSystem.join(dir, "aborted.json")) else { continue }
+            for task in FileSystem.list(FileSystem.join(dir, "tasks")) {
                 let tdir = taskDirectory(job, task)
-                guard FileSystem.exists(tdir + "/task.json") else { continue }
-                if FileSystem.exists(tdir + "/outcome.json") {
+                guard FileSystem.exists(FileSystem.join(tdir, "task.json")) else { continue }
+                if FileSystem.exists(FileSystem.join(tdir, "outcome.json")) {
                     try queueResult(job: job, task: task)  // no-op when already queued
                     continue
                 }
-                let key = job + "/" + task
+                let key = FileSystem.join(job, task)
                 guard running[key] == nil, !running.values.contains(where: { $0.job == job }),
                       running.count < options.maxJobs else { continue }
                 try start(job: job, task: task)
@@ -136,11 +136,11 @@ final class ClientRole: SiteRoleHandler {
     private func deploy(_ message: IncomingMessage, job: String) throws {
         let dir = jobDirectory(job)
         defer { FileSystem.remove(message.path) }
-        if FileSystem.exists(dir + "/deploy.json") || FileSystem.exists(dir + "/refused.json") {
+        if FileSystem.exists(FileSystem.join(dir, "deploy.json")) || FileSystem.exists(FileSystem.join(dir, "refused.json")) {
             logger.info("job \(job): duplicate deployment ignored")
             // Answer again (a no-op once the answer is queued): a watcher killed between recording the
             // deployment and queueing its answer would otherwise leave the server waiting.
-            if let refused = try? JSONFile.readIfPresent(StopRecord.self, from: dir + "/refused.json") {
+            if let refused = try? JSONFile.readIfPresent(StopRecord.self, from: FileSystem.join(dir, "refused.json")) {
                 try reply(job: job, task: "deploy", round: 0, ok: false, error: refused.reason, payload: nil)
             } else {
                 try reply(job: job, task: "deploy", round: 0, ok: true, error: nil, payload: nil)
@@ -162,21 +162,21 @@ final class ClientRole: SiteRoleHandler {
                 throw RuntimeError.badMessage("the job's signature does not verify with the trusted server key (tampered or signed by another key): refused")
             }
             try FileSystem.makeDirectory(dir)
-            let unpacked = dir + "/job"
+            let unpacked = FileSystem.join(dir, "job")
             FileSystem.remove(unpacked)  // a partial unpack from an interrupted run
             _ = try JobArchive.unpack(archive: message.path, into: unpacked)
             let folder = try JobFolder.load(directory: unpacked, displayName: job)
             guard case .client = folder.apps[app] else {
                 throw RuntimeError.badMessage("the job has no client app '\(app)'")
             }
-            try JSONFile.write(DeployRecord(job: job, app: app, server: serverName, deployedAt: Date()), to: dir + "/deploy.json")
+            try JSONFile.write(DeployRecord(job: job, app: app, server: serverName, deployedAt: Date()), to: FileSystem.join(dir, "deploy.json"))
             log(job, "deployed: app '\(app)' verified with the server key and unpacked into \(unpacked)")
             try reply(job: job, task: "deploy", round: 0, ok: true, error: nil, payload: nil)
         } catch {
             let reason = "\(error)"
             try FileSystem.makeDirectory(dir)
-            FileSystem.remove(dir + "/job")
-            try JSONFile.write(StopRecord(job: job, reason: reason, at: Date()), to: dir + "/refused.json")
+            FileSystem.remove(FileSystem.join(dir, "job"))
+            try JSONFile.write(StopRecord(job: job, reason: reason, at: Date()), to: FileSystem.join(dir, "refused.json"))
             log(job, "deployment refused: \(reason)", error: true)
             try reply(job: job, task: "deploy", round: 0, ok: false, error: reason, payload: nil)
         }
@@ -190,17 +190,17 @@ final class ClientRole: SiteRoleHandler {
             FileSystem.remove(message.path)
             throw RuntimeError.badMessage("task message without a valid task name and round")
         }
-        if let refused = try? JSONFile.readIfPresent(StopRecord.self, from: dir + "/refused.json") {
+        if let refused = try? JSONFile.readIfPresent(StopRecord.self, from: FileSystem.join(dir, "refused.json")) {
             FileSystem.remove(message.path)
             try reply(job: job, task: task, round: round, ok: false, error: "this site refused the job: \(refused.reason)", payload: nil)
             return
         }
-        if FileSystem.exists(dir + "/aborted.json") {
+        if FileSystem.exists(FileSystem.join(dir, "aborted.json")) {
             FileSystem.remove(message.path)
             return
         }
         let tdir = taskDirectory(job, task)
-        if FileSystem.exists(tdir + "/task.json") {
+        if FileSystem.exists(FileSystem.join(tdir, "task.json")) {
             logger.info("job \(job): duplicate task \(task) ignored")
             FileSystem.remove(message.path)
             return
@@ -210,11 +210,11 @@ final class ClientRole: SiteRoleHandler {
         // The received file is removed only after task.json commits the arrival: a watcher killed in
         // between finds it again on restart (received leftovers) instead of losing the task.
         if hasModel {
-            try FileSystem.linkReplacing(message.path, to: tdir + "/input.safetensors")
+            try FileSystem.linkReplacing(message.path, to: FileSystem.join(tdir, "input.safetensors"))
         }
         let rounds = message.metadata[MessageKey.rounds].flatMap { Int($0) } ?? round
         try JSONFile.write(TaskRecord(job: job, task: task, round: round, rounds: rounds, hasModel: hasModel, receivedAt: Date()),
-                           to: tdir + "/task.json")
+                           to: FileSystem.join(tdir, "task.json"))
         FileSystem.remove(message.path)
         log(job, "received task \(task) (round \(round) of \(rounds))\(hasModel ? ", model \(message.outputBytes) bytes (\(message.wireBytes) on the wire)" : "")")
     }
@@ -222,8 +222,8 @@ final class ClientRole: SiteRoleHandler {
     private func plan(for job: String) throws -> (app: String, directory: String, plan: ClientPlan) {
         if let p = plans[job] { return p }
         let dir = jobDirectory(job)
-        let deploy = try JSONFile.read(DeployRecord.self, from: dir + "/deploy.json")
-        let folder = try JobFolder.load(directory: dir + "/job", displayName: job)
+        let deploy = try JSONFile.read(DeployRecord.self, from: FileSystem.join(dir, "deploy.json"))
+        let folder = try JobFolder.load(directory: FileSystem.join(dir, "job"), displayName: job)
         guard case .client(let config) = folder.apps[deploy.app] else {
             throw RuntimeError.badMessage("job \(job) has no client app '\(deploy.app)'")
         }
@@ -234,9 +234,9 @@ final class ClientRole: SiteRoleHandler {
 
     private func start(job: String, task: String) throws {
         let tdir = taskDirectory(job, task)
-        let record = try JSONFile.read(TaskRecord.self, from: tdir + "/task.json")
+        let record = try JSONFile.read(TaskRecord.self, from: FileSystem.join(tdir, "task.json"))
         let (_, appDir, plan) = try plan(for: job)
-        let previous = try JSONFile.readIfPresent(TaskStart.self, from: tdir + "/started.json")
+        let previous = try JSONFile.readIfPresent(TaskStart.self, from: FileSystem.join(tdir, "started.json"))
         if let previous {
             // The watcher that ran the previous attempt died: its executor may still run (it leads its own
             // process group and gets no signal when the watcher dies). Kill it, and wait until it is gone,
@@ -244,20 +244,20 @@ final class ClientRole: SiteRoleHandler {
             guard stopLeftovers(job: job, task: task, attempt: previous.attempt) else { return }
             log(job, "task \(task) was interrupted (attempt \(previous.attempt)) before it finished; no result was sent, so it runs again")
         }
-        for leftover in ["output.safetensors", "result.json"] { FileSystem.remove(tdir + "/" + leftover) }
-        try FileSystem.makeDirectory(tdir + "/work")
-        try JSONFile.write(TaskStart(attempt: (previous?.attempt ?? 0) + 1, startedAt: Date()), to: tdir + "/started.json")
+        for leftover in ["output.safetensors", "result.json"] { FileSystem.remove(FileSystem.join(tdir, leftover)) }
+        try FileSystem.makeDirectory(FileSystem.join(tdir, "work"))
+        try JSONFile.write(TaskStart(attempt: (previous?.attempt ?? 0) + 1, startedAt: Date()), to: FileSystem.join(tdir, "started.json"))
         let context = ExecutorContext(
-            inputModel: record.hasModel ? tdir + "/input.safetensors" : "", outputModel: tdir + "/output.safetensors",
-            result: tdir + "/result.json", round: record.round, rounds: record.rounds, site: workspace.name,
-            jobID: job, task: task, appDirectory: appDir, workDirectory: tdir + "/work")
+            inputModel: record.hasModel ? FileSystem.join(tdir, "input.safetensors") : "", outputModel: FileSystem.join(tdir, "output.safetensors"),
+            result: FileSystem.join(tdir, "result.json"), round: record.round, rounds: record.rounds, site: workspace.name,
+            jobID: job, task: task, appDirectory: appDir, workDirectory: FileSystem.join(tdir, "work"))
         _ = try logs.file(logPath(job))
         let invocation = ExecutorInvocation(command: plan.command, environment: plan.env, timeout: plan.timeout,
                                             context: context, logPath: logPath(job),
                                             toolDirectory: options.executableDirectory, killGracePeriod: .seconds(2),
-                                            processRecordPath: tdir + "/" + ClientFiles.executorRecord)
+                                            processRecordPath: FileSystem.join(tdir, ClientFiles.executorRecord))
         let cancellation = ExecutorCancellation()
-        let key = job + "/" + task
+        let key = FileSystem.join(job, task)
         let wake = self.wake
         let completions = self.completions
         let thread = Thread {
@@ -274,9 +274,9 @@ final class ClientRole: SiteRoleHandler {
     /// Kills what is left of the executor of an earlier attempt of the task (recorded in `executor.json`)
     /// and waits until it is gone; false when some of it survives (the task must not run yet).
     private func stopLeftovers(job: String, task: String, attempt: Int) -> Bool {
-        let key = job + "/" + task
+        let key = FileSystem.join(job, task)
         do {
-            let killed = try ExecutorProcessRecord.stopLeftovers(recordedAt: taskDirectory(job, task) + "/" + ClientFiles.executorRecord)
+            let killed = try ExecutorProcessRecord.stopLeftovers(recordedAt: FileSystem.join(taskDirectory(job, task), ClientFiles.executorRecord))
             if killed > 0 {
                 log(job, "task \(task): killed \(killed) process(es) of the executor of attempt \(attempt), still running after the watcher's restart")
             }
@@ -308,7 +308,7 @@ final class ClientRole: SiteRoleHandler {
                                      durationSeconds: outcome.duration.seconds,
                                      error: outcome.failure.map { "\($0)" }, finishedAt: Date())
             do {
-                try JSONFile.write(record, to: tdir + "/outcome.json")
+                try JSONFile.write(record, to: FileSystem.join(tdir, "outcome.json"))
                 if record.ok {
                     let metrics = (record.metrics ?? [:]).keys.sorted().map { "\($0)=\(formatFixed(record.metrics![$0]!, 4))" }.joined(separator: " ")
                     log(job, "task \(task) done in \(DurationText.format(outcome.duration)): \(record.numSamples ?? 0) samples \(metrics)")
@@ -326,12 +326,12 @@ final class ClientRole: SiteRoleHandler {
         let messageID = "\(job).result.\(task).\(workspace.name)"
         guard !outbox.contains(messageID) else { return }
         let tdir = taskDirectory(job, task)
-        let record = try JSONFile.read(TaskRecord.self, from: tdir + "/task.json")
-        let outcome = try JSONFile.read(TaskOutcome.self, from: tdir + "/outcome.json")
+        let record = try JSONFile.read(TaskRecord.self, from: FileSystem.join(tdir, "task.json"))
+        let outcome = try JSONFile.read(TaskOutcome.self, from: FileSystem.join(tdir, "outcome.json"))
         try reply(job: job, task: task, round: record.round, ok: outcome.ok, error: outcome.error,
-                  payload: outcome.ok ? tdir + "/output.safetensors" : nil, outcome: outcome)
+                  payload: outcome.ok ? FileSystem.join(tdir, "output.safetensors") : nil, outcome: outcome)
         // Ship the job log with every result (it replaces the server's copy).
-        let snapshot = tdir + "/log-snapshot.log"
+        let snapshot = FileSystem.join(tdir, "log-snapshot.log")
         if FileSystem.exists(logPath(job)) {
             FileSystem.remove(snapshot)
             try? FileManager.default.copyItem(atPath: logPath(job), toPath: snapshot)
@@ -373,7 +373,7 @@ final class ClientRole: SiteRoleHandler {
         } else {
             let dir = task == "deploy" ? jobDirectory(job) : taskDirectory(job, task)
             try FileSystem.makeDirectory(dir)
-            let note = dir + "/\(task)-answer.json"
+            let note = FileSystem.join(dir, "\(task)-answer.json")
             try JSONFile.write(["status": ok ? "ok" : "failed", "error": error ?? ""], to: note)
             file = note
         }
@@ -387,8 +387,8 @@ final class ClientRole: SiteRoleHandler {
 
     private func abort(_ job: String, reason: String) {
         let dir = jobDirectory(job)
-        guard FileSystem.isDirectory(dir), !FileSystem.exists(dir + "/aborted.json") else { return }
-        try? JSONFile.write(StopRecord(job: job, reason: reason, at: Date()), to: dir + "/aborted.json")
+        guard FileSystem.isDirectory(dir), !FileSystem.exists(FileSystem.join(dir, "aborted.json")) else { return }
+        try? JSONFile.write(StopRecord(job: job, reason: reason, at: Date()), to: FileSystem.join(dir, "aborted.json"))
         for (key, run) in running where run.job == job {
             run.cancellation.cancel()
             log(job, "stopping \(key): \(reason)")

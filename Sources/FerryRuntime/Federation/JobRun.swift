@@ -30,7 +30,7 @@ public struct JobRun: Sendable {
         self.name = state.name
         var records: [RoundRecord] = []
         for file in FileSystem.list(paths.roundsDirectory) where file.hasPrefix("round-") && file.hasSuffix(".json") {
-            if let record = try? JSONFile.read(RoundRecord.self, from: paths.roundsDirectory + "/" + file) {
+            if let record = try? JSONFile.read(RoundRecord.self, from: FileSystem.join(paths.roundsDirectory, file)) {
                 records.append(record)
             }
         }

@@ -16,9 +16,9 @@ public final class WatcherProcess: @unchecked Sendable {
     public init(binary: String, workspace: String, site: String, arguments: [String]) throws {
         self.workspace = workspace
         self.site = site
-        let logs = workspace + "/logs"
+        let logs = FileSystem.join(workspace, "logs")
         try FileSystem.makeDirectory(logs)
-        outputPath = logs + "/watch.out"
+        outputPath = FileSystem.join(logs, "watch.out")
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         guard let output = FileHandle(forWritingAtPath: outputPath) else {
             throw RuntimeError.fileUnwritable(path: outputPath, reason: "cannot open the watcher's output file")

@@ -56,8 +56,8 @@ final class Outbox: Sendable {
         self.logger = logger
         self.onChange = onChange
         try FileSystem.makeDirectory(directory)
-        try FileSystem.makeDirectory(directory + "/sent")
-        try FileSystem.makeDirectory(directory + "/state")
+        try FileSystem.makeDirectory(FileSystem.join(directory, "sent"))
+        try FileSystem.makeDirectory(FileSystem.join(directory, "state"))
     }
 
     private func specPath(_ id: String) -> String { "\(directory)/\(id).json" }

@@ -25,8 +25,8 @@ final class TransferTransport: MessageTransport {
     init(workspace: SiteWorkspace, options: WatcherOptions, logger: Logger) throws {
         self.workspace = workspace
         self.logger = logger
-        receivedDirectory = workspace.directory + "/received"
-        payloadDirectory = workspace.directory + "/outbox/payloads"
+        receivedDirectory = FileSystem.join(workspace.directory, "received")
+        payloadDirectory = FileSystem.join(workspace.directory, "outbox/payloads")
         try FileSystem.makeDirectory(receivedDirectory)
         try FileSystem.makeDirectory(payloadDirectory)
         var base = TransferOptions()
@@ -44,7 +44,7 @@ final class TransferTransport: MessageTransport {
     func send(_ message: OutgoingMessage, inboxes: [String], stateDirectory: String,
               isCancelled: @escaping @Sendable () -> Bool) throws -> SendOutcome {
         let ext = (message.payload as NSString).pathExtension
-        let link = payloadDirectory + "/" + message.id + (ext.isEmpty ? "" : "." + ext)
+        let link = FileSystem.join(payloadDirectory, message.id) + (ext.isEmpty ? "" : "." + ext)
         if !FileSystem.exists(link) {
             if Foundation.link(message.payload, link) != 0 {
                 try? FileManager.default.copyItem(atPath: message.payload, toPath: link)
@@ -110,7 +110,7 @@ final class TransferTransport: MessageTransport {
         }
         let reported = Set(messages.map(\.path))
         let leftovers = FileSystem.list(receivedDirectory).filter { !$0.hasPrefix(".") }
-            .map { receivedDirectory + "/" + $0 }.filter { !reported.contains($0) }
+            .map { FileSystem.join(receivedDirectory, $0) }.filter { !reported.contains($0) }
         if !leftovers.isEmpty { messages += recover(leftovers) }
         return messages
     }
@@ -119,7 +119,7 @@ final class TransferTransport: MessageTransport {
     private func recover(_ files: [String]) -> [IncomingMessage] {
         var byName: [String: (String, TransferManifest)] = [:]
         for id in FileSystem.list(workspace.inboxDirectory) {
-            let path = workspace.inboxDirectory + "/" + id + "/manifest.json"
+            let path = FileSystem.join(workspace.inboxDirectory, id, "manifest.json")
             guard let data = FileManager.default.contents(atPath: path),
                   let manifest = try? JSONDecoder().decode(TransferManifest.self, from: data) else { continue }
             byName[manifest.source.name] = (id, manifest)

@@ -82,7 +82,7 @@ extension ServerJob {
         }
         let output = globalModelPath(round)
         if !FileSystem.exists(output), let model = state.currentModel {
-            try FileSystem.makeDirectory(directory + "/models")
+            try FileSystem.makeDirectory(FileSystem.join(directory, "models"))
             try copyModel(from: model, to: output)
         }
         // The last successful site's metrics describe the model after the round.

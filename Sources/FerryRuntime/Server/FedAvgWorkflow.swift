@@ -64,7 +64,7 @@ extension ServerJob {
         }
         let output = globalModelPath(round)
         if !FileSystem.exists(output) {
-            try FileSystem.makeDirectory(directory + "/models")
+            try FileSystem.makeDirectory(FileSystem.join(directory, "models"))
             let weights = FedAvgWorkflow.weights(numSamples: ok.map { $0.numSamples ?? 0 })
             let inputs = zip(ok, weights).map { (path: $0.model!, weight: $1) }
             try ModelAveraging.average(inputs, output: output)

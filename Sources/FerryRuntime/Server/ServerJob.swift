@@ -16,13 +16,13 @@ final class ServerJob {
     let serverName: String
     var state: ServerJobState
 
-    var statePath: String { runtimeDirectory + "/workflow.json" }
+    var statePath: String { FileSystem.join(runtimeDirectory, "workflow.json") }
 
     init(id: String, store: ServerStore, outbox: Outbox, logger: Logger, serverName: String, state: ServerJobState) {
         self.id = id
         self.store = store
         self.directory = store.jobDirectory(id)
-        self.runtimeDirectory = store.jobDirectory(id) + "/runtime"
+        self.runtimeDirectory = FileSystem.join(store.jobDirectory(id), "runtime")
         self.outbox = outbox
         self.logger = logger
         self.serverName = serverName
@@ -41,11 +41,11 @@ final class ServerJob {
 
     // MARK: Paths
 
-    func roundDirectory(_ round: Int) -> String { runtimeDirectory + "/round-" + Names.round(round) }
-    func outcomePath(round: Int, site: String) -> String { roundDirectory(round) + "/\(site).json" }
-    func deployOutcomePath(_ site: String) -> String { runtimeDirectory + "/deploy/\(site).json" }
-    func globalModelPath(_ round: Int) -> String { directory + "/models/global-round-\(round).safetensors" }
-    var finalModelPath: String { directory + "/models/final.safetensors" }
+    func roundDirectory(_ round: Int) -> String { FileSystem.join(runtimeDirectory, "round-") + Names.round(round) }
+    func outcomePath(round: Int, site: String) -> String { FileSystem.join(roundDirectory(round), "\(site).json") }
+    func deployOutcomePath(_ site: String) -> String { FileSystem.join(runtimeDirectory, "deploy/\(site).json") }
+    func globalModelPath(_ round: Int) -> String { FileSystem.join(directory, "models/global-round-\(round).safetensors") }
+    var finalModelPath: String { FileSystem.join(directory, "models/final.safetensors") }
 
     func taskName(round: Int, step: Int? = nil) -> String {
         var name = "train-r" + Names.round(round)
@@ -153,7 +153,7 @@ final class ServerJob {
             }
             let outcome = ClientOutcome(site: site, task: task, round: 0, status: ok ? .ok : .failed,
                                         error: message.metadata[MessageKey.error], receivedAt: Date())
-            try FileSystem.makeDirectory(runtimeDirectory + "/deploy")
+            try FileSystem.makeDirectory(FileSystem.join(runtimeDirectory, "deploy"))
             try JSONFile.write(outcome, to: path)
             FileSystem.remove(message.path)
             logger.info("\(site) \(ok ? "accepted the job" : "refused the job: \(outcome.error ?? "")")")
@@ -190,7 +190,7 @@ final class ServerJob {
             }
             // The received file is linked into place and removed only after the outcome commits the
             // result: a watcher killed in between finds it again on restart instead of losing it.
-            let model = roundDirectory(round) + "/\(site).safetensors"
+            let model = FileSystem.join(roundDirectory(round), "\(site).safetensors")
             try FileSystem.linkReplacing(message.path, to: model)
             outcome.model = model
         }
@@ -229,7 +229,7 @@ final class ServerJob {
             outbox.cancel(job: id)
             let recipients = state.plan.sites
             if !recipients.isEmpty {
-                let note = runtimeDirectory + "/abort.json"
+                let note = FileSystem.join(runtimeDirectory, "abort.json")
                 try JSONFile.write(["reason": reason ?? ""], to: note)
                 try outbox.enqueue(OutgoingMessage(
                     id: "\(id).abort", kind: .abort, job: id, payload: note, recipients: recipients,
@@ -304,7 +304,7 @@ final class ServerJob {
         var payload = model
         var wire = state.plan.toClients
         if payload == nil {
-            let descriptor = roundDirectory(round) + "/\(task).json"
+            let descriptor = FileSystem.join(roundDirectory(round), "\(task).json")
             try FileSystem.makeDirectory(roundDirectory(round))
             try JSONFile.write(["job": id, "task": task, "round": String(round), "model": "none"], to: descriptor)
             payload = descriptor
@@ -338,7 +338,7 @@ final class ServerJob {
 
     /// Appends this round to `metrics.json`.
     func recordMetrics(round: Int, aggregate: [String: Double], clients: Int) throws {
-        let path = directory + "/metrics.json"
+        let path = FileSystem.join(directory, "metrics.json")
         var file = (try? JSONFile.readIfPresent(MetricsFile.self, from: path)) ?? MetricsFile(rounds: [], final: [:])
         file.rounds.removeAll { $0.round >= round }
         file.rounds.append(.init(round: round, metrics: aggregate, clients: clients))
@@ -374,8 +374,8 @@ final class ServerJob {
     /// On the last round it also publishes `model` as the final model and completes the job.
     /// - Returns: true when the job is now finished.
     func commitRound(_ record: RoundRecord, clients: Int, model: String) throws -> Bool {
-        try FileSystem.makeDirectory(directory + "/rounds")
-        try JSONFile.write(record, to: directory + "/rounds/round-\(Names.round(record.round)).json")
+        try FileSystem.makeDirectory(FileSystem.join(directory, "rounds"))
+        try JSONFile.write(record, to: FileSystem.join(directory, "rounds/round-\(Names.round(record.round)).json"))
         try recordMetrics(round: record.round, aggregate: record.aggregate, clients: clients)
         try store.update(id) { $0.round = record.round }
         guard record.round >= state.plan.rounds else { return false }

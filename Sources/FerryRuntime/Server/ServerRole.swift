@@ -120,7 +120,7 @@ final class ServerRole: SiteRoleHandler {
     /// Reloads a dispatched/running job after a restart.
     private func load(_ record: JobRecord) throws {
         let id = record.id
-        let path = store.jobDirectory(id) + "/runtime/workflow.json"
+        let path = FileSystem.join(store.jobDirectory(id), "runtime/workflow.json")
         guard let state = try JSONFile.readIfPresent(ServerJobState.self, from: path) else {
             // Crashed between the state change and the plan: check and deploy it again.
             start(record)
@@ -164,13 +164,13 @@ final class ServerRole: SiteRoleHandler {
         logger.info("picked up job \(id) (\(record.name))")
         do {
             try store.verify(id)
-            let runtime = store.jobDirectory(id) + "/runtime"
-            let unpacked = runtime + "/job"
-            if !FileSystem.exists(runtime + "/job.unpacked") {
+            let runtime = FileSystem.join(store.jobDirectory(id), "runtime")
+            let unpacked = FileSystem.join(runtime, "job")
+            if !FileSystem.exists(FileSystem.join(runtime, "job.unpacked")) {
                 FileSystem.remove(unpacked)
                 try FileSystem.makeDirectory(runtime)
                 _ = try JobArchive.unpack(archive: store.archivePath(id), into: unpacked)
-                try FileSystem.write([UInt8](), to: runtime + "/job.unpacked")
+                try FileSystem.write([UInt8](), to: FileSystem.join(runtime, "job.unpacked"))
             }
             let folder: JobFolder
             do {

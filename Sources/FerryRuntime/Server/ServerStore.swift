@@ -13,7 +13,7 @@ final class ServerStore {
         self.store = try JobStore(workspace: workspace)
     }
 
-    func jobDirectory(_ id: String) -> String { JobPaths(directory: workspace.jobsDirectory + "/" + id).directory }
+    func jobDirectory(_ id: String) -> String { JobPaths(directory: FileSystem.join(workspace.jobsDirectory, id)).directory }
     func paths(_ id: String) -> JobPaths { JobPaths(directory: jobDirectory(id)) }
     func archivePath(_ id: String) -> String { paths(id).archive }
 

@@ -51,7 +51,7 @@ public final class Watcher: Sendable {
         try FileSystem.makeDirectory(ws.logsDirectory)
         try FileSystem.makeDirectory(ws.jobsDirectory)
         try FileSystem.makeDirectory(ws.inboxDirectory)
-        let logFile = try LogFile(path: ws.logsDirectory + "/watcher.log")
+        let logFile = try LogFile(path: FileSystem.join(ws.logsDirectory, "watcher.log"))
         self.logger = FileLogHandler.logger(label: "watch \(ws.name)", file: logFile, echo: options.echoLog)
         self.wakeUp = ChangeWaiter(notifications: options.useInotify, wakeable: true)
         self.context = Mutex(nil)
@@ -68,7 +68,7 @@ public final class Watcher: Sendable {
 
     /// Runs passes until ``stop()``: blocks the calling thread.
     public func run() throws {
-        let pidFile = workspace.directory + "/watcher.pid"
+        let pidFile = FileSystem.join(workspace.directory, "watcher.pid")
         try claim(pidFile)
         defer { FileSystem.remove(pidFile) }
         let ctx = try prepare()
@@ -94,7 +94,7 @@ public final class Watcher: Sendable {
         let ws = workspace
         let transport = try TransferTransport(workspace: ws, options: options, logger: logger)
         let peers = ws.peers
-        let outbox = try Outbox(directory: ws.directory + "/outbox", transport: transport,
+        let outbox = try Outbox(directory: FileSystem.join(ws.directory, "outbox"), transport: transport,
                                 inboxes: { peers[$0]?.inbox }, logger: logger,
                                 onChange: { [wakeUp] in wakeUp.wake() })
         let role: any SiteRoleHandler
@@ -140,12 +140,12 @@ public final class Watcher: Sendable {
         if wakeUp.usesNotifications {
             // New transfer folders: watch them too, so chunk arrivals wake the loop.
             for name in FileSystem.list(workspace.inboxDirectory) where !name.hasPrefix(".") {
-                let path = workspace.inboxDirectory + "/" + name
+                let path = FileSystem.join(workspace.inboxDirectory, name)
                 if FileSystem.isDirectory(path) { wakeUp.watch(path) }
             }
             if workspace.role == .server {
                 for name in FileSystem.list(workspace.jobsDirectory) where !name.hasPrefix(".") {
-                    wakeUp.watch(workspace.jobsDirectory + "/" + name)
+                    wakeUp.watch(FileSystem.join(workspace.jobsDirectory, name))
                 }
             }
         }

@@ -1,3 +1,5 @@
+import FerrySupport
+
 /// File names inside a transfer folder `INBOX/<transfer-id>/`.
 enum TransferLayout {
     static let manifest = "manifest.json"
@@ -21,9 +23,7 @@ enum TransferLayout {
         return v
     }
 
-    static func join(_ dir: String, _ name: String) -> String {
-        dir.hasSuffix("/") ? dir + name : dir + "/" + name
-    }
+    static func join(_ dir: String, _ name: String) -> String { FileSystem.join(dir, name) }
 
     /// Name of the receiver's partial stream file in the output folder.
     static func partialName(_ id: String) -> String { ".ferry-partial-\(id)" }

@@ -78,14 +78,14 @@ struct BenchTransferCommand: AsyncParsableCommand {
             try FileManager.default.createDirectory(atPath: work + sub, withIntermediateDirectories: true)
         }
         defer { if !keep { try? FileManager.default.removeItem(atPath: work) } }
-        let model = self.model ?? work + "/model.safetensors"
+        let model = self.model ?? FileSystem.join(work, "model.safetensors")
         let description = try self.model.map { "\(($0 as NSString).lastPathComponent) (given)" } ?? writeModel(model)
         let modelBytes = fileSize(model)
         print("model: \(description), \(ByteCount.format(modelBytes)); mode \(mode.rawValue), chunk \(chunk), "
               + "window \(window)" + (quantize.map { ", quantize \($0.rawValue)" } ?? "") + "; folder \(work)")
 
-        let cp = try best { try timeCopy(model, to: work + "/copy.safetensors", durable: false) }
-        let cpSync = try best { try timeCopy(model, to: work + "/copy.safetensors", durable: true) }
+        let cp = try best { try timeCopy(model, to: FileSystem.join(work, "copy.safetensors"), durable: false) }
+        let cpSync = try best { try timeCopy(model, to: FileSystem.join(work, "copy.safetensors"), durable: true) }
         let hash = try best { () throws -> Duration in
             let start = ContinuousClock.now
             _ = try FileSHA256.digest(of: model)
@@ -144,22 +144,22 @@ struct BenchTransferCommand: AsyncParsableCommand {
 
     private func timeTransfer(model: String, work: String) throws -> TransferRun {
         let ferry = currentExecutablePath()
-        let out = work + "/out/" + (model as NSString).lastPathComponent
+        let out = FileSystem.join(work, "out/") + (model as NSString).lastPathComponent
         try? FileManager.default.removeItem(atPath: out)
-        var send = ["transfer", "send", model, work + "/inbox", "--quiet", "--mode", mode.rawValue,
+        var send = ["transfer", "send", model, FileSystem.join(work, "inbox"), "--quiet", "--mode", mode.rawValue,
                     "--chunk", chunk, "--window", String(window), "--state-dir", work]
         if let quantize { send += ["--quantize", quantize.rawValue] }
-        let receive = ["transfer", "receive", work + "/inbox", work + "/out", "--once", "--quiet"]
+        let receive = ["transfer", "receive", FileSystem.join(work, "inbox"), FileSystem.join(work, "out"), "--once", "--quiet"]
         sync()
         let start = ContinuousClock.now
-        let receiver = try MeasuredChild(executable: ferry, arguments: receive, logPath: work + "/receive.log")
-        let sender = try MeasuredChild(executable: ferry, arguments: send, logPath: work + "/send.log")
+        let receiver = try MeasuredChild(executable: ferry, arguments: receive, logPath: FileSystem.join(work, "receive.log"))
+        let sender = try MeasuredChild(executable: ferry, arguments: send, logPath: FileSystem.join(work, "send.log"))
         sender.wait()
         receiver.wait()
         let wall = max(sender.ended!, receiver.ended!) - start
-        guard sender.status == 0 else { throw BenchError.failed(command: "ferry transfer send", status: sender.status, log: work + "/send.log") }
-        guard receiver.status == 0 else { throw BenchError.failed(command: "ferry transfer receive", status: receiver.status, log: work + "/receive.log") }
-        let wire = try wireBytes(log: work + "/receive.log")
+        guard sender.status == 0 else { throw BenchError.failed(command: "ferry transfer send", status: sender.status, log: FileSystem.join(work, "send.log")) }
+        guard receiver.status == 0 else { throw BenchError.failed(command: "ferry transfer receive", status: receiver.status, log: FileSystem.join(work, "receive.log")) }
+        let wire = try wireBytes(log: FileSystem.join(work, "receive.log"))
         let check: String
         if quantize == nil {
             guard try BenchModelFile.identical(model, out) else { throw BenchError.mismatch(out) }
@@ -173,8 +173,8 @@ struct BenchTransferCommand: AsyncParsableCommand {
             }
             check = "restored to the source dtypes and shapes (\(ByteCount.format(fileSize(out))))"
         }
-        for file in (try? FileManager.default.contentsOfDirectory(atPath: work + "/inbox")) ?? [] {
-            try? FileManager.default.removeItem(atPath: work + "/inbox/" + file)
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: FileSystem.join(work, "inbox"))) ?? [] {
+            try? FileManager.default.removeItem(atPath: FileSystem.join(work, "inbox/") + file)
         }
         try? FileManager.default.removeItem(atPath: out)
         return TransferRun(wall: wall, senderRSS: sender.peakResidentBytes, receiverRSS: receiver.peakResidentBytes,
@@ -183,9 +183,9 @@ struct BenchTransferCommand: AsyncParsableCommand {
 
     /// The stream size, from the manifest left in the inbox.
     private func wireBytes(log: String) throws -> Int64 {
-        let inbox = (log as NSString).deletingLastPathComponent + "/inbox"
+        let inbox = FileSystem.join((log as NSString).deletingLastPathComponent, "inbox")
         for id in (try? FileManager.default.contentsOfDirectory(atPath: inbox)) ?? [] {
-            if let data = FileManager.default.contents(atPath: inbox + "/" + id + "/manifest.json"),
+            if let data = FileManager.default.contents(atPath: FileSystem.join(inbox, id, "manifest.json")),
                let manifest = try? JSONDecoder().decode(TransferManifest.self, from: data) {
                 return manifest.streamSize
             }

@@ -162,7 +162,7 @@ struct PocCommand: AsyncParsableCommand {
     /// A new folder under the system's temporary directory.
     static func temporaryFolder() throws -> String {
         let base = FileManager.default.temporaryDirectory.path
-        var template = Array((base + "/ferry-poc-XXXXXX").utf8CString)
+        var template = Array((FileSystem.join(base, "ferry-poc-XXXXXX")).utf8CString)
         guard let made = mkdtemp(&template) else {
             throw RuntimeError.federation("cannot create a temporary folder under \(base)")
         }

@@ -68,7 +68,7 @@ struct ReportCommand: ParsableCommand {
         var runs: [JobRun] = []
         var server: SiteWorkspace?
         for id in ids {
-            if FileManager.default.fileExists(atPath: id + "/state.json") {
+            if FileManager.default.fileExists(atPath: FileSystem.join(id, "state.json")) {
                 runs.append(try JobRun(jobDirectory: id))
                 continue
             }

@@ -94,13 +94,13 @@ struct DownloadPlan {
     func files() -> [(String, String)] {
         var list: [(String, String)] = []
         if allModels {
-            for name in listing(job.modelsDirectory, suffix: "") { list.append((job.modelsDirectory + "/" + name, "models/" + name)) }
+            for name in listing(job.modelsDirectory, suffix: "") { list.append((FileSystem.join(job.modelsDirectory, name), "models/" + name)) }
         } else {
             list.append((job.finalModel, "final.safetensors"))
         }
         list += [(job.metrics, "metrics.json"), (job.state, "state.json"), (job.meta, "meta.json")]
-        for name in listing(job.roundsDirectory, suffix: ".json") { list.append((job.roundsDirectory + "/" + name, "rounds/" + name)) }
-        for name in listing(job.logsDirectory, suffix: ".log") { list.append((job.logsDirectory + "/" + name, "logs/" + name)) }
+        for name in listing(job.roundsDirectory, suffix: ".json") { list.append((FileSystem.join(job.roundsDirectory, name), "rounds/" + name)) }
+        for name in listing(job.logsDirectory, suffix: ".log") { list.append((FileSystem.join(job.logsDirectory, name), "logs/" + name)) }
         return list.filter { isFile($0.0) }
     }
 

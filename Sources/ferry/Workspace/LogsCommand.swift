@@ -91,7 +91,7 @@ struct LogReader {
         return names.sorted { a, b in a == "server" || (b != "server" && a < b) }
     }
 
-    private func path(_ site: String) -> String { directory + "/" + site + ".log" }
+    private func path(_ site: String) -> String { FileSystem.join(directory, site) + ".log" }
 
     /// Prints the new bytes of every log; returns how many log files had something to print.
     mutating func printNew() throws -> Int {

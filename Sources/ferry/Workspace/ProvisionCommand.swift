@@ -43,7 +43,7 @@ struct ProvisionCommand: AsyncParsableCommand {
         print("provisioned project '\(file.name)': \(sites.count) sites")
         var table = TextTable(header: ["SITE", "ROLE", "KEY", "WORKSPACE", "INBOX"])
         for site in sites {
-            let inbox = site.inbox == site.workspace + "/inbox" ? "inbox/" : site.inbox
+            let inbox = site.inbox == FileSystem.join(site.workspace, "inbox") ? "inbox/" : site.inbox
             table.add([site.name, site.role.rawValue, site.keyStatus.rawValue, site.workspace, inbox])
         }
         print(table.lines(indent: "  ").joined(separator: "\n"))
