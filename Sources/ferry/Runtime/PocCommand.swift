@@ -140,7 +140,8 @@ struct PocCommand: AsyncParsableCommand {
             print("")
             print(JobSummary.text(run), terminator: "")
             if run.state.state != .finishedCompleted {
-                failed.append("job \(run.name) (\(run.id)) \(run.state.state.rawValue)" + (run.state.reason.map { ": \($0)" } ?? ""))
+                failed.append("job \(run.name) (\(run.id)) \(run.state.state.rawValue)"
+                              + (run.state.reason == nil ? "" : " (the reason is in its summary above)"))
             }
         }
         print("")
