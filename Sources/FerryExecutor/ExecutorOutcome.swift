@@ -56,9 +56,17 @@ public enum ExecutorFailure: Error, Sendable, Equatable, CustomStringConvertible
         case let .unknownPlaceholder(name, text):
             return "unknown placeholder {\(name)} in '\(text)': use one of {input_model} {output_model} {result} {round} "
                 + "{rounds} {site} {job_id} {task} {app_dir} {work_dir}"
-        case let .commandNotFound(name, dir, path):
-            return "executor command '\(name)' not found in the app folder \(dir) or on PATH (\(path)): "
-                + "ship it in the app folder or install it on this site"
+        case let .commandNotFound(name, _, path):
+            if name.hasPrefix("/") {
+                return "the executor program '\(name)' does not exist on this site or is not executable: "
+                    + "install it there, or fix executor.command in the client app.yaml"
+            }
+            if name.contains("/") {
+                return "the executor program '\(name)' is not in the app folder or is not executable: ship it there "
+                    + "(and `chmod +x` it), or give its absolute path in executor.command"
+            }
+            return "the executor program '\(name)' is not on PATH (\(path)) nor in the app folder: install it on this site, "
+                + "give its absolute path in executor.command, or put it in the app's folder"
         case let .launchFailed(command, reason):
             return "cannot start the executor '\(command)': \(reason)"
         case let .logUnavailable(path, reason):

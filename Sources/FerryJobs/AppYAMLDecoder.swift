@@ -123,10 +123,12 @@ struct AppYAMLDecoder {
         let hint = "add `command: [my-trainer, --input, \"{input_model}\", --output, \"{output_model}\"]`"
         guard let node = e.required("command", hint: hint) else { return nil }
         var argv: [String] = []
+        var marks: [Mark?] = []   // where each argument is written (the whole string for a one-string command)
         switch node {
         case .scalar(let scalar):
             for word in scalar.string.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
                 argv.append(String(word))
+                marks.append(node.mark)
             }
             checkPlaceholders(scalar.string, mark: node.mark)
         case .sequence(let sequence):
@@ -138,6 +140,7 @@ struct AppYAMLDecoder {
                 }
                 checkPlaceholders(text, mark: item.mark)
                 argv.append(text)
+                marks.append(item.mark)
             }
         case .mapping, .alias:
             context.error("'executor.command' must be a list of arguments or a string, found a mapping", at: node.mark, hint: hint)
@@ -162,9 +165,16 @@ struct AppYAMLDecoder {
                               hint: "ship the program under this app's folder, e.g. custom/train.sh")
             } else if !FileManager.default.isExecutableFile(atPath: path) {
                 let exists = FileManager.default.fileExists(atPath: path)
+                let suggestion = exists ? nil : CommandFileCheck(appDirectory: appDirectory).suggestion(for: program)
                 context.error(exists ? "the program '\(program)' is not executable" : "the program '\(program)' does not exist in the app folder",
                               at: node.mark, hint: exists ? "run `chmod +x \(program)` in the app folder, or start the command with its interpreter, e.g. [python3, \(program)]"
-                                  : "put it at \(path), or name a program on PATH")
+                                  : suggestion.map { "did you mean '\($0)'?" } ?? "put it at \(path), or name a program on PATH")
+            }
+        }
+        if let appDirectory {
+            let check = CommandFileCheck(appDirectory: appDirectory)
+            for (argument, mark) in zip(argv, marks).dropFirst() {
+                if let problem = check.problem(argument) { context.error(problem.message, at: mark, hint: problem.hint) }
             }
         }
         return argv

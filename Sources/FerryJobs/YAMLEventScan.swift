@@ -29,7 +29,7 @@ enum YAMLEventScan {
             var state = ScanState(limits: limits)
             while true {
                 var event = yaml_event_t()
-                guard yaml_parser_parse(&parser, &event) == 1 else { return syntaxProblem(parser) }
+                guard yaml_parser_parse(&parser, &event) == 1 else { return syntaxProblem(parser, bytes: bytes) }
                 defer { yaml_event_delete(&event) }
                 if event.type == YAML_STREAM_END_EVENT { return nil }
                 if let problem = state.consume(event) { return problem }
@@ -37,18 +37,46 @@ enum YAMLEventScan {
         }
     }
 
-    private static func syntaxProblem(_ parser: yaml_parser_t) -> YAMLScanProblem {
+    private static func syntaxProblem(_ parser: yaml_parser_t, bytes: [UInt8]) -> YAMLScanProblem {
         let problem = parser.problem.map { String(cString: $0) } ?? "invalid YAML"
         let context = parser.context.map { String(cString: $0) }
         if parser.error == YAML_READER_ERROR {
             return YAMLScanProblem(line: 1, column: 1, message: "cannot read the file: \(problem) at byte \(parser.problem_offset)",
                                    hint: "save the file as UTF-8 text")
         }
+        if let context, let unclosed = unclosedProblem(parser, context: context, problem: problem, bytes: bytes) {
+            return unclosed
+        }
         var message = "invalid YAML: \(problem)"
         if let context { message += " (\(context))" }
         return YAMLScanProblem(line: parser.problem_mark.line + 1, column: parser.problem_mark.column + 1,
                                message: message,
                                hint: "check the indentation, colons and quotes at this position")
+    }
+
+    /// An unclosed `[`, `{` or quote, reported where it opens (libyaml's context mark) rather than where
+    /// the parser gave up, which is often the end of the file.
+    private static func unclosedProblem(_ parser: yaml_parser_t, context: String, problem: String,
+                                        bytes: [UInt8]) -> YAMLScanProblem? {
+        let open = parser.context_mark
+        let gaveUp = "the parser stopped at line \(parser.problem_mark.line + 1), column \(parser.problem_mark.column + 1): \(problem)"
+        let text = YAMLUnclosed.characters(bytes)
+        switch context {
+        case "while parsing a flow sequence", "while parsing a flow mapping":
+            guard YAMLUnclosed.bracketIsClosed(text, at: open.index) == false else { return nil }
+            let (bracket, closer, what) = text[open.index] == "[" ? ("[", "]", "list") : ("{", "}", "mapping")
+            return YAMLScanProblem(line: open.line + 1, column: open.column + 1,
+                                   message: "this '\(bracket)' is never closed",
+                                   hint: "end the \(what) with '\(closer)' after its last item (\(gaveUp))")
+        case "while scanning a quoted scalar":
+            guard YAMLUnclosed.quoteIsClosed(text, at: open.index) == false else { return nil }
+            let quote = String(text[open.index])
+            return YAMLScanProblem(line: open.line + 1, column: open.column + 1,
+                                   message: "this quote is never closed",
+                                   hint: "end the quoted text with \(quote) (\(gaveUp))")
+        default:
+            return nil
+        }
     }
 }
 

@@ -53,6 +53,31 @@ import Testing
         #expect(r.stderr.contains("2 errors in"))
     }
 
+    @Test func validateReportsAMissingScriptAndAnUnclosedBracketWhereTheyAre() throws {
+        let w = try Workspace()
+        let custom = w.job + "/apps/client/custom"
+        try FileManager.default.createDirectory(atPath: custom, withIntermediateDirectories: true)
+        try "print('train')\n".write(toFile: custom + "/train.py", atomically: true, encoding: .utf8)
+        let client = w.job + "/apps/client/app.yaml"
+        var lines = try String(contentsOfFile: client, encoding: .utf8).components(separatedBy: "\n")
+        let commandLine = try #require(lines.firstIndex { $0.hasPrefix("  command:") })
+        lines[commandLine] = "  command: [python3, custom/trian.py, --lr, \"0.1\", \"{result}\"]"
+        try lines.joined(separator: "\n").write(toFile: client, atomically: true, encoding: .utf8)
+
+        let r = try FerryCLI.run(["job", "validate", w.job])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("apps/client/app.yaml:\(commandLine + 1):22: error: 'executor.command' names 'custom/trian.py', "
+                                  + "which does not exist in the app folder"), "\(r.stderr)")
+        #expect(r.stderr.contains("hint: did you mean 'custom/train.py'?"))
+        #expect(r.stderr.contains("1 error in"), "\(r.stderr)")
+
+        lines[commandLine] = "  command: [python3, custom/train.py"
+        try lines.joined(separator: "\n").write(toFile: client, atomically: true, encoding: .utf8)
+        let unclosed = try FerryCLI.run(["job", "validate", w.job])
+        #expect(unclosed.status == 1)
+        #expect(unclosed.stderr.contains("apps/client/app.yaml:\(commandLine + 1):12: error: this '[' is never closed"), "\(unclosed.stderr)")
+    }
+
     @Test func usageErrorsExitWithTwo() throws {
         #expect(try FerryCLI.run(["job", "validate"]).status == 2)
         #expect(try FerryCLI.run(["job", "pack"]).status == 2)

@@ -92,7 +92,35 @@ import Testing
         let r = try FerryCLI.run(["poc", job.path, "--workspace", dir.appendingPathComponent("fed").path, "--poll", "50ms"])
         #expect(r.status == 1)
         #expect(r.stderr.contains("finished:failed"), "\(r.stderr)")
-        #expect(r.stderr.contains("site-2") && r.stderr.contains("exited with status 3"), "\(r.stderr)")
+        #expect(r.stdout.contains("site-2: failed: the executor exited with status 3"), "\(r.stdout)")
+    }
+
+    @Test func aMissingExecutorProgramIsNamedOncePerPlace() throws {
+        let dir = try FerryCLI.temporaryDirectory("poc-missing")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let job = try helloJob(in: dir, name: "missing", rounds: 1)
+        let client = job.appendingPathComponent("apps/client/app.yaml")
+        let text = try String(contentsOf: client, encoding: .utf8)
+            .replacingOccurrences(of: "command: [ferry-example-trainer,", with: "command: [no-such-trainer,")
+        try text.write(to: client, atomically: true, encoding: .utf8)
+        let fed = dir.appendingPathComponent("fed").path
+        let path = "/usr/local/bin:/usr/bin:/bin"
+        let r = try FerryCLI.run(["poc", job.path, "--workspace", fed, "--poll", "50ms"], environment: ["PATH": path])
+        #expect(r.status == 1)
+        let output = r.stdout + r.stderr
+        let message = "the executor program 'no-such-trainer' is not on PATH ("
+        // Both sites fail the same way: the poc output names the program (and shows PATH) once.
+        #expect(output.components(separatedBy: message).count == 2, "\(output)")
+        #expect(output.components(separatedBy: ":/usr/bin:/bin").count == 2, "\(output)")
+        #expect(output.contains("site-1, site-2: failed: " + message), "\(output)")
+        #expect(output.contains("install it on this site, give its absolute path in executor.command, or put it in the app's folder"))
+        #expect(!output.contains("/job/apps/client"), "the app folder's path is left out: \(output)")
+
+        let server = fed + "/poc/server"
+        let status = try FerryCLI.run(["status", "2", "--workspace", server])
+        #expect(status.stdout.components(separatedBy: message).count == 2, "\(status.stdout)")
+        let log = try FerryCLI.run(["logs", "2", "--site", "site-1", "--workspace", server])
+        #expect(log.stdout.components(separatedBy: message).count == 2, "\(log.stdout)")
     }
 
     @Test func pocRefusesAFolderWithoutJobs() throws {

@@ -46,9 +46,41 @@ import FerryJobs
     }
 
     @Test func syntaxErrorsCarryTheirPosition() throws {
-        let d = try JobFixture.diagnostics(["apps/server/app.yaml": "workflow: fedavg\nrounds: [2\n"])
+        let d = try JobFixture.diagnostics(["apps/server/app.yaml": "workflow: fedavg\nrounds: 2\norder: fixed: x\n"])
         #expect(d.count == 1)
         #expect(d.first?.message.hasPrefix("invalid YAML") == true)
         #expect(d.first?.line == 3, "\(d)")
+    }
+
+    @Test func unclosedBracketIsReportedWhereItOpens() throws {
+        let d = try JobFixture.diagnostics([
+            "apps/client/app.yaml": "executor:\n  command: [python3, train.py\n  timeout: 10m\nfilters:\n  to_server: nf4\n",
+            "apps/server/app.yaml": "workflow: fedavg\nrounds: [2\n",
+        ])
+        #expect(d.count == 2, "\(d)")
+        expectDiagnostic(d, "apps/client/app.yaml", 2, 12, "this '[' is never closed", hint: "end the list with ']'")
+        expectDiagnostic(d, "apps/server/app.yaml", 2, 9, "this '[' is never closed")
+        // The innermost unclosed bracket, past closed ones, quoted brackets and comments.
+        let nested = try JobFixture.diagnostics([
+            "apps/client/app.yaml": "executor:\n  command: [a, \"]\", [b, c], # ]\n    [d, e\n  timeout: 10m\n",
+        ])
+        expectDiagnostic(nested, "apps/client/app.yaml", 3, 5, "this '[' is never closed")
+    }
+
+    @Test func unclosedBraceAndQuoteAreReportedWhereTheyOpen() throws {
+        let d = try JobFixture.diagnostics([
+            "apps/client/app.yaml": "executor:\n  command: [train]\n  env: {A: \"1\", B: it's\ntransfer:\n  mode: file\n",
+            "apps/server/app.yaml": "workflow: fedavg\nrounds: 2\ninitial_model: 'models/a.safetensors\nseed: 1\n",
+            "job.yaml": "name: \"t\nmin_clients: 2\n",
+        ])
+        expectDiagnostic(d, "apps/client/app.yaml", 3, 8, "this '{' is never closed", hint: "end the mapping with '}'")
+        expectDiagnostic(d, "apps/server/app.yaml", 3, 16, "this quote is never closed", hint: "end the quoted text with '")
+        expectDiagnostic(d, "job.yaml", 1, 7, "this quote is never closed", hint: "end the quoted text with \"")
+    }
+
+    @Test func closedBracketWithAnotherProblemKeepsLibyamlsPosition() throws {
+        let d = try JobFixture.diagnostics(["apps/client/app.yaml": "executor:\n  command: [\"a\" b, c]\n"])
+        #expect(d.count == 1, "\(d)")
+        expectDiagnostic(d, "apps/client/app.yaml", 2, 17, "invalid YAML: did not find expected ',' or ']'")
     }
 }

@@ -40,9 +40,8 @@ public final class JobProgressTracker {
                 roundsSeen[id] = round.round
             }
             if lastState[id] != run.state.state {
-                var line = "\(label)job \(run.id): \(run.state.state.rawValue)"
-                if let reason = run.state.reason, run.state.state.isFinished { line += ": \(reason)" }
-                lines.append(line)
+                // A finished job's reason is left to its summary, so that it is shown once.
+                lines.append("\(label)job \(run.id): \(run.state.state.rawValue)")
                 lastState[id] = run.state.state
             }
         }

@@ -66,10 +66,10 @@ extension ServerJob {
     private func finishCyclicRound(_ round: Int) throws {
         var clients: [String: RoundRecord.Client] = [:]
         var ok: [ClientOutcome] = []
-        var problems: [String] = []
+        var problems: [(site: String, problem: String)] = []
         for (index, site) in state.order.enumerated() {
             guard let o = try JSONFile.readIfPresent(ClientOutcome.self, from: outcomePath(round: round, site: site)) else { continue }
-            if o.status == .ok { ok.append(o) } else { problems.append("\(site): \(o.status.rawValue): \(o.error ?? "")") }
+            if o.status == .ok { ok.append(o) } else { problems.append((site, "\(o.status.rawValue): \(o.error ?? "")")) }
             let (wire, source) = bytesToClient(taskMessageID(round: round, step: index))
             clients[site] = RoundRecord.Client(
                 status: o.status.rawValue, numSamples: o.numSamples, metrics: o.metrics, durationSeconds: o.durationSeconds,
@@ -77,7 +77,7 @@ extension ServerJob {
                 bytesFromClient: o.bytesFromClient, bytesFromClientUnquantized: o.bytesFromClientUnquantized, position: index + 1)
         }
         if ok.count < min(state.plan.minClients, state.order.count) || ok.isEmpty {
-            try finish(.failed, reason: "round \(round): only \(ok.count) of \(state.order.count) sites succeeded (min_clients \(state.plan.minClients)); " + problems.joined(separator: "; "))
+            try finish(.failed, reason: "round \(round): only \(ok.count) of \(state.order.count) sites succeeded (min_clients \(state.plan.minClients)); " + SiteProblems.text(problems))
             return
         }
         let output = globalModelPath(round)

@@ -55,11 +55,11 @@ extension ServerJob {
         }
         let ok = state.participants.compactMap { outcomes[$0] }.filter { $0.status == .ok && $0.model != nil }
         if ok.count < state.plan.minClients {
-            let problems = state.participants.compactMap { site -> String? in
+            let problems = state.participants.compactMap { site -> (site: String, problem: String)? in
                 guard let o = outcomes[site], o.status != .ok else { return nil }
-                return "\(site): \(o.status == .timeout ? "timed out" : "failed"): \(o.error ?? "no reason given")"
+                return (site, "\(o.status == .timeout ? "timed out" : "failed"): \(o.error ?? "no reason given")")
             }
-            try finish(.failed, reason: "round \(round): only \(ok.count) of \(state.participants.count) clients succeeded (min_clients \(state.plan.minClients)); " + problems.joined(separator: "; "))
+            try finish(.failed, reason: "round \(round): only \(ok.count) of \(state.participants.count) clients succeeded (min_clients \(state.plan.minClients)); " + SiteProblems.text(problems))
             return
         }
         let output = globalModelPath(round)

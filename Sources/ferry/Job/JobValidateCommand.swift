@@ -12,8 +12,8 @@ struct JobValidateCommand: AsyncParsableCommand {
         discussion: """
         Reads job.yaml and every apps/<app>/app.yaml, checks every field's type and range, the deploy map \
         (exactly one server app on the site `server`, every deployed app has a folder, every folder is \
-        deployed) and the placeholders of executor commands. All errors of all files are printed at once \
-        to stderr, one per line as FILE:LINE:COL: error: WHAT, each followed by a hint. Exit status 1 when \
+        deployed), the placeholders of executor commands and the app files they name. All errors of all \
+        files are printed at once to stderr, one per line as FILE:LINE:COL: error: WHAT, each followed by a hint. Exit status 1 when \
         there are errors, 0 when the job is valid.
 
         An archive (made by `ferry job pack`) is unpacked safely into a temporary folder, validated, and \

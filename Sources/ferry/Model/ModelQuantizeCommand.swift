@@ -57,7 +57,8 @@ struct ModelQuantizeCommand: AsyncParsableCommand {
               + "\(summary.fileByteCount) bytes")
         if error {
             let stats = try ModelQuantizer.measureError(original: input, quantized: output)
-            var line = "error: mean \(stats.mean.scientific) max \(stats.max.scientific) over \(stats.count) values"
+            var line = "quantization error: mean abs \(stats.mean.scientific), max abs \(stats.max.scientific) "
+                + "over \(stats.count) values"
             if stats.skipped > 0 { line += " (\(stats.skipped) NaN/inf pairs skipped)" }
             print(line)
         }

@@ -13,16 +13,16 @@ struct PocCommand: AsyncParsableCommand {
         commandName: "poc",
         abstract: "Run a job end to end on a local federation: provision, watch, submit, summarize.",
         discussion: """
-        Provisions a throwaway federation (a server and --clients client workspaces) in a temporary folder, or
-        reuses the federation in --workspace, starts `ferry watch` for every site as a child process, submits
-        the job, shows live progress per site and round, and ends with a summary table: the metrics of every
-        round, the bytes sent each way on the wire and before quantization, the time, and the final model's
+        Provisions a throwaway federation (a server and --clients client workspaces) in a temporary folder, or \
+        reuses the federation in --workspace, starts `ferry watch` for every site as a child process, submits \
+        the job, shows live progress per site and round, and ends with a summary table: the metrics of every \
+        round, the bytes sent each way on the wire and before quantization, the time, and the final model's \
         path. The watchers are stopped cleanly (SIGTERM) at the end, or on Ctrl-C.
 
-        JOB is a job folder, or a folder of job folders (a sweep): all of them are submitted at once and run
+        JOB is a job folder, or a folder of job folders (a sweep): all of them are submitted at once and run \
         --max-jobs at a time (--max-jobs 1 runs them one after another).
 
-        The directory of this `ferry` binary comes first on the executors' PATH, so the example trainer
+        The directory of this `ferry` binary comes first on the executors' PATH, so the example trainer \
         (`ferry-example-trainer`, built beside it) is found.
 
         Exit status: 0 when every job completed; 1 when one failed or was aborted (the reason is printed).
@@ -140,7 +140,8 @@ struct PocCommand: AsyncParsableCommand {
             print("")
             print(JobSummary.text(run), terminator: "")
             if run.state.state != .finishedCompleted {
-                failed.append("job \(run.name) (\(run.id)) \(run.state.state.rawValue)" + (run.state.reason.map { ": \($0)" } ?? ""))
+                failed.append("job \(run.name) (\(run.id)) \(run.state.state.rawValue)"
+                              + (run.state.reason == nil ? "" : " (the reason is in its summary above)"))
             }
         }
         print("")

@@ -10,14 +10,14 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Write a self-contained HTML report of one job, or a comparison of several.",
         discussion: """
-        The page has no scripts and loads nothing from the network (inline CSS and SVG), so it can be mailed
-        or archived as one file. For each job: its state, time, bytes on the wire and before quantization,
-        a chart per metric with each site's value and the aggregate per round, the bytes per round in each
-        direction with and without quantization, and a table of every site in every round. With several
-        ids it starts with a side-by-side comparison: final metrics, bytes, saving and time, and the
+        The page has no scripts and loads nothing from the network (inline CSS and SVG), so it can be mailed \
+        or archived as one file. For each job: its state, time, bytes on the wire and before quantization, \
+        a chart per metric with each site's value and the aggregate per round, the bytes per round in each \
+        direction with and without quantization, and a table of every site in every round. With several \
+        ids it starts with a side-by-side comparison: final metrics, bytes, saving and time, and the \
         aggregate metrics of every job per round on shared charts.
 
-        ID is a job id (or a unique prefix) in the server's job store, or the path of a job folder.
+        ID is a job id (or a unique prefix) in the server's job store, or the path of a job folder. \
         The server workspace is --workspace, else $FERRY_WORKSPACE, else the one under ./workspaces.
 
         The page is rendered from a mustache template. --print-template writes the built-in one; edit it

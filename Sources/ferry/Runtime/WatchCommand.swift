@@ -9,16 +9,16 @@ struct WatchCommand: AsyncParsableCommand {
         commandName: "watch",
         abstract: "Run a site's watcher: the server drives jobs, a client runs their tasks.",
         discussion: """
-        The watcher of a site workspace (made by `ferry provision`) takes messages out of the site's inbox
-        and works on them. On the server it picks up submitted jobs (`ferry submit`), checks them, deploys
-        them to the sites of their deploy map and runs their workflow (fedavg, cyclic) round by round. On a
-        client it verifies deployments against the trusted server key, unpacks them into jobs/<id>/, runs
+        The watcher of a site workspace (made by `ferry provision`) takes messages out of the site's inbox \
+        and works on them. On the server it picks up submitted jobs (`ferry submit`), checks them, deploys \
+        them to the sites of their deploy map and runs their workflow (fedavg, cyclic) round by round. On a \
+        client it verifies deployments against the trusted server key, unpacks them into jobs/<id>/, runs \
         each task's executor and sends the results back.
 
-        Everything it does is recorded in files: kill it at any moment (even with kill -9) and start it
+        Everything it does is recorded in files: kill it at any moment (even with kill -9) and start it \
         again, and every job continues where it was. SIGTERM or Ctrl-C stops it cleanly.
 
-        inotify wakes the watcher early on local disks; it always polls as well, so it works on NFS/SMB
+        inotify wakes the watcher early on local disks; it always polls as well, so it works on NFS/SMB \
         shares. Use --polling-only where inotify misbehaves.
 
         Logs: <workspace>/logs/watcher.log, and one log per job per site in the job's folder.
