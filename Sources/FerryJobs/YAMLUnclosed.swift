@@ -25,7 +25,7 @@ enum YAMLUnclosed {
             case "]", "}":
                 depth -= 1
                 if depth == 0 { return true }
-            case "\"", "'" where startsToken(text, i):
+            case "\"" where startsToken(text, i), "'" where startsToken(text, i):
                 guard let end = quoteEnd(text, at: i) else { return false }
                 i = end
             case "#" where i == 0 || isSpace(text[i - 1]):
