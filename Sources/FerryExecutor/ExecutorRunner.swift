@@ -267,7 +267,5 @@ public struct ExecutorRunner: Sendable {
         return fd
     }
 
-    private static func timestamp() -> String {
-        Date().formatted(.iso8601)
-    }
+    private static func timestamp() -> String { Timestamp.now() }
 }

@@ -1,39 +1,19 @@
 import Foundation
 import FerrySupport
 
-/// How the job store encodes its JSON files: pretty-printed, keys sorted, dates as ISO 8601 (UTC, seconds).
+/// How the job store encodes its JSON files: ``JSONFile``'s coding (pretty-printed, keys sorted, dates as
+/// ``Timestamp``s), with the store's typed errors.
 public enum JobStoreCoding {
     /// The encoder used for `meta.json`, `state.json` and `abort.request`.
-    public static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(Timestamp.string(date))
-        }
-        return encoder
-    }
+    public static func encoder() -> JSONEncoder { JSONFile.encoder() }
 
-    /// The matching decoder (accepts fractional seconds too).
-    public static func decoder() -> JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let container = try decoder.singleValueContainer()
-            let text = try container.decode(String.self)
-            guard let date = Timestamp.date(text) else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an ISO 8601 date: \(text)")
-            }
-            return date
-        }
-        return decoder
-    }
+    /// The matching decoder (whole and fractional seconds).
+    public static func decoder() -> JSONDecoder { JSONFile.decoder() }
 
     /// Encodes `value` and writes it atomically to `path` (with a final newline).
     public static func write<T: Encodable>(_ value: T, to path: String) throws(WorkspaceError) {
         do {
-            var data = try encoder().encode(value)
-            data.append(0x0A)
-            try AtomicFile.write(data, to: path)
+            try JSONFile.write(value, to: path)
         } catch {
             throw .io(path: path, operation: "write", reason: "\(error)")
         }

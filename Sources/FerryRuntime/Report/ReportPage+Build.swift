@@ -6,7 +6,7 @@ extension ReportPage {
     /// The page for `runs` (at least one).
     init(runs: [JobRun], generatedAt: Date) {
         title = runs.count == 1 ? "ferry report: \(runs[0].name)" : "ferry report: \(runs.count) jobs compared"
-        self.generatedAt = generatedAt.formatted(.iso8601)
+        self.generatedAt = Timestamp.string(generatedAt)
         jobCount = runs.count
         comparison = runs.count > 1 ? ReportComparison(runs: runs) : nil
         jobs = runs.map { ReportJob(run: $0) }

@@ -20,8 +20,8 @@ struct ReportCommand: ParsableCommand {
         ID is a job id (or a unique prefix) in the server's job store, or the path of a job folder. \
         The server workspace is --workspace, else $FERRY_WORKSPACE, else the one under ./workspaces.
 
-        The page is rendered from a mustache template. --print-template writes the built-in one; edit it
-        and pass it with --template FILE (its variables: docs/report-template.md). Values are HTML-escaped
+        The page is rendered from a mustache template. --print-template writes the built-in one; edit it \
+        and pass it with --template FILE (its variables: docs/report-template.md). Values are HTML-escaped \
         by {{name}}; charts are SVG markup inserted with {{{svg}}}.
 
         Examples:
