@@ -33,7 +33,7 @@ struct ExpectedChunks {
         switch mode {
         case .file:
             guard Int64(chunkCount) == minimum else {
-                throw Refusal(reason: "manifest has impossible sizes: chunkCount \(chunkCount) but a \(streamSize)-byte stream in \(chunkSize)-byte chunks is \(minimum) chunks in file mode")
+                throw Refusal(reason: "manifest has impossible sizes: chunkCount is \(chunkCount) but the file-mode plan of a \(streamSize)-byte stream in \(chunkSize)-byte chunks has \(minimum)")
             }
         case .container:
             guard streamSize >= 8 else {

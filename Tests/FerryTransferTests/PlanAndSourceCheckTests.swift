@@ -94,7 +94,7 @@ import Testing
         forged.chunks = (0..<4).map { ([], Array(data[($0 * 6_250)..<(($0 + 1) * 6_250)])) }
         forged.manifest.chunkCount = 4
         try forged.write(into: box.inbox)
-        #expect(try refusal(box).contains("chunkCount 4 but a 25000-byte stream in 10000-byte chunks is 3 chunks"))
+        #expect(try refusal(box).contains("chunkCount is 4 but the file-mode plan of a 25000-byte stream in 10000-byte chunks has 3"))
     }
 
     @Test func madeUpFileChunkSizesAreRefused() throws {
