@@ -14,7 +14,7 @@ struct ExpectedChunks {
     private let streamSize: Int64
     private let chunkCount: Int
     private let label: String
-    /// Container mode: the stream bytes received while the header is incomplete.
+    /// Container mode: the first stream bytes, up to the end of the header, while it is incomplete.
     private var prefix: [UInt8] = []
     /// Container mode: the plan, once the header is known.
     private var chunker: ContainerChunker?
@@ -51,7 +51,7 @@ struct ExpectedChunks {
         guard mode == .container, consumed > 0 else { return }
         var start = try read(Int(min(bytes, 8)))
         if start.count == 8, let n = try? headerJSONLength(start) { start = try read(Int(min(bytes, 8 + Int64(n)))) }
-        try absorb(start)
+        try start.withUnsafeBytes { try absorb($0) }
         if chunker == nil {
             headerPieces = consumed
         } else {
@@ -73,7 +73,7 @@ struct ExpectedChunks {
                 throw Refusal(reason: "\(name) carries \(info.count) bytes of info but file-mode chunks have none")
             }
         case .container:
-            if chunker == nil { try absorb(Array(payload)) }
+            if chunker == nil { try absorb(payload) }
             let expected: (offset: Int64, length: Int64, info: ChunkInfo?)
             if var plan = chunker {
                 for _ in 0..<headerPieces { _ = plan.next() }
@@ -105,9 +105,15 @@ struct ExpectedChunks {
         }
     }
 
-    /// Adds stream bytes to the header prefix and derives the plan once the header is whole.
-    private mutating func absorb(_ bytes: [UInt8]) throws(Refusal) {
-        prefix += bytes
+    /// Adds the header bytes among `bytes` (the next stream bytes) to the prefix and derives the plan
+    /// once the header is whole.
+    private mutating func absorb(_ bytes: UnsafeRawBufferPointer) throws(Refusal) {
+        var rest = bytes[...]
+        if prefix.count < 8 {
+            let take = min(8 - prefix.count, rest.count)
+            prefix += rest.prefix(take)
+            rest = rest.dropFirst(take)
+        }
         guard prefix.count >= 8 else { return }
         let jsonLength: Int
         do { jsonLength = try headerJSONLength(prefix) } catch { throw Refusal(reason: "container-mode stream: \(error)") }
@@ -115,9 +121,10 @@ struct ExpectedChunks {
         guard Int64(end) <= streamSize else {
             throw Refusal(reason: "container-mode stream: its safetensors header (\(end) bytes) is longer than the \(streamSize)-byte stream")
         }
-        guard prefix.count >= end else { return }
+        prefix += rest.prefix(end - prefix.count)
+        guard prefix.count == end else { return }
         let header: SafetensorsHeader
-        do { header = try SafetensorsHeader.parse(Array(prefix[0..<end]), fileSize: streamSize, source: label) } catch {
+        do { header = try SafetensorsHeader.parse(prefix, fileSize: streamSize, source: label) } catch {
             throw Refusal(reason: "container-mode stream is not a valid safetensors file: \(error)")
         }
         chunker = ContainerChunker(segments: FilterBridge.segments(of: header), streamSize: streamSize, chunkSize: Int(chunkSize))
