@@ -42,49 +42,17 @@ struct ChunkPlan {
         return ChunkPlan(chunks: chunks, streamSize: streamSize)
     }
 
-    /// Chunks cut on segment (tensor) boundaries: segments are grouped while they fit in `chunkSize`;
-    /// a segment larger than that is split in `chunkSize` pieces, its last piece grouped with what follows.
-    /// Segments must be contiguous from 0 to `streamSize` (gaps are attached to the previous segment).
-    static func container(segments rawSegments: [StreamSegment], streamSize: Int64, chunkSize: Int) -> ChunkPlan {
-        let segments = normalized(rawSegments, streamSize: streamSize)
-        let limit = Int64(chunkSize)
+    /// Chunks cut on segment (tensor) boundaries (see ``ContainerChunker``).
+    static func container(segments: [StreamSegment], streamSize: Int64, chunkSize: Int) -> ChunkPlan {
+        var chunker = ContainerChunker(segments: segments, streamSize: streamSize, chunkSize: chunkSize)
         var chunks = [ChunkSpec]()
-        var curStart: Int64 = 0
-        var curEnd: Int64 = 0
-        var parts = [ChunkInfo.Part]()
-        func close() {
-            guard curEnd > curStart else { return }
-            chunks.append(ChunkSpec(offset: curStart, length: Int(curEnd - curStart), info: ChunkInfo(parts: parts).encoded()))
-            curStart = curEnd
-            parts = []
-        }
-        for (seg, dataEnd) in segments {
-            var s = seg.start
-            while s < seg.end {
-                let room = limit - (curEnd - curStart)
-                let remaining = seg.end - s
-                let take: Int64
-                if remaining <= room {
-                    take = remaining
-                } else if curEnd > curStart {
-                    close()
-                    continue
-                } else {
-                    take = limit
-                }
-                parts.append(ChunkInfo.Part(segment: seg, dataEnd: dataEnd, from: s, to: s + take))
-                curEnd = s + take
-                s += take
-                if curEnd - curStart == limit { close() }
-            }
-        }
-        close()
+        while let spec = chunker.next() { chunks.append(spec) }
         return ChunkPlan(chunks: chunks, streamSize: streamSize)
     }
 
     /// Sorted, contiguous segments covering [0, streamSize), each with the end of its own data
     /// (before any gap attached to it).
-    private static func normalized(_ input: [StreamSegment], streamSize: Int64) -> [(StreamSegment, Int64)] {
+    static func normalized(_ input: [StreamSegment], streamSize: Int64) -> [(StreamSegment, Int64)] {
         let sorted = input.filter { $0.end > $0.start }.sorted { $0.start < $1.start }
         var out = [(StreamSegment, Int64)]()
         var pos: Int64 = 0
@@ -132,6 +100,12 @@ public struct ChunkInfo: Codable, Equatable, Sendable, JSONRecord {
         var dataEnd: Int64
         var from: Int64
         var to: Int64
+    }
+
+    /// Chunk info with the given contents.
+    init(header: Bool, tensors: [TensorPart]) {
+        self.header = header
+        self.tensors = tensors
     }
 
     init(parts: [Part]) {

@@ -34,6 +34,10 @@ final class ReceiveSession {
     private(set) var lastCompletedTensors: [String] = []
     /// The output was already published by an earlier run that died before its final ack.
     private var published = false
+    /// The chunk plan the chunks must follow.
+    private var expected: ExpectedChunks
+    /// Unfiltered transfers whose manifest gives `source.sha256`: the SHA-256 of the stream so far.
+    private var sourceHasher: SHA256?
 
     /// Opens (or re-opens after a restart) the session of transfer folder `dir`.
     init(id: String, dir: String, manifestBytes: [UInt8], manifest: TransferManifest,
@@ -72,6 +76,16 @@ final class ReceiveSession {
         guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."), !name.contains("\0"), name.utf8.count <= 255 else {
             throw Refusal(reason: "unsafe output name '\(name)' in the manifest")
         }
+        if manifest.filters.isEmpty, manifest.source.size != manifest.streamSize {
+            throw Refusal(reason: "manifest has impossible sizes: source.size \(manifest.source.size) differs from streamSize \(manifest.streamSize) in an unfiltered transfer")
+        }
+        if let digest = manifest.source.sha256 {
+            guard digest.utf8.count == 64, Hex.decode(digest) != nil else {
+                throw Refusal(reason: "source.sha256 '\(digest)' in the manifest is not 64 hexadecimal digits")
+            }
+            if manifest.filters.isEmpty { sourceHasher = SHA256() }
+        }
+        expected = try ExpectedChunks(manifest: manifest)
         outputPath = TransferLayout.join(outputDirectory, name)
         partialPath = TransferLayout.join(outputDirectory, TransferLayout.partialName(id))
 
@@ -116,12 +130,18 @@ final class ReceiveSession {
             throw Refusal(reason: "transfer \(id) was already received and published here (replay of an old transfer)")
         }
         if ftruncate(fd, off_t(bytes)) != 0 { throw TransferError.posix(partialPath, "truncate") }
+        try expected.resume(consumed: consumed, bytes: bytes) { count in try readPartial(count) }
+        if sourceHasher != nil { try replay { sourceHasher?.update(bufferPointer: $0) } }
         // Tell the sender where to resume from (it restarts its stream when the ack moves back).
         if rewound { try writeAck(state: "receiving", durably: true) }
         if !manifest.filters.isEmpty {
             let s = try FilterBridge.restoringSink(destination: outputPath, filters: manifest.filters)
             sink = s
-            try replay(into: s)
+            try replay { piece in
+                do { try s.write(piece) } catch {
+                    throw Refusal(reason: "the filtered stream cannot be restored: \(error)")
+                }
+            }
         }
     }
 
@@ -131,8 +151,9 @@ final class ReceiveSession {
         sink?.cancel()
     }
 
-    /// Feeds the acknowledged prefix of the partial stream into a fresh filter sink (after a restart).
-    private func replay(into sink: ByteSink) throws {
+    /// Passes the acknowledged prefix of the partial stream, in slices, to `body` (after a restart: to
+    /// rebuild the filter sink and the source digest).
+    private func replay(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard bytes > 0 else { return }
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 << 20, alignment: 64)
         defer { scratch.deallocate() }
@@ -140,11 +161,23 @@ final class ReceiveSession {
         while off < bytes {
             let n = Syscall.retryingInterrupts { pread(fd, scratch.baseAddress, Int(min(Int64(scratch.count), bytes - off)), off_t(off)) }
             guard n > 0 else { throw TransferError.posix(partialPath, "read the partial output") }
-            do { try sink.write(UnsafeRawBufferPointer(rebasing: scratch[0..<n])) } catch {
-                throw Refusal(reason: "the filtered stream cannot be restored: \(error)")
-            }
+            try body(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
             off += Int64(n)
         }
+    }
+
+    /// The first `count` bytes of the partial stream (`count` at most the acknowledged bytes).
+    private func readPartial(_ count: Int) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        var off = 0
+        while off < count {
+            let n = out.withUnsafeMutableBytes { raw in
+                Syscall.retryingInterrupts { pread(fd, raw.baseAddress! + off, count - off, off_t(off)) }
+            }
+            guard n > 0 else { throw TransferError.posix(partialPath, "read the partial output") }
+            off += n
+        }
+        return out
     }
 
     var isFinished: Bool { consumed >= manifest.chunkCount }
@@ -164,6 +197,8 @@ final class ReceiveSession {
         if index < manifest.chunkCount { prefetcher.prefetch(index + 1) }
         let payload = try verify(file, name: name, index: index, bodyDigest: digest)
         let infoEnd = file.count - payload.count
+        try expected.accept(index: index, name: name, offset: bytes, payload: payload,
+                            info: UnsafeRawBufferPointer(rebasing: file[ChunkHeader.size..<infoEnd]))
         lastCompletedTensors = infoEnd > ChunkHeader.size
             ? (ChunkInfo.decode(Array(file[ChunkHeader.size..<infoEnd]))?.tensors ?? []).filter { $0.end == $0.size }.map(\.name)
             : []
@@ -209,6 +244,7 @@ final class ReceiveSession {
         do { try sink?.write(payload) } catch {
             throw Refusal(reason: "the filtered stream cannot be restored: \(error)")
         }
+        sourceHasher?.update(bufferPointer: payload)
         HostDurability.startWriteback(fd, offset: bytes, length: Int64(payload.count))
         consumed += 1
         bytes += Int64(payload.count)
@@ -264,6 +300,12 @@ final class ReceiveSession {
             }
         } else if !trustedKeys.isEmpty {
             throw Refusal(reason: "transfer is not signed and this receiver only accepts signed transfers (--trust)")
+        }
+        if !published, let want = manifest.source.sha256, let hasher = sourceHasher {
+            let got = Hex.encode(Array(hasher.finalize()))
+            guard got == want.lowercased() else {
+                throw Refusal(reason: "the received file's SHA-256 is \(got) but the manifest's source.sha256 is \(want) (the sender's file is not the one it announced)")
+            }
         }
         if !published {
             // Durable before the output appears, so a host crash after the commit finds every chunk acknowledged.

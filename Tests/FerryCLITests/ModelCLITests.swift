@@ -76,6 +76,30 @@ private let hasSafetensors = FerryCLI.python("import numpy, safetensors.numpy")
         #expect(try Data(contentsOf: dir.appendingPathComponent("numpy.safetensors")) == ours)
     }
 
+    /// docs/quantized-format.md section 8 (the restored file's exact bytes) on awkward names, metadata and
+    /// tensors: the example script, written from the page, must write what ferry writes.
+    @Test(.enabled(if: hasNumpy, "python3 with numpy is not installed"), arguments: ["fp16", "bf16", "blockwise8", "fp4", "nf4"])
+    func numpyDequantizerAgreesWithFerryOnAwkwardModels(format: String) throws {
+        let dir = try FerryCLI.temporaryDirectory("model")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func python(_ arguments: [String]) throws -> Int32 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["python3"] + arguments
+            p.currentDirectoryURL = dir
+            try p.run()
+            p.waitUntilExit()
+            return p.terminationStatus
+        }
+        let root = FerryCLI.repositoryRoot
+        #expect(try python([root.appendingPathComponent("Tests/FerryCLITests/Fixtures/awkward_model.py").path, "m.safetensors"]) == 0)
+        #expect(try FerryCLI.run(["model", "quantize", "m.safetensors", "q.safetensors", "--format", format], in: dir).status == 0)
+        #expect(try FerryCLI.run(["model", "dequantize", "q.safetensors", "ferry.safetensors"], in: dir).status == 0)
+        #expect(try python([root.appendingPathComponent("docs/examples/dequantize.py").path, "q.safetensors", "numpy.safetensors"]) == 0)
+        let ours = try Data(contentsOf: dir.appendingPathComponent("ferry.safetensors"))
+        #expect(try Data(contentsOf: dir.appendingPathComponent("numpy.safetensors")) == ours)
+    }
+
     @Test(.enabled(if: hasSafetensors, "python3 with the safetensors package is not installed"))
     func pythonSafetensorsReadsQuantizedAndRestoredFiles() throws {
         let dir = try FerryCLI.temporaryDirectory("model")

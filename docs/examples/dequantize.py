@@ -45,7 +45,7 @@ NF4 = "bf800000 bf3239b1 bf066b30 beca32a0 be91a24d be3d353f bdba7871 00000000 3
 CODES = {name: np.array([int(h, 16) for h in text.split()], dtype=np.uint32).view(np.float32)
          for name, text in (("blockwise8", DYNAMIC_MAP), ("fp4", FP4), ("nf4", NF4))}
 NUMPY = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "BF16": "<u2", "I64": "<i8", "I32": "<i4", "I16": "<i2",
-         "I8": "i1", "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "u1", "BOOL": "u1"}
+         "I8": "i1", "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "u1", "BOOL": "u1", "F8_E4M3": "u1", "F8_E5M2": "u1"}
 
 
 def read_safetensors(path):
@@ -59,7 +59,7 @@ def read_safetensors(path):
     for name, t in header.items():
         begin, end = t["data_offsets"]
         tensors[name] = (t["dtype"], t["shape"], np.frombuffer(body[begin:end], dtype=NUMPY[t["dtype"]]))
-    return metadata, tensors, sorted(header, key=lambda k: header[k]["data_offsets"])
+    return metadata, tensors, sorted(header, key=lambda k: (*header[k]["data_offsets"], k))
 
 
 def to_dtype(values_f32, dtype):
@@ -94,8 +94,15 @@ def restore(entry, stored, tensors):
         else:  # two codes per byte, first element in the high nibble
             index = np.stack([stored >> 4, stored & 0xF], axis=1).reshape(-1)[:n]
         block = np.arange(n, dtype=np.int64) // entry["block_size"]
-        values = CODES[fmt][index] * absmax[block]  # one float32 multiply
+        with np.errstate(invalid="ignore", over="ignore"):  # inf * 0 is NaN, as in ferry
+            values = CODES[fmt][index] * absmax[block]  # one float32 multiply
     return to_dtype(values.astype(np.float32), entry["source_dtype"]).reshape(entry["shape"])
+
+
+def json_string(text):
+    """A JSON string as ferry writes it: escapes only '"', '\\' and control characters; UTF-8 and '/' as is."""
+    escapes = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    return '"' + "".join(escapes.get(c, "\\u%04x" % ord(c) if ord(c) < 0x20 else c) for c in text) + '"'
 
 
 def main(src, dst):
@@ -114,15 +121,20 @@ def main(src, dst):
             out.append((name, entry["source_dtype"], entry["shape"], restore(entry, raw, tensors)))
         else:
             out.append((name, dtype, shape, raw))
-    header, offset = {}, 0
+    # The restored header (docs/quantized-format.md section 8): compact JSON, __metadata__ first with its keys
+    # sorted (omitted when empty), then the tensors in data order with fresh contiguous offsets; spaces pad
+    # 8 + length to a multiple of 8.
     kept = {k: v for k, v in metadata.items() if not k.startswith("ferry.")}
+    fields, offset = [], 0
     if kept:
-        header["__metadata__"] = kept
+        fields.append(json_string("__metadata__") + ":{" + ",".join(
+            json_string(k) + ":" + json_string(kept[k]) for k in sorted(kept)) + "}")
     for name, dtype, shape, values in out:
         size = values.nbytes
-        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + size]}
+        fields.append(json_string(name) + ':{"dtype":"%s","shape":[%s],"data_offsets":[%d,%d]}'
+                      % (dtype, ",".join(str(d) for d in shape), offset, offset + size))
         offset += size
-    text = json.dumps(header, separators=(",", ":")).encode()
+    text = ("{" + ",".join(fields) + "}").encode("utf-8")
     text += b" " * (-(len(text) + 8) % 8)
     with open(dst, "wb") as f:
         f.write(struct.pack("<Q", len(text)) + text)

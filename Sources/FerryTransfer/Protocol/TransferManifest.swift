@@ -14,9 +14,12 @@ public struct TransferFilter: Codable, Equatable, Sendable {
 public struct TransferSourceInfo: Codable, Equatable, Sendable {
     /// Base name of the source file; the receiver's output gets this name.
     public var name: String
-    /// Size of the source file in bytes.
+    /// Size of the source file in bytes. Unfiltered transfers: must equal the stream size.
     public var size: Int64
-    /// SHA-256 of the source file (hex), when the sender knows it; null otherwise.
+    /// SHA-256 of the source file (64 hex digits), when the sender gives it (ferry's sender does not:
+    /// it would read the source twice). Unfiltered transfers: the receiver refuses the transfer unless
+    /// the received file has this digest. Filtered transfers: informational (the original file cannot
+    /// be rebuilt from its quantized form), only its format is checked.
     public var sha256: String?
 }
 

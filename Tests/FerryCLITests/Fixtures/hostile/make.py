@@ -348,6 +348,26 @@ def make_transfers():
                                     "chunk-000001": chunk(payload, tid=OTHER)},
                   "(foreign chunk)", "chunk 1 of another transfer id")
 
+    # A sender that lies about its source or its chunk plan, every digest consistent (unsigned).
+    def final_for(manifest_bytes, chunks):
+        chain = bytes(32)
+        for info, data in chunks:
+            chain = hashlib.sha256(chain + hashlib.sha256(info + data).digest()).digest()
+        return json.dumps({"chunkCount": len(chunks), "totalBytes": sum(len(d) for _, d in chunks),
+                           "streamDigest": chain.hex(), "manifestSHA256": sha256(manifest_bytes)},
+                          sort_keys=True).encode()
+    lying = transfer_manifest(source={"name": "hello.txt", "size": len(payload), "sha256": sha256(b"another file\n")})
+    transfer_case("wrong-source-sha256", {"manifest.json": lying, "chunk-000001": chunk(payload),
+                                          "final": final_for(lying, [(b"", payload)])},
+                  "but the manifest's source.sha256 is",
+                  "every digest consistent, but `source.sha256` is not the SHA-256 of the file sent")
+    cut = transfer_manifest(chunkCount=2)
+    transfer_case("made-up-chunk-plan", {"manifest.json": cut, "chunk-000001": chunk(payload[:6]),
+                                         "chunk-000002": chunk(payload[6:], index=2, offset=6),
+                                         "final": final_for(cut, [(b"", payload[:6]), (b"", payload[6:])])},
+                  "chunkCount is 2 but the file-mode plan of a 13-byte stream in 65536-byte chunks has 1",
+                  "a 13-byte file announced and sent as 2 chunks (the plan of 64 KiB chunks has 1), every digest consistent")
+
     # Signatures: the receiver trusts `trusted.pub` (kept inside the inbox copy, where the receiver ignores
     # it: only 32-hex-digit folders are transfers). RFC 8032's first test public key stands in for the
     # server's; no private key is needed to build a refused transfer.
