@@ -80,7 +80,7 @@ import Glibc
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // setsid: a new session, so the group kill when the leader exits does not reach it.
         let script = """
-        setsid sleep 300 < /dev/null > /dev/null 2>&1 &
+        setsid sleep 3600 < /dev/null > /dev/null 2>&1 &
         echo $! > "$FERRY_WORK_DIR/../escaped.pid"
         # Wait until it leads its own session (field 6 of /proc/PID/stat), out of reach of the group kill.
         n=0
