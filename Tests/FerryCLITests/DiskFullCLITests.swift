@@ -70,7 +70,7 @@ import Glibc
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(fm.contents(atPath: out + "/model.bin") == Data(source))
         #expect(try fm.contentsOfDirectory(atPath: out).sorted() == [".ferry-received", "model.bin"], "only the output and the ledger of received transfers")
-        let deadline = Date().addingTimeInterval(30)
+        let deadline = Date().addingTimeInterval(300)  // a failsafe: the sender polls every 20 ms
         while sender.isRunning && Date() < deadline { usleep(10_000) }
         #expect(!sender.isRunning && sender.terminationStatus == 0, "the sender learns of the completion")
     }

@@ -29,8 +29,27 @@ private final class FerryProcess {
         process.waitUntilExit()
     }
 
-    /// Waits for the exit (at most `seconds`, then kills it) and returns the status.
-    func wait(seconds: Double = 60) -> Int32 {
+    /// SIGSTOP, and waits until every thread of the process is stopped (`kill` returns before the
+    /// signal has stopped threads running on the other core).
+    func pause() {
+        let pid = process.processIdentifier
+        kill(pid, SIGSTOP)
+        _ = waitFor {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+            let states = tasks.compactMap { task -> Character? in
+                guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
+                      let close = stat.lastIndex(of: ")") else { return nil }
+                return stat[stat.index(after: close)...].dropFirst().first
+            }
+            return !process.isRunning || (!states.isEmpty && states.allSatisfy { $0 == "T" || $0 == "t" })
+        }
+    }
+
+    /// SIGCONT.
+    func resume() { kill(process.processIdentifier, SIGCONT) }
+
+    /// Waits for the exit (the failsafe `seconds` at most, then kills it) and returns the status.
+    func wait(seconds: Double = failsafeSeconds) -> Int32 {
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning && Date() < deadline { usleep(5_000) }
         if process.isRunning { kill9(); return -1 }
@@ -40,19 +59,32 @@ private final class FerryProcess {
     var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 }
 
-/// The chunks the receiver of `inbox` has acknowledged (0 when no ack yet).
-private func acknowledged(_ inbox: URL) -> Int {
-    let dirs = (try? FileManager.default.contentsOfDirectory(atPath: inbox.path)) ?? []
-    for dir in dirs where dir.count == 32 {
-        guard let data = FileManager.default.contents(atPath: inbox.path + "/" + dir + "/ack"),
-              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let consumed = json["consumed"] as? Int else { continue }
-        return consumed
-    }
-    return 0
+/// How long a test waits for something that must happen: a failsafe against a hang, not a timing.
+private let failsafeSeconds: Double = 300
+
+/// The transfer folder in `inbox` (its only 32-hex subfolder), if there is one yet.
+private func transferFolder(_ inbox: URL) -> String? {
+    ((try? FileManager.default.contentsOfDirectory(atPath: inbox.path)) ?? []).first { $0.count == 32 }
+        .map { inbox.path + "/" + $0 }
 }
 
-private func waitFor(seconds: Double = 60, _ condition: () -> Bool) -> Bool {
+/// The chunks the receiver of `inbox` has acknowledged (0 when no ack yet).
+private func acknowledged(_ inbox: URL) -> Int {
+    guard let dir = transferFolder(inbox), let data = FileManager.default.contents(atPath: dir + "/ack"),
+          let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+          let consumed = json["consumed"] as? Int else { return 0 }
+    return consumed
+}
+
+/// The indices of the chunk files published in `inbox` and not yet consumed and deleted.
+private func publishedChunks(_ inbox: URL) -> [Int] {
+    guard let dir = transferFolder(inbox) else { return [] }
+    return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
+        .filter { $0.hasPrefix("chunk-") }.compactMap { Int($0.dropFirst(6)) }.sorted()
+}
+
+/// Polls `condition` until it holds (false after the failsafe `seconds`).
+private func waitFor(seconds: Double = failsafeSeconds, _ condition: () -> Bool) -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if condition() { return true }
@@ -72,8 +104,10 @@ private func writeRandom(_ url: URL, count: Int) throws {
     try Data(bytes).write(to: url)
 }
 
+/// Kill points never depend on speed: while one side runs, the other is stopped (SIGSTOP) or dead, so
+/// the window bounds how far the transfer can get before the test kills (a free-running pair could
+/// finish the transfer while a loaded machine keeps the test from looking).
 @Suite struct TransferCLITests {
-    /// Slow enough polling that kill points fall in the middle of the transfer.
     let flow = ["--poll", "20ms", "--polling-only", "--quiet"]
 
     @Test func senderKilledAtSeveralPointsResumesToAnIdenticalFile() throws {
@@ -84,15 +118,24 @@ private func writeRandom(_ url: URL, count: Int) throws {
         try writeRandom(dir.appendingPathComponent("model.bin"), count: 3_000_000)
         let inbox = dir.appendingPathComponent("inbox")
         let receiver = try FerryProcess(["transfer", "receive", "inbox", "out", "--once"] + flow, in: dir, log: "receive.log")
-        defer { receiver.kill9() }
+        defer { receiver.resume(); receiver.kill9() }
+        receiver.pause()
         let send = ["transfer", "send", "model.bin", "inbox", "--chunk", "64KiB", "--window", "4"] + flow
-        for point in [6, 18, 30] {
+        for _ in 1...3 {
+            // The receiver is stopped: the sender gets at most 4 chunks past the ack. Kill it once it has
+            // published 3 of them (it is writing the fourth, or waiting).
+            let base = acknowledged(inbox)
             let sender = try FerryProcess(send, in: dir, log: "send.log")
-            #expect(waitFor { acknowledged(inbox) >= point })
+            #expect(waitFor { publishedChunks(inbox).contains(base + 3) })
             sender.kill9()
+            // The receiver takes what was published (the sender is dead: no more comes), then stops again.
+            receiver.resume()
+            #expect(waitFor { acknowledged(inbox) >= base + 3 && publishedChunks(inbox).isEmpty })
+            receiver.pause()
             #expect(!FileManager.default.fileExists(atPath: dir.path + "/out/model.bin"))
         }
         let last = try FerryProcess(send, in: dir, log: "send-last.log")
+        receiver.resume()
         #expect(last.wait() == 0, "\(last.output)")
         #expect(last.output.contains("resumed"))
         #expect(receiver.wait() == 0, "\(receiver.output)")
@@ -110,12 +153,19 @@ private func writeRandom(_ url: URL, count: Int) throws {
         let inbox = dir.appendingPathComponent("inbox")
         let sender = try FerryProcess(["transfer", "send", "model.bin", "inbox", "--chunk", "64KiB", "--window", "4"] + flow,
                                       in: dir, log: "send.log")
-        defer { sender.kill9() }
+        defer { sender.resume(); sender.kill9() }
         let receive = ["transfer", "receive", "inbox", "out", "--once"] + flow
-        for point in [5, 17, 29] {
+        for _ in 1...3 {
+            // The sender publishes up to 3 chunks past the ack (a chunk a killed receiver consumed but did
+            // not delete yet holds the fourth back), then stops: the receiver can get no further than that.
+            let base = acknowledged(inbox)
+            #expect(waitFor { publishedChunks(inbox).contains(base + 3) })
+            sender.pause()
+            // Kill the receiver once it has taken 2 of them (it is on the third, or done).
             let receiver = try FerryProcess(receive, in: dir, log: "receive.log")
-            #expect(waitFor { acknowledged(inbox) >= point })
+            #expect(waitFor { acknowledged(inbox) >= base + 2 })
             receiver.kill9()
+            sender.resume()
         }
         let last = try FerryProcess(receive, in: dir, log: "receive-last.log")
         #expect(last.wait() == 0, "\(last.output)")
@@ -138,11 +188,17 @@ private func writeRandom(_ url: URL, count: Int) throws {
         let send = ["transfer", "send", "m.safetensors", "inbox", "--mode", "container", "--quantize", "nf4",
                     "--chunk", "8KiB", "--window", "3"] + flow
         let receive = ["transfer", "receive", "inbox", "out", "--once"] + flow
-        // Kill both sides at a sequence of points, restarting them each time.
-        for (round, point) in [3, 8, 14].enumerated() {
-            let sender = try FerryProcess(send, in: dir, log: "send-\(round).log")
+        // Kill both sides three times, restarting them each time: the receiver stopped while the sender
+        // publishes, then the sender stopped while the receiver takes what it published.
+        for round in 0..<3 {
+            let base = acknowledged(inbox)
             let receiver = try FerryProcess(receive, in: dir, log: "receive-\(round).log")
-            #expect(waitFor { acknowledged(inbox) >= point })
+            receiver.pause()
+            let sender = try FerryProcess(send, in: dir, log: "send-\(round).log")
+            #expect(waitFor { publishedChunks(inbox).contains(base + 2) })
+            sender.pause()
+            receiver.resume()
+            #expect(waitFor { acknowledged(inbox) >= base + 1 })
             if round % 2 == 0 { receiver.kill9(); sender.kill9() } else { sender.kill9(); receiver.kill9() }
         }
         let sender = try FerryProcess(send, in: dir, log: "send-last.log")

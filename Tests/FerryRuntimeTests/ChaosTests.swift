@@ -46,11 +46,11 @@ import Glibc
             let site = Self.sites[schedule.below(Self.sites.count)]
             let watcher = try #require(fed.watcher(site))
             watcher.send(SIGKILL)
-            #expect(watcher.wait(timeout: .seconds(10)), "watcher \(site) did not die")
+            #expect(watcher.wait(timeout: .seconds(120)), "watcher \(site) did not die")
             try fed.restart(site)
             made += 1
         }
-        let run = try RT.waitFinished(fed, id, timeout: .seconds(180))
+        let run = try RT.waitFinished(fed, id)
         #expect(run.state.state == .finishedCompleted, "after \(made) kills: \(run.state.reason ?? "\(run.state.state)")")
         #expect(run.rounds.map(\.round) == [1, 2, 3])
         let model = try #require(run.finalModel)

@@ -15,7 +15,7 @@ import Testing
         options.pollInterval = .milliseconds(50)
         options.senderName = "server"
         options.stateDirectory = dir
-        options.expire = .seconds(30)
+        options.expire = .seconds(24 * 3600)  // never gives up during the test, however slow the watcher
         options.metadata = [MessageKey.kind: MessageKind.deploy.rawValue, MessageKey.job: id, MessageKey.site: "server",
                             MessageKey.task: "deploy", MessageKey.app: "client", MessageKey.message: "\(id).deploy.client"]
         if let signature { options.metadata[MessageKey.signature] = signature }
@@ -24,7 +24,7 @@ import Testing
     }
 
     private func waitForFile(_ path: String) -> Bool {
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + RT.failsafe
         while !FileManager.default.fileExists(atPath: path) {
             if ContinuousClock.now >= deadline { return false }
             usleep(50_000)

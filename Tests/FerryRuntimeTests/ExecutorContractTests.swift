@@ -16,7 +16,7 @@ import Testing
     }
 
     private func invocation(_ command: [String], _ ctx: ExecutorContext, env: [String: String] = [:],
-                            timeout: Duration = .seconds(30), requireOutput: Bool = false, tools: String? = nil) -> ExecutorInvocation {
+                            timeout: Duration = .seconds(600), requireOutput: Bool = false, tools: String? = nil) -> ExecutorInvocation {
         ExecutorInvocation(command: command, environment: env, timeout: timeout, context: ctx,
                            logPath: ctx.workDirectory + "/../task.log", toolDirectory: tools,
                            killGracePeriod: .milliseconds(500), requireOutputModel: requireOutput)
@@ -89,7 +89,9 @@ import Testing
         let dir = try RT.temporaryDirectory("exec-timeout")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let ctx = try context(dir)
-        let outcome = ExecutorRunner(invocation(["sh", "-c", "echo started >&2; sleep 30 & wait"], ctx, timeout: .milliseconds(300))).runBlocking()
+        // The timeout must leave `sh` time to start and write its line even on a loaded machine; the
+        // command itself would run for an hour.
+        let outcome = ExecutorRunner(invocation(["sh", "-c", "echo started >&2; sleep 3600 & wait"], ctx, timeout: .seconds(5))).runBlocking()
         #expect(outcome.termination == .timedOut)
         guard case let .timedOut(_, tail) = outcome.failure else {
             Issue.record("expected timedOut, got \(String(describing: outcome.failure))")

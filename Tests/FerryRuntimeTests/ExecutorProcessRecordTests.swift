@@ -18,7 +18,7 @@ import Glibc
         let context = ExecutorContext(inputModel: "", outputModel: dir + "/out.safetensors", result: dir + "/result.json",
                                       round: 1, rounds: 1, site: "site-1", jobID: "20260101-000000-abcdef",
                                       task: "train-r0001", appDirectory: app, workDirectory: dir + "/work")
-        return ExecutorInvocation(command: command, timeout: .seconds(30), context: context, logPath: dir + "/task.log",
+        return ExecutorInvocation(command: command, timeout: .seconds(600), context: context, logPath: dir + "/task.log",
                                   killGracePeriod: .milliseconds(500), requireOutputModel: false, processRecordPath: record)
     }
 
@@ -81,11 +81,11 @@ import Glibc
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // setsid: a new session, so the group kill when the leader exits does not reach it.
         let script = """
-        setsid sleep 300 < /dev/null > /dev/null 2>&1 &
+        setsid sleep 3600 < /dev/null > /dev/null 2>&1 &
         echo $! > "$FERRY_WORK_DIR/../escaped.pid"
         # Wait until it leads its own session (field 6 of /proc/PID/stat), out of reach of the group kill.
         n=0
-        while [ "$(cut -d' ' -f6 /proc/$!/stat)" != "$!" ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done
+        while [ "$(cut -d' ' -f6 /proc/$!/stat)" != "$!" ] && [ $n -lt 6000 ]; do sleep 0.05; n=$((n + 1)); done
         \(Self.result)
         """
         let record = dir + "/executor.json"
@@ -95,7 +95,7 @@ import Glibc
         defer { if RT.isAlive(escaped) { kill(escaped, SIGKILL) } }
         #expect(RT.isAlive(escaped), "the escaped process is not running: nothing to find")
 
-        #expect(try ExecutorProcessRecord.stopLeftovers(recordedAt: record) == 1)
+        #expect(try ExecutorProcessRecord.stopLeftovers(recordedAt: record, timeout: .seconds(120)) == 1)
         #expect(!RT.isAlive(escaped))
         #expect(try ExecutorProcessRecord.stopLeftovers(recordedAt: record) == 0)
         #expect(try ExecutorProcessRecord.stopLeftovers(recordedAt: dir + "/no-such-record.json") == 0)

@@ -14,7 +14,8 @@ import Glibc
 @Suite(.tags(.spawnsProcesses)) struct OrphanedExecutorTests {
     /// A trainer wrapper. Each attempt appends `start SITE ROUND PID` to `trace`, after an `overlap SITE
     /// ROUND PID` line for every earlier attempt of the same site and round whose process is still alive.
-    /// The first attempt of site-1 in round 1 sleeps 60 s (quietly: its output pipes die with the watcher)
+    /// The first attempt of site-1 in round 1 sleeps an hour (quietly: its output pipes die with the
+    /// watcher; it must still be alive when the restarted watcher gets to it, however slow the machine)
     /// unless `marker` exists. Then it runs the deterministic example trainer.
     static func trainer(trace: String, marker: String) -> (command: [String], files: [String: String]) {
         let script = """
@@ -25,7 +26,7 @@ import Glibc
         echo "start $FERRY_SITE $FERRY_ROUND $$" >> '\(trace)'
         if [ "$FERRY_SITE" = site-1 ] && [ "$FERRY_ROUND" = 1 ] && [ ! -e '\(marker)' ]; then
           : > '\(marker)'
-          sleep 60
+          sleep 3600
         fi
         exec ferry-example-trainer --input "$FERRY_INPUT_MODEL" --output "$FERRY_OUTPUT_MODEL" --result "$FERRY_RESULT" --site "$FERRY_SITE"
 
@@ -44,7 +45,7 @@ import Glibc
         defer { fed.stop() }
         let id = try fed.submit(job).id
         try disturb(fed, id)
-        let run = try RT.waitFinished(fed, id, timeout: .seconds(120))
+        let run = try RT.waitFinished(fed, id)
         #expect(run.state.state == .finishedCompleted, "\(run.state.state.rawValue): \(run.state.reason ?? "")")
         let model = try #require(run.finalModel)
         return try Data(contentsOf: URL(fileURLWithPath: model))
@@ -62,7 +63,7 @@ import Glibc
         var clientLog = ""
         defer { if orphan > 0, RT.isAlive(orphan) { kill(-orphan, SIGKILL) } }
         let model = try runJob(in: dir + "/chaos", trace: trace, marker: dir + "/chaos-marker") { fed, _ in
-            let deadline = ContinuousClock.now + .seconds(60)
+            let deadline = ContinuousClock.now + RT.failsafe
             while orphan == 0, ContinuousClock.now < deadline {
                 orphan = RT.lines(trace).first { $0.hasPrefix("start site-1 1 ") }.flatMap { Int32($0.split(separator: " ")[3]) } ?? 0
                 if orphan == 0 { usleep(20_000) }
@@ -70,7 +71,7 @@ import Glibc
             try #require(orphan > 0, "site-1 never started its first task")
             let watcher = try #require(fed.watcher("site-1"))
             watcher.send(SIGKILL)
-            #expect(watcher.wait(timeout: .seconds(10)), "the site-1 watcher did not die")
+            #expect(watcher.wait(timeout: .seconds(120)), "the site-1 watcher did not die")
             #expect(RT.isAlive(orphan), "the executor died with its watcher: nothing to test")
             try fed.restart("site-1")
             clientLog = fed.clients[0] + "/logs/watcher.log"

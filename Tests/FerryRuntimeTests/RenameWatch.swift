@@ -9,7 +9,7 @@ extension RT {
     /// `condition` holds (inotify, so the caller reacts within microseconds); false when the watch cannot
     /// be set up or after `timeout`.
     static func waitForRename(of file: String, in directory: String, events: UInt32 = UInt32(IN_MOVED_TO),
-                              timeout: Duration = .seconds(60), when condition: () -> Bool) -> Bool {
+                              timeout: Duration = failsafe, when condition: () -> Bool) -> Bool {
         let fd = inotify_init1(Int32(IN_CLOEXEC))
         guard fd >= 0 else { return false }
         defer { close(fd) }
@@ -45,7 +45,7 @@ extension RT {
 
     /// Waits until every thread of process `pid` is stopped (after SIGSTOP: `kill` returns before the
     /// signal has stopped threads running on other cores); false after `timeout`.
-    static func waitStopped(_ pid: Int32, timeout: Duration = .seconds(10)) -> Bool {
+    static func waitStopped(_ pid: Int32, timeout: Duration = .seconds(120)) -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []

@@ -24,11 +24,17 @@ enum RT {
         return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ferry").path
     }()
 
-    /// The server app's settings of a test job.
+    /// How long a test waits for a federation before it gives up: a failsafe against a hang, never a
+    /// synchronisation (on a loaded 2-core machine a job that takes 2 s alone can take a minute).
+    static let failsafe: Duration = .seconds(300)
+
+    /// The server app's settings of a test job. The round timeout (like the executor timeout of
+    /// ``writeJob(in:name:server:command:env:timeout:files:deploy:)``) cannot fire in a test that is not
+    /// about timeouts, however slow the machine.
     struct Server {
         var workflow = "fedavg"
         var rounds = 2
-        var roundTimeout = "60s"
+        var roundTimeout = "1h"
         var minClients = 2
         var extra = ""
     }
@@ -37,7 +43,7 @@ enum RT {
     /// the client app folder (relative path → contents).
     @discardableResult
     static func writeJob(in dir: String, name: String, server: Server = Server(), command: [String],
-                         env: [String: String] = [:], timeout: String = "60s", files: [String: String] = [:],
+                         env: [String: String] = [:], timeout: String = "1h", files: [String: String] = [:],
                          deploy: String = "all") throws -> String {
         let job = dir + "/" + name
         try FileManager.default.createDirectory(atPath: job + "/apps/server", withIntermediateDirectories: true)
@@ -103,8 +109,9 @@ enum RT {
         try federation.start(binary: ferryBinary, arguments: arguments)
     }
 
-    /// Waits until `condition` holds for job `id`, or `timeout` passes (then the last run is returned as is).
-    static func wait(_ federation: LocalFederation, _ id: String, timeout: Duration = .seconds(90),
+    /// Waits until `condition` holds for job `id`, or the failsafe `timeout` passes (then the last run is
+    /// returned as is).
+    static func wait(_ federation: LocalFederation, _ id: String, timeout: Duration = failsafe,
                      until condition: (JobRun) -> Bool) throws -> JobRun {
         let deadline = ContinuousClock.now + timeout
         while true {
@@ -119,7 +126,7 @@ enum RT {
     }
 
     /// Waits until job `id` has finished.
-    static func waitFinished(_ federation: LocalFederation, _ id: String, timeout: Duration = .seconds(90)) throws -> JobRun {
+    static func waitFinished(_ federation: LocalFederation, _ id: String, timeout: Duration = failsafe) throws -> JobRun {
         try wait(federation, id, timeout: timeout) { $0.state.state.isFinished }
     }
 

@@ -7,6 +7,13 @@ import Testing
         box.data(dir + "/ack").flatMap { TransferAck.decode([UInt8]($0)) }
     }
 
+    /// Options whose expiry (1 h) `age(_:seconds:)` by 2 h passes, but no stall of a test can reach.
+    private func hourExpiry(_ options: TransferOptions = testOptions()) -> TransferOptions {
+        var options = options
+        options.expire = .seconds(3600)
+        return options
+    }
+
     private func age(_ path: String, seconds: Double) throws {
         try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-seconds)], ofItemAtPath: path)
     }
@@ -35,7 +42,7 @@ import Testing
         _ = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options)).wait()
         let dir = try #require(box.transferFolders().first)
         let id = (dir as NSString).lastPathComponent
-        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: testOptions())
+        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: hourExpiry())
         #expect(try receiver.processPending().isEmpty)
         #expect(box.files(box.out) == [".ferry-partial-\(id)"])
         // Not yet expired: still there after another pass.
@@ -50,7 +57,7 @@ import Testing
     @Test func settledTransfersAndOrphanPartialsAreCleanedAfterExpiry() throws {
         let box = try TransferSandbox()
         let source = try box.writeBytes("done.bin", count: 30_000)
-        let options = testOptions(chunk: 10_000, window: 2)
+        let options = hourExpiry(testOptions(chunk: 10_000, window: 2))
         let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options)
         let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options))
         #expect(try receiveOne(receiver).completed.count == 1)
@@ -77,9 +84,9 @@ import Testing
         _ = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options)).wait()
         let dir = try #require(box.transferFolders().first)
         let id = (dir as NSString).lastPathComponent
-        // First receiver consumes what is there, then "dies" (dropped without any cleanup). It waits
-        // longer than the sender did, so the idle transfer is not expired under it.
-        options.expire = .seconds(30)
+        // First receiver consumes what is there, then "dies" (dropped without any cleanup). It and the
+        // second sender never expire the transfer (a stall under load must not delete it under them).
+        options.expire = neverExpires
         do {
             let first = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options)
             _ = try first.processPending()

@@ -96,16 +96,20 @@ import Testing
         let source = try box.writeBytes("big.bin", count: 400_000, seed: 9)
         let chunk = 8 << 10, window = 3
         let options = testOptions(chunk: chunk, window: window)
-        // Without a receiver the sender publishes exactly `window` chunks, then waits.
-        let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options))
-        let dir = try #require({ () -> String? in
-            var d: String?
-            eventually { d = box.transferFolders().first; return d.map { box.files($0).filter { $0.hasPrefix("chunk-") }.count == window } ?? false }
-            return d
-        }())
-        usleep(100_000)
+        // Without a receiver the sender publishes exactly `window` chunks, then waits. It gives up (a
+        // short expiry), so all it would ever publish without an ack is there when the folder is read.
+        var lonely = options
+        lonely.expire = .milliseconds(300)
+        let outcome = try #require(BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: lonely)).wait())
+        guard case .failure(let error) = outcome, case TransferError.expired = error else {
+            Issue.record("expected the sender to give up, got \(outcome)")
+            return
+        }
+        let dir = try #require(box.transferFolders().first)
         #expect(box.files(dir).filter { $0.hasPrefix("chunk-") } == ["chunk-000001", "chunk-000002", "chunk-000003"])
-        // With a receiver running, the folder never holds more than `window` chunks.
+        // The same send again (it resumes) with a receiver running: the folder never holds more than
+        // `window` chunks.
+        let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options))
         nonisolated(unsafe) var peakChunks = 0
         nonisolated(unsafe) var peakBytes: Int64 = 0
         let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options) { _ in

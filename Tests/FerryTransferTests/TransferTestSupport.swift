@@ -94,26 +94,35 @@ final class BackgroundSender: @unchecked Sendable {
         }.start()
     }
 
-    /// Waits for the sender (at most `seconds`).
-    func wait(seconds: Double = 30) -> Result<TransferSummary, Error>? {
+    /// Waits for the sender; `seconds` is only a failsafe against a hang (nil then).
+    func wait(seconds: Double = failsafeSeconds) -> Result<TransferSummary, Error>? {
         guard done.wait(timeout: .now() + seconds) == .success else { return nil }
         return outcome
     }
 }
 
-/// Fast test options: small chunks, short poll interval.
+/// How long a test waits for something that must happen before it gives up: a failsafe against a hang,
+/// never a synchronisation (a loaded machine may stall a process for tens of seconds).
+let failsafeSeconds: Double = 300
+
+/// An expiry that cannot fire during a test. Expiry is measured from the last activity on the wall
+/// clock: a slow fsync or a stalled process on a loaded machine must not expire a transfer (or make a
+/// sender give up) in a test that is not about expiry.
+let neverExpires: Duration = .seconds(24 * 3600)
+
+/// Fast test options: small chunks, short poll interval, no expiry.
 func testOptions(chunk: Int = 16 << 10, window: Int = 3) -> TransferOptions {
     var options = TransferOptions()
     options.chunkSize = chunk
     options.window = window
     options.pollInterval = .milliseconds(5)
-    options.expire = .seconds(30)
+    options.expire = neverExpires
     return options
 }
 
-/// Polls `condition` every few milliseconds for at most `seconds`.
+/// Polls `condition` every few milliseconds until it holds (false after the failsafe `seconds`).
 @discardableResult
-func eventually(seconds: Double = 20, _ condition: () -> Bool) -> Bool {
+func eventually(seconds: Double = failsafeSeconds, _ condition: () -> Bool) -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if condition() { return true }
@@ -122,8 +131,8 @@ func eventually(seconds: Double = 20, _ condition: () -> Bool) -> Bool {
     return condition()
 }
 
-/// Runs receiver passes until one completes or refuses a transfer (at most `seconds`).
-func receiveOne(_ receiver: TransferReceiver, seconds: Double = 30) throws -> ReceivePass {
+/// Runs receiver passes until one completes or refuses a transfer (the failsafe `seconds` at most).
+func receiveOne(_ receiver: TransferReceiver, seconds: Double = failsafeSeconds) throws -> ReceivePass {
     let deadline = Date().addingTimeInterval(seconds)
     var all = ReceivePass()
     while Date() < deadline {
