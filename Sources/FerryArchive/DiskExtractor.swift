@@ -37,7 +37,7 @@ final class DiskExtractor: VerifiedEntryHandler {
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         var offset = 0
         while offset < bytes.count {
-            let n = Syscall.retryingInterrupts { systemWrite(fileFD, bytes.baseAddress! + offset, bytes.count - offset) }
+            let n = Syscall.retryingInterrupts { Syscall.write(fileFD, bytes.baseAddress! + offset, bytes.count - offset) }
             guard n >= 0 else { throw failure(filePath, "write") }
             offset += n
         }
@@ -90,15 +90,4 @@ final class DiskExtractor: VerifiedEntryHandler {
     private func failure(_ relative: String, _ operation: String) -> ArchiveError {
         .io(path: FileSystem.join(rootPath, relative), operation: operation, reason: errnoText())
     }
-}
-
-@inline(__always)
-private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    return Glibc.write(fd, buffer, count)
-    #elseif canImport(Musl)
-    return Musl.write(fd, buffer, count)
-    #else
-    return Darwin.write(fd, buffer, count)
-    #endif
 }

@@ -82,7 +82,7 @@ public enum StandardError {
         t.withUTF8 { buf in
             var off = 0
             while off < buf.count {
-                let n = systemWrite(STDERR_FILENO, buf.baseAddress! + off, buf.count - off)
+                let n = Syscall.write(STDERR_FILENO, buf.baseAddress! + off, buf.count - off)
                 if n <= 0 { break }
                 off += n
             }
@@ -103,15 +103,4 @@ public enum ProcessStats {
         return Int64(usage.ru_maxrss)
         #endif
     }
-}
-
-@inline(__always)
-private func systemWrite(_ fd: Int32, _ buf: UnsafeRawPointer, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    return Glibc.write(fd, buf, count)
-    #elseif canImport(Musl)
-    return Musl.write(fd, buf, count)
-    #else
-    return Darwin.write(fd, buf, count)
-    #endif
 }

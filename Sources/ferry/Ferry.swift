@@ -65,9 +65,10 @@ extension Ferry {
             StandardError.write("Error: \(error.message)\n\(usage)\n  See '\(path) --help' for more information.\n")
             code = FerryExit.usage.rawValue
         } catch {
-            code = report(error)
+            // An error caused by an interrupt's cleanup is not the command's failure: exit as interrupted.
+            code = InterruptCleanup.interruptedExitCode ?? report(error)
         }
-        Glibc.exit(code)
+        Syscall.terminate(InterruptCleanup.interruptedExitCode ?? code)
     }
 
     /// Prints `error` the way a user needs it and returns the exit code.

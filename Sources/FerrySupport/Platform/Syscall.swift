@@ -21,6 +21,29 @@ package enum Syscall {
     /// The text of an errno value ("No such file or directory").
     package static func describe(_ code: Int32) -> String { String(cString: strerror(code)) }
 
+    /// `write(2)` of up to `count` bytes, for callers whose type has a `write` of its own.
+    @inline(__always)
+    package static func write(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+        #if canImport(Glibc)
+        Glibc.write(fd, buffer, count)
+        #elseif canImport(Musl)
+        Musl.write(fd, buffer, count)
+        #else
+        Darwin.write(fd, buffer, count)
+        #endif
+    }
+
+    /// Ends the process with `status`, for callers whose type has an `exit` of its own.
+    package static func terminate(_ status: Int32) -> Never {
+        #if canImport(Glibc)
+        Glibc.exit(status)
+        #elseif canImport(Musl)
+        Musl.exit(status)
+        #else
+        Darwin.exit(status)
+        #endif
+    }
+
     /// Sleeps for `duration`, resuming after signals until it has passed.
     package static func sleep(_ duration: Duration) {
         let (seconds, attoseconds) = max(duration, .milliseconds(1)).components
