@@ -3,6 +3,9 @@ import Foundation
 
 /// Turns what `ferry doctor` measured into a verdict and the settings to use on the share.
 struct DoctorAdvisor {
+    /// The most bytes of chunks the recommended window puts on the share per transfer and inbox.
+    static let maxInFlight: Int64 = 256 << 20
+
     var mount: ShareMount?
     var peerMount: ShareMount?
     /// Whether `--peer` was given (and DIR2 showed DIR's files).
@@ -62,9 +65,9 @@ struct DoctorAdvisor {
         }
         if peerMeasured {
             if let listing = listingSeconds, listing > 2 {
-                reasons.append("listings are stale for \(ProbeIO.seconds(listing)): ferry never waits for a listing, so a poll of \(DurationText.format(pollDuration(pollSeconds))) is fine.")
+                reasons.append("listings are stale for \(ProbeIO.seconds(listing)): ferry never waits for a listing, so a poll of \(pollText(pollSeconds)) is fine.")
             } else if listingSeconds == nil {
-                reasons.append("listings are stale for more than \(ProbeIO.seconds(limit)): ferry never waits for a listing, so a poll of \(DurationText.format(pollDuration(pollSeconds))) is fine.")
+                reasons.append("listings are stale for more than \(ProbeIO.seconds(limit)): ferry never waits for a listing, so a poll of \(pollText(pollSeconds)) is fine.")
             }
         }
         let pollingOnly = network && inotifySeen != true
@@ -81,19 +84,24 @@ struct DoctorAdvisor {
             let needed = rate * 2 * hop
             if needed > Double(32 * chunk) { chunk = 16 << 20 }
             window = min(32, max(4, Int((needed / Double(chunk)).rounded(.up))))
-            var capped = false
+            var cap = ""
+            while window > 4, Int64(window) * chunk > Self.maxInFlight { window -= 1; cap = ", capped at \(ByteCount.format(Self.maxInFlight)) on the share per transfer and inbox" }
             if let free = freeBytes, free > 0 {
-                while window > 2, Int64(window) * chunk > free / 4 { window -= 1; capped = true }
+                while window > 2, Int64(window) * chunk > free / 4 { window -= 1; cap = ", capped at a quarter of the free space" }
             }
-            reasons.append("writes reach \(formatFixed(rate / 1_048_576, 1)) MiB/s and a chunk and then its ack each wait up to \(ProbeIO.seconds(hop)) to be seen: chunk \(ByteCount.format(chunk)) × window \(window) = \(ByteCount.format(chunk * Int64(window))) in flight keeps the stream going (the share holds at most that per transfer and inbox)" +
-                           (capped ? ", capped at a quarter of the free space." : "."))
+            reasons.append("writes reach \(formatFixed(rate / 1_048_576, 1)) MiB/s and a chunk and then its ack each wait up to \(ProbeIO.seconds(hop)) to be seen: chunk \(ByteCount.format(chunk)) × window \(window) = \(ByteCount.format(chunk * Int64(window))) in flight keeps the stream going\(cap.isEmpty ? " (the share holds at most that per transfer and inbox)" : cap).")
         }
-        return DoctorRecommendation(poll: DurationText.format(pollDuration(pollSeconds)), pollSeconds: pollSeconds, pollingOnly: pollingOnly,
+        return DoctorRecommendation(poll: pollText(pollSeconds), pollSeconds: pollSeconds, pollingOnly: pollingOnly,
                                     chunk: chunkText(chunk), chunkBytes: chunk, window: window,
                                     mountOptions: mountOptions(), reasons: reasons)
     }
 
-    private func pollDuration(_ seconds: Double) -> Duration { .milliseconds(Int64((seconds * 1000).rounded())) }
+
+    /// "1s", "200ms": the form every --poll flag and `poll:` accept.
+    private func pollText(_ seconds: Double) -> String {
+        let ms = Int64((seconds * 1000).rounded())
+        return ms % 1000 == 0 ? "\(ms / 1000)s" : "\(ms)ms"
+    }
 
     private func chunkText(_ bytes: Int64) -> String { "\(bytes >> 20)MiB" }
 

@@ -208,10 +208,14 @@ struct PeerProbe {
         renameSeconds = seconds
         check.measurements = ["reads": Double(reads), "partial_reads": Double(partial)]
         if let seconds { check.measurements["seconds"] = seconds }
-        if partial > 0 {
+        if partial > 0, let seconds {
+            check.status = .warning
+            check.value = "new content read whole through DIR2 after \(ProbeIO.seconds(seconds)); before that \(partial) of \(reads) reads were neither old nor new (missing, or new content cut to the old size)"
+            check.meaning = "for \(ProbeIO.seconds(seconds)) a file replaced by rename reads through DIR2 with stale attributes (the client's attribute cache): ferry ignores an ack or record that does not decode and reads it again at the next poll, so this only delays it; your own tools must not trust such reads either. Shorter caches help (NFS/SMB actimeo=1; sshfs attr_timeout is 1 s already)."
+        } else if partial > 0 {
             check.status = .fail
-            check.value = "\(partial) of \(reads) reads through DIR2 saw neither the old nor the new file"
-            check.meaning = "a file replaced by rename reads partial or missing through the peer: ferry replaces acks and state files that way. Do not use this share for ferry."
+            check.value = "\(partial) of \(reads) reads through DIR2 saw neither the old nor the new file, for \(ProbeIO.seconds(limit))"
+            check.meaning = "a file replaced by rename keeps reading partial or missing through the peer: ferry replaces acks and state files that way. Do not use this share for ferry."
         } else if let seconds {
             check.value = "new content read through DIR2 after \(ProbeIO.seconds(seconds)), never a partial file"
             if seconds <= 2 {

@@ -92,9 +92,14 @@ struct ShareProbe {
                               "missing_reads": Double(missing)]
         check.value = "\(renames) renames over a file during \(reads) reads: \(partial) partial, \(missing) missing"
         if renameError != 0 { return failed(check, check.value + "; then a rename failed: \(ProbeIO.describe(renameError))") }
-        if partial > 0 || missing > 0 {
+        if partial > 0 {
             check.status = .fail
-            check.meaning = "a reader saw a partial file or no file while it was replaced: ferry publishes every chunk, ack and state file by rename and relies on readers seeing the old or the new file whole. Do not use this share for ferry."
+            check.meaning = "a reader saw a partial or mixed file while it was replaced: ferry publishes every chunk, ack and state file by rename and relies on readers seeing the old or the new file whole. Do not use this share for ferry."
+            return check
+        }
+        if missing > 0 {
+            check.status = .warning
+            check.meaning = "never a partial file, but the name was briefly absent while it was replaced (FUSE file systems such as sshfs resolve paths in user space): ferry's readers treat a missing file as not written yet and look again at the next poll; your own tools reading these files should do the same."
             return check
         }
         if oldThroughDescriptor != old {
@@ -274,9 +279,10 @@ struct ShareProbe {
         var check = DoctorCheck(id: id, title: title, status: .ok, value: "", meaning: "",
                                 measurements: ["skew_seconds": skew, "offset_seconds": centre,
                                                "resolution_seconds": wholeSeconds ? 1 : 0])
-        let resolution = wholeSeconds ? ", mtimes in whole seconds" : ""
+        let resolution = wholeSeconds ? "; mtimes in whole seconds, so known to ±1 s" : ""
         if abs(skew) <= 2 {
-            check.value = "\(centre >= 0 ? "+" : "")\(formatFixed(centre, 3)) s (\(what)\(resolution))"
+            let shown = wholeSeconds ? skew : centre
+            check.value = "\(shown >= 0 ? "+" : "")\(formatFixed(shown, 3)) s (\(what)\(resolution))"
             check.meaning = "the share's clock agrees with this host's: expiry of abandoned transfers and the times ferry reports are right."
         } else {
             check.status = .warning
