@@ -107,8 +107,10 @@ struct DoctorAdvisor {
 
     /// Client mount options that would help, for the file system type found.
     private func mountOptions() -> [String] {
-        let type = mount?.type ?? ""
-        let options = Set((mount?.options ?? "").split(separator: ",").map(String.init))
+        // The reading side's mount is the one whose caches delay what it sees.
+        let reader = peerMount ?? mount
+        let type = reader?.type ?? ""
+        let options = Set((reader?.options ?? "").split(separator: ",").map(String.init))
         let slowLookup = peerMeasured && (lookupSeconds ?? .infinity) > 1
         let slowRename = peerMeasured && (renameSeconds ?? .infinity) > 2
         let staleListing = peerMeasured && (listingSeconds ?? .infinity) > 2
@@ -132,7 +134,7 @@ struct DoctorAdvisor {
             out.append("actimeo=1 (the default is 1 s; do not raise it): replaced acks and new names show within a second.")
         case "fuse.sshfs":
             if staleListing || slowRename || !peerMeasured {
-                out.append("-o dcache_timeout=1 (or -o dir_cache=no): sshfs caches listings and attributes for 20 s by default; ferry does not need listings, but `ls`, replaced files and your scripts see changes within 1 s.")
+                out.append("-o dcache_timeout=1 (or -o dir_cache=no) on the reading side: sshfs caches listings for 20 s by default; ferry does not need listings, but `ls` and your scripts then see new files within about 1 s.")
             }
         default:
             break

@@ -31,7 +31,7 @@ struct PeerProbe {
         peerScratch = FileSystem.join(peer, scratch.name)
     }
 
-    private var limitText: String { "not within \(ProbeIO.seconds(limit).replacingOccurrences(of: ".000", with: ""))" }
+    private var limitText: String { "within \(ProbeIO.seconds(limit))" }
 
     /// Runs every peer check in order; stops after the first when DIR2 is not the same folder.
     mutating func run() -> [DoctorCheck] {
@@ -68,13 +68,18 @@ struct PeerProbe {
         }
         guard let seconds = ProbeIO.poll(limit: limit, { FileSystem.isDirectory(peerScratch) }) else {
             check.status = .fail
-            check.value = "the folder created through DIR is \(limitText) through DIR2"
+            check.value = "the folder created through DIR is not found through DIR2 \(limitText)"
             check.meaning = "DIR2 is not the same folder as DIR (check the paths), or lookups through it are stale for more than \(ProbeIO.seconds(limit)): ferry cannot exchange files between these two views."
             return check
         }
         check.value = "\(scratch.name) found through DIR2 after \(ProbeIO.seconds(seconds))"
         check.meaning = "DIR and DIR2 are two views of one folder: the checks below measure what one side sees of the other's writes."
         check.measurements = ["seconds": seconds]
+        if let a = MountTable.mount(of: share), let b = MountTable.mount(of: peer), a.mountPoint == b.mountPoint,
+           MountTable.isNetwork(a.type) {
+            check.status = .warning
+            check.meaning = "DIR and DIR2 are on the same mount (\(a.mountPoint)): one client cache serves both, so the checks below cannot see another host's delays. Give DIR2 through a second mount of the share (or run doctor on the other host)."
+        }
         return check
     }
 
@@ -119,7 +124,7 @@ struct PeerProbe {
             }
         } else {
             byLookup.status = .fail
-            byLookup.value = "a new file written through DIR is \(limitText) by stat through DIR2"
+            byLookup.value = "a new file written through DIR is not found by stat through DIR2 \(limitText)"
             byLookup.meaning = "ferry finds chunks, acks and messages by looking their names up: through this mount it would wait at least \(ProbeIO.seconds(limit)) per hop. Fix the client's caching (NFS: lookupcache=positive, actimeo; sshfs: dcache_timeout)."
         }
 
@@ -131,9 +136,10 @@ struct PeerProbe {
                 ? "listings are fresh: files show in `ls` of the peer mount at once."
                 : "listings through DIR2 are stale for \(ProbeIO.seconds(listing)) (the client's directory cache): ferry never waits for a listing, it looks names up, so this costs it nothing; `ls` and your own scripts see new files that late."
         } else {
-            byListing.value = "a new file written through DIR is \(limitText) in a listing of DIR2"
+            byListing.status = .warning
+            byListing.value = "a new file written through DIR is not listed through DIR2 \(limitText)"
             byListing.measurements = ["limit_seconds": limit]
-            byListing.meaning = "listings through DIR2 are stale for more than \(ProbeIO.seconds(limit)): ferry never waits for a listing, it looks names up, so this costs it nothing; `ls` and your own scripts see new files late."
+            byListing.meaning = "listings through DIR2 are stale for more than \(ProbeIO.seconds(limit)): ferry never waits for a listing, it looks names up, but `ls` and your own scripts may not see new files for minutes; shorten the directory cache (NFS acdirmax, sshfs dcache_timeout)."
         }
         if firstCode != 0 || secondCode != 0 {
             let code = firstCode != 0 ? firstCode : secondCode

@@ -76,9 +76,12 @@ enum ProbeIO {
         }
     }
 
-    /// `seconds` as text: "0.012 s", "20.5 s".
+    /// `seconds` as text: "0.2 ms", "12 ms", "1.02 s", "20.5 s", "60 s".
     static func seconds(_ seconds: Double) -> String {
-        seconds < 10 ? formatFixed(seconds, 3) + " s" : formatFixed(seconds, 1) + " s"
+        if seconds >= 1, seconds == seconds.rounded() { return "\(Int(seconds)) s" }
+        if seconds < 0.01 { return formatFixed(seconds * 1000, 1) + " ms" }
+        if seconds < 1 { return "\(Int((seconds * 1000).rounded())) ms" }
+        return seconds < 10 ? formatFixed(seconds, 2) + " s" : formatFixed(seconds, 1) + " s"
     }
 
     /// Deterministic filler bytes that differ from run to run in `seed`.
