@@ -165,7 +165,7 @@ struct ShareProbe {
                                meaning: "no hard links: ferry copies an outgoing payload before sending it (a model's size in extra disk and time) and moves received results instead of linking them. Keep workspaces on a local disk if you can.")
         }
         let count = FileSystem.status(from).map { Int($0.linkCount) } ?? 0
-        return DoctorCheck(id: check.id, title: check.title, status: .ok, value: "ok (link count \(count))",
+        return DoctorCheck(id: check.id, title: check.title, status: .ok, value: count >= 2 ? "link made (link count 2)" : "link made (the share reports a link count of \(count))",
                            meaning: "ferry links payloads and results into place instead of copying them.",
                            measurements: ["link_count": Double(count)])
     }
