@@ -14,30 +14,32 @@ struct DoctorCommand: AsyncParsableCommand {
         nothing is written anywhere else.
 
         Checks on DIR:
-          writable            a folder can be created in DIR
-          atomic rename       a file replaced by rename reads old or new, whole, never partial or missing
-                              (a reader thread reads while another renames); ferry publishes everything so
-          O_EXCL create       creating an existing name fails with EEXIST
-          fsync               files and folders can be fsynced (ferry fsyncs before it publishes)
-          hard links          ferry links payloads and results; without links it copies or moves them
-          long file names     the longest name that can be created (255 bytes is usual)
-          case sensitivity    whether Case-Probe and case-probe are one file (SMB, macOS servers)
-          free space/inodes   statvfs: bytes available to this user, free inodes
-          clock skew (share)  mtime of a file just written vs this host's clock (ferry expires
-                              abandoned transfers by comparing the two)
-          write throughput    16 MiB written and fsynced: sizes the recommended window
-        With --peer DIR2 (write through DIR, look through DIR2):
-          peer shows the same folder
-          new name, by lookup   how long until stat finds a new file (ferry finds chunks, acks and
-                                messages this way); the name is looked up once before it exists,
-                                as a waiting watcher does, so a negative lookup cache shows
-          new name, by listing  how long until a listing shows it (polled up to --timeout; ferry
-                                never waits for listings, but ls and scripts do)
-          close-to-open         a file written and closed through DIR reads identical through DIR2
-          rename seen through peer   how long a file replaced by rename reads old through DIR2
-          O_EXCL through peer   an exclusive create through DIR2 of a name made through DIR fails
-          inotify sees peer writes   whether a watcher on DIR2 is woken by a write through DIR
-          clock skew (peer)     the same file's mtime through DIR2 vs this host's clock
+          writable           a folder can be created in DIR
+          atomic rename      a file replaced by rename reads old or new, whole
+          O_EXCL create      creating an existing name fails with EEXIST
+          fsync              files and folders can be fsynced
+          hard links         ferry links payloads; without links it copies
+          long file names    the longest name that can be created (255 usual)
+          case sensitivity   whether Case-Probe and case-probe are one file
+          free space/inodes  statvfs: bytes available to this user, inodes
+          clock skew         mtime of a new file vs this host's clock
+          write throughput   16 MiB written and fsynced (sizes the window)
+        With --peer DIR2 (written through DIR, looked at through DIR2):
+          same folder        DIR2 shows the folder created through DIR
+          lookup             how long until stat finds a new name
+          listing            how long until a listing shows it
+          close-to-open      a file written and closed reads identical at once
+          rename             how long a file replaced by rename reads old
+          O_EXCL             a create of the same name through DIR2 fails
+          inotify            whether a watcher on DIR2 wakes for it
+          clock skew         the same file's mtime through DIR2
+
+        ferry looks up every name it waits for (chunks, acks, messages), so the \
+        lookup delay matters and a stale listing does not. The lookup is made once \
+        before the name exists, as a waiting watcher does, so a negative lookup \
+        cache shows. Waits for DIR2 to show a write last at most --timeout, and a \
+        value is then reported as "not ... within 60 s". Every check, its rules \
+        and the JSON schema: docs/doctor.md.
 
         Each check prints ok, warning or fail with the measured value and what it means; then the \
         verdict and the recommended poll interval, chunk size, window and mount options (NFS \
@@ -49,9 +51,9 @@ struct DoctorCommand: AsyncParsableCommand {
 
         Examples:
           ferry doctor --share /mnt/nfs/federation
-          ferry doctor --share /mnt/a/inbox --peer /mnt/b/inbox        # two mounts of one export
-          ferry doctor --share /mnt/smb/fl --peer /mnt/smb2/fl --json | jq .recommended
-          ferry doctor --share /mnt/sshfs/fl --peer /mnt/sshfs2/fl --timeout 30s
+          ferry doctor --share /mnt/a/fl --peer /mnt/b/fl    # two mounts, one export
+          ferry doctor --share /mnt/a/fl --peer /mnt/b/fl --json | jq .recommended
+          ferry doctor --share /mnt/smb/fl --peer /mnt/smb2/fl --timeout 30s
         """
     )
 
