@@ -176,7 +176,7 @@ import Glibc
         try p.run()
         defer { if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } }
         let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline,
+        while Date() < deadline, p.isRunning,
               !(try FileManager.default.contentsOfDirectory(atPath: dir.path)).contains(where: { $0.hasPrefix(".ferry-doctor-") }) {
             usleep(5_000)
         }
