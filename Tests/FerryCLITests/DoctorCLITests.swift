@@ -100,8 +100,11 @@ import Glibc
         let report = try json(r.stdout)
         #expect(report["peer"] as? String == b)
         let byID = checks(report)
+        // inotify is judged by how soon its wait returns, so a stalled test host may read it as a
+        // warning; every other peer check is ok on one kernel.
         for id in Self.peerCheckIDs {
-            #expect(byID[id]?["status"] as? String == "ok", "\(id): \(byID[id] ?? [:])")
+            let allowed = id == "peer_inotify" ? ["ok", "warning"] : ["ok"]
+            #expect(allowed.contains(byID[id]?["status"] as? String ?? "missing"), "\(id): \(byID[id] ?? [:])")
         }
         // ok for lookup and listing means seen within 2 s; on one kernel they are seen at once.
         for id in ["peer_lookup", "peer_listing"] {

@@ -104,6 +104,4 @@ struct DoctorReport: Codable, Sendable {
         case peerFilesystem = "peer_filesystem"
         case exitCode = "exit_code"
     }
-
-    func check(_ id: String) -> DoctorCheck? { checks.first { $0.id == id } }
 }

@@ -38,9 +38,8 @@ struct ShareProbe {
         var check = DoctorCheck(id: "atomic_rename", title: "atomic rename", status: .ok, value: "", meaning: "")
         let target = scratch.file("rename-target")
         let old = [UInt8](repeating: 0x61, count: 64 << 10), new = [UInt8](repeating: 0x62, count: 80 << 10)
-        if let failure = firstError([ProbeIO.write(old, to: target)]) {
-            return failed(check, "cannot write a file: \(ProbeIO.describe(failure))")
-        }
+        let first = ProbeIO.write(old, to: target)
+        if first != 0 { return failed(check, "cannot write a file: \(ProbeIO.describe(first))") }
         // A reader that opened the old file keeps reading it after the rename (POSIX; NFS silly-renames it).
         let opened = open(target, O_RDONLY | O_CLOEXEC)
         let temporary = scratch.file("rename-temporary")
@@ -323,8 +322,6 @@ struct ShareProbe {
         out.meaning = meaning ?? "ferry needs this to work on a share: do not use this share for ferry until it does."
         return out
     }
-
-    private func firstError(_ codes: [Int32]) -> Int32? { codes.first { $0 != 0 } }
 }
 
 /// Counts of the reader thread in the atomic-rename check.
