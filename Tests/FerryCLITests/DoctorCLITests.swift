@@ -116,6 +116,23 @@ import Glibc
         #expect(try FileManager.default.contentsOfDirectory(atPath: a).isEmpty)
     }
 
+    @Test func peerThatIsAnotherFolderFailsAtOnce() throws {
+        let dir = try FerryCLI.temporaryDirectory("doctor-other")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let a = dir.appendingPathComponent("a").path, other = dir.appendingPathComponent("other").path
+        try FileManager.default.createDirectory(atPath: a, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
+        let r = try FerryCLI.run(["doctor", "--share", a, "--peer", other, "--json"])
+        #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
+        let byID = checks(try json(r.stdout))
+        #expect(byID["peer_same_folder"]?["status"] as? String == "fail", "\(byID["peer_same_folder"] ?? [:])")
+        for id in Self.peerCheckIDs.dropFirst() {
+            #expect(byID[id]?["status"] as? String == "skipped", "\(id): \(byID[id] ?? [:])")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: a).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: other).isEmpty)
+    }
+
     @Test func usageErrorsExitTwo() throws {
         let dir = try FerryCLI.temporaryDirectory("doctor-usage")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -37,10 +37,11 @@ struct PeerProbe {
     mutating func run() -> [DoctorCheck] {
         let visible = sameFolder()
         guard visible.status != .fail else {
-            let skipped = ["peer_lookup", "peer_listing", "peer_close_to_open", "peer_rename", "peer_exclusive_create",
-                           "peer_inotify", "peer_clock_skew"].map {
-                DoctorCheck(id: $0, title: $0.replacingOccurrences(of: "_", with: " "), status: .skipped,
-                            value: "not measured", meaning: "DIR2 does not show DIR's files.")
+            let skipped = [("peer_lookup", "new name, by lookup"), ("peer_listing", "new name, by listing"),
+                           ("peer_close_to_open", "close-to-open"), ("peer_rename", "rename seen through peer"),
+                           ("peer_exclusive_create", "O_EXCL through peer"), ("peer_inotify", "inotify sees peer writes"),
+                           ("peer_clock_skew", "clock skew (peer)")].map {
+                DoctorCheck(id: $0.0, title: $0.1, status: .skipped, value: "not measured", meaning: "DIR2 does not show DIR's files.")
             }
             return [visible] + skipped
         }
