@@ -16,6 +16,7 @@ SECTIONS=(
   "Running a federation|watch poc report"
   "Models and quantization|model"
   "Transfers|transfer"
+  "Shares|doctor"
   "Templates|template templates"
   "Benchmarks|bench"
 )

@@ -38,6 +38,7 @@ struct Ferry: AsyncParsableCommand {
             WatchCommand.self,
             PocCommand.self,
             ReportCommand.self,
+            DoctorCommand.self,
         ]
     )
 }
