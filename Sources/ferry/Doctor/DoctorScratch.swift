@@ -19,11 +19,13 @@ final class DoctorScratch {
         name = ".ferry-doctor-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         path = FileSystem.join(share, name)
         Self.installSignalHandlers()
+        // Registered before it exists: a signal that lands right after the mkdir must find it.
+        _ = Self.live.withLock { $0.insert(path) }
         if mkdir(path, 0o755) != 0 {
             let code = errno
+            _ = Self.live.withLock { $0.remove(path) }
             throw .notWritable(path: share, reason: "cannot create the folder \(name) in it: \(Syscall.describe(code))")
         }
-        _ = Self.live.withLock { $0.insert(path) }
     }
 
     /// A path inside the folder.
