@@ -71,7 +71,7 @@ final class ChunkPrefetcher: @unchecked Sendable {
             if pending == index, !slots[next].result.isAbsent { return slots[next].result }
         }
         let slot = slots[next]
-        slot.result = Self.readChunk(path: TransferLayout.join(dir, TransferLayout.chunkName(index)),
+        slot.result = Self.readChunk(path: FileSystem.join(dir, TransferLayout.chunkName(index)),
                                      maxFileSize: maxFileSize, into: slot)
         return slot.result
     }
@@ -82,7 +82,7 @@ final class ChunkPrefetcher: @unchecked Sendable {
         precondition(inFlight == nil)
         next ^= 1
         let slot = slots[next]
-        let path = TransferLayout.join(dir, TransferLayout.chunkName(index))
+        let path = FileSystem.join(dir, TransferLayout.chunkName(index))
         let limit = maxFileSize
         inFlight = index
         queue.async { [done] in

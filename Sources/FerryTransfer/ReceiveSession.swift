@@ -86,10 +86,10 @@ final class ReceiveSession {
             if manifest.filters.isEmpty { sourceHasher = SHA256() }
         }
         expected = try ExpectedChunks(manifest: manifest)
-        outputPath = TransferLayout.join(outputDirectory, name)
-        partialPath = TransferLayout.join(outputDirectory, TransferLayout.partialName(id))
+        outputPath = FileSystem.join(outputDirectory, name)
+        partialPath = FileSystem.join(outputDirectory, TransferLayout.partialName(id))
 
-        let ackBytes = try TransferError.io({ try FileSystem.readIfPresent(TransferLayout.join(dir, TransferLayout.ack)) })
+        let ackBytes = try TransferError.io({ try FileSystem.readIfPresent(FileSystem.join(dir, TransferLayout.ack)) })
         let ack = ackBytes.flatMap(TransferAck.decode)
         consumed = ack?.consumed ?? 0
         bytes = ack?.bytes ?? 0
@@ -202,7 +202,7 @@ final class ReceiveSession {
         lastCompletedTensors = infoEnd > ChunkHeader.size
             ? (ChunkInfo.decode(Array(file[ChunkHeader.size..<infoEnd]))?.tensors ?? []).filter { $0.end == $0.size }.map(\.name)
             : []
-        try append(payload, path: TransferLayout.join(dir, name))
+        try append(payload, path: FileSystem.join(dir, name))
         return true
     }
 
@@ -270,14 +270,14 @@ final class ReceiveSession {
                               updated: Timestamp.now())
         ack.boot = HostDurability.bootID
         ack.durable = durable
-        try TransferError.io({ try FileSystem.write(ack.encoded(), to: TransferLayout.join(dir, TransferLayout.ack), durable: durably) })
+        try TransferError.io({ try FileSystem.write(ack.encoded(), to: FileSystem.join(dir, TransferLayout.ack), durable: durably) })
     }
 
     /// Checks the final record and publishes the output. Returns false while the record is not there.
     func commitIfFinal(trustedKeys: [TransferPublicKey]) throws -> Bool {
         guard isFinished else { return false }
         let raw: [UInt8]?
-        do { raw = try TransferError.io({ try FileSystem.readIfPresent(TransferLayout.join(dir, TransferLayout.final), limit: 64 << 10) }) } catch {
+        do { raw = try TransferError.io({ try FileSystem.readIfPresent(FileSystem.join(dir, TransferLayout.final), limit: 64 << 10) }) } catch {
             throw Refusal(reason: "the final record cannot be read: \(error)")
         }
         guard let raw else { return false }

@@ -9,7 +9,7 @@ enum ReceivedLedger {
     static let fileName = ".ferry-received"
 
     static func path(in outputDirectory: String) -> String {
-        TransferLayout.join(outputDirectory, fileName)
+        FileSystem.join(outputDirectory, fileName)
     }
 
     /// Whether transfer `id` was published into `outputDirectory` before.

@@ -31,7 +31,7 @@ struct SenderRun {
         self.plan = plan
         let now = Syscall.realTime()
         receivers = inboxes.map {
-            Receiver(inbox: $0, dir: TransferLayout.join($0, id), lastProgress: now)
+            Receiver(inbox: $0, dir: FileSystem.join($0, id), lastProgress: now)
         }
         waiter = ChangeWaiter(notifications: !options.pollingOnly)
     }
@@ -43,9 +43,9 @@ struct SenderRun {
             let dir = receivers[i].dir
             try TransferError.io({ try FileSystem.makeDirectory(dir) })
             for name in FileSystem.list(dir) where name.hasPrefix(".") && name.contains(".tmp-") && !name.hasPrefix(".ack") {
-                FileSystem.remove(TransferLayout.join(dir, name))
+                FileSystem.remove(FileSystem.join(dir, name))
             }
-            let path = TransferLayout.join(dir, TransferLayout.manifest)
+            let path = FileSystem.join(dir, TransferLayout.manifest)
             if let existing = try TransferError.io({ try FileSystem.readIfPresent(path) }) {
                 guard existing == manifestBytes else {
                     throw TransferError.invalidFolder(
@@ -62,11 +62,11 @@ struct SenderRun {
     /// Re-reads the ack and failure record of receiver `i`.
     mutating func refresh(_ i: Int) throws {
         let dir = receivers[i].dir
-        if let bytes = try TransferError.io({ try FileSystem.readIfPresent(TransferLayout.join(dir, TransferLayout.failed)) }) {
+        if let bytes = try TransferError.io({ try FileSystem.readIfPresent(FileSystem.join(dir, TransferLayout.failed)) }) {
             receivers[i].failure = TransferFailureRecord.decode(bytes)?.reason ?? "the receiver refused the transfer"
             return
         }
-        guard let bytes = try TransferError.io({ try FileSystem.readIfPresent(TransferLayout.join(dir, TransferLayout.ack)) }),
+        guard let bytes = try TransferError.io({ try FileSystem.readIfPresent(FileSystem.join(dir, TransferLayout.ack)) }),
               let ack = TransferAck.decode(bytes), ack.transferId == id else { return }
         if ack.consumed > receivers[i].consumed || (ack.state == "complete") != receivers[i].complete {
             receivers[i].lastProgress = Syscall.realTime()
@@ -125,7 +125,7 @@ struct SenderRun {
 
     /// Publishes chunk `index` to receiver `i` once its window allows; false when it was not needed.
     private mutating func publish(chunk index: Int, bytes: UnsafeRawBufferPointer, to i: Int) throws -> Bool {
-        let path = TransferLayout.join(receivers[i].dir, TransferLayout.chunkName(index))
+        let path = FileSystem.join(receivers[i].dir, TransferLayout.chunkName(index))
         while true {
             try refresh(i)
             let r = receivers[i]
@@ -135,7 +135,7 @@ struct SenderRun {
             // so the folder never holds more than `window` chunks.
             let oldest = index - options.window
             if index <= r.consumed + options.window,
-               oldest < 1 || !FileSystem.exists(TransferLayout.join(receivers[i].dir, TransferLayout.chunkName(oldest))) {
+               oldest < 1 || !FileSystem.exists(FileSystem.join(receivers[i].dir, TransferLayout.chunkName(oldest))) {
                 do {
                     // The chunk is fsynced as the protocol requires; its name is not (a chunk lost with
                     // its folder entry is published again from the receiver's ack).
@@ -160,7 +160,7 @@ struct SenderRun {
     private mutating func lostChunk(_ i: Int, publishedBelow index: Int) throws -> Bool {
         let next = receivers[i].consumed + 1
         guard next < index, receivers[i].failure == nil, !receivers[i].complete,
-              !FileSystem.exists(TransferLayout.join(receivers[i].dir, TransferLayout.chunkName(next))) else { return false }
+              !FileSystem.exists(FileSystem.join(receivers[i].dir, TransferLayout.chunkName(next))) else { return false }
         try refresh(i)
         if receivers[i].consumed + 1 == next, receivers[i].failure == nil { rewound = true }
         return rewound
@@ -186,7 +186,7 @@ struct SenderRun {
         }
         let bytes = record.encoded()
         for i in active where !receivers[i].complete {
-            let path = TransferLayout.join(receivers[i].dir, TransferLayout.final)
+            let path = FileSystem.join(receivers[i].dir, TransferLayout.final)
             if !FileSystem.exists(path) { try TransferError.io({ try FileSystem.write(bytes, to: path) }) }
         }
         while true {

@@ -21,7 +21,7 @@ struct SenderState: Codable {
         key += "\n" + options.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n")
         let digest = Hex.encode(Array(SHA256.hash(data: Array(key.utf8)))).prefix(16)
         let dir = options.stateDirectory ?? (abs.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/"))
-        return TransferLayout.join(dir.isEmpty ? "/" : dir, ".ferry-send-\(digest).json")
+        return FileSystem.join(dir.isEmpty ? "/" : dir, ".ferry-send-\(digest).json")
     }
 
     static func absolute(_ path: String) -> String {

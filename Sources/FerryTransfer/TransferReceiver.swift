@@ -54,7 +54,7 @@ public final class TransferReceiver: @unchecked Sendable {
         var live = Set<String>()
         for name in FileSystem.list(inbox).sorted() {
             guard TransferID(hex: name) != nil, name == name.lowercased() else { continue }
-            let dir = TransferLayout.join(inbox, name)
+            let dir = FileSystem.join(inbox, name)
             guard FileSystem.isDirectory(dir) else { continue }
             live.insert(name)
             waiter?.watch(dir)
@@ -67,7 +67,7 @@ public final class TransferReceiver: @unchecked Sendable {
             if idle > expireSeconds {
                 sessions[name]?.discard()
                 sessions[name] = nil
-                FileSystem.remove(TransferLayout.join(outputDirectory, TransferLayout.partialName(name)))
+                FileSystem.remove(FileSystem.join(outputDirectory, TransferLayout.partialName(name)))
                 FileSystem.remove(dir)
                 waiter?.forget(dir)
                 pass.expired.append(name)
@@ -115,8 +115,8 @@ public final class TransferReceiver: @unchecked Sendable {
     }
 
     private func isSettled(_ dir: String) throws -> Bool {
-        if FileSystem.exists(TransferLayout.join(dir, TransferLayout.failed)) { return true }
-        guard let raw = try TransferError.io({ try FileSystem.readIfPresent(TransferLayout.join(dir, TransferLayout.ack)) }),
+        if FileSystem.exists(FileSystem.join(dir, TransferLayout.failed)) { return true }
+        guard let raw = try TransferError.io({ try FileSystem.readIfPresent(FileSystem.join(dir, TransferLayout.ack)) }),
               let ack = TransferAck.decode(raw) else { return false }
         return ack.state == "complete"
     }
@@ -127,14 +127,14 @@ public final class TransferReceiver: @unchecked Sendable {
             session = s
         } else {
             let manifestRead: [UInt8]?
-            do { manifestRead = try TransferError.io({ try FileSystem.readIfPresent(TransferLayout.join(dir, TransferLayout.manifest), limit: 1 << 20) }) } catch {
+            do { manifestRead = try TransferError.io({ try FileSystem.readIfPresent(FileSystem.join(dir, TransferLayout.manifest), limit: 1 << 20) }) } catch {
                 throw Refusal(reason: "manifest.json cannot be read: \(error)")
             }
             guard let raw = manifestRead else { return nil }
             guard let manifest = TransferManifest.decode(raw) else {
                 throw Refusal(reason: "manifest.json is not a valid transfer manifest")
             }
-            for tmp in FileSystem.list(dir) where tmp.hasPrefix(".ack.tmp-") { FileSystem.remove(TransferLayout.join(dir, tmp)) }
+            for tmp in FileSystem.list(dir) where tmp.hasPrefix(".ack.tmp-") { FileSystem.remove(FileSystem.join(dir, tmp)) }
             session = try ReceiveSession(id: name, dir: dir, manifestBytes: raw, manifest: manifest,
                                          outputDirectory: outputDirectory, trustedKeys: trustedKeys,
                                          checkpointInterval: options.checkpointInterval)
@@ -159,21 +159,21 @@ public final class TransferReceiver: @unchecked Sendable {
     private func removeStaleChunks(_ session: ReceiveSession) {
         for name in FileSystem.list(session.dir) {
             if let i = TransferLayout.chunkIndex(name), i <= session.consumed {
-                FileSystem.remove(TransferLayout.join(session.dir, name))
+                FileSystem.remove(FileSystem.join(session.dir, name))
             }
         }
     }
 
     private func refuse(name: String, dir: String, reason: String) -> FailedTransfer {
         let sender = sessions[name]?.manifest.sender
-            ?? (try? FileSystem.readIfPresent(TransferLayout.join(dir, TransferLayout.manifest))).flatMap { $0.flatMap(TransferManifest.decode) }?.sender
+            ?? (try? FileSystem.readIfPresent(FileSystem.join(dir, TransferLayout.manifest))).flatMap { $0.flatMap(TransferManifest.decode) }?.sender
         sessions[name]?.discard()
         sessions[name] = nil
-        FileSystem.remove(TransferLayout.join(outputDirectory, TransferLayout.partialName(name)))
+        FileSystem.remove(FileSystem.join(outputDirectory, TransferLayout.partialName(name)))
         let record = TransferFailureRecord(reason: reason, at: Timestamp.now())
-        try? FileSystem.write(record.encoded(), to: TransferLayout.join(dir, TransferLayout.failed))
+        try? FileSystem.write(record.encoded(), to: FileSystem.join(dir, TransferLayout.failed))
         for file in FileSystem.list(dir) where TransferLayout.chunkIndex(file) != nil {
-            FileSystem.remove(TransferLayout.join(dir, file))
+            FileSystem.remove(FileSystem.join(dir, file))
         }
         return FailedTransfer(transferID: name, sender: sender, reason: reason)
     }
@@ -183,7 +183,7 @@ public final class TransferReceiver: @unchecked Sendable {
         let prefix = TransferLayout.partialName("")
         for file in FileSystem.list(outputDirectory) where file.hasPrefix(prefix) {
             let id = String(file.dropFirst(prefix.count))
-            let path = TransferLayout.join(outputDirectory, file)
+            let path = FileSystem.join(outputDirectory, file)
             if !live.contains(id), let info = FileSystem.info(path), now - info.modified > expireSeconds { FileSystem.remove(path) }
         }
     }

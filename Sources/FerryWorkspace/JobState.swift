@@ -1,3 +1,4 @@
+import FerrySupport
 import Foundation
 
 /// A job's lifecycle state, as in NVFlare. Stored as its raw value in `state.json`.
@@ -92,19 +93,19 @@ public struct JobStateFile: Codable, Sendable, Equatable {
         case updatedAt = "updated_at"
     }
 
-    /// The same record with every date cut to whole seconds, as `state.json` stores it.
+    /// The same record with every date at the precision `state.json` stores it (milliseconds).
     var normalized: JobStateFile {
         var copy = self
-        copy.startedAt = startedAt?.wholeSeconds
-        copy.finishedAt = finishedAt?.wholeSeconds
-        copy.updatedAt = updatedAt.wholeSeconds
+        copy.startedAt = startedAt?.stored
+        copy.finishedAt = finishedAt?.stored
+        copy.updatedAt = updatedAt.stored
         return copy
     }
 }
 
 extension Date {
-    /// The date cut to whole seconds (the precision of ferry's timestamps).
-    var wholeSeconds: Date { Date(timeIntervalSince1970: timeIntervalSince1970.rounded(.down)) }
+    /// The date at the precision of ferry's timestamps (``Timestamp/normalized(_:)``).
+    var stored: Date { Timestamp.normalized(self) }
 }
 
 /// The contents of `jobs/<id>/meta.json`: written once at submission, never changed.
@@ -181,7 +182,7 @@ public struct JobPaths: Sendable, Equatable {
     /// Paths for the job folder at `directory`.
     public init(directory: String) { self.directory = directory }
 
-    private func file(_ name: String) -> String { SiteWorkspace.join(directory, name) }
+    private func file(_ name: String) -> String { FileSystem.join(directory, name) }
 
     /// `job.tar.gz`: the reproducible tar.gz of the job folder (FerryArchive).
     public var archive: String { file("job.tar.gz") }
@@ -197,19 +198,19 @@ public struct JobPaths: Sendable, Equatable {
     public var roundsDirectory: String { file("rounds") }
     /// `rounds/round-NNNN.json` for round `n` (1-based, four digits or more).
     public func roundRecord(_ n: Int) -> String {
-        SiteWorkspace.join(roundsDirectory, "round-" + String(format: "%04d", n) + ".json")
+        FileSystem.join(roundsDirectory, "round-" + String(format: "%04d", n) + ".json")
     }
     /// `logs/`: `<site>.log` per site.
     public var logsDirectory: String { file("logs") }
     /// `logs/<site>.log`.
-    public func log(site: String) -> String { SiteWorkspace.join(logsDirectory, site + ".log") }
+    public func log(site: String) -> String { FileSystem.join(logsDirectory, site + ".log") }
     /// `models/`: global models.
     public var modelsDirectory: String { file("models") }
     /// `models/final.safetensors`.
-    public var finalModel: String { SiteWorkspace.join(modelsDirectory, "final.safetensors") }
+    public var finalModel: String { FileSystem.join(modelsDirectory, "final.safetensors") }
     /// `models/global-round-N.safetensors`: the global model after round `n`.
     public func globalModel(round n: Int) -> String {
-        SiteWorkspace.join(modelsDirectory, "global-round-\(n).safetensors")
+        FileSystem.join(modelsDirectory, "global-round-\(n).safetensors")
     }
     /// `metrics.json`: the job's metrics summary (written by the runtime).
     public var metrics: String { file("metrics.json") }

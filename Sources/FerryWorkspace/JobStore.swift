@@ -50,10 +50,10 @@ public struct JobStore: Sendable {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else { return [] }
-        if !isDirectory.boolValue || fm.fileExists(atPath: SiteWorkspace.join(path, "job.yaml")) { return [path] }
+        if !isDirectory.boolValue || fm.fileExists(atPath: FileSystem.join(path, "job.yaml")) { return [path] }
         return ((try? fm.contentsOfDirectory(atPath: path)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
-            .map { SiteWorkspace.join(path, $0) }
-            .filter { fm.fileExists(atPath: SiteWorkspace.join($0, "job.yaml")) }
+            .map { FileSystem.join(path, $0) }
+            .filter { fm.fileExists(atPath: FileSystem.join($0, "job.yaml")) }
     }
 
     /// Submits the same archive as a new job (re-validated against the current federation). The original's
@@ -70,7 +70,7 @@ public struct JobStore: Sendable {
     private func withUnpacked(archive: String, label: String,
                               _ body: (String) throws(WorkspaceError) -> JobRecord) throws(WorkspaceError) -> JobRecord {
         try ensureJobsDirectory()
-        let temp = SiteWorkspace.join(directory, ".unpack-" + String(UInt64.random(in: 0...UInt64.max), radix: 36))
+        let temp = FileSystem.join(directory, ".unpack-" + String(UInt64.random(in: 0...UInt64.max), radix: 36))
         defer { try? FileManager.default.removeItem(atPath: temp) }
         do {
             _ = try JobArchive.unpack(archive: archive, into: temp)
@@ -91,12 +91,12 @@ public struct JobStore: Sendable {
     private func store(jobDirectory: String, sourceLabel: String, clonedFrom: String?, now: Date,
                        progress: (@Sendable (Int64, Int64) -> Void)?) throws(WorkspaceError) -> JobRecord {
         let job = try SubmittedJob.load(directory: jobDirectory, label: sourceLabel, workspace: workspace)
-        let now = now.wholeSeconds
+        let now = now.stored
         try ensureJobsDirectory()
         let fm = FileManager.default
         var id = JobID.make(at: now)
-        while fm.fileExists(atPath: SiteWorkspace.join(directory, id)) { id = JobID.make(at: now) }
-        let staging = SiteWorkspace.join(directory, ".staging-" + id)
+        while fm.fileExists(atPath: FileSystem.join(directory, id)) { id = JobID.make(at: now) }
+        let staging = FileSystem.join(directory, ".staging-" + id)
         defer { try? fm.removeItem(atPath: staging) }
         let paths = JobPaths(directory: staging)
         do {
@@ -128,7 +128,7 @@ public struct JobStore: Sendable {
                                  updatedAt: now)
         try JobStoreCoding.write(meta, to: paths.meta)
         try JobStoreCoding.write(state, to: paths.state)
-        let final = SiteWorkspace.join(directory, id)
+        let final = FileSystem.join(directory, id)
         if rename(staging, final) != 0 {
             throw .io(path: final, operation: "move the job into the store",
                       reason: String(cString: strerror(errno)))
@@ -157,13 +157,13 @@ public struct JobStore: Sendable {
 
     /// The paths of a job (id or unique prefix).
     public func paths(id: String) throws(WorkspaceError) -> JobPaths {
-        JobPaths(directory: SiteWorkspace.join(directory, try resolve(id: id)))
+        JobPaths(directory: FileSystem.join(directory, try resolve(id: id)))
     }
 
     /// A job's meta record, state and abort flag (id or unique prefix).
     public func record(id: String) throws(WorkspaceError) -> JobRecord {
         let full = try resolve(id: id)
-        let paths = JobPaths(directory: SiteWorkspace.join(directory, full))
+        let paths = JobPaths(directory: FileSystem.join(directory, full))
         let meta = try JobStoreCoding.read(JobMeta.self, from: paths.meta, id: full)
         let state = try JobStoreCoding.read(JobStateFile.self, from: paths.state, id: full)
         return JobRecord(paths: paths, meta: meta, state: state,
@@ -173,7 +173,7 @@ public struct JobStore: Sendable {
     /// A job's `state.json` (id or unique prefix).
     public func state(id: String) throws(WorkspaceError) -> JobStateFile {
         let full = try resolve(id: id)
-        return try JobStoreCoding.read(JobStateFile.self, from: JobPaths(directory: SiteWorkspace.join(directory, full)).state,
+        return try JobStoreCoding.read(JobStateFile.self, from: JobPaths(directory: FileSystem.join(directory, full)).state,
                                        id: full)
     }
 
@@ -210,7 +210,7 @@ public struct JobStore: Sendable {
     public func update(id: String, now: Date = Date(),
                        _ mutate: (inout JobStateFile) -> Void) throws(WorkspaceError) -> JobStateFile {
         let full = try resolve(id: id)
-        let paths = JobPaths(directory: SiteWorkspace.join(directory, full))
+        let paths = JobPaths(directory: FileSystem.join(directory, full))
         return try Self.stateLock.withLock { _ throws(WorkspaceError) -> JobStateFile in
             let fd = open(paths.directory, O_RDONLY | O_DIRECTORY)
             if fd >= 0 { _ = flock(fd, LOCK_EX) }
@@ -240,7 +240,7 @@ public struct JobStore: Sendable {
             throw .invalidState(id: job.id, state: job.state.state, operation: "abort",
                                 hint: "the job has already finished; `ferry delete \(job.id)` removes it")
         }
-        try JobStoreCoding.write(AbortRequest(requestedAt: now.wholeSeconds, by: by), to: job.paths.abortRequest)
+        try JobStoreCoding.write(AbortRequest(requestedAt: now.stored, by: by), to: job.paths.abortRequest)
         job.abortRequested = true
         return job
     }
@@ -269,8 +269,8 @@ public struct JobStore: Sendable {
                                     hint: "`ferry abort \(full)` first, or pass --force if no watcher is running it")
             }
         }
-        let from = SiteWorkspace.join(directory, full)
-        let to = SiteWorkspace.join(directory, ".deleted-\(full)-" + String(UInt32.random(in: 0...UInt32.max), radix: 36))
+        let from = FileSystem.join(directory, full)
+        let to = FileSystem.join(directory, ".deleted-\(full)-" + String(UInt32.random(in: 0...UInt32.max), radix: 36))
         if rename(from, to) != 0 {
             throw .io(path: from, operation: "delete the job", reason: String(cString: strerror(errno)))
         }

@@ -52,9 +52,9 @@ public struct Provisioner: Sendable {
         let out = Self.absolute(outputDirectory, base: FileManager.default.currentDirectoryPath)
         return project.sites.map { site in
             let workspace = site.workspace.map { Self.absolute($0, base: project.baseDirectory) }
-                ?? SiteWorkspace.join(SiteWorkspace.join(out, project.name), site.name)
+                ?? FileSystem.join(FileSystem.join(out, project.name), site.name)
             let inbox = site.inbox.map { Self.absolute($0, base: project.baseDirectory) }
-                ?? SiteWorkspace.join(workspace, "inbox")
+                ?? FileSystem.join(workspace, "inbox")
             return (site, workspace, inbox)
         }
     }
@@ -131,9 +131,9 @@ public struct Provisioner: Sendable {
 
     private func plan(site: ProjectSite, workspace: String, inbox: String) throws(WorkspaceError) -> SitePlan {
         let fm = FileManager.default
-        let siteFile = SiteWorkspace.join(workspace, "site.yaml")
-        let keyPath = SiteWorkspace.join(workspace, "keys/site.key")
-        let pubPath = SiteWorkspace.join(workspace, "keys/site.pub")
+        let siteFile = FileSystem.join(workspace, "site.yaml")
+        let keyPath = FileSystem.join(workspace, "keys/site.key")
+        let pubPath = FileSystem.join(workspace, "keys/site.pub")
         let existing: SiteConfig? = fm.fileExists(atPath: siteFile) ? try SiteConfig.load(path: siteFile) : nil
         if let existing, existing.name != site.name {
             throw .keyMismatch(site: site.name, path: siteFile,
@@ -183,27 +183,27 @@ public struct Provisioner: Sendable {
             }
         }
         try mkdir(ws)
-        try mkdir(SiteWorkspace.join(ws, "keys"), 0o700)
-        for sub in ["trusted", "jobs", "logs"] { try mkdir(SiteWorkspace.join(ws, sub)) }
+        try mkdir(FileSystem.join(ws, "keys"), 0o700)
+        for sub in ["trusted", "jobs", "logs"] { try mkdir(FileSystem.join(ws, sub)) }
         try mkdir(plan.inbox)
         if plan.status != .kept {
-            try plan.keys.write(privateKeyPath: SiteWorkspace.join(ws, "keys/site.key"),
-                                publicKeyPath: SiteWorkspace.join(ws, "keys/site.pub"))
-        } else if !fm.fileExists(atPath: SiteWorkspace.join(ws, "keys/site.pub")) {
-            try SiteKeys.writePublicKey(plan.keys.publicKey, to: SiteWorkspace.join(ws, "keys/site.pub"))
+            try plan.keys.write(privateKeyPath: FileSystem.join(ws, "keys/site.key"),
+                                publicKeyPath: FileSystem.join(ws, "keys/site.pub"))
+        } else if !fm.fileExists(atPath: FileSystem.join(ws, "keys/site.pub")) {
+            try SiteKeys.writePublicKey(plan.keys.publicKey, to: FileSystem.join(ws, "keys/site.pub"))
         }
-        let trustedDir = SiteWorkspace.join(ws, "trusted")
+        let trustedDir = FileSystem.join(ws, "trusted")
         for (name, key) in trusted {
-            try SiteKeys.writePublicKey(key, to: SiteWorkspace.join(trustedDir, name + ".pub"))
+            try SiteKeys.writePublicKey(key, to: FileSystem.join(trustedDir, name + ".pub"))
         }
         var removed: [String] = []
         let names = Set(trusted.map(\.0))
         for file in ((try? fm.contentsOfDirectory(atPath: trustedDir)) ?? []).sorted()
         where file.hasSuffix(".pub") && !names.contains(String(file.dropLast(4))) {
-            try? fm.removeItem(atPath: SiteWorkspace.join(trustedDir, file))
+            try? fm.removeItem(atPath: FileSystem.join(trustedDir, file))
             removed.append(String(file.dropLast(4)))
         }
-        try config.write(to: SiteWorkspace.join(ws, "site.yaml"))
+        try config.write(to: FileSystem.join(ws, "site.yaml"))
         return removed
     }
 

@@ -1,3 +1,4 @@
+import FerrySupport
 import Foundation
 
 /// Finds the server workspace that job commands (`ferry submit`, `ferry jobs`, …) work on.
@@ -30,7 +31,7 @@ public enum ServerLocator {
         let (folder, origin) = searchFolder(given: given, environment: environment)
         let servers = SiteWorkspace.discoverServers(under: folder)
         guard servers.count == 1 else {
-            if servers.isEmpty, FileManager.default.fileExists(atPath: SiteWorkspace.join(folder, "site.yaml")) {
+            if servers.isEmpty, FileManager.default.fileExists(atPath: FileSystem.join(folder, "site.yaml")) {
                 // A client workspace, or a damaged one: let open() say which.
                 let workspace = try SiteWorkspace.open(folder)
                 throw .notServer(path: workspace.directory, role: workspace.role)

@@ -34,21 +34,21 @@ public struct SiteWorkspace: @unchecked Sendable {
     public var clientNames: [String] { config.peers.filter { $0.value.role == .client }.map(\.key).sorted() }
 
     /// `site.yaml`.
-    public var siteFile: String { Self.join(directory, "site.yaml") }
+    public var siteFile: String { FileSystem.join(directory, "site.yaml") }
     /// `keys/`.
-    public var keysDirectory: String { Self.join(directory, "keys") }
+    public var keysDirectory: String { FileSystem.join(directory, "keys") }
     /// `keys/site.key`.
-    public var privateKeyPath: String { Self.join(directory, "keys/site.key") }
+    public var privateKeyPath: String { FileSystem.join(directory, "keys/site.key") }
     /// `keys/site.pub`.
-    public var publicKeyPath: String { Self.join(directory, "keys/site.pub") }
+    public var publicKeyPath: String { FileSystem.join(directory, "keys/site.pub") }
     /// `trusted/`.
-    public var trustedDirectory: String { Self.join(directory, "trusted") }
+    public var trustedDirectory: String { FileSystem.join(directory, "trusted") }
     /// This site's inbox (absolute; may live outside the workspace, on a share).
     public var inboxDirectory: String { config.inbox }
     /// `jobs/`: the job store on the server, deployed jobs on a client.
-    public var jobsDirectory: String { Self.join(directory, "jobs") }
+    public var jobsDirectory: String { FileSystem.join(directory, "jobs") }
     /// `logs/`: the watcher's own logs.
-    public var logsDirectory: String { Self.join(directory, "logs") }
+    public var logsDirectory: String { FileSystem.join(directory, "logs") }
 
     /// The inbox path of a peer, if it is one.
     public func inbox(ofPeer name: String) -> String? { config.peers[name]?.inbox }
@@ -61,8 +61,8 @@ public struct SiteWorkspace: @unchecked Sendable {
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw .notAWorkspace(path: path, reason: "no such folder")
         }
-        let config = try SiteConfig.load(path: join(directory, "site.yaml"))
-        let keyPath = join(directory, "keys/site.key")
+        let config = try SiteConfig.load(path: FileSystem.join(directory, "site.yaml"))
+        let keyPath = FileSystem.join(directory, "keys/site.key")
         guard FileManager.default.fileExists(atPath: keyPath) else {
             throw .keyMismatch(site: config.name, path: keyPath, reason: "the private key is missing")
         }
@@ -71,7 +71,7 @@ public struct SiteWorkspace: @unchecked Sendable {
             throw .keyMismatch(site: config.name, path: keyPath,
                                reason: "the private key does not match site.yaml's public_key")
         }
-        let trusted = try loadTrusted(join(directory, "trusted"))
+        let trusted = try loadTrusted(FileSystem.join(directory, "trusted"))
         return SiteWorkspace(directory: directory, config: config, keys: keys, trustedKeys: trusted)
     }
 
@@ -79,7 +79,7 @@ public struct SiteWorkspace: @unchecked Sendable {
         var result: [String: Curve25519.Signing.PublicKey] = [:]
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         for file in names where file.hasSuffix(".pub") && !file.hasPrefix(".") {
-            result[String(file.dropLast(4))] = try SiteKeys.loadPublicKey(path: join(dir, file))
+            result[String(file.dropLast(4))] = try SiteKeys.loadPublicKey(path: FileSystem.join(dir, file))
         }
         return result
     }
@@ -89,14 +89,14 @@ public struct SiteWorkspace: @unchecked Sendable {
     public static func discover(under root: String) -> [String] {
         let fm = FileManager.default
         let base = URL(fileURLWithPath: root).standardizedFileURL.path
-        if fm.fileExists(atPath: join(base, "site.yaml")) { return [base] }
+        if fm.fileExists(atPath: FileSystem.join(base, "site.yaml")) { return [base] }
         var found: [String] = []
         func children(_ dir: String) -> [String] {
-            ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).filter { !$0.hasPrefix(".") }.sorted().map { join(dir, $0) }
+            ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).filter { !$0.hasPrefix(".") }.sorted().map { FileSystem.join(dir, $0) }
         }
         for child in children(base) {
-            if fm.fileExists(atPath: join(child, "site.yaml")) { found.append(child); continue }
-            for grandchild in children(child) where fm.fileExists(atPath: join(grandchild, "site.yaml")) {
+            if fm.fileExists(atPath: FileSystem.join(child, "site.yaml")) { found.append(child); continue }
+            for grandchild in children(child) where fm.fileExists(atPath: FileSystem.join(grandchild, "site.yaml")) {
                 found.append(grandchild)
             }
         }
@@ -105,10 +105,6 @@ public struct SiteWorkspace: @unchecked Sendable {
 
     /// The server workspaces among ``discover(under:)``.
     public static func discoverServers(under root: String) -> [String] {
-        discover(under: root).filter { (try? SiteConfig.load(path: join($0, "site.yaml")))?.role == .server }
-    }
-
-    static func join(_ a: String, _ b: String) -> String {
-        a.hasSuffix("/") ? a + b : FileSystem.join(a, b)
+        discover(under: root).filter { (try? SiteConfig.load(path: FileSystem.join($0, "site.yaml")))?.role == .server }
     }
 }

@@ -8,6 +8,17 @@ import FerrySupport
         #expect(Timestamp.string(date) == "2025-11-25T19:05:01.250Z")
     }
 
+    @Test func aTimeGoesRoundFilesUnchanged() throws {
+        var date = Date()
+        for _ in 0..<1000 {
+            let once = try #require(Timestamp.date(Timestamp.string(date)))
+            #expect(once == Timestamp.normalized(date))
+            #expect(Timestamp.date(Timestamp.string(once)) == once)
+            date = date.addingTimeInterval(0.0137)
+        }
+        #expect(Timestamp.string(Date(timeIntervalSince1970: -0.25)) == "1969-12-31T23:59:59.750Z")
+    }
+
     @Test func readsBothPrecisions() throws {
         let old = try #require(Timestamp.date("2025-11-25T19:05:01Z"))
         let new = try #require(Timestamp.date("2025-11-25T19:05:01.250Z"))

@@ -162,7 +162,7 @@ import Testing
         #expect(read.startedAt == start && read.round == 1)
         #expect(read.sites["site-1"] == "deployed")
         #expect(read.bytesSent == 1000 && read.bytesSentUnquantized == 4000)
-        #expect(read.updatedAt == start.addingTimeInterval(90))
+        #expect(read.updatedAt == start.addingTimeInterval(90.75))  // milliseconds are kept
         // A final state gets finished_at; failed and aborted always carry a reason.
         #expect(read.finishedAt == read.updatedAt)
         let aborted = try store.update(id: job.id) { $0.state = .finishedAborted; $0.reason = nil }

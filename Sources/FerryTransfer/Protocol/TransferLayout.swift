@@ -23,7 +23,6 @@ enum TransferLayout {
         return v
     }
 
-    static func join(_ dir: String, _ name: String) -> String { FileSystem.join(dir, name) }
 
     /// Name of the receiver's partial stream file in the output folder.
     static func partialName(_ id: String) -> String { ".ferry-partial-\(id)" }
