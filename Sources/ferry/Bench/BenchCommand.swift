@@ -9,6 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
             BenchQuantCommand.self,
             BenchTransferCommand.self,
             BenchAggregateCommand.self,
+            BenchFederationCommand.self,
         ]
     )
 }
