@@ -202,7 +202,7 @@ import Glibc
         }
         #expect(p.isRunning)
         kill(p.processIdentifier, SIGINT)
-        p.waitUntilExit()
+        FerryCLI.waitForExit(p)
         #expect(p.terminationStatus == 130)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
     }

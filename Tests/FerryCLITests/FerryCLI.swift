@@ -67,6 +67,19 @@ struct FerryCLI {
     }
 
     /// A fresh temporary directory, removed by the caller when done.
+    /// Waits for `process` to exit, at most `failsafe` (a hang fails the test instead of the suite):
+    /// whether it exited by itself. A process still running then is killed.
+    @discardableResult
+    static func waitForExit(_ process: Process, failsafe: TimeInterval = 120) -> Bool {
+        let deadline = Date().addingTimeInterval(failsafe)
+        while process.isRunning, Date() < deadline { usleep(10_000) }
+        guard process.isRunning else { return true }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        Issue.record("\(process.executableURL?.lastPathComponent ?? "process") \(process.arguments ?? []) did not exit within \(Int(failsafe)) s")
+        return false
+    }
+
     static func temporaryDirectory(_ label: String = "cli") throws -> URL {
         let dir = FileManager.default.temporaryDirectory
             .appendingPathComponent("ferry-\(label)-\(UUID().uuidString)")

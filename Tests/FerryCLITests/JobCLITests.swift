@@ -236,7 +236,7 @@ import Testing
         let staging = { try FileManager.default.contentsOfDirectory(atPath: w.root.path).filter { $0.contains(".unpack-") } }
         while process.isRunning, try staging().isEmpty { usleep(1000) }
         process.interrupt()
-        process.waitUntilExit()
+        FerryCLI.waitForExit(process)
 
         #expect(try staging().isEmpty, "staging folder left behind (exit status \(process.terminationStatus))")
         #expect([0, 130].contains(process.terminationStatus))

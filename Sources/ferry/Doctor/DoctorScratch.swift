@@ -11,7 +11,7 @@ final class DoctorScratch {
     /// Its name inside DIR (the same name through the peer mount).
     let name: String
 
-    private nonisolated(unsafe) static var signalSources: [any DispatchSourceSignal] = []
+    private static let signalHandlers = Mutex<SignalHandlers?>(nil)
     private static let live = Mutex<Set<String>>([])
 
     /// Creates the folder in `share`. - Throws: ``DoctorProblem/notWritable(path:reason:)``.
@@ -46,16 +46,11 @@ final class DoctorScratch {
     }
 
     private static func installSignalHandlers() {
-        guard signalSources.isEmpty else { return }
-        for sig in [SIGINT, SIGTERM, SIGHUP] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler {
+        signalHandlers.withLock { handlers in
+            guard handlers == nil else { return }
+            handlers = SignalHandlers.install([SIGINT, SIGTERM, SIGHUP], handler: SignalHandlers.exitAfter {
                 for path in live.withLock({ $0 }) { discard(path) }
-                exit(128 + sig)
-            }
-            source.resume()
-            signalSources.append(source)
+            })
         }
     }
 }

@@ -6,7 +6,7 @@ import Synchronization
 /// On SIGINT or SIGTERM, removes the staging folder of a running unpack, then exits
 /// (130 or 143, the shell's convention), so an interrupted `ferry job unpack` leaves nothing behind.
 enum InterruptCleanup {
-    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+    private static let handlers = Mutex<SignalHandlers?>(nil)
     private static let received = Atomic<Int32>(0)
 
     /// The exit status of the signal being handled (128 + its number), nil when none arrived. The
@@ -19,17 +19,13 @@ enum InterruptCleanup {
 
     /// Installs the handlers (once per process; later calls do nothing).
     static func install() {
-        guard sources.isEmpty else { return }
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler {
+        handlers.withLock { handlers in
+            guard handlers == nil else { return }
+            handlers = SignalHandlers.install([SIGINT, SIGTERM]) { sig in
                 received.store(sig, ordering: .releasing)
                 JobArchive.removeUnfinishedUnpacks()
-                exit(128 + sig)
+                Syscall.terminate(128 + sig)
             }
-            source.resume()
-            sources.append(source)
         }
     }
 }

@@ -174,17 +174,11 @@ struct PocCommand: AsyncParsableCommand {
 /// Set once one of `signals` arrives (their default action is replaced while the program runs).
 final class SignalFlag {
     private let state = FlagState()
-    private var sources: [any DispatchSourceSignal] = []
+    private var handlers: SignalHandlers?
 
     init(signals: [Int32]) {
-        for s in signals {
-            signal(s, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: s, queue: .global())
-            let state = self.state
-            source.setEventHandler { state.set() }
-            source.resume()
-            sources.append(source)
-        }
+        let state = self.state
+        handlers = SignalHandlers.install(signals) { _ in state.set() }
     }
 
     var isSet: Bool { state.isSet }
