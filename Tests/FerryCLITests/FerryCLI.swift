@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// Runs the built `ferry` binary (it sits beside the test bundle in the build folder).
@@ -23,8 +24,10 @@ struct FerryCLI {
 
     /// Runs `ferry` with `arguments` in `directory` and collects its output.
     @discardableResult
+    /// A run still going after `failsafe` seconds is killed and recorded as an issue, so a hang fails
+    /// its test instead of stalling the whole suite.
     static func run(_ arguments: [String], in directory: URL? = nil,
-                    environment: [String: String] = [:]) throws -> Result {
+                    environment: [String: String] = [:], failsafe: TimeInterval = 900) throws -> Result {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -37,6 +40,19 @@ struct FerryCLI {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        let pid = process.processIdentifier
+        let killed = Mutex(false)
+        let watchdog = DispatchWorkItem {
+            killed.withLock { $0 = true }
+            kill(pid, SIGKILL)
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + failsafe, execute: watchdog)
+        defer {
+            watchdog.cancel()
+            if killed.withLock({ $0 }) {
+                Issue.record("ferry \(arguments.joined(separator: " ")) did not exit within \(Int(failsafe)) s: killed")
+            }
+        }
         // Read both pipes concurrently so a chatty child never blocks on a full pipe.
         nonisolated(unsafe) var errData = Data()
         let group = DispatchGroup()
@@ -66,7 +82,6 @@ struct FerryCLI {
         }
     }
 
-    /// A fresh temporary directory, removed by the caller when done.
     /// Waits for `process` to exit, at most `failsafe` (a hang fails the test instead of the suite):
     /// whether it exited by itself. A process still running then is killed.
     @discardableResult
@@ -80,6 +95,7 @@ struct FerryCLI {
         return false
     }
 
+    /// A fresh temporary directory, removed by the caller when done.
     static func temporaryDirectory(_ label: String = "cli") throws -> URL {
         let dir = FileManager.default.temporaryDirectory
             .appendingPathComponent("ferry-\(label)-\(UUID().uuidString)")
