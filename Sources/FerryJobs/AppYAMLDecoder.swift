@@ -6,8 +6,8 @@ import Yams
 /// Decodes an `app.yaml` into an ``AppConfig``, reporting every problem to the context.
 struct AppYAMLDecoder {
     static let serverKeys = ["workflow", "rounds", "round_timeout", "min_clients", "initial_model", "order", "seed",
-                             "filters", "transfer"]
-    static let clientKeys = ["executor", "filters", "transfer"]
+                             "filters", "transfer", "keep"]
+    static let clientKeys = ["executor", "filters", "transfer", "keep"]
     static let transferKeys = ["mode", "chunk", "window"]
     static let executorKeys = ["command", "env", "timeout"]
     static let defaultTimeout: Duration = .seconds(30 * 60)
@@ -67,7 +67,7 @@ struct AppYAMLDecoder {
         guard let workflow, let rounds else { return nil }
         return ServerAppConfig(workflow: workflow, rounds: rounds, roundTimeout: timeout, minClients: minClients,
                                initialModel: initialModel, order: order, seed: seed, filters: filters,
-                               transfer: transfer)
+                               transfer: transfer, keep: top.choice("keep", ServerKeep.self, noneWord: "none"))
     }
 
     private func decodeClient(_ top: FieldReader) -> ClientAppConfig? {
@@ -79,8 +79,9 @@ struct AppYAMLDecoder {
             filters.toServer = f.choice("to_server", QuantFormat.self, noneWord: "none")
         }
         let transfer = decodeTransfer(top)
+        let keep = top.choice("keep", ClientKeep.self, noneWord: "none")
         guard let executor else { return nil }
-        return ClientAppConfig(executor: executor, filters: filters, transfer: transfer)
+        return ClientAppConfig(executor: executor, filters: filters, transfer: transfer, keep: keep)
     }
 
     private func decodeTransfer(_ top: FieldReader) -> TransferSettings {
