@@ -20,6 +20,8 @@ struct AppYAMLDecoder {
     let appDirectory: String?
     /// job.yaml's `min_clients` (default for the server's).
     let jobMinClients: Int?
+    /// Whether a missing `initial_model` file is an error (false for a client's copy of a job).
+    var requireInitialModel = true
 
     func decode(_ root: Node) -> AppConfig? {
         guard let top = FieldReader.of(root, path: "", context: context) else { return nil }
@@ -201,6 +203,7 @@ struct AppYAMLDecoder {
         }
         guard let jobDirectory else { return }
         let full = (jobDirectory as NSString).appendingPathComponent(path)
+        if !requireInitialModel && !FileManager.default.fileExists(atPath: full) { return }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue else {
             context.error("initial model '\(path)' does not exist in the job folder", at: mark,

@@ -191,6 +191,12 @@ public struct JobPaths: Sendable, Equatable {
     public var archive: String { file("job.tar.gz") }
     /// `job.sig`: base64 Ed25519 signature (see ``JobSignature``).
     public var signature: String { file("job.sig") }
+    /// `files/`: the job's large files, kept beside the archive (``ExternalFiles``).
+    public var externalDirectory: String { file("files") }
+    /// `files.json`: the list of `files/` (``ExternalFiles``).
+    public var externalManifest: String { file("files.json") }
+    /// `files.sig`: the signature of `files.json`.
+    public var externalSignature: String { file("files.sig") }
     /// `meta.json`.
     public var meta: String { file("meta.json") }
     /// `state.json`.

@@ -85,7 +85,8 @@ import Glibc
         print("footprint: after the job \(after) bytes = \(String(format: "%.2f", Double(after) / Double(model)))·M (bound 3·M)")
         #expect(after <= 3 * model, "after the job \(Double(after) / Double(model))·M: \(Self.models(under: root))")
         let serverModels = Self.models(under: run.paths.directory)
-        #expect(serverModels == ["models/final.safetensors"], "only the final model stays on the server: \(serverModels)")
+        #expect(serverModels == ["files/init.safetensors", "models/final.safetensors"],
+                "only the initial model (beside the archive) and the final model stay on the server: \(serverModels)")
         for client in fed.clients {
             #expect(Self.models(under: client).isEmpty, "\(client): \(Self.models(under: client))")
         }
@@ -103,7 +104,8 @@ import Glibc
         let run = try RT.waitFinished(fed, id, timeout: .seconds(180))
         #expect(run.state.state == .finishedCompleted, "\(run.state.reason ?? "")")
         let serverModels = Self.models(under: run.paths.directory)
-        #expect(serverModels == ["models/final.safetensors", "models/global-round-1.safetensors", "models/global-round-2.safetensors"],
+        #expect(serverModels == ["files/init.safetensors", "models/final.safetensors", "models/global-round-1.safetensors",
+                                 "models/global-round-2.safetensors"],
                 "\(serverModels)")
         // The final model is the last global model itself (a hard link), not a copy.
         var final = stat(), last = stat()

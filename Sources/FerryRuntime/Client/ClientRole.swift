@@ -238,7 +238,8 @@ final class ClientRole: SiteRoleHandler {
             let unpacked = FileSystem.join(dir, "job")
             FileSystem.remove(unpacked)  // a partial unpack from an interrupted run
             _ = try JobArchive.unpack(archive: message.path, into: unpacked)
-            let folder = try JobFolder.load(directory: unpacked, displayName: job)
+            // The initial model stays with the server (beside the archive): round 1 sends it as a task.
+            let folder = try JobFolder.load(directory: unpacked, displayName: job, requireInitialModel: false)
             guard case .client(let config) = folder.apps[app] else {
                 throw RuntimeError.badMessage("the job has no client app '\(app)'")
             }
@@ -316,7 +317,7 @@ final class ClientRole: SiteRoleHandler {
             return p
         }
         let deploy = try JSONFile.read(DeployRecord.self, from: FileSystem.join(dir, "deploy.json"))
-        let folder = try JobFolder.load(directory: FileSystem.join(dir, "job"), displayName: job)
+        let folder = try JobFolder.load(directory: FileSystem.join(dir, "job"), displayName: job, requireInitialModel: false)
         guard case .client(let config) = folder.apps[deploy.app] else {
             throw RuntimeError.badMessage("job \(job) has no client app '\(deploy.app)'")
         }

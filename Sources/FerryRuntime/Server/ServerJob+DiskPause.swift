@@ -13,9 +13,9 @@ extension ServerJob {
         return model + DiskPause.margin
     }
 
-    /// Records that the job waits for disk space after `error` (a full disk): in the job log once, and
-    /// in `state.json`'s `paused` (retried on every pass while that write itself fails).
-    func pause(after error: any Error) {
+    /// Records that the job waits for disk space after `error` (a full disk) in `step`: in the job log
+    /// once, and in `state.json`'s `paused` (retried on every pass while that write itself fails).
+    func pause(after error: any Error, in step: PausedStep) {
         let folder = DiskSpace.folder(of: error) ?? directory
         let needed = bytesNeededToContinue
         let shortage = DiskSpaceShortage(folder: folder, needed: needed, available: DiskSpace.available(at: folder) ?? 0)
@@ -23,7 +23,7 @@ extension ServerJob {
         let key = "\(folder)|\(needed)"
         if pause?.key != key {
             logger.warning("paused: \(text) (\(error))")
-            pause = (key: key, recorded: false)
+            pause = (key: key, step: step, recorded: false)
         }
         guard pause?.recorded == false else { return }
         do {
@@ -45,13 +45,22 @@ extension ServerJob {
         }
     }
 
-    /// Clears the pause after a pass that went through: the job continues where it stopped.
-    func resumeIfPaused() throws {
-        guard pause != nil else { return }
+    /// Clears the pause once `step`, the step that hit the full disk, went through: the job continues
+    /// where it stopped.
+    func resumeIfPaused(_ step: PausedStep) throws {
+        guard let pause, pause.step == step else { return }
         try store.update(id) { $0.paused = nil }
-        pause = nil
+        self.pause = nil
         logger.info("disk space is back: the job continues")
     }
+}
+
+/// The step of a server job that hit a full disk.
+enum PausedStep: Equatable {
+    /// A pass of the workflow (``ServerJob/drive(now:)``).
+    case drive
+    /// Storing a received message (a result linked into the round folder).
+    case message
 }
 
 /// Constants of the disk-full handling.

@@ -36,9 +36,9 @@ final class ServerJob {
     private(set) var endingRecorded = false
     private var endingRetries = 0
     private var nextEndingRetry = Date.distantPast
-    /// Set while the job waits for disk space (``pause(after:)``): what it waits on, and whether
-    /// `state.json` says so yet.
-    var pause: (key: String, recorded: Bool)?
+    /// Set while the job waits for disk space (``pause(after:in:)``): what it waits on, the step that
+    /// hit the full disk, and whether `state.json` says so yet.
+    var pause: (key: String, step: PausedStep, recorded: Bool)?
 
     func save() throws { try JSONFile.write(state, to: statePath) }
 

@@ -64,15 +64,16 @@ final class ServerRole: SiteRoleHandler {
             }
             do {
                 try job.accept(message)
+                try job.resumeIfPaused(.message)
             } catch where DiskSpace.isFull(error) {
-                job.pause(after: error)
+                job.pause(after: error, in: .message)
                 throw error  // the received file stays: handled again on the next pass
             }
             do {
                 try job.drive()
-                try job.resumeIfPaused()
+                try job.resumeIfPaused(.drive)
             } catch where DiskSpace.isFull(error) && !job.isFinished {
-                job.pause(after: error)  // tick() drives it again
+                job.pause(after: error, in: .drive)  // tick() drives it again
             }
         case .log:
             let paths = store.paths(jobID)
@@ -103,11 +104,11 @@ final class ServerRole: SiteRoleHandler {
                     try job.retryEnding(now: now)
                 } else {
                     try job.drive(now: now)
-                    if !job.isFinished { try job.resumeIfPaused() }
+                    if !job.isFinished { try job.resumeIfPaused(.drive) }
                 }
             } catch where DiskSpace.isFull(error) && !job.isFinished {
                 // Nothing half-written stays behind: the step runs again on the next pass.
-                job.pause(after: error)
+                job.pause(after: error, in: .drive)
             } catch {
                 job.logger.error("\(error)")
                 logger.error("job \(id): \(error)")
@@ -214,7 +215,7 @@ final class ServerRole: SiteRoleHandler {
         }
         logger.info("picked up job \(id) (\(record.name))")
         do {
-            try store.verify(id)
+            let external = try store.verify(id)
             let runtime = FileSystem.join(store.jobDirectory(id), "runtime")
             let unpacked = FileSystem.join(runtime, "job")
             if !FileSystem.exists(FileSystem.join(runtime, "job.unpacked")) {
@@ -222,6 +223,7 @@ final class ServerRole: SiteRoleHandler {
                 do {
                     try FileSystem.makeDirectory(runtime)
                     _ = try JobArchive.unpack(archive: store.archivePath(id), into: unpacked)
+                    try external?.place(from: store.paths(id), into: unpacked)
                     try FileSystem.write([UInt8](), to: FileSystem.join(runtime, "job.unpacked"))
                 } catch where DiskSpace.isFull(error) {
                     FileSystem.remove(unpacked)
