@@ -49,8 +49,7 @@ public struct ExternalFiles: Codable, Sendable, Equatable {
             let destination = FileSystem.join(job.externalDirectory, path)
             do {
                 try FileSystem.makeDirectory(FilePath(destination).removingLastComponent().string)
-                try FileSystem.copy(source, to: destination)
-                let (sha, size) = try FileSHA256.hex(of: destination)
+                let (sha, size) = try copyHashing(source, to: destination)
                 files.append(File(path: path, size: size, sha256: sha))
             } catch {
                 throw .io(path: destination, operation: "keep \(path) beside the archive", reason: "\(error)")
@@ -65,6 +64,16 @@ public struct ExternalFiles: Codable, Sendable, Equatable {
         } catch {
             throw .io(path: job.externalSignature, operation: "write", reason: "\(error)")
         }
+    }
+
+    /// Copies `source` to `destination` atomically in the kernel (as `cp` does), then hashes the copy
+    /// (read back from the page cache).
+    private static func copyHashing(_ source: String, to destination: String) throws -> (sha256: String, size: Int64) {
+        let size = FileSystem.size(source)
+        try FileSystem.copyInKernel(source, to: destination)
+        let (sha, hashed) = try FileSHA256.hex(of: destination)
+        guard hashed == size else { throw SupportError.malformed(path: source, reason: "the file changed while it was copied") }
+        return (sha, hashed)
     }
 
     private static func manifestBytes(_ job: JobPaths) throws(WorkspaceError) -> [UInt8] {

@@ -161,12 +161,19 @@ import Glibc
         let process = Process()
         process.executableURL = URL(fileURLWithPath: RT.ferryBinary)
         process.arguments = ["watch", site, "--quiet"]
-        let pipe = Pipe()
-        process.standardError = pipe
+        let errors = dir + "/watch.err"
+        _ = FileManager.default.createFile(atPath: errors, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let deadline = ContinuousClock.now + .seconds(60)
+        while process.isRunning, ContinuousClock.now < deadline { usleep(20_000) }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+            Issue.record("the watcher did not stop on an invalid retention")
+        }
+        let text = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
         #expect(process.terminationStatus == 1, "\(text)")
         #expect(text.contains("site.yaml") && text.contains("retention 'a week'"), "\(text)")
     }
