@@ -58,22 +58,28 @@ public enum JobArchive {
     /// `.DS_Store` and editor temporaries are skipped, as is `output` itself when it lies inside
     /// the folder. Symlinks and special files are refused. The job is not validated here; the CLI
     /// validates it with FerryJobs first.
-    /// - Parameter progress: called with the bytes processed so far and the total; every file is read
-    ///   twice (hashed for the manifest, then written), so the total is twice the files' size.
+    /// - Parameters:
+    ///   - excluding: files (paths relative to `directory`) left out of the archive: the job store keeps
+    ///     a job's model weights beside its archive (docs/workspaces.md, "External files").
+    ///   - progress: called with the bytes processed so far and the total; every file is read
+    ///     twice (hashed for the manifest, then written), so the total is twice the files' size.
     @discardableResult
-    public static func pack(directory: String, to output: String, format: ArchiveFormat,
+    public static func pack(directory: String, to output: String, format: ArchiveFormat, excluding: Set<String> = [],
                             progress: ArchiveProgress? = nil) throws -> PackResult {
-        try UTF8Locale.run { try packInLocale(directory: directory, to: output, format: format, progress: progress) }
+        try UTF8Locale.run {
+            try packInLocale(directory: directory, to: output, format: format, excluding: excluding, progress: progress)
+        }
     }
 
     private static func packInLocale(directory: String, to output: String, format: ArchiveFormat,
-                                     progress: ArchiveProgress?) throws -> PackResult {
+                                     excluding: Set<String>, progress: ArchiveProgress?) throws -> PackResult {
         var st = stat()
         guard stat(directory, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
             throw ArchiveError.notADirectory(directory)
         }
         let root = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         let tree = try JobTree.scan(root: root, excluding: JobTree.identity(of: output))
+            .filter { $0.isDirectory || !excluding.contains($0.path) }
         if !UTF8Locale.isAvailable, let named = tree.first(where: { !$0.path.utf8.allSatisfy { $0 < 0x80 } }) {
             throw ArchiveError.unsafePath(path: FileSystem.join(root, named.path),
                                           reason: "non-ASCII names need a UTF-8 locale (install C.UTF-8) or an ASCII name")

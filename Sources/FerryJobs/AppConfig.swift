@@ -23,6 +23,18 @@ public enum CyclicOrder: String, Sendable, Equatable, CaseIterable {
     case shuffle
 }
 
+/// What the server keeps beyond the initial and final models (`keep:` in the server app).
+public enum ServerKeep: String, Sendable, Equatable, CaseIterable {
+    /// Every round's global model (`models/global-round-N.safetensors`).
+    case rounds
+}
+
+/// What a client keeps after its tasks (`keep:` in a client app).
+public enum ClientKeep: String, Sendable, Equatable, CaseIterable {
+    /// Every task's `output.safetensors`.
+    case outputs
+}
+
 /// Streaming settings of an app (`transfer:`).
 public struct TransferSettings: Sendable, Equatable {
     /// Chunking mode (default container).
@@ -72,6 +84,8 @@ public struct ServerAppConfig: Sendable, Equatable {
     public var seed: UInt64
     public var filters: ServerFilters
     public var transfer: TransferSettings
+    /// Files kept beyond the initial and final models; nil (`keep: none`, the default) keeps none.
+    public var keep: ServerKeep? = nil
 }
 
 /// How a client app runs its trainer (`executor:`).
@@ -89,4 +103,6 @@ public struct ClientAppConfig: Sendable, Equatable {
     public var executor: ExecutorConfig
     public var filters: ClientFilters
     public var transfer: TransferSettings
+    /// Model files kept after the tasks; nil (`keep: none`, the default) keeps none.
+    public var keep: ClientKeep? = nil
 }

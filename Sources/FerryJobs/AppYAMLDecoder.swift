@@ -6,8 +6,8 @@ import Yams
 /// Decodes an `app.yaml` into an ``AppConfig``, reporting every problem to the context.
 struct AppYAMLDecoder {
     static let serverKeys = ["workflow", "rounds", "round_timeout", "min_clients", "initial_model", "order", "seed",
-                             "filters", "transfer"]
-    static let clientKeys = ["executor", "filters", "transfer"]
+                             "filters", "transfer", "keep"]
+    static let clientKeys = ["executor", "filters", "transfer", "keep"]
     static let transferKeys = ["mode", "chunk", "window"]
     static let executorKeys = ["command", "env", "timeout"]
     static let defaultTimeout: Duration = .seconds(30 * 60)
@@ -20,6 +20,8 @@ struct AppYAMLDecoder {
     let appDirectory: String?
     /// job.yaml's `min_clients` (default for the server's).
     let jobMinClients: Int?
+    /// Whether a missing `initial_model` file is an error (false for a client's copy of a job).
+    var requireInitialModel = true
 
     func decode(_ root: Node) -> AppConfig? {
         guard let top = FieldReader.of(root, path: "", context: context) else { return nil }
@@ -67,7 +69,7 @@ struct AppYAMLDecoder {
         guard let workflow, let rounds else { return nil }
         return ServerAppConfig(workflow: workflow, rounds: rounds, roundTimeout: timeout, minClients: minClients,
                                initialModel: initialModel, order: order, seed: seed, filters: filters,
-                               transfer: transfer)
+                               transfer: transfer, keep: top.choice("keep", ServerKeep.self, noneWord: "none"))
     }
 
     private func decodeClient(_ top: FieldReader) -> ClientAppConfig? {
@@ -79,8 +81,9 @@ struct AppYAMLDecoder {
             filters.toServer = f.choice("to_server", QuantFormat.self, noneWord: "none")
         }
         let transfer = decodeTransfer(top)
+        let keep = top.choice("keep", ClientKeep.self, noneWord: "none")
         guard let executor else { return nil }
-        return ClientAppConfig(executor: executor, filters: filters, transfer: transfer)
+        return ClientAppConfig(executor: executor, filters: filters, transfer: transfer, keep: keep)
     }
 
     private func decodeTransfer(_ top: FieldReader) -> TransferSettings {
@@ -200,6 +203,7 @@ struct AppYAMLDecoder {
         }
         guard let jobDirectory else { return }
         let full = (jobDirectory as NSString).appendingPathComponent(path)
+        if !requireInitialModel && !FileManager.default.fileExists(atPath: full) { return }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue else {
             context.error("initial model '\(path)' does not exist in the job folder", at: mark,

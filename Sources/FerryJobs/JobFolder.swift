@@ -22,9 +22,12 @@ public struct JobFolder: Sendable {
     /// Every YAML file is read under `limits`; all problems of all files are collected and thrown
     /// together. `displayName` replaces `directory` in diagnostics (e.g. an archive's name when the job
     /// was unpacked to a temporary folder).
+    /// - Parameter requireInitialModel: with `false` a missing `initial_model` file is accepted (a
+    ///   client's copy of a job, whose initial model stays with the server).
     public static func load(directory: String, limits: YAMLLimits = .standard,
-                            displayName: String? = nil) throws(JobValidationFailure) -> JobFolder {
-        try JobFolderLoader(directory: directory, limits: limits, displayName: displayName ?? directory).load()
+                            displayName: String? = nil, requireInitialModel: Bool = true) throws(JobValidationFailure) -> JobFolder {
+        try JobFolderLoader(directory: directory, limits: limits, displayName: displayName ?? directory,
+                            requireInitialModel: requireInitialModel).load()
     }
 
     /// Where `app` is deployed, or nil when it is not in the deploy map.

@@ -7,6 +7,7 @@ struct JobFolderLoader {
     let directory: String
     let limits: YAMLLimits
     let displayName: String
+    var requireInitialModel = true
 
     private func display(_ relative: String) -> String {
         displayName.hasSuffix("/") ? displayName + relative : FileSystem.join(displayName, relative)
@@ -38,8 +39,9 @@ struct JobFolderLoader {
             let appContext = YAMLContext(file: display("apps/\(app)/app.yaml"))
             switch YAMLFile.load(path: path("apps/\(app)/app.yaml"), display: appContext.file, limits: limits) {
             case .success(let root):
-                let decoder = AppYAMLDecoder(context: appContext, jobDirectory: directory,
+                var decoder = AppYAMLDecoder(context: appContext, jobDirectory: directory,
                                              appDirectory: path("apps/\(app)"), jobMinClients: job.definition?.minClients)
+                decoder.requireInitialModel = requireInitialModel
                 if let config = decoder.decode(root) { apps[app] = config }
                 diagnostics += appContext.diagnostics
             case .failure(let failure):

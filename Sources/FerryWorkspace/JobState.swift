@@ -39,6 +39,9 @@ public struct JobStateFile: Codable, Sendable, Equatable {
     public var state: JobState
     /// Why the job failed or was aborted (set with the `finished:failed` / `finished:aborted` states).
     public var reason: String?
+    /// Set while the job waits for disk space (the watcher keeps running and the job continues by
+    /// itself once there is room): which folder is full and how much it needs. Absent otherwise.
+    public var paused: String?
     /// The current round (0 before the first round starts; equals `rounds` when the last finished).
     public var round: Int
     /// The number of rounds the workflow runs.
@@ -65,8 +68,9 @@ public struct JobStateFile: Codable, Sendable, Equatable {
     public init(id: String, name: String, state: JobState = .submitted, reason: String? = nil, round: Int = 0,
                 rounds: Int, sites: [String: String], bytesSent: Int64 = 0, bytesReceived: Int64 = 0,
                 bytesSentUnquantized: Int64 = 0, bytesReceivedUnquantized: Int64 = 0,
-                startedAt: Date? = nil, finishedAt: Date? = nil, updatedAt: Date = Date()) {
+                startedAt: Date? = nil, finishedAt: Date? = nil, updatedAt: Date = Date(), paused: String? = nil) {
         self.id = id
+        self.paused = paused
         self.name = name
         self.state = state
         self.reason = reason
@@ -83,7 +87,7 @@ public struct JobStateFile: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, name, state, reason, round, rounds, sites
+        case id, name, state, reason, paused, round, rounds, sites
         case bytesSent = "bytes_sent"
         case bytesReceived = "bytes_received"
         case bytesSentUnquantized = "bytes_sent_unquantized"
@@ -188,6 +192,12 @@ public struct JobPaths: Sendable, Equatable {
     public var archive: String { file("job.tar.gz") }
     /// `job.sig`: base64 Ed25519 signature (see ``JobSignature``).
     public var signature: String { file("job.sig") }
+    /// `files/`: the job's large files, kept beside the archive (``ExternalFiles``).
+    public var externalDirectory: String { file("files") }
+    /// `files.json`: the list of `files/` (``ExternalFiles``).
+    public var externalManifest: String { file("files.json") }
+    /// `files.sig`: the signature of `files.json`.
+    public var externalSignature: String { file("files.sig") }
     /// `meta.json`.
     public var meta: String { file("meta.json") }
     /// `state.json`.

@@ -61,8 +61,10 @@ public struct JobStore: Sendable {
     public func clone(id: String, now: Date = Date()) throws(WorkspaceError) -> JobRecord {
         let original = try record(id: id)
         try verify(id: original.id)
+        let external = try ExternalFiles.verified(original.paths, publicKey: workspace.keys.publicKey)
         return try withUnpacked(archive: original.paths.archive, label: original.paths.archive) { dir throws(WorkspaceError) in
-            try store(jobDirectory: dir, sourceLabel: "clone:\(original.id)", clonedFrom: original.id, now: now,
+            try external?.place(from: original.paths, into: dir)
+            return try store(jobDirectory: dir, sourceLabel: "clone:\(original.id)", clonedFrom: original.id, now: now,
                       progress: nil)
         }
     }
@@ -107,12 +109,17 @@ public struct JobStore: Sendable {
         } catch {
             throw .io(path: staging, operation: "create the job folder", reason: error.localizedDescription)
         }
+        // Model weights stay out of the archive (never gzip-compressed, never sent with the deployment).
+        let external = job.initialModel.map { [$0] } ?? []
         let packed: PackResult
         do {
-            packed = try JobArchive.pack(directory: jobDirectory, to: paths.archive, format: .tarGz,
+            packed = try JobArchive.pack(directory: jobDirectory, to: paths.archive, format: .tarGz, excluding: Set(external),
                                          progress: progress.map { callback in { callback($0, $1) } })
         } catch {
             throw .submitFailed(path: sourceLabel, reason: "cannot pack the job: \(error)")
+        }
+        if !external.isEmpty {
+            try ExternalFiles.store(external, of: jobDirectory, archiveSHA256: packed.sha256, into: paths, keys: workspace.keys)
         }
         let signature = try JobSignature.sign(sha256Hex: packed.sha256, keys: workspace.keys)
         do {
@@ -294,5 +301,6 @@ public struct JobStore: Sendable {
         if sha != job.meta.archiveSHA256 {
             throw .signatureInvalid(path: job.paths.archive, reason: "job.tar.gz does not match the SHA-256 in meta.json")
         }
+        _ = try ExternalFiles.verified(job.paths, publicKey: trustedKey ?? workspace.keys.publicKey)
     }
 }

@@ -98,7 +98,8 @@ public struct Provisioner: Sendable {
             let config = SiteConfig(name: plan.site.name, role: plan.site.role, project: project.name,
                                     created: plan.existing?.created ?? stamp, updated: stamp,
                                     publicKey: plan.keys.publicKeyText, inbox: plan.inbox,
-                                    poll: project.poll.map(DurationText.format), peers: peerEntries)
+                                    poll: project.poll.map(DurationText.format), peers: peerEntries,
+                                    retention: plan.existing?.retention)
             let removed = try write(plan: plan, config: config, trusted: peers.map { ($0.site.name, $0.keys.publicKey) })
             results.append(ProvisionedSite(name: plan.site.name, role: plan.site.role, workspace: plan.workspace,
                                            inbox: plan.inbox, keyStatus: plan.status, publicKey: plan.keys.publicKeyText,

@@ -46,10 +46,13 @@ public struct SiteConfig: Codable, Sendable, Equatable {
     public var poll: String?
     /// The sites this one talks to, by name: a client lists the server, the server lists every client.
     public var peers: [String: PeerSite]
+    /// How long the watcher keeps the files of a finished job (e.g. `7d`) before removing them; nil
+    /// keeps them until `ferry delete`. Set by the operator; provisioning keeps it.
+    public var retention: String?
 
     /// Creates a configuration.
     public init(version: Int = 1, name: String, role: SiteRole, project: String, created: String, updated: String,
-                publicKey: String, inbox: String, poll: String?, peers: [String: PeerSite]) {
+                publicKey: String, inbox: String, poll: String?, peers: [String: PeerSite], retention: String? = nil) {
         self.version = version
         self.name = name
         self.role = role
@@ -60,10 +63,11 @@ public struct SiteConfig: Codable, Sendable, Equatable {
         self.inbox = inbox
         self.poll = poll
         self.peers = peers
+        self.retention = retention
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, name, role, project, created, updated, inbox, poll, peers
+        case version, name, role, project, created, updated, inbox, poll, peers, retention
         case publicKey = "public_key"
     }
 
@@ -98,6 +102,7 @@ public struct SiteConfig: Codable, Sendable, Equatable {
             (plain("inbox"), scalar(inbox)),
         ]
         if let poll { pairs.append((plain("poll"), scalar(poll))) }
+        if let retention { pairs.append((plain("retention"), scalar(retention))) }
         let peerPairs: [(Node, Node)] = peers.keys.sorted().map { key in
             let peer = peers[key]!
             return (scalar(key), Node([

@@ -24,6 +24,17 @@ public struct SiteWorkspace: @unchecked Sendable {
     public var project: String { config.project }
     /// The poll interval provisioned for the project, if any.
     public var poll: Duration? { config.poll.flatMap { try? DurationText.parse($0) } }
+
+    /// `retention:` of site.yaml: how long finished jobs' files stay; nil when unset.
+    /// - Throws: ``WorkspaceError/invalidSiteFile(path:reason:)`` when it is not a duration.
+    public func retention() throws(WorkspaceError) -> Duration? {
+        guard let text = config.retention else { return nil }
+        guard let value = try? DurationText.parse(text), value > .zero else {
+            throw .invalidSiteFile(path: SiteWorkspace.join(directory, "site.yaml"),
+                                   reason: "retention '\(text)' is not a positive duration: use e.g. 7d, 36h or 90m, or remove the key to keep finished jobs")
+        }
+        return value
+    }
     /// The peers (name → role, inbox, key).
     public var peers: [String: PeerSite] { config.peers }
     /// For a client: the server peer's name and entry.

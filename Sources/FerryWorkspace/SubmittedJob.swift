@@ -9,6 +9,8 @@ struct SubmittedJob {
     var rounds: Int
     /// The sites the job deploys to, `all` expanded to the federation's clients: server first, then sorted.
     var sites: [String]
+    /// The server app's `initial_model` (relative to the job folder), kept beside the archive.
+    var initialModel: String?
 
     /// The client sites among ``sites`` (every site but the server): the per-site entries of `state.json`.
     var clientSites: [String] { sites.filter { $0 != JobDefinition.serverSite } }
@@ -49,6 +51,7 @@ struct SubmittedJob {
             return aServer != bServer ? aServer : a < b
         }
         return SubmittedJob(name: folder.definition.name, description: folder.definition.description,
-                            rounds: folder.serverApp.rounds, sites: ordered)
+                            rounds: folder.serverApp.rounds, sites: ordered,
+                            initialModel: folder.serverApp.initialModel.flatMap(ExternalFiles.normalized))
     }
 }

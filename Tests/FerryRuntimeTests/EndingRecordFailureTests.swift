@@ -12,8 +12,8 @@ import Glibc
 /// `workflow.json` wins) instead of failing the job; before the fix its error handler called
 /// `finish(.failed)`, which rewrote `workflow.json` as failed and left `state.json` `running`.
 ///
-/// The fault: the server watcher is stopped (SIGSTOP) on the inotify event of the final model's copy
-/// (`models/final.safetensors.copying` created, just before the end is committed), `state.json` is
+/// The fault: the server watcher is stopped (SIGSTOP) on the inotify event of the final model's link
+/// (`models/final.safetensors.linking` created, just before the end is committed), `state.json` is
 /// replaced by a non-empty directory (reads and renames onto it fail, also for root), the watcher
 /// continues (SIGCONT) and fails at least once, then the file is put back.
 @Suite(.tags(.spawnsProcesses)) struct EndingRecordFailureTests {
@@ -33,9 +33,9 @@ import Glibc
             tries += 1
             let id = try fed.submit(job).id
             let jobDirectory = try fed.run(id).paths.directory
-            // The final model is copied and published just before the end is committed (workflow.json, then
-            // state.json), after the last other write of state.json: stop the server when the copy starts.
-            try #require(RT.waitForRename(of: "final.safetensors.copying", in: jobDirectory + "/models",
+            // The final model is linked and published just before the end is committed (workflow.json, then
+            // state.json), after the last other write of state.json: stop the server when the link is made.
+            try #require(RT.waitForRename(of: "final.safetensors.linking", in: jobDirectory + "/models",
                                           events: UInt32(IN_CREATE)) { true })
             server.send(SIGSTOP)
             try #require(RT.waitStopped(server.pid), "the server watcher did not stop")

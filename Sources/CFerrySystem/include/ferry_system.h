@@ -8,4 +8,9 @@
 /// returning 0 where the call does not exist: a later fsync still makes the data durable.
 int ferry_start_writeback(int fd, int64_t offset, int64_t length);
 
+/// Copies up to `length` bytes from the current offset of `from` to the current offset of `to` inside
+/// the kernel (Linux copy_file_range, as `cp` does), retrying EINTR. Returns the bytes copied (0 at the
+/// end of `from`), or -1 with errno set (ENOSYS where the call does not exist).
+int64_t ferry_copy_range(int from, int to, int64_t length);
+
 #endif

@@ -9,6 +9,15 @@ struct DeployRecord: Codable, Sendable, Equatable {
     var deployedAt: Date
 }
 
+/// `jobs/<id>/plan.json` on a client: what its app runs (written before `deploy.json`), so that the
+/// unpacked job need not be loaded again, nor keep the job's initial model (docs/runtime.md).
+struct ClientDeployment: Codable, Sendable {
+    var app: String
+    /// The client app's folder in the unpacked job.
+    var directory: String
+    var plan: ClientPlan
+}
+
 /// `jobs/<id>/refused.json` or `jobs/<id>/aborted.json` on a client.
 struct StopRecord: Codable, Sendable, Equatable {
     var job: String

@@ -27,6 +27,12 @@ final class ClientRole: SiteRoleHandler {
     private let completions = SharedMutex<[(key: String, outcome: ExecutorOutcome)]>([])
     /// Tasks whose previous executor survived SIGKILL (reported once; retried every pass).
     private var blockedTasks: Set<String> = []
+    /// Tasks waiting for disk space before they start (what they wait on, reported once).
+    private var waitingForSpace: [String: String] = [:]
+    /// Outcomes of executors that ended while `outcome.json` could not be written (a full disk): the
+    /// task does not run again; the outcome is written on a later pass.
+    private var unrecorded: [String: TaskOutcome] = [:]
+    private var retention: RetentionSweep
 
     init(workspace: SiteWorkspace, options: WatcherOptions, outbox: Outbox, logger: Logger,
          wake: @escaping @Sendable () -> Void) throws {
@@ -35,6 +41,7 @@ final class ClientRole: SiteRoleHandler {
         self.outbox = outbox
         self.logger = logger
         self.wake = wake
+        self.retention = RetentionSweep(retention: try workspace.retention())
     }
 
     // MARK: Paths
@@ -97,11 +104,21 @@ final class ClientRole: SiteRoleHandler {
             if let error = record.error, !error.hasPrefix("cancelled") {
                 log(record.job, "sending \(record.kind.rawValue) \(record.id) failed: \(error)", error: true)
             }
+            let prefix = "\(record.job).result.", suffix = ".\(workspace.name)"
+            if record.kind == .result, record.error == nil, record.id.hasPrefix(prefix), record.id.hasSuffix(suffix) {
+                let task = String(record.id.dropFirst(prefix.count).dropLast(suffix.count))
+                if task != "deploy" { release(job: record.job, task: task) }
+            }
         }
     }
 
     func tick() throws {
         collectCompletions()
+        removeExpiredJobs(now: Date())
+        for (key, record) in unrecorded.sorted(by: { $0.key < $1.key }) {
+            let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+            recordOutcome(record, job: parts[0], task: parts[1])
+        }
         for job in FileSystem.list(workspace.jobsDirectory) where !job.hasPrefix(".") {
             let dir = jobDirectory(job)
             guard FileSystem.exists(FileSystem.join(dir, "deploy.json")), !FileSystem.exists(FileSystem.join(dir, "aborted.json")) else { continue }
@@ -109,13 +126,21 @@ final class ClientRole: SiteRoleHandler {
                 let tdir = taskDirectory(job, task)
                 guard FileSystem.exists(FileSystem.join(tdir, "task.json")) else { continue }
                 if FileSystem.exists(FileSystem.join(tdir, "outcome.json")) {
-                    try queueResult(job: job, task: task)  // no-op when already queued
+                    do {
+                        try queueResult(job: job, task: task)  // no-op when already queued
+                    } catch where DiskSpace.isFull(error) {
+                        waitForSpace(job: job, task: task, reason: "\(error)")  // queued on a later pass
+                    }
                     continue
                 }
                 let key = FileSystem.join(job, task)
-                guard running[key] == nil, !running.values.contains(where: { $0.job == job }),
+                guard running[key] == nil, unrecorded[key] == nil, !running.values.contains(where: { $0.job == job }),
                       running.count < options.maxJobs else { continue }
-                try start(job: job, task: task)
+                do {
+                    try start(job: job, task: task)
+                } catch where DiskSpace.isFull(error) {
+                    waitForSpace(job: job, task: task, reason: "\(error)")
+                }
             }
         }
     }
@@ -131,11 +156,59 @@ final class ClientRole: SiteRoleHandler {
         running.removeAll()
     }
 
+    // MARK: Disk footprint
+
+    /// Once a task's result has reached the server: removes its input, its scratch folder and (unless
+    /// the client app says `keep: outputs`) its output. After the job's last round the unpacked job
+    /// goes too: a client keeps no model file of a finished job (docs/workspaces.md).
+    private func release(job: String, task: String) {
+        let tdir = taskDirectory(job, task)
+        guard let record = try? JSONFile.readIfPresent(TaskRecord.self, from: FileSystem.join(tdir, "task.json")) else { return }
+        let keepOutputs = (try? plan(for: job).plan.keepOutputs) ?? false
+        FileSystem.remove(FileSystem.join(tdir, "input.safetensors"))
+        FileSystem.remove(FileSystem.join(tdir, "work"))
+        if !keepOutputs { FileSystem.remove(FileSystem.join(tdir, "output.safetensors")) }
+        if record.round >= record.rounds {
+            plans.removeValue(forKey: job)
+            FileSystem.remove(FileSystem.join(jobDirectory(job), "job"))
+            log(job, "the job's last task is done: removed the unpacked job\(keepOutputs ? "" : " and the task files")")
+        }
+    }
+
+    /// When job `id` ended on this site: when it was aborted or refused, or when the result of its
+    /// last round's task reached the server; nil while it is not over here.
+    private func endedAt(_ id: String) -> Date? {
+        let dir = jobDirectory(id)
+        for marker in ["aborted.json", "refused.json"] {
+            if let info = FileSystem.info(FileSystem.join(dir, marker)) { return Date(timeIntervalSince1970: info.modified) }
+        }
+        for task in FileSystem.list(FileSystem.join(dir, "tasks")) {
+            guard let record = try? JSONFile.readIfPresent(TaskRecord.self, from: FileSystem.join(taskDirectory(id, task), "task.json")),
+                  record.round >= record.rounds,
+                  let sent = outbox.sentRecord("\(id).result.\(task).\(workspace.name)"), sent.error == nil else { continue }
+            return sent.finishedAt
+        }
+        return nil
+    }
+
+    /// Removes the folders of jobs that ended here longer than `retention:` (site.yaml) ago.
+    private func removeExpiredJobs(now: Date) {
+        guard let seconds = retention.due(now) else { return }
+        for id in FileSystem.list(workspace.jobsDirectory) where !id.hasPrefix(".") {
+            guard !running.values.contains(where: { $0.job == id }), let ended = endedAt(id),
+                  now.timeIntervalSince(ended) > seconds else { continue }
+            plans.removeValue(forKey: id)
+            FileSystem.remove(jobDirectory(id))
+            logger.info("job \(id): removed its files, ended \(Timestamp.string(ended)), past the retention of \(workspace.config.retention ?? "")")
+        }
+    }
+
     // MARK: Deployment
 
     private func deploy(_ message: IncomingMessage, job: String) throws {
         let dir = jobDirectory(job)
-        defer { FileSystem.remove(message.path) }
+        var keepMessage = false  // a full disk: the deployment is handled again on a later pass
+        defer { if !keepMessage { FileSystem.remove(message.path) } }
         if FileSystem.exists(FileSystem.join(dir, "deploy.json")) || FileSystem.exists(FileSystem.join(dir, "refused.json")) {
             logger.info("job \(job): duplicate deployment ignored")
             // Answer again (a no-op once the answer is queued): a watcher killed between recording the
@@ -165,13 +238,29 @@ final class ClientRole: SiteRoleHandler {
             let unpacked = FileSystem.join(dir, "job")
             FileSystem.remove(unpacked)  // a partial unpack from an interrupted run
             _ = try JobArchive.unpack(archive: message.path, into: unpacked)
-            let folder = try JobFolder.load(directory: unpacked, displayName: job)
-            guard case .client = folder.apps[app] else {
+            // The initial model stays with the server (beside the archive): round 1 sends it as a task.
+            let folder = try JobFolder.load(directory: unpacked, displayName: job, requireInitialModel: false)
+            guard case .client(let config) = folder.apps[app] else {
                 throw RuntimeError.badMessage("the job has no client app '\(app)'")
+            }
+            let appDirectory = folder.appDirectory(app)
+            try JSONFile.write(ClientDeployment(app: app, directory: appDirectory, plan: ClientPlan(config)),
+                               to: FileSystem.join(dir, "plan.json"))
+            // The initial model is the server's (round 1 sends it as a task): unless it lies in this
+            // client's app folder, the client keeps no copy of it.
+            if let initial = folder.initialModelPath.map(FileSystem.absolute),
+               !initial.hasPrefix(FileSystem.absolute(appDirectory) + "/") {
+                FileSystem.remove(initial)
             }
             try JSONFile.write(DeployRecord(job: job, app: app, server: serverName, deployedAt: Date()), to: FileSystem.join(dir, "deploy.json"))
             log(job, "deployed: app '\(app)' verified with the server key and unpacked into \(unpacked)")
             try reply(job: job, task: "deploy", round: 0, ok: true, error: nil, payload: nil)
+        } catch where DiskSpace.isFull(error) {
+            keepMessage = true
+            FileSystem.remove(FileSystem.join(dir, "deploy.json"))
+            FileSystem.remove(FileSystem.join(dir, "plan.json"))
+            FileSystem.remove(FileSystem.join(dir, "job"))
+            throw error
         } catch {
             let reason = "\(error)"
             try FileSystem.makeDirectory(dir)
@@ -222,8 +311,13 @@ final class ClientRole: SiteRoleHandler {
     private func plan(for job: String) throws -> (app: String, directory: String, plan: ClientPlan) {
         if let p = plans[job] { return p }
         let dir = jobDirectory(job)
+        if let saved = try JSONFile.readIfPresent(ClientDeployment.self, from: FileSystem.join(dir, "plan.json")) {
+            let p = (app: saved.app, directory: saved.directory, plan: saved.plan)
+            plans[job] = p
+            return p
+        }
         let deploy = try JSONFile.read(DeployRecord.self, from: FileSystem.join(dir, "deploy.json"))
-        let folder = try JobFolder.load(directory: FileSystem.join(dir, "job"), displayName: job)
+        let folder = try JobFolder.load(directory: FileSystem.join(dir, "job"), displayName: job, requireInitialModel: false)
         guard case .client(let config) = folder.apps[deploy.app] else {
             throw RuntimeError.badMessage("job \(job) has no client app '\(deploy.app)'")
         }
@@ -242,9 +336,23 @@ final class ClientRole: SiteRoleHandler {
             // process group and gets no signal when the watcher dies). Kill it, and wait until it is gone,
             // before its files are cleared and the task runs again, so two executors never write them.
             guard stopLeftovers(job: job, task: task, attempt: previous.attempt) else { return }
-            log(job, "task \(task) was interrupted (attempt \(previous.attempt)) before it finished; no result was sent, so it runs again")
         }
         for leftover in ["output.safetensors", "result.json"] { FileSystem.remove(FileSystem.join(tdir, leftover)) }
+        // The output is about the size of the input model: wait for that much room instead of starting
+        // an executor that would fail on a full disk.
+        do {
+            try DiskSpaceShortage.check(folder: tdir, needed: bytesNeeded(tdir, record))
+        } catch {
+            waitForSpace(job: job, task: task, reason: "\(error)")
+            return
+        }
+        let key = FileSystem.join(job, task)
+        if waitingForSpace.removeValue(forKey: key) != nil {
+            log(job, "disk space is back: task \(task) starts")
+        }
+        if let previous {
+            log(job, "task \(task) was interrupted (attempt \(previous.attempt)) before it finished; no result was sent, so it runs again")
+        }
         try FileSystem.makeDirectory(FileSystem.join(tdir, "work"))
         try JSONFile.write(TaskStart(attempt: (previous?.attempt ?? 0) + 1, startedAt: Date()), to: FileSystem.join(tdir, "started.json"))
         let context = ExecutorContext(
@@ -257,7 +365,6 @@ final class ClientRole: SiteRoleHandler {
                                             toolDirectory: options.executableDirectory, killGracePeriod: .seconds(2),
                                             processRecordPath: FileSystem.join(tdir, ClientFiles.executorRecord))
         let cancellation = ExecutorCancellation()
-        let key = FileSystem.join(job, task)
         let wake = self.wake
         let completions = self.completions
         let thread = Thread {
@@ -307,18 +414,93 @@ final class ClientRole: SiteRoleHandler {
             let record = TaskOutcome(ok: outcome.succeeded, numSamples: outcome.result?.numSamples, metrics: outcome.result?.metrics,
                                      durationSeconds: outcome.duration.seconds,
                                      error: outcome.failure.map { "\($0)" }, finishedAt: Date())
-            do {
-                try JSONFile.write(record, to: FileSystem.join(tdir, "outcome.json"))
-                if record.ok {
-                    let metrics = (record.metrics ?? [:]).keys.sorted().map { "\($0)=\(formatFixed(record.metrics![$0]!, 4))" }.joined(separator: " ")
-                    log(job, "task \(task) done in \(DurationText.format(outcome.duration)): \(record.numSamples ?? 0) samples \(metrics)")
-                } else {
-                    log(job, "task \(task) failed: \(record.error ?? "")", error: true)
+            if !record.ok, let reason = diskFull(tdir, job: job, task: task, error: record.error ?? "") {
+                // Not the task's fault: it runs again from the same input once there is room.
+                for leftover in ["output.safetensors", "result.json", "work", "started.json"] {
+                    FileSystem.remove(FileSystem.join(tdir, leftover))
                 }
-                try queueResult(job: job, task: task)
-            } catch {
-                logger.error("job \(job): cannot record the outcome of \(task): \(error)")
+                log(job, "task \(task): the executor failed while the disk is full; paused, not failed: it runs again once there is room (\(reason))", error: true)
+                waitForSpace(job: job, task: task, reason: reason)
+                continue
             }
+            if record.ok {
+                let metrics = (record.metrics ?? [:]).keys.sorted().map { "\($0)=\(formatFixed(record.metrics![$0]!, 4))" }.joined(separator: " ")
+                log(job, "task \(task) done in \(DurationText.format(outcome.duration)): \(record.numSamples ?? 0) samples \(metrics)")
+            } else {
+                log(job, "task \(task) failed: \(record.error ?? "")", error: true)
+            }
+            recordOutcome(record, job: job, task: task)
+        }
+    }
+
+    /// Writes `outcome.json` and queues the result; on a full disk keeps the outcome for a later pass
+    /// (the task is not run again meanwhile).
+    private func recordOutcome(_ record: TaskOutcome, job: String, task: String) {
+        let key = FileSystem.join(job, task)
+        do {
+            try JSONFile.write(record, to: FileSystem.join(taskDirectory(job, task), "outcome.json"))
+            unrecorded.removeValue(forKey: key)
+            // A task with an outcome never runs again: its input is no longer needed.
+            FileSystem.remove(FileSystem.join(taskDirectory(job, task), "input.safetensors"))
+            try queueResult(job: job, task: task)
+        } catch {
+            if !FileSystem.exists(FileSystem.join(taskDirectory(job, task), "outcome.json")) {
+                if unrecorded.updateValue(record, forKey: key) == nil {
+                    logger.error("job \(job): cannot record the outcome of \(task) yet: \(error); retrying")
+                }
+            } else if !DiskSpace.isFull(error) {
+                logger.error("job \(job): cannot queue the result of \(task): \(error)")
+            }
+        }
+    }
+
+    /// Free space a task needs before it starts: its output, about the size of its input model, and a
+    /// margin for the result, the log and the messages.
+    private func bytesNeeded(_ tdir: String, _ record: TaskRecord) -> Int64 {
+        (record.hasModel ? FileSystem.size(FileSystem.join(tdir, "input.safetensors")) : 0) + DiskPause.margin
+    }
+
+    /// Why a failed executor is taken for a full disk (its error says so, or the task's folder has less
+    /// free space than the task needs), or nil.
+    private func diskFull(_ tdir: String, job: String, task: String, error: String) -> String? {
+        let saysFull = DiskSpace.isFull(text: error)
+        let record = try? JSONFile.read(TaskRecord.self, from: FileSystem.join(tdir, "task.json"))
+        let needed = record.map { bytesNeeded(tdir, $0) } ?? DiskPause.margin
+        let free = DiskSpace.available(at: tdir) ?? Int64.max
+        guard saysFull || free < needed else { return nil }
+        let shortage = DiskSpaceShortage(folder: tdir, needed: needed, available: free == Int64.max ? 0 : free)
+        return shortage.description + (saysFull ? " (the executor's error says the disk is full)" : "")
+    }
+
+    /// Reports once that a task waits for disk space (in the watcher's log and the job's log).
+    private func waitForSpace(job: String, task: String, reason: String) {
+        let key = FileSystem.join(job, task)
+        guard waitingForSpace[key] != reason else { return }
+        let first = waitingForSpace.updateValue(reason, forKey: key) == nil
+        log(job, "task \(task) waits for disk space: \(reason)", error: true)
+        if first { notifyPaused(job: job, task: task, reason: reason) }
+    }
+
+    /// Tells the server that a task waits for disk space (its state shows it; the result follows
+    /// later). Best effort: the note lives in the outbox, which may be on the full disk too.
+    private func notifyPaused(job: String, task: String, reason: String) {
+        guard let record = try? JSONFile.read(TaskRecord.self, from: FileSystem.join(taskDirectory(job, task), "task.json")) else { return }
+        let messageID = "\(job).paused.\(task).\(workspace.name)"
+        let note = FileSystem.join(workspace.directory, "outbox", "notes", messageID + ".json")
+        let metadata: [String: String] = [
+            MessageKey.kind: MessageKind.result.rawValue, MessageKey.job: job, MessageKey.site: workspace.name,
+            MessageKey.task: task, MessageKey.round: String(record.round), MessageKey.status: "paused",
+            MessageKey.message: messageID, MessageKey.error: "waiting for disk space: " + String(reason.suffix(2048)),
+        ]
+        do {
+            try FileSystem.makeDirectory(FileSystem.join(workspace.directory, "outbox", "notes"))
+            try JSONFile.write(["status": "paused", "error": reason], to: note)
+            try outbox.enqueue(OutgoingMessage(
+                id: messageID, kind: .result, job: job, payload: note, recipients: [serverName], metadata: metadata,
+                quantize: nil, mode: .file, chunkSize: WireSettings.plain.chunkSize, window: WireSettings.plain.window,
+                removePayloadWhenSent: true, createdAt: Date()))
+        } catch {
+            logger.warning("job \(job): cannot tell the server that \(task) waits for disk space: \(error)")
         }
     }
 
@@ -334,7 +516,8 @@ final class ClientRole: SiteRoleHandler {
         let snapshot = FileSystem.join(tdir, "log-snapshot.log")
         if FileSystem.exists(logPath(job)) {
             FileSystem.remove(snapshot)
-            try? FileManager.default.copyItem(atPath: logPath(job), toPath: snapshot)
+            // Atomic: a full disk leaves no partial snapshot (the log then goes with the next result).
+            guard (try? FileSystem.copy(logPath(job), to: snapshot)) != nil else { return }
             let metadata: [String: String] = [
                 MessageKey.kind: MessageKind.log.rawValue, MessageKey.job: job, MessageKey.site: workspace.name,
                 MessageKey.task: task,

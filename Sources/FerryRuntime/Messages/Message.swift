@@ -39,7 +39,7 @@ public enum MessageKey {
     public static let signature = "ferry.signature"
     /// Task: `present` when the payload is a model, `none` when the client initialises its own.
     public static let model = "ferry.model"
-    /// Result: `ok` or `failed`.
+    /// Result: `ok` or `failed`; `paused` for a notice that the task waits for disk space (not an outcome).
     public static let status = "ferry.status"
     /// Result: the executor's result JSON (`{"num_samples": N, "metrics": {...}}`).
     public static let result = "ferry.result"

@@ -131,23 +131,38 @@ final class Outbox: Sendable {
         }
         let stateDir = "\(directory)/state/\(message.id)"
         let id = message.id
-        do {
-            try FileSystem.makeDirectory(stateDir)
-            let outcome = try transport.send(message, inboxes: targets, stateDirectory: stateDir) { [self] in
-                self.state.withLock { $0.cancelled.contains(id) }
+        var waitingForSpace = false
+        while true {
+            do {
+                try FileSystem.makeDirectory(stateDir)
+                let outcome = try transport.send(message, inboxes: targets, stateDirectory: stateDir) { [self] in
+                    self.state.withLock { $0.cancelled.contains(id) }
+                }
+                finish(message, outcome: outcome, error: nil)
+            } catch {
+                let cancelled = state.withLock { $0.cancelled.contains(id) }
+                if cancelled {
+                    state.withLock { _ = $0.running.remove(id) }
+                    onChange()
+                    return
+                }
+                if DiskSpace.isFull(error) {
+                    // A full disk (ours or a recipient's) is not a failed send: the transfer resumes from its
+                    // state once there is room (docs/reliability.md).
+                    if !waitingForSpace { logger.warning("send \(message.id) waits for disk space: \(error)") }
+                    waitingForSpace = true
+                    Syscall.sleep(Self.diskFullRetry)
+                    continue
+                }
+                logger.error("send \(message.id) failed: \(error)")
+                finish(message, outcome: nil, error: "\(error)")
             }
-            finish(message, outcome: outcome, error: nil)
-        } catch {
-            let cancelled = state.withLock { $0.cancelled.contains(id) }
-            if cancelled {
-                state.withLock { _ = $0.running.remove(id) }
-                onChange()
-                return
-            }
-            logger.error("send \(message.id) failed: \(error)")
-            finish(message, outcome: nil, error: "\(error)")
+            return
         }
     }
+
+    /// How often a send stopped by a full disk tries again.
+    static let diskFullRetry: Duration = .seconds(1)
 
     private func finish(_ message: OutgoingMessage, outcome: SendOutcome?, error: String?) {
         let first = state.withLock { $0.done.insert(message.id).inserted }

@@ -47,7 +47,8 @@ final class TransferTransport: MessageTransport {
         let link = FileSystem.join(payloadDirectory, message.id) + (ext.isEmpty ? "" : "." + ext)
         if !FileSystem.exists(link) {
             if Foundation.link(message.payload, link) != 0 {
-                try? FileManager.default.copyItem(atPath: message.payload, toPath: link)
+                // Atomic: a full disk leaves no partial copy to be sent as if complete.
+                try FileSystem.copy(message.payload, to: link)
             }
         }
         guard FileSystem.exists(link) else {

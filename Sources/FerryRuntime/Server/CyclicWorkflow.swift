@@ -99,5 +99,6 @@ extension ServerJob {
         state.step = 0
         state.currentModel = output
         try save()
+        releaseRound(round)
     }
 }

@@ -91,5 +91,6 @@ extension ServerJob {
         state.roundStartedAt = nil
         state.deadline = nil
         try save()
+        releaseRound(round)
     }
 }

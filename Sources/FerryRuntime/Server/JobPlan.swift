@@ -47,6 +47,8 @@ struct JobPlan: Codable, Sendable, Equatable {
     var seed: UInt64
     /// How the global model travels to clients.
     var toClients: WireSettings
+    /// `keep: rounds`: every round's global model stays (nil in plans of older versions: not kept).
+    var keepRounds: Bool?
     /// Client site → the client app it runs, in deploy order.
     var siteApps: [String: String]
     /// Client sites in the order they are listed in the federation.
@@ -86,6 +88,7 @@ struct JobPlan: Codable, Sendable, Equatable {
         order = server.order.rawValue
         seed = server.seed
         toClients = WireSettings(server.transfer, filter: server.filters.toClients)
+        keepRounds = server.keep == .rounds
         guard !sites.isEmpty else {
             throw RuntimeError.federation("the job deploys no client app to any site of this federation")
         }
@@ -96,14 +99,18 @@ struct JobPlan: Codable, Sendable, Equatable {
     }
 }
 
-/// What a client needs from its app to run tasks.
-struct ClientPlan: Sendable {
+/// What a client needs from its app to run tasks; kept in `jobs/<id>/plan.json` on the client, so the
+/// job's model files need not stay in the unpacked job.
+struct ClientPlan: Codable, Sendable {
     var command: [String]
     var env: [String: String]
     var timeout: Duration
     var toServer: WireSettings
+    /// `keep: outputs`: task outputs stay after their results were sent.
+    var keepOutputs: Bool
 
     init(_ app: ClientAppConfig) {
+        keepOutputs = app.keep == .outputs
         command = app.executor.command
         env = app.executor.env
         timeout = app.executor.timeout

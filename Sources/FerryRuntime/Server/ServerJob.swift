@@ -36,6 +36,9 @@ final class ServerJob {
     private(set) var endingRecorded = false
     private var endingRetries = 0
     private var nextEndingRetry = Date.distantPast
+    /// Set while the job waits for disk space (``pause(after:in:)``): what it waits on, the step that
+    /// hit the full disk, and whether `state.json` says so yet.
+    var pause: (key: String, step: PausedStep, recorded: Bool)?
 
     func save() throws { try JSONFile.write(state, to: statePath) }
 
@@ -144,6 +147,11 @@ final class ServerJob {
         let site = message.site
         let task = message.task ?? ""
         let ok = message.metadata[MessageKey.status] == "ok"
+        if message.metadata[MessageKey.status] == "paused" {
+            try clientPaused(site: site, task: task, reason: message.metadata[MessageKey.error] ?? "waiting for disk space")
+            FileSystem.remove(message.path)
+            return
+        }
         if task == "deploy" {
             let path = deployOutcomePath(site)
             guard state.phase == .deploying, state.plan.sites.contains(site), !FileSystem.exists(path) else {
@@ -200,6 +208,7 @@ final class ServerJob {
         logger.info(ok ? "round \(round): result from \(site): \(outcome.numSamples ?? 0) samples \(metricsText)"
                        : "round \(round): \(site) failed: \(outcome.error ?? "no reason given")")
         try store.update(id) { file in
+            if file.paused?.hasPrefix("\(site): ") == true { file.paused = nil }
             file.sites[site] = ok ? "done round \(round)" : "failed round \(round)"
             file.bytesReceived += message.wireBytes
             file.bytesReceivedUnquantized += message.outputBytes
@@ -243,6 +252,7 @@ final class ServerJob {
         state.endReason = reason
         state.endedAt = Date()
         try save()
+        releaseAfterEnd()
         try recordEnding()
         switch ending {
         case .completed: logger.info("job finished: completed")
@@ -266,6 +276,7 @@ final class ServerJob {
             case .aborted: file.state = .aborted
             }
             file.reason = reason
+            file.paused = nil
             file.finishedAt = state.endedAt ?? Date()
         }
         endingRecorded = true
@@ -346,28 +357,23 @@ final class ServerJob {
         try JSONFile.write(file, to: path)
     }
 
-    /// Publishes `source` as the final model (a copy: the round's model stays).
+    /// Publishes `source` as the final model: a hard link to the last global model (no copy, no
+    /// extra space; docs/workspaces.md).
     func publishFinal(from source: String) throws {
+        FileSystem.remove(finalModelPath + ".copying")  // left by an older version
         try copyModel(from: source, to: finalModelPath)
     }
 
-    /// Copies `source` to `destination` atomically: a temporary copy beside it, fsynced, then renamed.
+    /// Puts `source` at `destination` atomically without copying it: a hard link under a temporary
+    /// name, renamed into place. Where the file system has no hard links, an atomic copy.
     func copyModel(from source: String, to destination: String) throws {
-        let tmp = destination + ".copying"
+        let tmp = destination + ".linking"
         FileSystem.remove(tmp)
-        do {
-            try FileManager.default.copyItem(atPath: source, toPath: tmp)
-        } catch {
-            throw RuntimeError.fileUnwritable(path: destination, reason: "cannot copy \(source): \(error.localizedDescription)")
+        if link(source, tmp) == 0 {
+            try FileSystem.move(tmp, to: destination)
+        } else {
+            try FileSystem.copy(source, to: destination)
         }
-        let fd = open(tmp, O_RDONLY)
-        guard fd >= 0, fsync(fd) == 0 else {
-            if fd >= 0 { close(fd) }
-            FileSystem.remove(tmp)
-            throw RuntimeError.fileUnwritable(path: destination, reason: "cannot fsync the copy of \(source)")
-        }
-        close(fd)
-        try FileSystem.move(tmp, to: destination)
     }
 
     /// Persists a finished round: its record under `rounds/`, `metrics.json` and the job's current round.

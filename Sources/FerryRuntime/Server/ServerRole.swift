@@ -15,6 +15,9 @@ final class ServerRole: SiteRoleHandler {
     let store: ServerStore
     let logs = JobLogs()
     private var active: [String: ServerJob] = [:]
+    /// Submitted jobs waiting for space to be unpacked: what they wait on, as recorded in state.json.
+    private var startPauses: [String: String] = [:]
+    private var retention: RetentionSweep
 
     init(workspace: SiteWorkspace, options: WatcherOptions, outbox: Outbox, logger: Logger,
          wake: @escaping @Sendable () -> Void) throws {
@@ -23,6 +26,7 @@ final class ServerRole: SiteRoleHandler {
         self.outbox = outbox
         self.logger = logger
         self.store = try ServerStore(workspace: workspace)
+        self.retention = RetentionSweep(retention: try workspace.retention())
     }
 
     private func jobLogger(_ id: String) throws -> Logger {
@@ -58,8 +62,19 @@ final class ServerRole: SiteRoleHandler {
                 FileSystem.remove(message.path)
                 return
             }
-            try job.accept(message)
-            try job.drive()
+            do {
+                try job.accept(message)
+                try job.resumeIfPaused(.message)
+            } catch where DiskSpace.isFull(error) {
+                job.pause(after: error, in: .message)
+                throw error  // the received file stays: handled again on the next pass
+            }
+            do {
+                try job.drive()
+                try job.resumeIfPaused(.drive)
+            } catch where DiskSpace.isFull(error) && !job.isFinished {
+                job.pause(after: error, in: .drive)  // tick() drives it again
+            }
         case .log:
             let paths = store.paths(jobID)
             guard FileSystem.isDirectory(paths.directory) else {
@@ -89,7 +104,11 @@ final class ServerRole: SiteRoleHandler {
                     try job.retryEnding(now: now)
                 } else {
                     try job.drive(now: now)
+                    if !job.isFinished { try job.resumeIfPaused(.drive) }
                 }
+            } catch where DiskSpace.isFull(error) && !job.isFinished {
+                // Nothing half-written stays behind: the step runs again on the next pass.
+                job.pause(after: error, in: .drive)
             } catch {
                 job.logger.error("\(error)")
                 logger.error("job \(id): \(error)")
@@ -106,6 +125,7 @@ final class ServerRole: SiteRoleHandler {
                 logs.close(store.paths(id).log(site: workspace.name))
             }
         }
+        removeExpiredJobs(now: now)
         guard active.count < options.maxJobs else { return }
         for record in store.records() where record.state.state == .submitted {
             guard active.count < options.maxJobs else { break }
@@ -151,6 +171,38 @@ final class ServerRole: SiteRoleHandler {
         logger.info("resumed job \(id) (\(state.plan.name)): \(state.phase.rawValue), round \(state.round)")
     }
 
+    /// Deletes the jobs that finished longer than `retention:` (site.yaml) ago, as `ferry delete` would.
+    private func removeExpiredJobs(now: Date) {
+        guard let seconds = retention.due(now) else { return }
+        for record in store.records() where record.state.state.isFinished && active[record.id] == nil {
+            let ended = record.state.finishedAt ?? record.state.updatedAt
+            guard now.timeIntervalSince(ended) > seconds else { continue }
+            do {
+                try store.store.delete(id: record.id)
+                logger.info("job \(record.id): removed, finished \(Timestamp.string(ended)), past the retention of \(workspace.config.retention ?? "")")
+            } catch {
+                logger.warning("job \(record.id): cannot remove it after the retention period: \(error)")
+            }
+        }
+    }
+
+    /// A submitted job that cannot be unpacked for lack of space stays submitted, with `paused` in its
+    /// `state.json` saying which folder is full and how much it needs; every pass tries again.
+    private func waitForSpace(_ id: String, folder: String, needed: Int64, error: any Error, log: Logger) {
+        let text = "waiting for disk space: " + DiskSpaceShortage(folder: folder, needed: needed,
+                                                                    available: DiskSpace.available(at: folder) ?? 0).description
+        let key = "\(folder)|\(needed)"
+        guard startPauses[id] != key else { return }
+        do {
+            try store.update(id) { $0.paused = text }
+            startPauses[id] = key
+            log.warning("paused before deployment: \(text) (\(error))")
+            logger.warning("job \(id): \(text)")
+        } catch {
+            logger.warning("job \(id): \(text); cannot record it in state.json yet (\(error))")
+        }
+    }
+
     /// Checks a submitted job and starts its deployment, or fails it with the reason.
     private func start(_ record: JobRecord) {
         let id = record.id
@@ -163,14 +215,21 @@ final class ServerRole: SiteRoleHandler {
         }
         logger.info("picked up job \(id) (\(record.name))")
         do {
-            try store.verify(id)
+            let external = try store.verify(id)
             let runtime = FileSystem.join(store.jobDirectory(id), "runtime")
             let unpacked = FileSystem.join(runtime, "job")
             if !FileSystem.exists(FileSystem.join(runtime, "job.unpacked")) {
                 FileSystem.remove(unpacked)
-                try FileSystem.makeDirectory(runtime)
-                _ = try JobArchive.unpack(archive: store.archivePath(id), into: unpacked)
-                try FileSystem.write([UInt8](), to: FileSystem.join(runtime, "job.unpacked"))
+                do {
+                    try FileSystem.makeDirectory(runtime)
+                    _ = try JobArchive.unpack(archive: store.archivePath(id), into: unpacked)
+                    try external?.place(from: store.paths(id), into: unpacked)
+                    try FileSystem.write([UInt8](), to: FileSystem.join(runtime, "job.unpacked"))
+                } catch where DiskSpace.isFull(error) {
+                    FileSystem.remove(unpacked)
+                    waitForSpace(id, folder: runtime, needed: FileSystem.size(store.archivePath(id)) + DiskPause.margin, error: error, log: jobLog)
+                    return
+                }
             }
             let folder: JobFolder
             do {
@@ -184,8 +243,10 @@ final class ServerRole: SiteRoleHandler {
                                        deployDeadline: now.addingTimeInterval(plan.roundTimeout))
             let job = ServerJob(id: id, store: store, outbox: outbox, logger: jobLog, serverName: workspace.name, state: state)
             try job.save()
+            startPauses.removeValue(forKey: id)
             try store.update(id) { file in
                 file.state = .dispatched
+                file.paused = nil
                 file.rounds = plan.rounds
                 file.startedAt = now
                 for site in plan.sites { file.sites[site] = "deploying" }

@@ -32,10 +32,13 @@ final class ServerStore {
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// Checks the archive against `job.sig` with the server's own key.
-    func verify(_ id: String) throws {
+    /// Checks the archive against `job.sig` with the server's own key, and the files kept beside it
+    /// against `files.sig`; returns those files (nil when the job has none).
+    @discardableResult
+    func verify(_ id: String) throws -> ExternalFiles? {
         try JobSignature.verify(archive: paths(id).archive, signatureFile: paths(id).signature,
                                 publicKey: workspace.keys.publicKey)
+        return try ExternalFiles.verified(paths(id), publicKey: workspace.keys.publicKey)
     }
 
     /// Atomic read-modify-write of `state.json`.

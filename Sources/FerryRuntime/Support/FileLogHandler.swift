@@ -71,7 +71,11 @@ public struct FileLogHandler: LogHandler {
         var line = "\(Self.timestamp()) \(event.level) [\(label)] \(event.message)"
         for key in merged.keys.sorted() { line += " \(key)=\(merged[key]!)" }
         file.append(line: line)
-        if echo { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        if echo {
+            // write(2), not FileHandle.write: a standard error on a full disk must not stop the watcher.
+            var text = line + "\n"
+            text.withUTF8 { buf in _ = write(STDERR_FILENO, buf.baseAddress, buf.count) }
+        }
     }
 
     /// A logger named `label` writing to `file`.

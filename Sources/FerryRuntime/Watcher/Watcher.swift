@@ -30,6 +30,8 @@ public final class Watcher: Sendable {
     let wakeUp: ChangeWaiter
     private let stopping = Atomic<Bool>(false)
     private let context: Mutex<Context?>
+    /// Received files kept for lack of space (each reported once).
+    private let heldForSpace = Mutex<Set<String>>([])
 
     // The role is used only from the watcher's loop; the mutex just publishes it once prepared.
     private struct Context: @unchecked Sendable {
@@ -119,6 +121,10 @@ public final class Watcher: Sendable {
             for message in messages {
                 do {
                     try ctx.role.handle(message)
+                } catch where DiskSpace.isFull(error) {
+                    // Kept in received/: the next pass recovers it and tries again (docs/reliability.md).
+                    guard heldForSpace.withLock({ $0.insert(message.path).inserted }) else { continue }
+                    logger.warning("cannot handle \(message.kind?.rawValue ?? "unknown") message \(message.messageID) from \(message.site) yet: \(error); retrying once there is space")
                 } catch {
                     logger.error("cannot handle \(message.kind?.rawValue ?? "unknown") message \(message.messageID) from \(message.site): \(error)")
                     FileSystem.remove(message.path)

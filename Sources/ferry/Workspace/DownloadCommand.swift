@@ -11,7 +11,8 @@ struct DownloadCommand: AsyncParsableCommand {
         discussion: """
         Creates DIR (it must not exist, or be empty) and copies, when present: final.safetensors (from \
         models/), metrics.json, state.json, meta.json, rounds/*.json and logs/*.log. --all-models copies \
-        every file of models/ (the global model of each round too) into DIR/models/ instead of only the \
+        every file of models/ (the global model of each round too, kept when the server app says \
+        `keep: rounds`; otherwise only the final model stays) into DIR/models/ instead of only the \
         final model. Files are copied in pieces and written atomically. What is missing (for instance no \
         final model because the job failed) is listed, not fatal.
 

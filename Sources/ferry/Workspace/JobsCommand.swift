@@ -9,7 +9,8 @@ struct JobsCommand: AsyncParsableCommand {
         abstract: "List the jobs in the server's job store, oldest first.",
         discussion: """
         One line per job: id, name, state, round, sites and submission time. Damaged jobs (missing or \
-        unreadable meta.json/state.json) are listed at the end with the reason. Job ids may be abbreviated \
+        unreadable meta.json/state.json) are listed at the end with the reason, and so are jobs paused for \
+        lack of disk space, with the folder that is full and how much they need. Job ids may be abbreviated \
         to any unique prefix in the other commands.
 
         --json prints {"jobs": [...], "damaged": [{"id", "reason"}]}, each job the object that \
@@ -47,10 +48,14 @@ struct JobsCommand: AsyncParsableCommand {
         for job in jobs {
             var state = job.state.state.rawValue
             if job.abortRequested && !job.state.state.isFinished { state += " (abort requested)" }
+            if job.state.paused != nil && !job.state.state.isFinished { state += " (paused)" }
             table.add([job.id, job.name, state, JobReport.progress(job.state),
                        String(job.meta.sites.count), JobReport.time(job.meta.submittedAt)])
         }
         print(table.text, terminator: "")
+        for job in jobs where !job.state.state.isFinished {
+            if let paused = job.state.paused { print("\(job.id)  paused: \(paused)") }
+        }
         for entry in damaged {
             print("\(entry.id)  damaged: \(entry.reason)")
         }

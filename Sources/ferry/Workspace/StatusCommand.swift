@@ -10,7 +10,8 @@ struct StatusCommand: AsyncParsableCommand {
         discussion: """
         Reads the job's state.json and meta.json from the server's job store (the server watcher keeps \
         them current). States: submitted, dispatched, running, finished:completed, finished:aborted, \
-        finished:failed (with the reason). Bytes are those the server put on the wire to the sites and \
+        finished:failed (with the reason). A job waiting for disk space shows `paused` with the folder that \
+        is full and how much it needs; it continues by itself once there is room. Bytes are those the server put on the wire to the sites and \
         took from them, with what they would have been without quantization.
 
         --json prints every key of state.json plus abort_requested, directory and meta (meta.json); the \
@@ -42,6 +43,7 @@ struct StatusCommand: AsyncParsableCommand {
         if job.abortRequested && !state.state.isFinished { stateText += "  (abort requested)" }
         table.add(["state", stateText])
         if let reason = state.reason { table.add(["reason", reason]) }
+        if let paused = state.paused, !state.state.isFinished { table.add(["paused", paused]) }
         table.add(["round", "\(state.round) of \(state.rounds)"])
         for (index, site) in state.sites.keys.sorted().enumerated() {
             table.add([index == 0 ? "sites" : "", "\(site): \(state.sites[site] ?? "")"])
