@@ -30,7 +30,7 @@ public struct SiteWorkspace: @unchecked Sendable {
     public func retention() throws(WorkspaceError) -> Duration? {
         guard let text = config.retention else { return nil }
         guard let value = try? DurationText.parse(text), value > .zero else {
-            throw .invalidSiteFile(path: SiteWorkspace.join(directory, "site.yaml"),
+            throw .invalidSiteFile(path: FileSystem.join(directory, "site.yaml"),
                                    reason: "retention '\(text)' is not a positive duration: use e.g. 7d, 36h or 90m, or remove the key to keep finished jobs")
         }
         return value
