@@ -49,8 +49,9 @@ import Testing
         let start = Date()
         let submit = try Namespace.run(share.a, at: mnt, ["submit", job, "--workspace", ws + "/server"])
         #expect(submit.status == 0, "\(submit.output)")
-        let id = try #require(submit.output.split(separator: "\n").first { $0.hasPrefix("submitted ") }?.split(separator: " ").last.map(String.init),
-                              "\(submit.output)")
+        // stdout is the job id alone on a line (stderr, merged here, says "submitted NAME as ID: …").
+        let idLine = submit.output.split(separator: "\n").first { !$0.contains(" ") && $0.first?.isNumber == true }
+        let id = try #require(idLine.map(String.init), "\(submit.output)")
         let statePath = share.root + "/export/fed/share/server/jobs/\(id)/state.json"
         func state() -> (state: String, round: Int)? {
             guard let data = FileManager.default.contents(atPath: statePath),
