@@ -39,7 +39,8 @@ public struct TransferOptions: Sendable {
     public var expectedSenders: [String] = []
     /// How often the receiver lists its inbox to find transfers it was not told about (senders of
     /// older versions, unknown senders, lost announcements) and expired ones, when it polls only
-    /// (receiver). With inotify (a local disk) it lists on every pass. Default 60 s.
+    /// (receiver). With inotify (a local disk), or without ``expectedSenders``, it lists on every pass.
+    /// Default 60 s.
     public var sweepInterval: Duration = .seconds(60)
     /// Free-form key/values recorded in the manifest (job id, message kind, round…).
     public var metadata: [String: String] = [:]

@@ -47,9 +47,9 @@ public final class TransferReceiver: @unchecked Sendable {
     ///
     /// A pass never waits for a directory listing: it learns of transfers from the announcement files
     /// of its expected senders (and of the senders earlier sweeps found), read by name, and continues
-    /// the transfers it knows. The inbox itself is listed by the sweep (every pass with inotify, every
-    /// ``TransferOptions/sweepInterval`` when polling only), which also finds transfers of senders that
-    /// do not announce and expires old ones.
+    /// the transfers it knows. The inbox itself is listed by the sweep (every pass with inotify or
+    /// without expected senders, else every ``TransferOptions/sweepInterval``), which also finds
+    /// transfers of senders that do not announce and expires old ones.
     public func poll() throws -> ReceivePass {
         lock.lock()
         defer { lock.unlock() }
@@ -62,7 +62,8 @@ public final class TransferReceiver: @unchecked Sendable {
         var pass = ReceivePass()
         let now = Syscall.realTime()
         let expireSeconds = Double(options.expire.milliseconds) / 1000
-        let sweep = !options.pollingOnly || lastSweep.map { now - $0 >= Double(options.sweepInterval.milliseconds) / 1000 } ?? true
+        // Without expected senders nothing can be looked up by name: every pass is a sweep, as before.
+        let sweep = !options.pollingOnly || options.expectedSenders.isEmpty || lastSweep.map { now - $0 >= Double(options.sweepInterval.milliseconds) / 1000 } ?? true
         if sweep { lastSweep = now }
         var candidates = announcedTransfers(sweep: sweep)
         if sweep {
