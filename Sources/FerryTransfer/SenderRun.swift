@@ -12,20 +12,28 @@ struct SenderRun {
         var complete = false
         var failure: String?
         var lastProgress: Double
+        /// `updated` of the newest ack read: an ack older than that is a stale view of a share's client
+        /// cache, not news (a receiver that really rewinds writes a newer ack).
+        var lastAckTime: String?
+        /// Since when the chunk after the ack (the index here) has looked lost, if it does.
+        var suspectedLoss: (next: Int, since: Double)?
     }
 
     let id: String
     let manifestBytes: [UInt8]
     let options: TransferOptions
     let plan: ChunkPlan
+    /// The manifest's sender, which names its announcement file.
+    let senderName: String
     var receivers: [Receiver]
     let waiter: ChangeWaiter
     /// A receiver moved its ack back (it restarted after a crash of its host and resumes from its last
     /// durable point): the stream must start again from there.
     private var rewound = false
 
-    init(id: String, manifestBytes: [UInt8], inboxes: [String], options: TransferOptions, plan: ChunkPlan) {
+    init(id: String, manifestBytes: [UInt8], inboxes: [String], options: TransferOptions, plan: ChunkPlan, senderName: String) {
         self.id = id
+        self.senderName = senderName
         self.manifestBytes = manifestBytes
         self.options = options
         self.plan = plan
@@ -54,6 +62,7 @@ struct SenderRun {
             } else {
                 try TransferError.io({ try FileSystem.write(manifestBytes, to: path) })
             }
+            try TransferAnnouncements.announce(id: id, sender: senderName, inbox: receivers[i].inbox)
             waiter.watch(dir)
             try refresh(i)
         }
@@ -68,6 +77,8 @@ struct SenderRun {
         }
         guard let bytes = try TransferError.io({ try FileSystem.readIfPresent(FileSystem.join(dir, TransferLayout.ack)) }),
               let ack = TransferAck.decode(bytes), ack.transferId == id else { return }
+        if let seen = receivers[i].lastAckTime, seen.count == ack.updated.count, ack.updated < seen { return }
+        receivers[i].lastAckTime = ack.updated
         if ack.consumed > receivers[i].consumed || (ack.state == "complete") != receivers[i].complete {
             receivers[i].lastProgress = Syscall.realTime()
         }
@@ -130,12 +141,12 @@ struct SenderRun {
             try refresh(i)
             let r = receivers[i]
             if rewound { return false }
-            if r.failure != nil || r.complete || r.consumed >= index || FileSystem.exists(path) { return false }
+            if r.failure != nil || r.complete || r.consumed >= index || FileSystem.opens(path) { return false }
             // The ack moves before the receiver deletes the consumed chunk: also wait for that deletion,
             // so the folder never holds more than `window` chunks.
-            let oldest = index - options.window
-            if index <= r.consumed + options.window,
-               oldest < 1 || !FileSystem.exists(FileSystem.join(receivers[i].dir, TransferLayout.chunkName(oldest))) {
+            let oldest = index - options.chunkWindow
+            if index <= r.consumed + options.chunkWindow,
+               oldest < 1 || !FileSystem.opens(FileSystem.join(receivers[i].dir, TransferLayout.chunkName(oldest))) {
                 do {
                     // The chunk is fsynced as the protocol requires; its name is not (a chunk lost with
                     // its folder entry is published again from the receiver's ack).
@@ -160,9 +171,23 @@ struct SenderRun {
     private mutating func lostChunk(_ i: Int, publishedBelow index: Int) throws -> Bool {
         let next = receivers[i].consumed + 1
         guard next < index, receivers[i].failure == nil, !receivers[i].complete,
-              !FileSystem.exists(FileSystem.join(receivers[i].dir, TransferLayout.chunkName(next))) else { return false }
+              !FileSystem.opens(FileSystem.join(receivers[i].dir, TransferLayout.chunkName(next))) else { return false }
         try refresh(i)
-        if receivers[i].consumed + 1 == next, receivers[i].failure == nil { rewound = true }
+        guard receivers[i].consumed + 1 == next, receivers[i].failure == nil else {
+            receivers[i].suspectedLoss = nil
+            return false
+        }
+        // On a share the ack just read may be a cached older version: call the chunk lost only when it
+        // has looked lost for a while (a few poll intervals, at least 2 s).
+        let now = Syscall.realTime()
+        guard let suspicion = receivers[i].suspectedLoss, suspicion.next == next else {
+            receivers[i].suspectedLoss = (next, now)
+            return false
+        }
+        let grace = max(2, 3 * Double(options.pollInterval.milliseconds) / 1000)
+        guard now - suspicion.since >= grace else { return false }
+        receivers[i].suspectedLoss = nil
+        rewound = true
         return rewound
     }
 

@@ -17,7 +17,7 @@ struct SenderState: Codable {
     static func path(source: String, inboxes: [String], options: TransferOptions) -> String {
         let abs = absolute(source)
         var key = "\(abs)\n" + inboxes.map(absolute).joined(separator: "\n")
-        key += "\n\(options.mode.rawValue)\n\(options.chunkSize)\n\(options.window)\n\(options.quantize?.rawValue ?? "-")"
+        key += "\n\(options.mode.rawValue)\n\(options.chunkSize)\n\(options.chunkWindow)\n\(options.quantize?.rawValue ?? "-")"
         key += "\n" + options.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n")
         let digest = Hex.encode(Array(SHA256.hash(data: Array(key.utf8)))).prefix(16)
         let dir = options.stateDirectory ?? (abs.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/"))

@@ -17,6 +17,11 @@ public struct TransferOptions: Sendable {
     public var chunkSize: Int = 8 << 20
     /// Maximum number of published, unconsumed chunks per receiver (sender). Default 4.
     public var window: Int = 4
+    /// Maximum published, unconsumed bytes per receiver (sender); when set it replaces ``window``
+    /// by `windowBytes / chunkSize` chunks (1 … 1024). On a share whose views may be stale for a
+    /// cache period, a window that holds a cache period's worth of stream keeps the sender writing
+    /// while the receiver's view catches up; the share then holds at most this many bytes per receiver.
+    public var windowBytes: Int64? = nil
     /// Quantize the model on the way (sender); the receiver restores the source dtypes.
     public var quantize: QuantFormat? = nil
     /// How often folders are polled when nothing wakes the process up earlier.
@@ -29,6 +34,14 @@ public struct TransferOptions: Sendable {
     /// are acknowledged as soon as they are written; after a crash of the receiving host (not of the
     /// process) the transfer resumes from the last fsync. Default 256 MiB.
     public var checkpointInterval: Int64 = 256 << 20
+    /// Senders whose announcement files (`INBOX/.ferry-announce/<sender>`) the receiver reads on
+    /// every pass, by name (receiver). Announcements of other senders are found by the sweep.
+    public var expectedSenders: [String] = []
+    /// How often the receiver lists its inbox to find transfers it was not told about (senders of
+    /// older versions, unknown senders, lost announcements) and expired ones, when it polls only
+    /// (receiver). With inotify (a local disk), or without ``expectedSenders``, it lists on every pass.
+    /// Default 60 s.
+    public var sweepInterval: Duration = .seconds(60)
     /// Free-form key/values recorded in the manifest (job id, message kind, round…).
     public var metadata: [String: String] = [:]
     /// The sender's name recorded in the manifest (default: the host name).
@@ -39,12 +52,21 @@ public struct TransferOptions: Sendable {
     /// Default options: file mode, 8 MiB chunks, window 4, polling every 200 ms with inotify, expiry 1 h.
     public init() {}
 
+    /// The window in chunks: ``windowBytes`` divided by the chunk size when set, else ``window``.
+    public var chunkWindow: Int {
+        guard let windowBytes else { return window }
+        return Int(min(1024, max(1, windowBytes / Int64(max(1, chunkSize)))))
+    }
+
     func validate() throws(TransferError) {
         guard chunkSize >= 1, chunkSize <= 1 << 30 else {
             throw .invalidOption("chunk size must be between 1 B and 1 GiB (got \(chunkSize) B)")
         }
         guard window >= 1, window <= 1024 else {
             throw .invalidOption("window must be between 1 and 1024 chunks (got \(window))")
+        }
+        if let windowBytes, windowBytes < 1 {
+            throw .invalidOption("window bytes must be at least 1 B (got \(windowBytes) B)")
         }
         guard pollInterval > .zero else { throw .invalidOption("poll interval must be positive") }
         guard expire > .zero else { throw .invalidOption("expiry time must be positive") }

@@ -20,6 +20,11 @@ public final class TransferReceiver: @unchecked Sendable {
     private let lock = NSLock()
     private var sessions: [String: ReceiveSession] = [:]
     private var waiter: ChangeWaiter?
+    /// Transfers found settled (complete or refused): skipped between sweeps.
+    private var settled = Set<String>()
+    /// Announcement files found by sweeps.
+    private var announcers = Set<String>()
+    private var lastSweep: Double?
 
     /// Prepares a receiver; nothing is read until the first pass.
     /// - Parameter progress: called after every consumed chunk.
@@ -39,6 +44,12 @@ public final class TransferReceiver: @unchecked Sendable {
     }
 
     /// One pass over the inbox, also reporting refused and expired transfers.
+    ///
+    /// A pass never waits for a directory listing: it learns of transfers from the announcement files
+    /// of its expected senders (and of the senders earlier sweeps found), read by name, and continues
+    /// the transfers it knows. The inbox itself is listed by the sweep (every pass with inotify or
+    /// without expected senders, else every ``TransferOptions/sweepInterval``), which also finds
+    /// transfers of senders that do not announce and expires old ones.
     public func poll() throws -> ReceivePass {
         lock.lock()
         defer { lock.unlock() }
@@ -51,9 +62,18 @@ public final class TransferReceiver: @unchecked Sendable {
         var pass = ReceivePass()
         let now = Syscall.realTime()
         let expireSeconds = Double(options.expire.milliseconds) / 1000
+        // Without expected senders nothing can be looked up by name: every pass is a sweep, as before.
+        let sweep = !options.pollingOnly || options.expectedSenders.isEmpty || lastSweep.map { now - $0 >= Double(options.sweepInterval.milliseconds) / 1000 } ?? true
+        if sweep { lastSweep = now }
+        var candidates = announcedTransfers(sweep: sweep)
+        if sweep {
+            candidates.formUnion(FileSystem.list(inbox).filter { TransferID(hex: $0) != nil && $0 == $0.lowercased() })
+        } else {
+            candidates.subtract(settled)
+        }
+        candidates.formUnion(sessions.keys)
         var live = Set<String>()
-        for name in FileSystem.list(inbox).sorted() {
-            guard TransferID(hex: name) != nil, name == name.lowercased() else { continue }
+        for name in candidates.sorted() {
             let dir = FileSystem.join(inbox, name)
             guard FileSystem.isDirectory(dir) else { continue }
             live.insert(name)
@@ -61,7 +81,8 @@ public final class TransferReceiver: @unchecked Sendable {
             let idle = now - (FileSystem.info(dir)?.modified ?? now)
             if try isSettled(dir) {
                 sessions[name] = nil
-                if idle > expireSeconds { FileSystem.remove(dir); waiter?.forget(dir) }
+                settled.insert(name)
+                if idle > expireSeconds { FileSystem.remove(dir); waiter?.forget(dir); settled.remove(name) }
                 continue
             }
             if idle > expireSeconds {
@@ -74,9 +95,10 @@ public final class TransferReceiver: @unchecked Sendable {
                 continue
             }
             do {
-                if let done = try advance(name: name, dir: dir) { pass.completed.append(done) }
+                if let done = try advance(name: name, dir: dir) { pass.completed.append(done); settled.insert(name) }
             } catch let refusal as Refusal {
                 pass.failed.append(refuse(name: name, dir: dir, reason: refusal.reason))
+                settled.insert(name)
             } catch {
                 // An I/O failure (disk full, EIO) is not the transfer's fault: keep the partial output and
                 // the ack, so a later pass or a restarted receiver resumes from the last acknowledged chunk.
@@ -89,8 +111,26 @@ public final class TransferReceiver: @unchecked Sendable {
             sessions[name]?.discard()
             sessions[name] = nil
         }
-        cleanOrphans(live: live, now: now, expireSeconds: expireSeconds)
+        if sweep {
+            settled.formIntersection(live)
+            cleanOrphans(live: live, now: now, expireSeconds: expireSeconds)
+        }
         return pass
+    }
+
+    /// Transfer ids named by the announcement files of the expected senders and of the senders found
+    /// by sweeps (the announcement folder is listed on sweeps only).
+    private func announcedTransfers(sweep: Bool) -> Set<String> {
+        let folder = FileSystem.join(inbox, TransferAnnouncements.folder)
+        if sweep {
+            for file in FileSystem.list(folder) where !file.hasPrefix(".") { announcers.insert(file) }
+        }
+        var ids = Set<String>()
+        for file in announcers.union(options.expectedSenders.map { TransferAnnouncements.fileName(sender: $0) }) {
+            guard let record = TransferAnnouncements.read(FileSystem.join(folder, file)) else { continue }
+            for id in record.transfers where TransferID(hex: id) != nil && id == id.lowercased() { ids.insert(id) }
+        }
+        return ids
     }
 
     /// Loops passes until `until()` returns true (checked after every pass), sleeping on inotify or
@@ -139,8 +179,9 @@ public final class TransferReceiver: @unchecked Sendable {
                                          outputDirectory: outputDirectory, trustedKeys: trustedKeys,
                                          checkpointInterval: options.checkpointInterval)
             sessions[name] = session
+            removeStaleChunks(session)
         }
-        removeStaleChunks(session)
+        removeRepublishedChunks(session)
         while try session.consumeNext(options: options) {
             progress?(TransferProgress(transferID: name, bytes: session.bytes, totalBytes: session.manifest.streamSize,
                                        chunks: session.consumed, chunkCount: session.manifest.chunkCount,
@@ -162,6 +203,15 @@ public final class TransferReceiver: @unchecked Sendable {
                 FileSystem.remove(FileSystem.join(session.dir, name))
             }
         }
+    }
+
+    /// A sender that read an older ack through a stale client cache may publish again a chunk this
+    /// receiver already consumed; it waits for that chunk to disappear. Such chunks are removed by name
+    /// (a listing might not show them for a cache period): the last two windows below the ack.
+    private func removeRepublishedChunks(_ session: ReceiveSession) {
+        let low = max(1, session.consumed - 2 * max(1, session.manifest.window) + 1)
+        guard low <= session.consumed else { return }
+        for i in low...session.consumed { FileSystem.remove(FileSystem.join(session.dir, TransferLayout.chunkName(i))) }
     }
 
     private func refuse(name: String, dir: String, reason: String) -> FailedTransfer {

@@ -39,9 +39,9 @@ public final class TransferSender: Sendable {
         }
         let producer = try StreamProducer(sourcePath: source, options: options)
         let (state, statePath, resumedState) = try loadState(producer: producer)
-        let manifestBytes = makeManifest(state: state, producer: producer).encoded()
-        var run = SenderRun(id: state.transferId, manifestBytes: manifestBytes, inboxes: inboxes,
-                            options: options, plan: producer.plan)
+        let manifest = makeManifest(state: state, producer: producer)
+        var run = SenderRun(id: state.transferId, manifestBytes: manifest.encoded(), inboxes: inboxes,
+                            options: options, plan: producer.plan, senderName: manifest.sender)
         try run.prepareInboxes()
         let resumed = resumedState || run.receivers.contains { $0.consumed > 0 }
         let result = try run.stream(producer: producer, signingKey: signingKey, progress: progress)
@@ -74,7 +74,7 @@ public final class TransferSender: Sendable {
         TransferManifest(
             protocolVersion: TransferManifest.currentVersion, transferId: state.transferId,
             sender: options.senderName ?? Syscall.hostName(), created: state.created, mode: options.mode,
-            chunkSize: options.chunkSize, window: options.window, filters: producer.filters,
+            chunkSize: options.chunkSize, window: options.chunkWindow, filters: producer.filters,
             source: producer.sourceInfo, streamSize: producer.plan.streamSize,
             chunkCount: producer.plan.chunks.count, signerPublicKey: signingKey?.publicKey.base64,
             metadata: options.metadata)

@@ -34,6 +34,9 @@ final class TransferTransport: MessageTransport {
         base.pollingOnly = !options.useInotify
         base.expire = options.transferExpiry
         base.senderName = workspace.name
+        // The peers' announcement files are read by name on every pass: a new message is found as soon
+        // as a share shows the new version of that file, never only when a listing refreshes.
+        base.expectedSenders = workspace.trustedKeys.keys.sorted().filter { $0 != workspace.name }
         baseOptions = base
         signingKey = try? TransferSigningKey(rawRepresentation: Array(workspace.keys.privateKey.rawRepresentation))
         let trusted = workspace.trustedKeys.values.compactMap { try? TransferPublicKey(rawRepresentation: Array($0.rawRepresentation)) }

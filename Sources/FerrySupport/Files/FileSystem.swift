@@ -14,6 +14,16 @@ public enum FileSystem {
     /// Whether something exists at `path` (a dangling symlink counts as absent).
     public static func exists(_ path: String) -> Bool { status(path) != nil }
 
+    /// Whether a file at `path` can be opened for reading now. On a network share an open asks the
+    /// server (close-to-open consistency), where ``exists(_:)`` may answer from an attribute cache that
+    /// still shows a file another host deleted (sshfs: 20 s; NFS: `acregmax`). Use it for a name the
+    /// other side removes.
+    public static func opens(_ path: String) -> Bool {
+        guard let fd = try? FileDescriptor.open(FilePath(path), .readOnly) else { return false }
+        try? fd.close()
+        return true
+    }
+
     /// Whether `path` is a directory (following symlinks).
     public static func isDirectory(_ path: String) -> Bool { status(path)?.type == .directory }
 

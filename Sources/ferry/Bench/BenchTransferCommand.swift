@@ -22,11 +22,17 @@ struct BenchTransferCommand: AsyncParsableCommand {
         The work folder (default: a new folder under the system temporary folder; --dir to measure on \
         a share) is removed at the end unless --keep. It needs about three times the model size free.
 
+        With --peer-dir DIR2 (the same folder as --dir, mounted a second time, as another host would \
+        see it), the model and the receiver's output stay on the local disk: the sender writes the \
+        inbox through --dir, the receiver reads it through DIR2 (--polling-only, --poll 100ms), and the \
+        baseline is `cp` onto the share through --dir plus `cp` off it through DIR2.
+
         Examples:
           ferry bench transfer                                  256 MiB, file mode
           ferry bench transfer --size 1GiB --mode container
           ferry bench transfer --like llama-3.2-1b --quantize nf4
           ferry bench transfer --size 1GiB --dir /mnt/nfs/scratch
+          ferry bench transfer --like gpt2-small --dir /mnt/a/bench --peer-dir /mnt/b/bench
           ferry bench transfer --model llama.safetensors --mode container
         """
     )
@@ -43,6 +49,11 @@ struct BenchTransferCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Work folder (default: a new temporary folder).", valueName: "DIR"))
     var dir: String?
+
+    @Option(name: .customLong("peer-dir"), help: ArgumentHelp(
+        "The --dir folder seen through another mount of the same share: the sender writes through --dir, the receiver reads through this one.",
+        valueName: "DIR2"))
+    var peerDir: String?
 
     @Option(help: ArgumentHelp("Transfer mode.", valueName: "file|container"))
     var mode: TransferMode = .file
@@ -69,6 +80,7 @@ struct BenchTransferCommand: AsyncParsableCommand {
         let bytes = try TransferCommonOptions.size(size, flag: "--size")
         guard bytes >= 1 << 20 else { throw ValidationError("--size must be at least 1MiB") }
         _ = try TransferCommonOptions.size(chunk, flag: "--chunk")
+        if peerDir != nil, dir == nil { throw ValidationError("--peer-dir needs --dir (the same folder through the sender's mount)") }
         guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
     }
 
@@ -77,13 +89,24 @@ struct BenchTransferCommand: AsyncParsableCommand {
         for sub in ["", "/inbox", "/out"] {
             try FileManager.default.createDirectory(atPath: work + sub, withIntermediateDirectories: true)
         }
-        defer { if !keep { try? FileManager.default.removeItem(atPath: work) } }
-        let model = self.model ?? FileSystem.join(work, "model.safetensors")
+        // With a peer mount the model and the output are on the local disk, as on two hosts.
+        let local = peerDir == nil ? work
+            : FileManager.default.temporaryDirectory.appendingPathComponent("ferry-bench-local-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: FileSystem.join(local, "out"), withIntermediateDirectories: true)
+        defer {
+            if !keep { try? FileManager.default.removeItem(atPath: work) }
+            if local != work { try? FileManager.default.removeItem(atPath: local) }
+        }
+        let model = self.model ?? FileSystem.join(local, "model.safetensors")
         let description = try self.model.map { "\(($0 as NSString).lastPathComponent) (given)" } ?? writeModel(model)
         let modelBytes = fileSize(model)
         print("model: \(description), \(ByteCount.format(modelBytes)); mode \(mode.rawValue), chunk \(chunk), "
               + "window \(window)" + (quantize.map { ", quantize \($0.rawValue)" } ?? "") + "; folder \(work)")
 
+        if let peerDir {
+            try reportThroughPeer(model: model, modelBytes: modelBytes, work: work, peer: peerDir, local: local)
+            return
+        }
         let cp = try best { try timeCopy(model, to: FileSystem.join(work, "copy.safetensors"), durable: false) }
         let cpSync = try best { try timeCopy(model, to: FileSystem.join(work, "copy.safetensors"), durable: true) }
         let hash = try best { () throws -> Duration in
@@ -101,6 +124,33 @@ struct BenchTransferCommand: AsyncParsableCommand {
               + formatFixed(hash.seconds / cp.seconds, 2).leftPadding(8))
         print("ferry transfer send+receive".padding(30) + DurationText.format(transfer.wall).leftPadding(10)
               + rate(transfer.wall).leftPadding(14) + formatFixed(transfer.wall.seconds / cp.seconds, 2).leftPadding(8))
+        print("  peak RSS sender \(ByteCount.format(transfer.senderRSS)), receiver \(ByteCount.format(transfer.receiverRSS)); "
+              + "on the wire \(ByteCount.format(transfer.wire)) (\(formatFixed(Double(transfer.wire) / Double(modelBytes) * 100, 1)) % of the model)")
+        print("  output: \(transfer.check)")
+    }
+
+    /// The --peer-dir run: `cp` onto the share through one mount plus `cp` off it through the other,
+    /// against the transfer sent through the first mount and received through the second.
+    private func reportThroughPeer(model: String, modelBytes: Int64, work: String, peer: String, local: String) throws {
+        let onto = FileSystem.join(work, "copy.safetensors")
+        let back = FileSystem.join(local, "copy.safetensors")
+        let copies = try best { () throws -> Duration in
+            let up = try timeCopy(model, to: onto, durable: false, keep: true)
+            let down = try timeCopy(FileSystem.join(peer, "copy.safetensors"), to: back, durable: false)
+            try? FileManager.default.removeItem(atPath: onto)
+            return up + down
+        }
+        let transfer = try best {
+            try timeTransfer(model: model, work: work, receiveInbox: FileSystem.join(peer, "inbox"),
+                             out: FileSystem.join(local, "out"), pollingOnly: true)
+        }
+        let rate = { (d: Duration) in ByteCount.format(Int64(Double(modelBytes) / max(d.seconds, 1e-9))) + "/s" }
+        print("run".padding(36) + "wall".leftPadding(10) + "rate".leftPadding(14) + "× cp".leftPadding(8))
+        print("cp onto the share + cp off it".padding(36) + DurationText.format(copies).leftPadding(10)
+              + rate(copies).leftPadding(14) + "1.00".leftPadding(8))
+        print("ferry transfer send+receive".padding(36) + DurationText.format(transfer.wall).leftPadding(10)
+              + rate(transfer.wall).leftPadding(14) + formatFixed(transfer.wall.seconds / copies.seconds, 2).leftPadding(8))
+        print("  sent through \(work), received through \(peer)")
         print("  peak RSS sender \(ByteCount.format(transfer.senderRSS)), receiver \(ByteCount.format(transfer.receiverRSS)); "
               + "on the wire \(ByteCount.format(transfer.wire)) (\(formatFixed(Double(transfer.wire) / Double(modelBytes) * 100, 1)) % of the model)")
         print("  output: \(transfer.check)")
@@ -126,7 +176,7 @@ struct BenchTransferCommand: AsyncParsableCommand {
     }
 
     /// Times `cp SOURCE COPY`, followed by `sync COPY` (fsync of the copy) when `durable`.
-    private func timeCopy(_ source: String, to copy: String, durable: Bool) throws -> Duration {
+    private func timeCopy(_ source: String, to copy: String, durable: Bool, keep: Bool = false) throws -> Duration {
         sync()
         let start = ContinuousClock.now
         let child = try MeasuredChild(executable: "/bin/cp", arguments: [source, copy], logPath: "/dev/null")
@@ -138,18 +188,24 @@ struct BenchTransferCommand: AsyncParsableCommand {
             guard flush.status == 0 else { throw BenchError.failed(command: "sync", status: flush.status, log: "/dev/null") }
         }
         let wall = ContinuousClock.now - start
-        try? FileManager.default.removeItem(atPath: copy)
+        if !keep { try? FileManager.default.removeItem(atPath: copy) }
         return wall
     }
 
-    private func timeTransfer(model: String, work: String) throws -> TransferRun {
+    private func timeTransfer(model: String, work: String, receiveInbox: String? = nil, out outDir: String? = nil,
+                              pollingOnly: Bool = false) throws -> TransferRun {
         let ferry = currentExecutablePath()
-        let out = FileSystem.join(work, "out/") + (model as NSString).lastPathComponent
+        let outDir = outDir ?? FileSystem.join(work, "out")
+        let out = FileSystem.join(outDir, (model as NSString).lastPathComponent)
         try? FileManager.default.removeItem(atPath: out)
         var send = ["transfer", "send", model, FileSystem.join(work, "inbox"), "--quiet", "--mode", mode.rawValue,
                     "--chunk", chunk, "--window", String(window), "--state-dir", work]
         if let quantize { send += ["--quantize", quantize.rawValue] }
-        let receive = ["transfer", "receive", FileSystem.join(work, "inbox"), FileSystem.join(work, "out"), "--once", "--quiet"]
+        var receive = ["transfer", "receive", receiveInbox ?? FileSystem.join(work, "inbox"), outDir, "--once", "--quiet"]
+        if pollingOnly {
+            send += ["--polling-only", "--poll", "100ms"]
+            receive += ["--polling-only", "--poll", "100ms"]
+        }
         sync()
         let start = ContinuousClock.now
         let receiver = try MeasuredChild(executable: ferry, arguments: receive, logPath: FileSystem.join(work, "receive.log"))

@@ -23,6 +23,10 @@ struct TransferReceiveCommand: AsyncParsableCommand {
         the last checkpoint (the sender sends the rest again). Transfers idle for --expire are deleted \
         (with their partial output).
 
+        On a share a directory listing may lag by a cache period (sshfs 20 s, NFS up to 60 s), so new \
+        transfers are found through each sender's announcement file, read by name: name the senders \
+        with --from (a sender's name is its host name unless set).
+
         Without --once the receiver runs until interrupted, printing one line per transfer. With --once \
         it exits after the first transfer is published (status 0) or refused (status 1).
 
@@ -48,6 +52,11 @@ struct TransferReceiveCommand: AsyncParsableCommand {
                                valueName: "PATH"))
     var trust: [String] = []
 
+    @Option(help: ArgumentHelp(
+        "A sender whose announcements are read by name on every pass (repeatable; default: this host's name, which `ferry transfer send` uses). Transfers of other senders are found by the inbox sweep (every pass with inotify, every minute with --polling-only).",
+        valueName: "NAME"))
+    var from: [String] = []
+
     @Option(help: ArgumentHelp("Fsync the output every SIZE of stream (what a host crash can cost).",
                                valueName: "SIZE"))
     var checkpoint: String = "256MiB"
@@ -61,6 +70,7 @@ struct TransferReceiveCommand: AsyncParsableCommand {
     func run() async throws {
         var options = try common.options()
         options.checkpointInterval = try TransferCommonOptions.size(checkpoint, flag: "--checkpoint")
+        options.expectedSenders = from.isEmpty ? [Syscall.hostName()] : from
         var keys: [TransferPublicKey] = []
         for path in trust { keys.append(try TransferPublicKey.load(path: path)) }
         let displays = ReceiveDisplays(quiet: common.quiet)

@@ -27,6 +27,7 @@ struct TransferSendCommand: AsyncParsableCommand {
           ferry transfer send model.safetensors /mnt/share/site-1/inbox
           ferry transfer send model.safetensors inbox-1 inbox-2 inbox-3 --quantize nf4
           ferry transfer send model.safetensors inbox --mode container --chunk 16MiB --window 8
+          ferry transfer send model.safetensors /mnt/share/inbox --window-bytes 512MiB --polling-only
           ferry transfer send data.bin /mnt/nfs/inbox --poll 1s --polling-only
 
         The protocol is described in docs/transfer-protocol.md.
@@ -51,6 +52,11 @@ struct TransferSendCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Maximum unconsumed chunks per inbox.", valueName: "N"))
     var window: Int = 4
 
+    @Option(name: .customLong("window-bytes"), help: ArgumentHelp(
+        "Maximum unconsumed bytes per inbox (B, KiB, MiB, GiB); replaces --window by SIZE / chunk chunks. On a share, hold a cache period's worth of stream (docs/transfer-protocol.md, section 12).",
+        valueName: "SIZE"))
+    var windowBytes: String?
+
     @Option(help: ArgumentHelp("Quantize on the way: \(QuantFormat.allCases.map(\.rawValue).joined(separator: ", ")).",
                                valueName: "FORMAT"))
     var quantize: QuantFormat?
@@ -70,6 +76,7 @@ struct TransferSendCommand: AsyncParsableCommand {
         options.mode = mode
         options.chunkSize = Int(try TransferCommonOptions.size(chunk, flag: "--chunk"))
         options.window = window
+        options.windowBytes = try windowBytes.map { try TransferCommonOptions.size($0, flag: "--window-bytes") }
         options.quantize = quantize
         options.stateDirectory = stateDirectory
         let key = try signKey.map { path throws(TransferError) in try TransferSigningKey.load(path: path) }

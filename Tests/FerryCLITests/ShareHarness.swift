@@ -1,0 +1,70 @@
+import Foundation
+
+/// A real network share for tests: `scripts/share.sh start` into a temporary folder (a private sshd on
+/// 127.0.0.1 exports `export/`, mounted twice with sshfs's default caching at `a/` and `b/`).
+///
+/// Where FUSE or sshd cannot work (no /dev/fuse, not allowed to mount, no apt), ``start(for:)`` prints
+/// `SKIPPED <test>: <reason>` and returns nil; the test then returns without asserting anything.
+/// Setting `FERRY_SKIP_SHARE_TESTS=1` skips them the same way.
+final class ShareHarness: @unchecked Sendable {
+    /// The temporary folder holding the share's state, the export and both mount points.
+    let root: String
+    /// The first mount of the share.
+    var a: String { root + "/a" }
+    /// The second mount of the same folder.
+    var b: String { root + "/b" }
+
+    private init(root: String) { self.root = root }
+
+    /// `scripts/share.sh` of this checkout.
+    static let script: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.appendingPathComponent("scripts/share.sh").path
+    }()
+
+    /// Starts a share for `test`, or prints why it cannot and returns nil.
+    static func start(for test: String) -> ShareHarness? {
+        if ProcessInfo.processInfo.environment["FERRY_SKIP_SHARE_TESTS"] == "1" {
+            print("SKIPPED \(test): FERRY_SKIP_SHARE_TESTS=1")
+            return nil
+        }
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-share-\(UUID().uuidString)").path
+        let (status, output) = run(["start", root])
+        guard status == 0 else {
+            let reason = output.split(separator: "\n").last.map(String.init) ?? "scripts/share.sh exited with \(status)"
+            print("SKIPPED \(test): no network share here: \(reason)")
+            try? FileManager.default.removeItem(atPath: root)
+            return nil
+        }
+        return ShareHarness(root: root)
+    }
+
+    /// Unmounts both mounts, stops the share's sshd and removes the folder.
+    func stop() {
+        let (status, output) = Self.run(["stop", root])
+        if status == 0 {
+            try? FileManager.default.removeItem(atPath: root + "/export")
+            try? FileManager.default.removeItem(atPath: root)
+        } else {
+            print("scripts/share.sh stop \(root) failed: \(output)")
+        }
+    }
+
+    /// Runs `scripts/share.sh ARGS`, returning its status and its output (stdout and stderr).
+    private static func run(_ arguments: [String]) -> (Int32, String) {
+        // Output to a file, not a pipe: the daemons the script starts must not keep a reader waiting.
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-share-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", "exec \"$0\" \"$@\" >\"$LOG\" 2>&1", script] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(["LOG": log]) { $1 }
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch { return (127, "cannot run \(script): \(error)") }
+        process.waitUntilExit()
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        print(output, terminator: "")
+        return (process.terminationStatus, output)
+    }
+}
