@@ -139,13 +139,15 @@ let package = Package(
         .testTarget(name: "FerryArchiveTests", dependencies: ["FerryArchive", "CLibArchive", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "FerryTensorsTests", dependencies: ["FerryTensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FerryQuantTests", dependencies: ["FerryQuant", "FerryTensors", "FerrySupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FerryTransferTests", dependencies: ["FerryTransfer", "FerryQuant", "FerryTensors"]),
+        // The real network share of the tests (scripts/share.sh), shared by the test targets that use it.
+        .target(name: "FerryShareHarness", path: "Tests/Support/FerryShareHarness"),
+        .testTarget(name: "FerryTransferTests", dependencies: ["FerryTransfer", "FerryQuant", "FerryTensors", "FerryShareHarness"]),
         .testTarget(name: "FerryWorkspaceTests", dependencies: ["FerryWorkspace", "FerryArchive", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "FerryTemplatesTests", dependencies: ["FerryTemplates"]),
         .testTarget(name: "FerryAggregationTests", dependencies: ["FerryAggregation", "FerryTensors"]),
         .testTarget(name: "FerryRuntimeTests", dependencies: ["FerryRuntime", "FerryWorkspace", "FerryTensors", "FerryTransfer", "FerryExecutor"]),
         // End-to-end tests that run the built `ferry` binary.
-        .testTarget(name: "FerryCLITests", dependencies: ["FerrySupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "FerryCLITests", dependencies: ["FerrySupport", "FerryShareHarness"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,4 @@
+import FerryShareHarness
 import Foundation
 import Testing
 

@@ -1,3 +1,4 @@
+import FerryShareHarness
 import FerryQuant
 import FerrySupport
 import FerryTensors

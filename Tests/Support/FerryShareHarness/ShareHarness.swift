@@ -6,25 +6,25 @@ import Foundation
 /// Where FUSE or sshd cannot work (no /dev/fuse, not allowed to mount, no apt), ``start(for:)`` prints
 /// `SKIPPED <test>: <reason>` and returns nil; the test then returns without asserting anything.
 /// Setting `FERRY_SKIP_SHARE_TESTS=1` skips them the same way.
-final class ShareHarness: @unchecked Sendable {
+public final class ShareHarness: @unchecked Sendable {
     /// The temporary folder holding the share's state, the export and both mount points.
-    let root: String
+    public let root: String
     /// The first mount of the share.
-    var a: String { root + "/a" }
+    public var a: String { root + "/a" }
     /// The second mount of the same folder.
-    var b: String { root + "/b" }
+    public var b: String { root + "/b" }
 
     private init(root: String) { self.root = root }
 
     /// `scripts/share.sh` of this checkout.
-    static let script: String = {
+    public static let script: String = {
         var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
+        for _ in 0..<4 { url.deleteLastPathComponent() }
         return url.appendingPathComponent("scripts/share.sh").path
     }()
 
     /// Starts a share for `test`, or prints why it cannot and returns nil.
-    static func start(for test: String) -> ShareHarness? {
+    public static func start(for test: String) -> ShareHarness? {
         if ProcessInfo.processInfo.environment["FERRY_SKIP_SHARE_TESTS"] == "1" {
             print("SKIPPED \(test): FERRY_SKIP_SHARE_TESTS=1")
             return nil
@@ -41,7 +41,7 @@ final class ShareHarness: @unchecked Sendable {
     }
 
     /// Unmounts both mounts, stops the share's sshd and removes the folder.
-    func stop() {
+    public func stop() {
         let (status, output) = Self.run(["stop", root])
         if status == 0 {
             try? FileManager.default.removeItem(atPath: root + "/export")
