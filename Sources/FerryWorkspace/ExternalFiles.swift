@@ -86,8 +86,11 @@ public struct ExternalFiles: Codable, Sendable, Equatable {
 
     /// The job's external files, checked: `files.sig` against `publicKey`, the archive's SHA-256, and
     /// every file's size and SHA-256. Nil for a job without external files.
+    /// - Parameter archiveSHA256: the archive's SHA-256 when the caller has just computed it (checking
+    ///   `job.sig` does); otherwise the archive is hashed here.
     /// - Throws: ``WorkspaceError/signatureInvalid(path:reason:)`` when anything does not match.
-    public static func verified(_ job: JobPaths, publicKey: Curve25519.Signing.PublicKey) throws(WorkspaceError) -> ExternalFiles? {
+    public static func verified(_ job: JobPaths, publicKey: Curve25519.Signing.PublicKey,
+                                archiveSHA256: String? = nil) throws(WorkspaceError) -> ExternalFiles? {
         guard FileSystem.exists(job.externalManifest) else { return nil }
         let bytes = try manifestBytes(job)
         guard let signature = try? FileSystem.read(job.externalSignature) else {
@@ -101,7 +104,8 @@ public struct ExternalFiles: Codable, Sendable, Equatable {
         } catch {
             throw .signatureInvalid(path: job.externalManifest, reason: "cannot decode files.json: \(error)")
         }
-        let (archiveSHA, _) = try JobSignature.digest(ofFile: job.archive)
+        let archiveSHA: String
+        if let archiveSHA256 { archiveSHA = archiveSHA256 } else { archiveSHA = try JobSignature.digest(ofFile: job.archive).sha256 }
         guard archiveSHA == manifest.archiveSHA256 else {
             throw .signatureInvalid(path: job.externalManifest, reason: "files.json belongs to another archive (SHA-256 \(manifest.archiveSHA256), job.tar.gz has \(archiveSHA))")
         }

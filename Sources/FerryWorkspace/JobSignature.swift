@@ -39,16 +39,19 @@ public enum JobSignature {
         }
     }
 
-    /// Checks that `signatureFile` holds a valid signature of `archive` by `publicKey`.
+    /// Checks that `signatureFile` holds a valid signature of `archive` by `publicKey`; returns the
+    /// archive's SHA-256 (lowercase hex), so a caller that needs it does not read the archive again.
     /// - Throws: ``WorkspaceError/signatureInvalid(path:reason:)`` when the signature is missing, malformed or wrong.
+    @discardableResult
     public static func verify(archive: String, signatureFile: String,
-                              publicKey: Curve25519.Signing.PublicKey) throws(WorkspaceError) {
+                              publicKey: Curve25519.Signing.PublicKey) throws(WorkspaceError) -> String {
         guard let data = FileManager.default.contents(atPath: signatureFile) else {
             throw .signatureInvalid(path: archive, reason: "no signature file \(signatureFile) (unsigned job)")
         }
         let (sha, _) = try digest(ofFile: archive)
         try verify(sha256Hex: sha, signatureText: String(decoding: data, as: UTF8.self), publicKey: publicKey,
                    archive: archive)
+        return sha
     }
 
     /// Checks a signature given as `job.sig` text against an archive's SHA-256.

@@ -60,8 +60,7 @@ public struct JobStore: Sendable {
     /// archive must verify first (``verify(id:trustedKey:)``): a tampered or unsigned job is never cloned.
     public func clone(id: String, now: Date = Date()) throws(WorkspaceError) -> JobRecord {
         let original = try record(id: id)
-        try verify(id: original.id)
-        let external = try ExternalFiles.verified(original.paths, publicKey: workspace.keys.publicKey)
+        let external = try verify(id: original.id)
         return try withUnpacked(archive: original.paths.archive, label: original.paths.archive) { dir throws(WorkspaceError) in
             try external?.place(from: original.paths, into: dir)
             return try store(jobDirectory: dir, sourceLabel: "clone:\(original.id)", clonedFrom: original.id, now: now,
@@ -289,8 +288,10 @@ public struct JobStore: Sendable {
     }
 
     /// Checks `job.tar.gz` against `job.sig` with `trustedKey` (default: this server's own key) and
-    /// against the SHA-256 in `meta.json`.
-    public func verify(id: String, trustedKey: Curve25519.Signing.PublicKey? = nil) throws(WorkspaceError) {
+    /// against the SHA-256 in `meta.json`, and the files kept beside it against `files.sig`; returns
+    /// those files (nil when the job has none). The archive is read once.
+    @discardableResult
+    public func verify(id: String, trustedKey: Curve25519.Signing.PublicKey? = nil) throws(WorkspaceError) -> ExternalFiles? {
         let job = try record(id: id)
         let (sha, _) = try JobSignature.digest(ofFile: job.paths.archive)
         guard let text = FileManager.default.contents(atPath: job.paths.signature) else {
@@ -301,6 +302,6 @@ public struct JobStore: Sendable {
         if sha != job.meta.archiveSHA256 {
             throw .signatureInvalid(path: job.paths.archive, reason: "job.tar.gz does not match the SHA-256 in meta.json")
         }
-        _ = try ExternalFiles.verified(job.paths, publicKey: trustedKey ?? workspace.keys.publicKey)
+        return try ExternalFiles.verified(job.paths, publicKey: trustedKey ?? workspace.keys.publicKey, archiveSHA256: sha)
     }
 }

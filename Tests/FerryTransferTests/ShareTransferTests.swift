@@ -44,7 +44,7 @@ import Testing
             sending.quantize = format
             let start = Date()
             let sender = BackgroundSender(TransferSender(source: model, inboxes: [share.a + "/inbox"], options: sending))
-            let pass = try receiveSlowly(receiver, seconds: 150)
+            let pass = try receiveOne(receiver, seconds: 150, pause: 20_000)
             let summary = try #require(sender.wait(seconds: 150), "\(mode) \(format?.rawValue ?? "") did not finish").get()
             let done = try #require(pass.completed.first, "\(mode) \(format?.rawValue ?? ""): \(pass.failed)")
             print("share transfer \(mode.rawValue)\(format.map { "+" + $0.rawValue } ?? ""): \(summary.chunkCount) chunks, "
@@ -53,20 +53,6 @@ import Testing
             #expect(box.data(done.outputPath) == box.data(reference))
             try FileSystem.move(done.outputPath, to: box.root + "/received-\(mode.rawValue)-\(format?.rawValue ?? "none")")
         }
-    }
-
-    /// Receiver passes every 20 ms (each pass reads over the share) until a transfer completes or fails.
-    private func receiveSlowly(_ receiver: TransferReceiver, seconds: Double) throws -> ReceivePass {
-        let deadline = Date().addingTimeInterval(seconds)
-        var all = ReceivePass()
-        while Date() < deadline {
-            let pass = try receiver.poll()
-            all.completed += pass.completed
-            all.failed += pass.failed
-            if !all.completed.isEmpty || !all.failed.isEmpty { break }
-            usleep(20_000)
-        }
-        return all
     }
 
     /// A 3 MiB f32 model: one large tensor split across chunks and a few small ones grouped.

@@ -131,8 +131,10 @@ func eventually(seconds: Double = failsafeSeconds, _ condition: () -> Bool) -> B
     return condition()
 }
 
-/// Runs receiver passes until one completes or refuses a transfer (the failsafe `seconds` at most).
-func receiveOne(_ receiver: TransferReceiver, seconds: Double = failsafeSeconds) throws -> ReceivePass {
+/// Runs receiver passes, `pause` apart, until one completes or refuses a transfer (the failsafe
+/// `seconds` at most). Over a share each pass reads through the mount: give it a longer pause.
+func receiveOne(_ receiver: TransferReceiver, seconds: Double = failsafeSeconds,
+                pause: useconds_t = 2_000) throws -> ReceivePass {
     let deadline = Date().addingTimeInterval(seconds)
     var all = ReceivePass()
     while Date() < deadline {
@@ -141,7 +143,7 @@ func receiveOne(_ receiver: TransferReceiver, seconds: Double = failsafeSeconds)
         all.failed += pass.failed
         all.expired += pass.expired
         if !all.completed.isEmpty || !all.failed.isEmpty { return all }
-        usleep(2_000)
+        usleep(pause)
     }
     return all
 }

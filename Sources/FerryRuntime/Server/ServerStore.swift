@@ -33,12 +33,13 @@ final class ServerStore {
     }
 
     /// Checks the archive against `job.sig` with the server's own key, and the files kept beside it
-    /// against `files.sig`; returns those files (nil when the job has none).
+    /// against `files.sig`; returns those files (nil when the job has none). The archive is read once.
     @discardableResult
     func verify(_ id: String) throws -> ExternalFiles? {
-        try JobSignature.verify(archive: paths(id).archive, signatureFile: paths(id).signature,
-                                publicKey: workspace.keys.publicKey)
-        return try ExternalFiles.verified(paths(id), publicKey: workspace.keys.publicKey)
+        let job = paths(id)
+        let sha = try JobSignature.verify(archive: job.archive, signatureFile: job.signature,
+                                          publicKey: workspace.keys.publicKey)
+        return try ExternalFiles.verified(job, publicKey: workspace.keys.publicKey, archiveSHA256: sha)
     }
 
     /// Atomic read-modify-write of `state.json`.
