@@ -70,7 +70,7 @@ public struct ExternalFiles: Codable, Sendable, Equatable {
     /// (read back from the page cache).
     private static func copyHashing(_ source: String, to destination: String) throws -> (sha256: String, size: Int64) {
         let size = FileSystem.size(source)
-        try FileSystem.copyInKernel(source, to: destination)
+        try FileSystem.copy(source, to: destination)
         let (sha, hashed) = try FileSHA256.hex(of: destination)
         guard hashed == size else { throw SupportError.malformed(path: source, reason: "the file changed while it was copied") }
         return (sha, hashed)

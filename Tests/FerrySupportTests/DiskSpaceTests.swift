@@ -30,7 +30,7 @@ import Testing
         #expect(text.hasPrefix("/data/jobs is full: 1.00 MiB free, about 3.00 GiB needed"), "\(text)")
     }
 
-    @Test func copyInKernelCopiesExactlyAndLeavesNoTemporaryFile() throws {
+    @Test func copyIsExactAndLeavesNoTemporaryFile() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-kcopy-\(UUID().uuidString)").path
         try FileSystem.makeDirectory(dir)
         defer { FileSystem.remove(dir) }
@@ -41,10 +41,10 @@ import Testing
         }
         try FileSystem.write(bytes, to: FileSystem.join(dir, "a"))
         try FileSystem.write(Array("old".utf8), to: FileSystem.join(dir, "b"))
-        try FileSystem.copyInKernel(FileSystem.join(dir, "a"), to: FileSystem.join(dir, "b"))
+        try FileSystem.copy(FileSystem.join(dir, "a"), to: FileSystem.join(dir, "b"))
         #expect(try FileSystem.read(FileSystem.join(dir, "b"), limit: 8 << 20) == bytes)
         #expect(FileSystem.list(dir) == ["a", "b"])
-        #expect(throws: SupportError.self) { try FileSystem.copyInKernel(FileSystem.join(dir, "missing"), to: FileSystem.join(dir, "c")) }
+        #expect(throws: SupportError.self) { try FileSystem.copy(FileSystem.join(dir, "missing"), to: FileSystem.join(dir, "c")) }
         #expect(FileSystem.list(dir) == ["a", "b"])
     }
 }

@@ -5,9 +5,10 @@ import SystemPackage
 extension FileSystem {
     /// Copies the regular file `from` to `to` atomically (temporary file in `to`'s folder, fsync,
     /// rename) with the kernel's `copy_file_range`, as `cp` does: no pass through user memory. Where
-    /// that call is not available (another kernel, some shares) it falls back to ``copy(_:to:)``.
+    /// that call is not available (another kernel, some shares) it reads and writes through user
+    /// memory instead.
     /// The temporary file is removed on every error path.
-    public static func copyInKernel(_ from: String, to: String) throws(SupportError) {
+    public static func copy(_ from: String, to: String) throws(SupportError) {
         let source = try ReadableFile(path: from)
         let size = try source.regularFileSize()
         let writer: AtomicFileWriter
@@ -28,7 +29,7 @@ extension FileSystem {
         if let failure {
             writer.abort()
             if failure == .noFunction || failure == .notSupported || failure == .improperLink || failure == .invalidArgument {
-                try copy(from, to: to)
+                try copyByReading(from, to: to)
                 return
             }
             throw .io(path: to, operation: "copy \(from) here", errno: failure)
