@@ -51,7 +51,10 @@ extension TransferError {
         switch error {
         case let .io(path, operation, errno): self = .io(path: path, operation: operation, detail: errno.description)
         case let .tooLarge(path, limit): self = .io(path: path, operation: "read", detail: "file is larger than \(limit) bytes")
-        default: self = .io(path: "", operation: "use a file", detail: error.description)
+        case let .notRegularFile(path): self = .io(path: path, operation: "read", detail: "not a regular file")
+        case let .malformed(path, reason): self = .io(path: path, operation: "read", detail: reason)
+        case let .closed(path): self = .io(path: path, operation: "write", detail: "file already committed or aborted")
+        case .invalidByteCount, .invalidDuration: self = .invalidOption(error.description)
         }
     }
 
