@@ -11,7 +11,10 @@ struct StatusCommand: AsyncParsableCommand {
         Reads the job's state.json and meta.json from the server's job store (the server watcher keeps \
         them current). States: submitted, dispatched, running, finished:completed, finished:aborted, \
         finished:failed (with the reason). A job waiting for disk space shows `paused` with the folder that \
-        is full and how much it needs; it continues by itself once there is room. Bytes are those the server put on the wire to the sites and \
+        is full and how much it needs; it continues by itself once there is room. A job deployed to a site whose \
+        policy.yaml says `approve: manual` shows `waiting  for approval at SITE` until that site's operator runs \
+        `ferry approve` or `ferry reject` (docs/policy.md); a site that refused the job shows `refused: REASON`, \
+        e.g. the policy.yaml rule it broke. Bytes are those the server put on the wire to the sites and \
         took from them, with what they would have been without quantization.
 
         --json prints every key of state.json plus abort_requested, directory and meta (meta.json); the \
@@ -47,6 +50,10 @@ struct StatusCommand: AsyncParsableCommand {
         table.add(["round", "\(state.round) of \(state.rounds)"])
         for (index, site) in state.sites.keys.sorted().enumerated() {
             table.add([index == 0 ? "sites" : "", "\(site): \(state.sites[site] ?? "")"])
+        }
+        let approvals = state.sites.keys.sorted().filter { state.sites[$0] == "waiting for approval" }
+        if !approvals.isEmpty && !state.state.isFinished {
+            table.add(["waiting", "for approval at " + approvals.joined(separator: ", ") + " (ferry approve there)"])
         }
         table.add(["sent", JobReport.bytes(state.bytesSent, unquantized: state.bytesSentUnquantized)])
         table.add(["received", JobReport.bytes(state.bytesReceived, unquantized: state.bytesReceivedUnquantized)])
