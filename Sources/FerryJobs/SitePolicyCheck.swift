@@ -11,6 +11,13 @@ public struct PolicyViolation: Sendable, Equatable, CustomStringConvertible {
     /// What the job does and what the rule allows.
     public var message: String
 
+    /// Creates a violation.
+    public init(rule: String, line: Int, message: String) {
+        self.rule = rule
+        self.line = line
+        self.message = message
+    }
+
     /// `policy.yaml:LINE: RULE: MESSAGE`.
     public var description: String { "\(SitePolicy.fileName):\(line): \(rule): \(message)" }
 }

@@ -188,4 +188,31 @@ extension SitePolicyFederationTests {
         #expect(open.contains("sent at full precision instead") && !open.contains("\"error\" : \""), "\(open)")
         #expect(try ferry(["abort", id, "--workspace", fed.server.directory]).status == 0)
     }
+
+    /// An operator's edit applies without a restart: max_rounds lowered while round 1 runs refuses the
+    /// task of round 2 with the rule.
+    @Test func maxRoundsLoweredDuringAJobRefusesTheNextTask() throws {
+        let dir = try RT.temporaryDirectory("policy-rounds")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let go = dir + "/go"
+        let script = """
+        while [ ! -e '\(go)' ]; do sleep 0.1; done
+        exec ferry-example-trainer --input "$FERRY_INPUT_MODEL" --output "$FERRY_OUTPUT_MODEL" --result "$FERRY_RESULT" --site "$FERRY_SITE"
+
+        """
+        let job = try RT.writeJob(in: dir, name: "rounds", server: .init(rounds: 2, minClients: 1),
+                                  command: ["sh", "wait.sh"], files: ["wait.sh": script])
+        let fed = try federation(in: dir, policies: [nil])
+        defer { fed.stop() }
+        let id = try fed.submit(job).id
+        let started = fed.clients[0] + "/jobs/\(id)/tasks/train-r0001/started.json"
+        _ = try RT.wait(fed, id) { FileManager.default.fileExists(atPath: started) || $0.state.state.isFinished }
+        try "max_rounds: 1\n".write(toFile: fed.clients[0] + "/policy.yaml", atomically: true, encoding: .utf8)
+        #expect(FileManager.default.createFile(atPath: go, contents: nil))
+        let run = try RT.waitFinished(fed, id)
+        #expect(run.state.state == .finishedFailed)
+        #expect(run.rounds.count == 1)
+        let reason = run.state.reason ?? ""
+        #expect(reason.contains("policy.yaml:1: max_rounds: a task of round 2 arrived; this site allows at most 1"), "\(reason)")
+    }
 }

@@ -55,6 +55,15 @@ extension ClientRole {
         return policy
     }
 
+    /// The `max_rounds` rule a task of round `round` breaks, nil when it may run. The job's rounds were
+    /// checked at its deployment; this holds the limit against a server that sends tasks past them. A
+    /// broken policy.yaml does not stop the tasks of a job accepted earlier (docs/policy.md).
+    func roundBeyondPolicy(_ round: Int) -> PolicyViolation? {
+        guard let policy = try? sitePolicy(), let limit = policy.maxRounds, round > limit else { return nil }
+        return PolicyViolation(rule: "max_rounds", line: policy.lines["max_rounds"] ?? 1,
+                               message: "a task of round \(round) arrived; this site allows at most \(limit)")
+    }
+
     /// Whether a result must go with its job's filter or not at all: the policy requires a filter on
     /// results, or policy.yaml is broken (fail closed).
     func resultFilterRequired() -> Bool? {

@@ -314,6 +314,12 @@ final class ClientRole: SiteRoleHandler {
             FileSystem.remove(message.path)
             return
         }
+        if let violation = roundBeyondPolicy(round), !FileSystem.exists(FileSystem.join(taskDirectory(job, task), "task.json")) {
+            FileSystem.remove(message.path)
+            log(job, "task \(task) refused: \(violation)", error: true)
+            try reply(job: job, task: task, round: round, ok: false, error: violation.description, payload: nil)
+            return
+        }
         let tdir = taskDirectory(job, task)
         if FileSystem.exists(FileSystem.join(tdir, "task.json")) {
             logger.info("job \(job): duplicate task \(task) ignored")
