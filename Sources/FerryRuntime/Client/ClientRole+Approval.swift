@@ -74,10 +74,12 @@ extension ClientRole {
             clear()
             return
         }
-        guard let pending = try JSONFile.readIfPresent(PendingApproval.self, from: path(PendingApproval.fileName)) else {
+        guard FileSystem.exists(path(PendingApproval.fileName)) else {
             clear()  // a request for a job that waits for nothing
             return
         }
+        guard ApprovalDecision.allCases.contains(where: { FileSystem.exists(path($0.requestFile)) }) else { return }
+        let pending = try JSONFile.read(PendingApproval.self, from: path(PendingApproval.fileName))
         if let request = try JSONFile.readIfPresent(ApprovalRequest.self, from: path(ApprovalDecision.reject.requestFile)) {
             let why = request.reason.flatMap { $0.isEmpty ? nil : ": \($0)" } ?? ""
             try refuse(job: job, reason: "rejected by the operator of \(workspace.name) (ferry reject)\(why)")
