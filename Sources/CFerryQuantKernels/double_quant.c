@@ -15,8 +15,10 @@ float ferry_q4dq_offset(const float *absmax, size_t nblocks) {
     return (float)sum / (float)finite;
 }
 
-void ferry_q4dq_quantize_absmax(const float *absmax, size_t nblocks, float offset,
-                                uint8_t *codes, float *scales) {
+/* The body of the absmax quantizer, inlined into a portable and an FMA build: the 8-bit rule's fmaf is a
+ * library call without hardware FMA and one instruction with it (the result is the same). */
+static inline __attribute__((always_inline)) void dq_quantize(const float *absmax, size_t nblocks, float offset,
+                                                              uint8_t *codes, float *scales) {
     const uint8_t *lut = fq_lut8_padded();
     float centred[FERRY_Q4DQ_GROUP];
     for (size_t s = 0, g = 0; s < nblocks; s += FERRY_Q4DQ_GROUP, g++) {
@@ -27,6 +29,28 @@ void ferry_q4dq_quantize_absmax(const float *absmax, size_t nblocks, float offse
         if (am == 0.0f) { memset(codes + s, 0, len); continue; }
         fq_q8_block_codes(centred, FERRY_Q_F32, 0, len, am, lut, codes + s);
     }
+}
+
+static void dq_quantize_portable(const float *absmax, size_t nblocks, float offset, uint8_t *codes, float *scales) {
+    dq_quantize(absmax, nblocks, offset, codes, scales);
+}
+
+#if FQ_X86
+__attribute__((target("avx2,fma")))
+static void dq_quantize_fma(const float *absmax, size_t nblocks, float offset, uint8_t *codes, float *scales) {
+    dq_quantize(absmax, nblocks, offset, codes, scales);
+}
+#endif
+
+void ferry_q4dq_quantize_absmax(const float *absmax, size_t nblocks, float offset,
+                                uint8_t *codes, float *scales) {
+#if FQ_X86
+    if (ferry_q_active_level() >= FERRY_Q_LEVEL_AVX2) {
+        dq_quantize_fma(absmax, nblocks, offset, codes, scales);
+        return;
+    }
+#endif
+    dq_quantize_portable(absmax, nblocks, offset, codes, scales);
 }
 
 void ferry_q4dq_dequantize_absmax(const uint8_t *codes, const float *scales, float offset,

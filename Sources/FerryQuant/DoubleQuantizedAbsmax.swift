@@ -67,9 +67,14 @@ public struct DoubleQuantizedAbsmax: Sendable, Equatable {
     }
 
     /// Quantizes `count` absmax values: `codes` gets `count` bytes, `scales` one float per group of 256.
+    /// Groups are independent, so they are split between `threads` threads.
     public static func quantize(absmax: UnsafePointer<Float>, count: Int, offset: Float,
-                                codes: UnsafeMutablePointer<UInt8>, scales: UnsafeMutablePointer<Float>) {
-        ferry_q4dq_quantize_absmax(absmax, count, offset, codes, scales)
+                                codes: UnsafeMutablePointer<UInt8>, scales: UnsafeMutablePointer<Float>,
+                                threads: Int = QuantCodec.defaultThreadCount) {
+        QuantCodec.parallel(count: count, threads: threads) { r in
+            ferry_q4dq_quantize_absmax(absmax + r.lowerBound, r.count, offset, codes + r.lowerBound,
+                                       scales + r.lowerBound / QuantFormat.absmaxGroupSize)
+        }
     }
 
     /// Restores `count` absmax values from their codes, group scales and offset.

@@ -79,5 +79,6 @@ func roundTripErrorStaysWithinTheFormatsBound(format: QuantFormat) {
             results.append(QuantCodec.encode(values, format: format))
         }
         #expect(Set(results.map(\.payload)).count == 1, "\(format)")
+        #expect(Set(results.map { $0.doubleQuantized?.codes ?? [] }).count == 1, "\(format) absmax codes")
     }
 }

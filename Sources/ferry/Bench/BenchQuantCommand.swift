@@ -138,7 +138,7 @@ final class QuantBenchmark {
             if format.isDoubleQuantized {
                 offset = DoubleQuantizedAbsmax.offset(of: UnsafeBufferPointer(start: absmax, count: blocks))
                 DoubleQuantizedAbsmax.quantize(absmax: absmax, count: blocks, offset: offset,
-                                               codes: absmaxCodes, scales: absmaxScales)
+                                               codes: absmaxCodes, scales: absmaxScales, threads: threads)
             }
         }
         let d = best {
