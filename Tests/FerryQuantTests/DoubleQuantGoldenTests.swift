@@ -6,10 +6,7 @@ import FerryTensors
 /// The nf4-dq / fp4-dq golden files copied from ../shared/golden-dq (bitsandbytes 0.50.2 on the CPU).
 private let fixtures = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/golden-dq")
 
-private let goldenFiles: [String] = {
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: fixtures.path)) ?? []
-    return names.filter { $0.hasSuffix(".safetensors") }.map { String($0.dropLast(".safetensors".count)) }.sorted()
-}()
+private let goldenFiles = goldenNames(in: fixtures)
 
 /// One golden file: `input`, `packed`, `absmax_q`, `absmax2`, `code2`, `offset` and `output`.
 private struct GoldenDQ {

@@ -6,10 +6,7 @@ import FerryTensors
 /// The golden files copied from ../shared/golden (bitsandbytes 0.50.2 on the CPU); see Fixtures/README.md.
 private let fixtures = Bundle.module.resourceURL!.appendingPathComponent("Fixtures")
 
-private let goldenFiles: [String] = {
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: fixtures.path)) ?? []
-    return names.filter { $0.hasSuffix(".safetensors") }.map { String($0.dropLast(".safetensors".count)) }.sorted()
-}()
+private let goldenFiles = goldenNames(in: fixtures)
 
 /// One golden file: its case, format and tensors.
 private struct Golden {
