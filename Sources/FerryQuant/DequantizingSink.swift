@@ -214,7 +214,7 @@ public final class DequantizingSink: ByteSink {
             try output.append(UnsafeRawBufferPointer(rebasing: decoded[0..<(count * type.byteSize)]), decoded: true)
         }
         if format.isDoubleQuantized {
-            restoreAbsmax(of: part.original.name, firstBlock: firstBlock, count: (count + 63) / 64)
+            restoreAbsmax(of: part.original.name, firstBlock: firstBlock, count: Int(format.blockCount(elements: Int64(count))))
             try decode(restoredAbsmax)
         } else {
             try absmax[part.original.name, default: []].withUnsafeBytes { a in

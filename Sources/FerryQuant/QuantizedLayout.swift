@@ -19,8 +19,10 @@ struct QuantizedPart: Sendable {
         /// The absmax offset of a double-quantized tensor (F32, one value).
         case absmaxOffset
 
+        /// True for the three absmax parts of a double-quantized tensor.
+        var isDoubleQuantizedAbsmax: Bool { self == .absmaxCodes || self == .absmaxScales || self == .absmaxOffset }
         /// True for the parts that hold a block-wise tensor's absmax (plain or double-quantized).
-        var isAbsmax: Bool { self == .absmax || self == .absmaxCodes || self == .absmaxScales || self == .absmaxOffset }
+        var isAbsmax: Bool { self == .absmax || isDoubleQuantizedAbsmax }
     }
 
     var kind: Kind

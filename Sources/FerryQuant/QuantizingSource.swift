@@ -104,8 +104,7 @@ public final class QuantizingSource: ByteSource {
         while partIndex < parts.count {
             let part = parts[partIndex]
             let source = try reader.tensor(named: part.original.name)
-            let bytewise = part.kind == .copy || part.kind == .absmaxCodes || part.kind == .absmaxScales
-                || part.kind == .absmaxOffset
+            let bytewise = part.kind == .copy || part.kind.isDoubleQuantizedAbsmax
             let total = bytewise ? part.stored.byteCount : part.elementCount
             guard cursor < total else {
                 if part.kind == .codes { doubleQuantized = nil }
@@ -114,7 +113,7 @@ public final class QuantizingSource: ByteSource {
                 continue
             }
             stagedStart = 0
-            if bytewise && part.kind != .copy {
+            if part.kind.isDoubleQuantizedAbsmax {
                 let dq = try doubleQuantizedAbsmax(part, source: source)
                 let n = Int(min(Int64(staging.count), total - cursor))
                 func stage(_ bytes: UnsafeRawBufferPointer) {
@@ -170,7 +169,7 @@ public final class QuantizingSource: ByteSource {
                 let count = Int(min(Int64(sliceElements), part.elementCount - position))
                 try reader.read(source, byteRange: (position * size)..<((position + Int64(count)) * size), into: input)
                 QuantCodec.absmax(format: format, source: input.baseAddress!, type: type, count: count,
-                                  into: a.baseAddress! + Int(position / 64), threads: threads)
+                                  into: a.baseAddress! + Int(position) / format.blockSize!, threads: threads)
                 position += Int64(count)
             }
         }
