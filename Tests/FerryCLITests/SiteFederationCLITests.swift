@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+
+/// `ferry site init|join|rotate-key` and `ferry federation add|remove|show`: cards, the signed federation
+/// file, and their refusals.
+@Suite struct SiteFederationCLITests {
+    private func build(_ root: String, clients: [String] = ["site-1", "site-2"]) throws -> SiteFederation {
+        try SiteFederation.build(root: root, clients: clients, share: { _ in root + "/share" }) { _, args in
+            let r = try FerryCLI.run(args)
+            return (r.status, r.stdout + r.stderr)
+        }
+    }
+
+    @Test func siteInitMakesKeysOnlyInItsOwnWorkspaceAndJoinPinsTheServer() throws {
+        let root = try FerryCLI.temporaryDirectory("siteinit").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let fed = try build(root)
+        #expect(try fed.leakedPrivateKeys() == [])
+        let mode = try FileManager.default.attributesOfItem(atPath: fed.workspace("site-1") + "/keys/site.key")[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        // The client pinned the server's key and learnt the federation from the signed file.
+        let pinned = try String(contentsOfFile: fed.workspace("site-1") + "/trusted/server.pub", encoding: .utf8)
+        let serverKey = try String(contentsOfFile: fed.workspace("server") + "/keys/site.pub", encoding: .utf8)
+        #expect(pinned == serverKey)
+        let show = try FerryCLI.run(["federation", "show", fed.workspace("site-1"), "--json"])
+        #expect(show.status == 0, "\(show.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any])
+        #expect(json["project"] as? String == "study")
+        #expect(json["serial"] as? Int == 2)
+        #expect((json["sites"] as? [String: Any]).map { Set($0.keys) } == ["server", "site-1", "site-2"])
+        let siteYAML = try String(contentsOfFile: fed.workspace("site-1") + "/site.yaml", encoding: .utf8)
+        #expect(siteYAML.contains("inbox: \"inboxes/site-1\""), "\(siteYAML)")
+        #expect(siteYAML.contains("project: \"study\""), "\(siteYAML)")
+    }
+
+    @Test func tamperedCardIsRefusedNamingTheFile() throws {
+        let root = try FerryCLI.temporaryDirectory("tampercard").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let fed = try build(root, clients: ["site-1"])
+        let init3 = try FerryCLI.run(["site", "init", root + "/hosts/site-3/ws", "--name", "site-3", "--role", "client", "--share", fed.share])
+        #expect(init3.status == 0, "\(init3.stderr)")
+        let card = try #require(init3.stdout.split(separator: "\n").last.map(String.init))
+        let original = try String(contentsOfFile: card, encoding: .utf8)
+        // Redirecting the site's inbox elsewhere on the share.
+        try original.replacingOccurrences(of: "inboxes/site-3", with: "inboxes/site-1").write(toFile: card, atomically: true, encoding: .utf8)
+        let add = try FerryCLI.run(["federation", "add", fed.workspace("server"), card])
+        #expect(add.status == 1)
+        #expect(add.stderr.contains(card) && add.stderr.contains("signature does not verify"), "\(add.stderr)")
+        // A key swapped in: the card no longer verifies either.
+        let otherKey = try String(contentsOfFile: fed.workspace("site-1") + "/keys/site.pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let ownKey = try String(contentsOfFile: root + "/hosts/site-3/ws/keys/site.pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        try original.replacingOccurrences(of: ownKey, with: otherKey).write(toFile: card, atomically: true, encoding: .utf8)
+        let swapped = try FerryCLI.run(["federation", "add", fed.workspace("server"), card])
+        #expect(swapped.status == 1)
+        #expect(swapped.stderr.contains("signature does not verify"), "\(swapped.stderr)")
+        // Nothing was written: still serial 2 with one client.
+        let show = try FerryCLI.run(["federation", "show", fed.workspace("server")])
+        #expect(show.stdout.contains("serial 2") && !show.stdout.contains("site-3"), "\(show.stdout)")
+        try original.write(toFile: card, atomically: true, encoding: .utf8)
+        let ok = try FerryCLI.run(["federation", "add", fed.workspace("server"), card])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(ok.stdout.contains("serial 3"), "\(ok.stdout)")
+    }
+
+    @Test func tamperedOrReplayedFederationFileIsRefusedByTheClient() throws {
+        let root = try FerryCLI.temporaryDirectory("tamperfed").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let fed = try build(root, clients: ["site-1"])
+        let file = fed.share + "/federation-study.yaml"
+        let serial2 = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(serial2.contains("serial: 2"))
+
+        // Changed after signing: a site slipped in by editing the file.
+        try serial2.replacingOccurrences(of: "revoked: []", with: "revoked:\n  - name: \"site-1\"\n    public_key: \"x\"\n    revoked: \"2026-01-01T00:00:00Z\"")
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let tampered = try FerryCLI.run(["federation", "show", fed.workspace("site-1")])
+        #expect(tampered.status == 1)
+        #expect(tampered.stderr.contains(file) && tampered.stderr.contains("changed after it was signed"), "\(tampered.stderr)")
+        try serial2.write(toFile: file, atomically: true, encoding: .utf8)
+
+        // A newer file is accepted; the older one put back afterwards is refused as a replay.
+        let init2 = try FerryCLI.run(["site", "init", root + "/hosts/site-2/ws", "--name", "site-2", "--role", "client", "--share", fed.share])
+        let card2 = try #require(init2.stdout.split(separator: "\n").last.map(String.init))
+        #expect(try FerryCLI.run(["federation", "add", fed.workspace("server"), card2]).status == 0)
+        let newer = try FerryCLI.run(["federation", "show", fed.workspace("site-1")])
+        #expect(newer.status == 0 && newer.stdout.contains("serial 3"), "\(newer.stdout)\(newer.stderr)")
+        try serial2.write(toFile: file, atomically: true, encoding: .utf8)
+        let replayed = try FerryCLI.run(["federation", "show", fed.workspace("site-1")])
+        #expect(replayed.status == 1)
+        #expect(replayed.stderr.contains("serial 2 is not newer than serial 3"), "\(replayed.stderr)")
+        #expect(replayed.stderr.contains(file), "\(replayed.stderr)")
+
+        // Signed by another server key: refused, saying to re-join with the new card.
+        let rogue = try FerryCLI.run(["site", "init", root + "/rogue", "--name", "server", "--role", "server", "--share", root + "/rogue-share", "--project", "study"])
+        #expect(rogue.status == 1, "no such share folder: \(rogue.stdout)")
+        try FileManager.default.createDirectory(atPath: root + "/rogue-share", withIntermediateDirectories: true)
+        #expect(try FerryCLI.run(["site", "init", root + "/rogue", "--name", "server", "--role", "server", "--share", root + "/rogue-share", "--project", "study"]).status == 0)
+        try FileManager.default.removeItem(atPath: file)
+        try FileManager.default.copyItem(atPath: root + "/rogue-share/federation-study.yaml", toPath: file)
+        let foreign = try FerryCLI.run(["federation", "show", fed.workspace("site-1")])
+        #expect(foreign.status == 1)
+        #expect(foreign.stderr.contains("not signed by the server key this site pinned"), "\(foreign.stderr)")
+        // And a rogue server card is not pinned over the real one.
+        let join = try FerryCLI.run(["site", "join", fed.workspace("site-1"), root + "/rogue/site-card.yaml"])
+        #expect(join.status == 1)
+        #expect(join.stderr.contains("already pinned server key"), "\(join.stderr)")
+    }
+
+    @Test func rotatedKeyReplacesTheMemberAndTheOldKeyIsRevoked() throws {
+        let root = try FerryCLI.temporaryDirectory("rotate").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let fed = try build(root, clients: ["site-1"])
+        let oldCard = root + "/cards/site-1.yaml"
+        let rotate = try FerryCLI.run(["site", "rotate-key", fed.workspace("site-1")])
+        #expect(rotate.status == 0, "\(rotate.stderr)")
+        let newCard = try #require(rotate.stdout.split(separator: "\n").last.map(String.init))
+        let add = try FerryCLI.run(["federation", "add", fed.workspace("server"), newCard])
+        #expect(add.status == 0, "\(add.stderr)")
+        #expect(add.stdout.contains("key replaced"), "\(add.stdout)")
+        let trusted = try String(contentsOfFile: fed.workspace("server") + "/trusted/site-1.pub", encoding: .utf8)
+        #expect(trusted == (try String(contentsOfFile: fed.workspace("site-1") + "/keys/site.pub", encoding: .utf8)))
+        // The old key is revoked for good.
+        let again = try FerryCLI.run(["federation", "add", fed.workspace("server"), oldCard])
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("this key was revoked"), "\(again.stderr)")
+        let show = try FerryCLI.run(["federation", "show", fed.workspace("site-1")])
+        #expect(show.status == 0 && show.stdout.contains("is a member"), "\(show.stdout)\(show.stderr)")
+        #expect(try fed.leakedPrivateKeys() == [])
+    }
+
+    @Test func usageErrorsExitTwoAndFailuresOne() throws {
+        let root = try FerryCLI.temporaryDirectory("siteusage").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        #expect(try FerryCLI.run(["site", "init", root + "/a", "--role", "client"]).status == 2)
+        #expect(try FerryCLI.run(["site", "init", root + "/a", "--name", "a", "--role", "nobody"]).status == 2)
+        #expect(try FerryCLI.run(["site", "init", root + "/a", "--name", "a", "--role", "client", "--project", "p"]).status == 2)
+        let fed = try build(root, clients: ["site-1"])
+        let missing = try FerryCLI.run(["federation", "add", fed.workspace("server"), root + "/no-card.yaml"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("no-card.yaml"), "\(missing.stderr)")
+        #expect(try FerryCLI.run(["site", "join", fed.workspace("site-1"), root + "/no-card.yaml"]).status == 2)
+        let unknown = try FerryCLI.run(["federation", "remove", fed.workspace("server"), "site-9"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("'site-9' is not a member") && unknown.stderr.contains("site-1"), "\(unknown.stderr)")
+        let twice = try FerryCLI.run(["site", "init", fed.workspace("site-1"), "--name", "site-1", "--role", "client"])
+        #expect(twice.status == 1)
+        #expect(twice.stderr.contains("already holds a site workspace"), "\(twice.stderr)")
+        let clientAdd = try FerryCLI.run(["federation", "add", fed.workspace("site-1"), root + "/cards/site-1.yaml"])
+        #expect(clientAdd.status == 1)
+        #expect(clientAdd.stderr.contains("is a client workspace"), "\(clientAdd.stderr)")
+        let serverCard = try FerryCLI.run(["federation", "add", fed.workspace("server"), root + "/cards/server.yaml"])
+        #expect(serverCard.status == 1)
+        #expect(serverCard.stderr.contains("only client sites are added"), "\(serverCard.stderr)")
+    }
+}
