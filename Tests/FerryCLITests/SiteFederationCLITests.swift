@@ -152,4 +152,23 @@ import Testing
         #expect(serverCard.status == 1)
         #expect(serverCard.stderr.contains("only client sites are added"), "\(serverCard.stderr)")
     }
+
+    /// `ferry provision` stays the one-machine shortcut; its server can still remove a site.
+    @Test func provisionedServerCanRemoveASite() throws {
+        let root = try FerryCLI.temporaryDirectory("provremove").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try "name: demo\nclients: 2\n".write(toFile: root + "/project.yaml", atomically: true, encoding: .utf8)
+        let provision = try FerryCLI.run(["provision", root + "/project.yaml", "-o", root + "/ws"])
+        #expect(provision.status == 0, "\(provision.stderr)")
+        let server = root + "/ws/demo/server"
+        let remove = try FerryCLI.run(["federation", "remove", server, "site-2"])
+        #expect(remove.status == 0, "\(remove.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: server + "/trusted/site-2.pub"))
+        #expect(FileManager.default.fileExists(atPath: server + "/trusted/site-1.pub"))
+        let siteYAML = try String(contentsOfFile: server + "/site.yaml", encoding: .utf8)
+        #expect(!siteYAML.contains("site-2") && siteYAML.contains("/ws/demo/site-1/inbox"), "\(siteYAML)")
+        let show = try FerryCLI.run(["federation", "show", server])
+        #expect(show.status == 0 && show.stdout.contains("revoked keys:") && show.stdout.contains("site-2"), "\(show.stdout)\(show.stderr)")
+        #expect(try FerryCLI.run(["jobs", "--workspace", server]).status == 0)
+    }
 }

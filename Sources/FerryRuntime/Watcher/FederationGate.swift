@@ -28,8 +28,7 @@ final class FederationGate {
 
     /// Reads the federation file again when it changed.
     func refresh() {
-        guard let shared = workspace.federationFile else { return }
-        let path = workspace.role == .server ? workspace.acceptedFederationFile : shared
+        guard let path = workspace.role == .server ? workspace.acceptedFederationFile : workspace.federationFile else { return }
         let seen = FileSystem.info(path)
         if let seen, let lastSeen, seen == lastSeen { return }
         lastSeen = seen

@@ -28,14 +28,17 @@ public enum FederationCheck {
 
     /// Reads the federation file on the share (the server: its master copy), checks it and, on a client,
     /// keeps it as the accepted copy when it is newer. Nil for a workspace without a federation file
-    /// (made by `ferry provision`, or a client that has not joined yet).
+    /// (made by `ferry provision` and never changed by `ferry federation`, or a client that has not joined).
     public static func refresh(_ workspace: SiteWorkspace) throws(FederationError) -> View? {
-        guard let shared = workspace.federationFile, let (_, key) = serverKey(of: workspace) else { return nil }
         let accepted = workspace.acceptedFederationFile
         if workspace.role == .server {
+            // Also a provisioned server managed with `ferry federation add|remove`: its file has no share copy.
+            guard FileSystem.exists(accepted) else { return nil }
+            let key = workspace.keys.publicKey
             let (document, _) = try FederationDocument.load(path: accepted, serverKey: key, project: workspace.project)
             return view(document, path: accepted, workspace: workspace)
         }
+        guard let shared = workspace.federationFile, let (_, key) = serverKey(of: workspace) else { return nil }
         let (document, bytes) = try FederationDocument.load(path: shared, serverKey: key, project: workspace.project)
         // The accepted copy lives in this site's own workspace: its serial is trusted as it is (it may
         // be signed by a server key this site has since replaced through a rotation).

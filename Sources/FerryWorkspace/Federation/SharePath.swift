@@ -5,19 +5,10 @@ import FerrySupport
 /// one share to its own mount point. Absolute paths (as `ferry provision` writes) are used as they are.
 public enum SharePath {
     /// The absolute path of `path` on a site whose share is mounted at `share`. A relative path with no
-    /// share is taken as it is (relative to the current folder), which only `resolve(_:share:in:)` refuses.
+    /// share is returned as it is (`SiteWorkspace.open` refuses such a site.yaml).
     public static func resolve(_ path: String, share: String?) -> String {
         guard !path.hasPrefix("/"), let share else { return path }
         return FileSystem.join(share, path)
-    }
-
-    /// Like ``resolve(_:share:)``, but a relative path without a share is an error naming `file`.
-    public static func resolve(_ path: String, share: String?, in file: String) throws(FederationError) -> String {
-        if !path.hasPrefix("/") && share == nil {
-            throw .workspace(path: file, reason: "the path '\(path)' is relative to the share, but there is no `share:` key",
-                             hint: "add `share: /mount/point/of/the/share` to \(file)")
-        }
-        return resolve(path, share: share)
     }
 
     /// `path` as recorded on a site whose share is at `share`: relative to the share when it lies
