@@ -57,27 +57,10 @@ import Testing
             let r = try FerryCLI.run(args)
             return (r.status, r.stdout + r.stderr)
         }
-        // site-2's executor says it started, then waits for a file the test creates once site-2 is
-        // removed, so its result can only arrive after the removal.
-        let started = root + "/started-site-2"
-        let release = root + "/release-site-2"
-        let wrapper = "[sh, -c, 'if [ \"$FERRY_SITE\" = site-2 ]; then touch \(started); while [ ! -e \(release) ]; do sleep 0.1; done; fi; "
-            + "exec ferry-example-trainer --input \"$FERRY_INPUT_MODEL\" --output \"$FERRY_OUTPUT_MODEL\" --result \"$FERRY_RESULT\" --site \"$FERRY_SITE\" --features 1024']"
+        let (started, release, wrapper) = Self.blockingSite2(root)
         let job = try SiteFederation.helloJob(in: root, minClients: 1, rounds: 2, clientCommand: wrapper)
-        var watchers: [String: Process] = [:]
-        defer { for p in watchers.values where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } }
-        for site in ["server", "site-1", "site-2"] {
-            let p = Process()
-            p.executableURL = FerryCLI.binary
-            p.arguments = ["watch", fed.workspace(site), "--poll", "100ms"]
-            let log = root + "/\(site).log"
-            _ = FileManager.default.createFile(atPath: log, contents: nil)
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            p.standardOutput = handle
-            p.standardError = handle
-            try p.run()
-            watchers[site] = p
-        }
+        let watchers = try Self.startWatchers(fed, root: root)
+        defer { Self.stop(watchers) }
         let submit = try FerryCLI.run(["submit", job, "--workspace", fed.workspace("server")])
         #expect(submit.status == 0, "\(submit.stderr)")
         let id = try #require(SiteFederation.jobID(submit.stdout), "\(submit.stdout)")
@@ -114,6 +97,60 @@ import Testing
         let refusedJob = try FerryCLI.run(["submit", named, "--workspace", fed.workspace("server")])
         #expect(refusedJob.status == 1)
         #expect(refusedJob.stderr.contains("site-2"), "\(refusedJob.stderr)")
+    }
+
+    /// A client removed while the round waits for it, when the others are fewer than min_clients: the
+    /// job fails at once with a reason that names it, not after the 1 h round timeout.
+    @Test func removingASiteBelowMinClientsFailsTheRoundWithTheReason() throws {
+        let root = try FerryCLI.temporaryDirectory("revokefail").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let fed = try SiteFederation.build(root: root, share: { _ in root + "/share" }) { _, args in
+            let r = try FerryCLI.run(args)
+            return (r.status, r.stdout + r.stderr)
+        }
+        let (started, release, wrapper) = Self.blockingSite2(root)
+        defer { _ = FileManager.default.createFile(atPath: release, contents: nil) }
+        let job = try SiteFederation.helloJob(in: root, minClients: 2, rounds: 2, clientCommand: wrapper)
+        let watchers = try Self.startWatchers(fed, root: root)
+        defer { Self.stop(watchers) }
+        let submit = try FerryCLI.run(["submit", job, "--workspace", fed.workspace("server")])
+        let id = try #require(SiteFederation.jobID(submit.stdout), "\(submit.stdout)\(submit.stderr)")
+        #expect(SiteFederation.poll { FileManager.default.fileExists(atPath: started) }, "\(Self.logs(root))")
+        #expect(try FerryCLI.run(["federation", "remove", fed.workspace("server"), "site-2"]).status == 0)
+        let finished = SiteFederation.poll { (fed.jobState(id)?["state"] as? String)?.hasPrefix("finished") ?? false }
+        let state = fed.jobState(id)
+        #expect(finished && state?["state"] as? String == "finished:failed", "\(String(describing: state))\n\(Self.logs(root))")
+        let reason = state?["reason"] as? String ?? ""
+        #expect(reason.contains("min_clients 2") && reason.contains("site-2: failed: removed from the federation"), "\(reason)")
+    }
+
+    /// A client command under which site-2's executor touches `started`, then waits for `release`.
+    private static func blockingSite2(_ root: String) -> (started: String, release: String, command: String) {
+        let started = root + "/started-site-2"
+        let release = root + "/release-site-2"
+        let command = "[sh, -c, 'if [ \"$FERRY_SITE\" = site-2 ]; then touch \(started); while [ ! -e \(release) ]; do sleep 0.1; done; fi; "
+            + "exec ferry-example-trainer --input \"$FERRY_INPUT_MODEL\" --output \"$FERRY_OUTPUT_MODEL\" --result \"$FERRY_RESULT\" --site \"$FERRY_SITE\" --features 1024']"
+        return (started, release, command)
+    }
+
+    /// `ferry watch` for every site, output in `root/<site>.log`.
+    private static func startWatchers(_ fed: SiteFederation, root: String) throws -> [Process] {
+        try (["server"] + fed.clients).map { site in
+            let p = Process()
+            p.executableURL = FerryCLI.binary
+            p.arguments = ["watch", fed.workspace(site), "--poll", "100ms"]
+            let log = root + "/\(site).log"
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            p.standardOutput = handle
+            p.standardError = handle
+            try p.run()
+            return p
+        }
+    }
+
+    private static func stop(_ watchers: [Process]) {
+        for p in watchers where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
     }
 
     private static func logs(_ root: String) -> String {

@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 import FerrySupport
-import Yams
 
 /// The federation file (docs/deployment.md, "Federation file"): the server's signed list of the
 /// federation's members and revoked keys. The server keeps it as `federation.yaml` in its workspace and
@@ -15,12 +14,16 @@ public struct FederationDocument: Codable, Sendable, Equatable {
 
     /// A member site: its role, key and inbox (share-relative or absolute).
     public struct Member: Codable, Sendable, Equatable {
+        /// The site's role.
         public var role: SiteRole
+        /// Its Ed25519 public key (base64 of the 32 raw bytes).
         public var publicKey: String
+        /// Its inbox: relative to the share root, or absolute.
         public var inbox: String
         /// When it joined (first added, or its key last replaced).
         public var added: String
 
+        /// Creates a member entry.
         public init(role: SiteRole, publicKey: String, inbox: String, added: String) {
             self.role = role
             self.publicKey = publicKey
@@ -36,10 +39,14 @@ public struct FederationDocument: Codable, Sendable, Equatable {
 
     /// A revoked key: the site it belonged to and when it was revoked.
     public struct Revoked: Codable, Sendable, Equatable {
+        /// The site the key belonged to.
         public var name: String
+        /// The revoked key (base64).
         public var publicKey: String
+        /// When it was revoked.
         public var revoked: String
 
+        /// Creates a revocation entry.
         public init(name: String, publicKey: String, revoked: String) {
             self.name = name
             self.publicKey = publicKey
@@ -65,6 +72,7 @@ public struct FederationDocument: Codable, Sendable, Equatable {
     /// Revoked keys, oldest first.
     public var revoked: [Revoked]
 
+    /// Creates a federation document.
     public init(project: String, serial: Int, issued: String, server: String, sites: [String: Member], revoked: [Revoked]) {
         self.project = project
         self.serial = serial
@@ -111,33 +119,15 @@ public struct FederationDocument: Codable, Sendable, Equatable {
 
     /// Writes the signed file atomically.
     public func write(to path: String, keys: SiteKeys) throws(FederationError) {
-        let text = try signedText(keys: keys)
-        do {
-            try AtomicFile.write(string: text, to: path)
-        } catch {
-            throw .io(path: path, operation: "write the federation file", reason: "\(error)")
-        }
+        try SignedText.write(try signedText(keys: keys), to: path, kind: "federation file")
     }
 
     /// Reads a federation file and checks its signature by `serverKey`, returning the document and its bytes.
     public static func load(path: String, serverKey: Curve25519.Signing.PublicKey,
                             project: String? = nil) throws(FederationError) -> (document: FederationDocument, bytes: [UInt8]) {
         let bytes = try SignedText.read(path, kind: "federation file")
-        let document: FederationDocument
-        do {
-            struct Header: Decodable { var format: String? }
-            let text = String(decoding: bytes, as: UTF8.self)
-            let header = try YAMLDecoder().decode(Header.self, from: text)
-            guard header.format == format else {
-                throw FederationError.unreadable(path: path, reason: "not a ferry federation file (format '\(header.format ?? "none")', expected \(format))")
-            }
-            document = try YAMLDecoder().decode(FederationDocument.self, from: text)
-        } catch let error as FederationError {
-            throw error
-        } catch {
-            // A file that no longer parses was most likely edited: say so rather than only "cannot decode".
-            throw .tampered(path: path, kind: "federation file", reason: "it does not decode: \(error)")
-        }
+        let document = try SignedText.decode(FederationDocument.self, from: bytes, path: path, format: format,
+                                             kind: "federation file", undecodableIsTampered: true)
         guard let (body, signature) = SignedText.split(bytes) else {
             throw .tampered(path: path, kind: "federation file", reason: "no valid `signature:` last line")
         }

@@ -20,6 +20,7 @@ public enum FederationError: Error, CustomStringConvertible, Sendable, Equatable
     /// A file could not be written.
     case io(path: String, operation: String, reason: String)
 
+    /// The message shown to the user, with a hint line.
     public var description: String {
         switch self {
         case let .unreadable(path, reason):

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import FerrySupport
+import Yams
 
 /// The signing scheme of site cards and federation files (docs/deployment.md, "Signed files"): a UTF-8
 /// YAML text whose last line is `signature: "<base64>"`. The signature is Ed25519 over the ASCII text
@@ -51,6 +52,35 @@ enum SignedText {
         return bytes
     }
 
+    /// Decodes a signed file's YAML after checking its `format:` tag. A file that does not decode is
+    /// reported as tampered when `undecodableIsTampered` (a file ferry wrote that no longer parses was
+    /// edited), else as unreadable.
+    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], path: String, format: String, kind: String,
+                                     undecodableIsTampered: Bool = false) throws(FederationError) -> T {
+        let text = String(decoding: bytes, as: UTF8.self)
+        let header: FormatHeader
+        do { header = try YAMLDecoder().decode(FormatHeader.self, from: text) } catch {
+            throw undecodableIsTampered ? .tampered(path: path, kind: kind, reason: "it does not decode: \(error)")
+                                        : .unreadable(path: path, reason: "not a ferry \(kind): \(error)")
+        }
+        guard header.format == format else {
+            throw .unreadable(path: path, reason: "not a ferry \(kind) (format '\(header.format ?? "none")', expected \(format))")
+        }
+        do { return try YAMLDecoder().decode(T.self, from: text) } catch {
+            throw undecodableIsTampered ? .tampered(path: path, kind: kind, reason: "it does not decode: \(error)")
+                                        : .unreadable(path: path, reason: "not a ferry \(kind): \(error)")
+        }
+    }
+
+    /// Writes a signed text atomically.
+    static func write(_ text: String, to path: String, kind: String) throws(FederationError) {
+        do {
+            try AtomicFile.write(string: text, to: path)
+        } catch {
+            throw .io(path: path, operation: "write the \(kind)", reason: "\(error)")
+        }
+    }
+
     /// A double-quoted YAML scalar (JSON string syntax is valid YAML).
     static func quoted(_ s: String) -> String {
         let data = (try? JSONEncoder().encode(s)) ?? Data("\"\"".utf8)
@@ -63,4 +93,9 @@ enum SignedText {
         let raw = Data(base64Encoded: publicKeyBase64) ?? Data()
         return "SHA256:" + String(FileSHA256.hex(ofBytes: raw).prefix(16))
     }
+}
+
+/// The `format:` tag every signed file starts with.
+private struct FormatHeader: Decodable {
+    var format: String?
 }

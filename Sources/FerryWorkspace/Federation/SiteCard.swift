@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 import FerrySupport
-import Yams
 
 /// A site's public card (docs/deployment.md, "Site card"): who the site is and where it receives
 /// transfers, signed with the site's own key so that a card changed on its way is refused. Written by
@@ -84,32 +83,14 @@ public struct SiteCard: Codable, Sendable, Equatable {
 
     /// Writes the signed card atomically.
     public func write(to path: String, keys: SiteKeys) throws(FederationError) {
-        let text = try signedText(keys: keys)
-        do {
-            try AtomicFile.write(string: text, to: path)
-        } catch {
-            throw .io(path: path, operation: "write the site card", reason: "\(error)")
-        }
+        try SignedText.write(try signedText(keys: keys), to: path, kind: "site card")
     }
 
     /// Reads a card and checks it: its format, names, and its signature by the key it holds; a rotated
     /// card's endorsement by its previous key too.
     public static func load(path: String) throws(FederationError) -> SiteCard {
         let bytes = try SignedText.read(path, kind: "site card")
-        let card: SiteCard
-        do {
-            struct Header: Decodable { var format: String? }
-            let text = String(decoding: bytes, as: UTF8.self)
-            let header = try YAMLDecoder().decode(Header.self, from: text)
-            guard header.format == format else {
-                throw FederationError.unreadable(path: path, reason: "not a ferry site card (format '\(header.format ?? "none")', expected \(format))")
-            }
-            card = try YAMLDecoder().decode(SiteCard.self, from: text)
-        } catch let error as FederationError {
-            throw error
-        } catch {
-            throw .unreadable(path: path, reason: "not a ferry site card: \(error)")
-        }
+        let card = try SignedText.decode(SiteCard.self, from: bytes, path: path, format: format, kind: "site card")
         guard NameRules.isValidSiteName(card.name) else {
             throw .unreadable(path: path, reason: "invalid site name '\(card.name)'")
         }

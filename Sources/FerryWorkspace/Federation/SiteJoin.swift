@@ -7,8 +7,11 @@ import FerrySupport
 public struct SiteJoin: Sendable {
     /// What the join did.
     public struct Result: Sendable {
+        /// The federation joined.
         public var project: String
+        /// The server's name.
         public var server: String
+        /// The pinned key's fingerprint.
         public var fingerprint: String
         /// The federation as now read from the share, when it could be (nil: not published or not readable).
         public var view: FederationCheck.View?
@@ -16,14 +19,18 @@ public struct SiteJoin: Sendable {
         public var federationProblem: String?
     }
 
+    /// The client's workspace.
     public var workspace: String
+    /// The server's card.
     public var card: String
 
+    /// Prepares a join; nothing is read until ``run(now:)``.
     public init(workspace: String, card: String) {
         self.workspace = workspace
         self.card = card
     }
 
+    /// Checks the card and the workspace, then pins the key and reads the federation file.
     public func run(now: Date = Date()) throws(FederationError) -> Result {
         let ws: SiteWorkspace
         do { ws = try SiteWorkspace.open(workspace) } catch {

@@ -6,10 +6,13 @@ import FerrySupport
 /// without a removal). The old private key is kept as `keys/site.key.previous` until the operator deletes
 /// it. A server re-signs its federation file with the new key at the next serial.
 public struct SiteKeyRotation: Sendable {
+    /// The site's workspace.
     public var workspace: String
 
+    /// Prepares a rotation; nothing is read until ``run(now:)``.
     public init(workspace: String) { self.workspace = workspace }
 
+    /// Replaces the key, writes the endorsed card and (server) re-publishes the federation file.
     public func run(now: Date = Date()) throws(FederationError) -> SiteSetup.Result {
         let ws: SiteWorkspace
         do { ws = try SiteWorkspace.open(workspace) } catch {

@@ -14,6 +14,7 @@ public struct SiteSetup: Sendable {
         public var fingerprint: String
         /// The inbox as recorded (share-relative or absolute) and as this host sees it.
         public var inbox: String
+        /// The inbox on this host (absolute).
         public var inboxPath: String
         /// Server only: the federation file as this host sees it.
         public var federationFile: String?
@@ -22,13 +23,20 @@ public struct SiteSetup: Sendable {
     /// The file name of a workspace's card.
     public static let cardFileName = "site-card.yaml"
 
+    /// The new workspace folder.
     public var workspace: String
+    /// The site's name.
     public var name: String
+    /// Its role.
     public var role: SiteRole
+    /// Where this host mounts the share (nil: no share, paths are absolute).
     public var share: String?
+    /// The inbox: relative to the share, or absolute (nil: the default).
     public var inbox: String?
+    /// Server only: the federation's name (nil: `federation`).
     public var project: String?
 
+    /// Prepares a set-up; nothing is written until ``run(now:)``.
     public init(workspace: String, name: String, role: SiteRole, share: String?, inbox: String?, project: String?) {
         self.workspace = workspace
         self.name = name
