@@ -4,6 +4,14 @@ import Testing
 /// `ferry site init|join|rotate-key` and `ferry federation add|remove|show`: cards, the signed federation
 /// file, and their refusals.
 @Suite struct SiteFederationCLITests {
+    /// Runs ferry and expects exit `status` and a standard error holding every one of `texts`.
+    private func expectFailure(_ arguments: [String], status: Int32, _ texts: String...,
+                               sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let r = try FerryCLI.run(arguments)
+        #expect(r.status == status, "\(r.stdout)\(r.stderr)", sourceLocation: sourceLocation)
+        for text in texts { #expect(r.stderr.contains(text), "\(r.stderr)", sourceLocation: sourceLocation) }
+    }
+
     private func build(_ root: String, clients: [String] = ["site-1", "site-2"]) throws -> SiteFederation {
         try SiteFederation.build(root: root, clients: clients, share: { _ in root + "/share" }) { _, args in
             let r = try FerryCLI.run(args)
@@ -43,16 +51,12 @@ import Testing
         let original = try String(contentsOfFile: card, encoding: .utf8)
         // Redirecting the site's inbox elsewhere on the share.
         try original.replacingOccurrences(of: "inboxes/site-3", with: "inboxes/site-1").write(toFile: card, atomically: true, encoding: .utf8)
-        let add = try FerryCLI.run(["federation", "add", fed.workspace("server"), card])
-        #expect(add.status == 1)
-        #expect(add.stderr.contains(card) && add.stderr.contains("signature does not verify"), "\(add.stderr)")
+        try expectFailure(["federation", "add", fed.workspace("server"), card], status: 1, card, "signature does not verify")
         // A key swapped in: the card no longer verifies either.
         let otherKey = try String(contentsOfFile: fed.workspace("site-1") + "/keys/site.pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let ownKey = try String(contentsOfFile: root + "/hosts/site-3/ws/keys/site.pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         try original.replacingOccurrences(of: ownKey, with: otherKey).write(toFile: card, atomically: true, encoding: .utf8)
-        let swapped = try FerryCLI.run(["federation", "add", fed.workspace("server"), card])
-        #expect(swapped.status == 1)
-        #expect(swapped.stderr.contains("signature does not verify"), "\(swapped.stderr)")
+        try expectFailure(["federation", "add", fed.workspace("server"), card], status: 1, "signature does not verify")
         // Nothing was written: still serial 2 with one client.
         let show = try FerryCLI.run(["federation", "show", fed.workspace("server")])
         #expect(show.stdout.contains("serial 2") && !show.stdout.contains("site-3"), "\(show.stdout)")
@@ -73,9 +77,7 @@ import Testing
         // Changed after signing: a site slipped in by editing the file.
         try serial2.replacingOccurrences(of: "revoked: []", with: "revoked:\n  - name: \"site-1\"\n    public_key: \"x\"\n    revoked: \"2026-01-01T00:00:00Z\"")
             .write(toFile: file, atomically: true, encoding: .utf8)
-        let tampered = try FerryCLI.run(["federation", "show", fed.workspace("site-1")])
-        #expect(tampered.status == 1)
-        #expect(tampered.stderr.contains(file) && tampered.stderr.contains("changed after it was signed"), "\(tampered.stderr)")
+        try expectFailure(["federation", "show", fed.workspace("site-1")], status: 1, file, "changed after it was signed")
         try serial2.write(toFile: file, atomically: true, encoding: .utf8)
 
         // A newer file is accepted; the older one put back afterwards is refused as a replay.
@@ -85,10 +87,7 @@ import Testing
         let newer = try FerryCLI.run(["federation", "show", fed.workspace("site-1")])
         #expect(newer.status == 0 && newer.stdout.contains("serial 3"), "\(newer.stdout)\(newer.stderr)")
         try serial2.write(toFile: file, atomically: true, encoding: .utf8)
-        let replayed = try FerryCLI.run(["federation", "show", fed.workspace("site-1")])
-        #expect(replayed.status == 1)
-        #expect(replayed.stderr.contains("serial 2 is not newer than serial 3"), "\(replayed.stderr)")
-        #expect(replayed.stderr.contains(file), "\(replayed.stderr)")
+        try expectFailure(["federation", "show", fed.workspace("site-1")], status: 1, "serial 2 is not newer than serial 3", file)
 
         // Signed by another server key: refused, saying to re-join with the new card.
         let rogue = try FerryCLI.run(["site", "init", root + "/rogue", "--name", "server", "--role", "server", "--share", root + "/rogue-share", "--project", "study"])
@@ -97,13 +96,9 @@ import Testing
         #expect(try FerryCLI.run(["site", "init", root + "/rogue", "--name", "server", "--role", "server", "--share", root + "/rogue-share", "--project", "study"]).status == 0)
         try FileManager.default.removeItem(atPath: file)
         try FileManager.default.copyItem(atPath: root + "/rogue-share/federation-study.yaml", toPath: file)
-        let foreign = try FerryCLI.run(["federation", "show", fed.workspace("site-1")])
-        #expect(foreign.status == 1)
-        #expect(foreign.stderr.contains("not signed by the server key this site pinned"), "\(foreign.stderr)")
+        try expectFailure(["federation", "show", fed.workspace("site-1")], status: 1, "not signed by the server key this site pinned")
         // And a rogue server card is not pinned over the real one.
-        let join = try FerryCLI.run(["site", "join", fed.workspace("site-1"), root + "/rogue/site-card.yaml"])
-        #expect(join.status == 1)
-        #expect(join.stderr.contains("already pinned server key"), "\(join.stderr)")
+        try expectFailure(["site", "join", fed.workspace("site-1"), root + "/rogue/site-card.yaml"], status: 1, "already pinned server key")
     }
 
     @Test func rotatedKeyReplacesTheMemberAndTheOldKeyIsRevoked() throws {
@@ -120,9 +115,7 @@ import Testing
         let trusted = try String(contentsOfFile: fed.workspace("server") + "/trusted/site-1.pub", encoding: .utf8)
         #expect(trusted == (try String(contentsOfFile: fed.workspace("site-1") + "/keys/site.pub", encoding: .utf8)))
         // The old key is revoked for good.
-        let again = try FerryCLI.run(["federation", "add", fed.workspace("server"), oldCard])
-        #expect(again.status == 1)
-        #expect(again.stderr.contains("this key was revoked"), "\(again.stderr)")
+        try expectFailure(["federation", "add", fed.workspace("server"), oldCard], status: 1, "this key was revoked")
         let show = try FerryCLI.run(["federation", "show", fed.workspace("site-1")])
         #expect(show.status == 0 && show.stdout.contains("is a member"), "\(show.stdout)\(show.stderr)")
         #expect(try fed.leakedPrivateKeys() == [])
@@ -135,22 +128,14 @@ import Testing
         #expect(try FerryCLI.run(["site", "init", root + "/a", "--name", "a", "--role", "nobody"]).status == 2)
         #expect(try FerryCLI.run(["site", "init", root + "/a", "--name", "a", "--role", "client", "--project", "p"]).status == 2)
         let fed = try build(root, clients: ["site-1"])
-        let missing = try FerryCLI.run(["federation", "add", fed.workspace("server"), root + "/no-card.yaml"])
-        #expect(missing.status == 2)
-        #expect(missing.stderr.contains("no-card.yaml"), "\(missing.stderr)")
+        try expectFailure(["federation", "add", fed.workspace("server"), root + "/no-card.yaml"], status: 2, "no-card.yaml")
         #expect(try FerryCLI.run(["site", "join", fed.workspace("site-1"), root + "/no-card.yaml"]).status == 2)
         let unknown = try FerryCLI.run(["federation", "remove", fed.workspace("server"), "site-9"])
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("'site-9' is not a member") && unknown.stderr.contains("site-1"), "\(unknown.stderr)")
-        let twice = try FerryCLI.run(["site", "init", fed.workspace("site-1"), "--name", "site-1", "--role", "client"])
-        #expect(twice.status == 1)
-        #expect(twice.stderr.contains("already holds a site workspace"), "\(twice.stderr)")
-        let clientAdd = try FerryCLI.run(["federation", "add", fed.workspace("site-1"), root + "/cards/site-1.yaml"])
-        #expect(clientAdd.status == 1)
-        #expect(clientAdd.stderr.contains("is a client workspace"), "\(clientAdd.stderr)")
-        let serverCard = try FerryCLI.run(["federation", "add", fed.workspace("server"), root + "/cards/server.yaml"])
-        #expect(serverCard.status == 1)
-        #expect(serverCard.stderr.contains("only client sites are added"), "\(serverCard.stderr)")
+        try expectFailure(["site", "init", fed.workspace("site-1"), "--name", "site-1", "--role", "client"], status: 1, "already holds a site workspace")
+        try expectFailure(["federation", "add", fed.workspace("site-1"), root + "/cards/site-1.yaml"], status: 1, "is a client workspace")
+        try expectFailure(["federation", "add", fed.workspace("server"), root + "/cards/server.yaml"], status: 1, "only client sites are added")
     }
 
     /// `ferry provision` stays the one-machine shortcut; its server can still remove a site.
