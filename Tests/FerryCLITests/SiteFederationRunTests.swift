@@ -53,23 +53,8 @@ import Testing
     @Test func removedSiteIsRefusedAndNotWaitedFor() throws {
         let root = try FerryCLI.temporaryDirectory("revoke").path
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let fed = try SiteFederation.build(root: root, share: { _ in root + "/share" }) { _, args in
-            let r = try FerryCLI.run(args)
-            return (r.status, r.stdout + r.stderr)
-        }
-        let (started, release, wrapper) = Self.blockingSite2(root)
-        let job = try SiteFederation.helloJob(in: root, minClients: 1, rounds: 2, clientCommand: wrapper)
-        let watchers = try Self.startWatchers(fed, root: root)
+        let (fed, id, release, watchers) = try Self.removeSite2WhileItTrains(root: root, minClients: 1)
         defer { Self.stop(watchers) }
-        let submit = try FerryCLI.run(["submit", job, "--workspace", fed.workspace("server")])
-        #expect(submit.status == 0, "\(submit.stderr)")
-        let id = try #require(SiteFederation.jobID(submit.stdout), "\(submit.stdout)")
-        let training = SiteFederation.poll { FileManager.default.fileExists(atPath: started) }
-        #expect(training, "\(String(describing: fed.jobState(id)))\n\(Self.logs(root))")
-
-        let remove = try FerryCLI.run(["federation", "remove", fed.workspace("server"), "site-2"])
-        #expect(remove.status == 0, "\(remove.stderr)")
-        #expect(remove.stdout.contains("serial 3"), "\(remove.stdout)")
         let finished = SiteFederation.poll { (fed.jobState(id)?["state"] as? String)?.hasPrefix("finished") ?? false }
         let state = fed.jobState(id)
         #expect(finished && state?["state"] as? String == "finished:completed", "\(String(describing: state))\n\(Self.logs(root))")
@@ -104,19 +89,9 @@ import Testing
     @Test func removingASiteBelowMinClientsFailsTheRoundWithTheReason() throws {
         let root = try FerryCLI.temporaryDirectory("revokefail").path
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let fed = try SiteFederation.build(root: root, share: { _ in root + "/share" }) { _, args in
-            let r = try FerryCLI.run(args)
-            return (r.status, r.stdout + r.stderr)
-        }
-        let (started, release, wrapper) = Self.blockingSite2(root)
-        defer { _ = FileManager.default.createFile(atPath: release, contents: nil) }
-        let job = try SiteFederation.helloJob(in: root, minClients: 2, rounds: 2, clientCommand: wrapper)
-        let watchers = try Self.startWatchers(fed, root: root)
+        let (fed, id, release, watchers) = try Self.removeSite2WhileItTrains(root: root, minClients: 2)
         defer { Self.stop(watchers) }
-        let submit = try FerryCLI.run(["submit", job, "--workspace", fed.workspace("server")])
-        let id = try #require(SiteFederation.jobID(submit.stdout), "\(submit.stdout)\(submit.stderr)")
-        #expect(SiteFederation.poll { FileManager.default.fileExists(atPath: started) }, "\(Self.logs(root))")
-        #expect(try FerryCLI.run(["federation", "remove", fed.workspace("server"), "site-2"]).status == 0)
+        defer { _ = FileManager.default.createFile(atPath: release, contents: nil) }
         let finished = SiteFederation.poll { (fed.jobState(id)?["state"] as? String)?.hasPrefix("finished") ?? false }
         let state = fed.jobState(id)
         #expect(finished && state?["state"] as? String == "finished:failed", "\(String(describing: state))\n\(Self.logs(root))")
@@ -124,13 +99,30 @@ import Testing
         #expect(reason.contains("min_clients 2") && reason.contains("site-2: failed: removed from the federation"), "\(reason)")
     }
 
-    /// A client command under which site-2's executor touches `started`, then waits for `release`.
-    private static func blockingSite2(_ root: String) -> (started: String, release: String, command: String) {
+    /// A federation of server, site-1 and site-2 (site init / add / join) running hello-fedavg (2 rounds),
+    /// where site-2's executor says it started and then waits for the file `release`: once it runs, site-2
+    /// is removed with `ferry federation remove`. So its result can only arrive after the removal.
+    private static func removeSite2WhileItTrains(root: String, minClients: Int) throws
+        -> (fed: SiteFederation, id: String, release: String, watchers: [Process]) {
+        let fed = try SiteFederation.build(root: root, share: { _ in root + "/share" }) { _, args in
+            let r = try FerryCLI.run(args)
+            return (r.status, r.stdout + r.stderr)
+        }
         let started = root + "/started-site-2"
         let release = root + "/release-site-2"
         let command = "[sh, -c, 'if [ \"$FERRY_SITE\" = site-2 ]; then touch \(started); while [ ! -e \(release) ]; do sleep 0.1; done; fi; "
             + "exec ferry-example-trainer --input \"$FERRY_INPUT_MODEL\" --output \"$FERRY_OUTPUT_MODEL\" --result \"$FERRY_RESULT\" --site \"$FERRY_SITE\" --features 1024']"
-        return (started, release, command)
+        let job = try SiteFederation.helloJob(in: root, minClients: minClients, rounds: 2, clientCommand: command)
+        let watchers = try startWatchers(fed, root: root)
+        let submit = try FerryCLI.run(["submit", job, "--workspace", fed.workspace("server")])
+        #expect(submit.status == 0, "\(submit.stderr)")
+        let id = try #require(SiteFederation.jobID(submit.stdout), "\(submit.stdout)")
+        #expect(SiteFederation.poll { FileManager.default.fileExists(atPath: started) },
+                "\(String(describing: fed.jobState(id)))\n\(logs(root))")
+        let remove = try FerryCLI.run(["federation", "remove", fed.workspace("server"), "site-2"])
+        #expect(remove.status == 0, "\(remove.stderr)")
+        #expect(remove.stdout.contains("serial 3"), "\(remove.stdout)")
+        return (fed, id, release, watchers)
     }
 
     /// `ferry watch` for every site, output in `root/<site>.log`.
