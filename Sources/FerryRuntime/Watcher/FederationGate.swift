@@ -45,6 +45,15 @@ final class FederationGate {
                 lastSerial = document.serial
                 logger.info("federation '\(document.project)' serial \(document.serial): \(document.clientNames.count) client(s)\(removed.isEmpty ? "" : ", removed: \(removed.sorted().joined(separator: ", "))")")
                 if let refusal { logger.error("\(refusal)") }
+                if workspace.role == .server {
+                    // Keys are loaded when the watcher starts: a site added (or re-keyed) since needs a restart.
+                    let untrusted = document.clientNames.filter { name in
+                        workspace.trustedKeys[name].map(SiteKeys.encode) != document.sites[name]?.publicKey
+                    }
+                    if !untrusted.isEmpty {
+                        logger.warning("federation serial \(document.serial) has new keys for \(untrusted.joined(separator: ", ")): restart this watcher to trust them (docs/deployment.md)")
+                    }
+                }
             }
         } catch {
             let text = "\(error)"
