@@ -24,6 +24,11 @@ final class FederationGate {
     init(workspace: SiteWorkspace, logger: Logger) {
         self.workspace = workspace
         self.logger = logger
+        if workspace.role == .client && workspace.server == nil {
+            // A client made by `ferry site init` trusts no server yet: it must not take work from anyone.
+            refusal = "this site has not joined a federation yet: run `ferry site join \(workspace.directory) SERVER_CARD`"
+            logger.error("\(refusal!)")
+        }
     }
 
     /// Reads the federation file again when it changed.
