@@ -156,4 +156,22 @@ import Testing
         #expect(show.status == 0 && show.stdout.contains("revoked keys:") && show.stdout.contains("site-2"), "\(show.stdout)\(show.stderr)")
         #expect(try FerryCLI.run(["jobs", "--workspace", server]).status == 0)
     }
+
+    /// The server rotates its key: clients refuse the federation file it re-signs until they join again
+    /// with its new card, which its old key endorsed.
+    @Test func serverKeyRotationNeedsTheClientsToJoinWithTheEndorsedCard() throws {
+        let root = try FerryCLI.temporaryDirectory("rotateserver").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let fed = try build(root, clients: ["site-1"])
+        let rotate = try FerryCLI.run(["site", "rotate-key", fed.workspace("server")])
+        #expect(rotate.status == 0, "\(rotate.stderr)")
+        let card = try #require(rotate.stdout.split(separator: "\n").last.map(String.init))
+        try expectFailure(["federation", "show", fed.workspace("site-1")], status: 1, "not signed by the server key this site pinned")
+        let join = try FerryCLI.run(["site", "join", fed.workspace("site-1"), card])
+        #expect(join.status == 0, "\(join.stderr)")
+        #expect(join.stdout.contains("serial 3") && join.stdout.contains("this site is a member"), "\(join.stdout)")
+        let pinned = try String(contentsOfFile: fed.workspace("site-1") + "/trusted/server.pub", encoding: .utf8)
+        #expect(pinned == (try String(contentsOfFile: fed.workspace("server") + "/keys/site.pub", encoding: .utf8)))
+        #expect(try fed.leakedPrivateKeys() == [])
+    }
 }
