@@ -90,11 +90,10 @@ public struct SiteSetup: Sendable {
 
         let keys = SiteKeys.generate()
         let stamp = Timestamp.string(now)
-        let config = SiteConfig(name: name, role: role, project: role == .server ? projectName : "", created: stamp,
+        var config = SiteConfig(name: name, role: role, project: role == .server ? projectName : "", created: stamp,
                                 updated: stamp, publicKey: keys.publicKeyText, inbox: recordedInbox, poll: nil, peers: [:])
-        var withShare = config
-        withShare.share = shareRoot
-        withShare.federation = federation
+        config.share = shareRoot
+        config.federation = federation
         let card = SiteCard(name: name, role: role, publicKey: keys.publicKeyText, inbox: recordedInbox,
                             project: role == .server ? projectName : nil, federationFile: federation, created: stamp)
         let cardPath = FileSystem.join(ws, Self.cardFileName)
@@ -110,7 +109,7 @@ public struct SiteSetup: Sendable {
         }
         do {
             try keys.write(privateKeyPath: FileSystem.join(ws, "keys/site.key"), publicKeyPath: FileSystem.join(ws, "keys/site.pub"))
-            try withShare.write(to: FileSystem.join(ws, "site.yaml"))
+            try config.write(to: FileSystem.join(ws, "site.yaml"))
         } catch {
             throw .io(path: ws, operation: "write the keys and site.yaml", reason: "\(error)")
         }
