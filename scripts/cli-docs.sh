@@ -13,6 +13,7 @@ export COLUMNS=100
 SECTIONS=(
   "Jobs and archives|job"
   "Site workspaces and the job lifecycle|provision submit jobs status abort logs download clone delete"
+  "Federations across hosts|site federation"
   "Running a federation|watch poc report"
   "Site policy and approvals|approvals approve reject"
   "Models and quantization|model"

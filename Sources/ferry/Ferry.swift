@@ -27,6 +27,8 @@ struct Ferry: AsyncParsableCommand {
             TransferCommand.self,
             BenchCommand.self,
             ProvisionCommand.self,
+            SiteCommand.self,
+            FederationCommand.self,
             SubmitCommand.self,
             JobsCommand.self,
             StatusCommand.self,

@@ -40,9 +40,10 @@ extension ServerJob {
                 state.deadline = now.addingTimeInterval(state.plan.roundTimeout)
                 try save()
             }
-            try sendTask(round: round, step: state.step, model: state.currentModel, to: [site])
             let path = outcomePath(round: round, site: site)
             var outcome = try JSONFile.readIfPresent(ClientOutcome.self, from: path)
+            // A site with an outcome already (one removed from the federation, say) gets no task.
+            if outcome == nil { try sendTask(round: round, step: state.step, model: state.currentModel, to: [site]) }
             if outcome == nil {
                 guard now >= state.deadline! else { return }
                 let timeout = ClientOutcome(site: site, task: taskName(round: round, step: state.step), round: round, status: .timeout,

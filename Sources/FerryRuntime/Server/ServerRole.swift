@@ -18,10 +18,13 @@ final class ServerRole: SiteRoleHandler {
     /// Submitted jobs waiting for space to be unpacked: what they wait on, as recorded in state.json.
     private var startPauses: [String: String] = [:]
     private var retention: RetentionSweep
+    /// Sites removed from the federation: refused, and no job waits for them.
+    let federation: FederationGate?
 
     init(workspace: SiteWorkspace, options: WatcherOptions, outbox: Outbox, logger: Logger,
-         wake: @escaping @Sendable () -> Void) throws {
+         federation: FederationGate? = nil, wake: @escaping @Sendable () -> Void) throws {
         self.workspace = workspace
+        self.federation = federation
         self.options = options
         self.outbox = outbox
         self.logger = logger
@@ -103,6 +106,7 @@ final class ServerRole: SiteRoleHandler {
                 if job.isFinished {
                     try job.retryEnding(now: now)
                 } else {
+                    try job.dropRemoved(federation?.removed ?? [])
                     try job.drive(now: now)
                     if !job.isFinished { try job.resumeIfPaused(.drive) }
                 }
@@ -237,7 +241,8 @@ final class ServerRole: SiteRoleHandler {
             } catch {
                 throw RuntimeError.federation("the job does not validate:\n\(error)")
             }
-            let plan = try JobPlan(folder: folder, serverName: workspace.name, clientSites: workspace.clientNames)
+            let removed = federation?.removed ?? []
+            let plan = try JobPlan(folder: folder, serverName: workspace.name, clientSites: workspace.clientNames.filter { !removed.contains($0) })
             let now = Date()
             let state = ServerJobState(phase: .deploying, plan: plan, startedAt: now,
                                        deployDeadline: now.addingTimeInterval(plan.roundTimeout))

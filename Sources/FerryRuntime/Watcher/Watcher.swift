@@ -38,6 +38,7 @@ public final class Watcher: Sendable {
         let role: any SiteRoleHandler
         let outbox: Outbox
         let transport: any MessageTransport
+        let federation: FederationGate
     }
 
     /// Opens the workspace at `path` and prepares the watcher (nothing runs until ``run()``).
@@ -100,9 +101,12 @@ public final class Watcher: Sendable {
                                 inboxes: { peers[$0]?.inbox }, logger: logger,
                                 onChange: { [wakeUp] in wakeUp.wake() })
         let role: any SiteRoleHandler
+        let federation = FederationGate(workspace: ws, logger: logger)
+        federation.refresh()
         switch ws.role {
         case .server:
-            role = try ServerRole(workspace: ws, options: options, outbox: outbox, logger: logger, wake: { [wakeUp] in wakeUp.wake() })
+            role = try ServerRole(workspace: ws, options: options, outbox: outbox, logger: logger, federation: federation,
+                                  wake: { [wakeUp] in wakeUp.wake() })
         case .client:
             role = try ClientRole(workspace: ws, options: options, outbox: outbox, logger: logger, wake: { [wakeUp] in wakeUp.wake() })
         }
@@ -110,15 +114,21 @@ public final class Watcher: Sendable {
         outbox.startPending()
         wakeUp.watch(ws.inboxDirectory)
         if ws.role == .server { wakeUp.watch(ws.jobsDirectory) }
-        let ctx = Context(role: role, outbox: outbox, transport: transport)
+        let ctx = Context(role: role, outbox: outbox, transport: transport, federation: federation)
         context.withLock { $0 = ctx }
         return ctx
     }
 
     private func pass(_ ctx: Context) {
+        ctx.federation.refresh()
         do {
             let messages = try ctx.transport.receive()
             for message in messages {
+                if let refusal = ctx.federation.refusal(of: message) {
+                    logger.warning("refused \(message.kind?.rawValue ?? "unknown") message \(message.messageID) from \(message.site): \(refusal)")
+                    FileSystem.remove(message.path)
+                    continue
+                }
                 do {
                     try ctx.role.handle(message)
                 } catch where DiskSpace.isFull(error) {
