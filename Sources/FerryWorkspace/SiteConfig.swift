@@ -49,6 +49,9 @@ public struct SiteConfig: Codable, Sendable, Equatable {
     /// How long the watcher keeps the files of a finished job (e.g. `7d`) before removing them; nil
     /// keeps them until `ferry delete`. Set by the operator; provisioning keeps it.
     public var retention: String?
+    /// Server: how long a silent site is waited for (`liveness: {grace: 5m}`); set by the operator,
+    /// provisioning keeps it.
+    public var liveness: LivenessConfig?
 
     /// Creates a configuration.
     public init(version: Int = 1, name: String, role: SiteRole, project: String, created: String, updated: String,
@@ -67,7 +70,7 @@ public struct SiteConfig: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, name, role, project, created, updated, inbox, poll, peers, retention
+        case version, name, role, project, created, updated, inbox, poll, peers, retention, liveness
         case publicKey = "public_key"
     }
 
@@ -103,6 +106,7 @@ public struct SiteConfig: Codable, Sendable, Equatable {
         ]
         if let poll { pairs.append((plain("poll"), scalar(poll))) }
         if let retention { pairs.append((plain("retention"), scalar(retention))) }
+        if let grace = liveness?.grace { pairs.append((plain("liveness"), Node([(plain("grace"), scalar(grace))]))) }
         let peerPairs: [(Node, Node)] = peers.keys.sorted().map { key in
             let peer = peers[key]!
             return (scalar(key), Node([
