@@ -15,6 +15,8 @@ final class ServerJob {
     let logger: Logger
     let serverName: String
     var state: ServerJobState
+    /// The server's view of its sites' heartbeats; nil: every site is waited for until the deadlines.
+    var liveness: LivenessMonitor?
 
     var statePath: String { FileSystem.join(runtimeDirectory, "workflow.json") }
 
@@ -107,7 +109,13 @@ final class ServerJob {
                 answered[site] = outcome
             }
         }
-        guard answered.count == state.plan.sites.count || now >= state.deployDeadline else { return }
+        var absent: [String: String] = [:]
+        for site in state.plan.sites where answered[site] == nil {
+            absent[site] = liveness?.absence(of: site, now: now)
+        }
+        let possible = state.plan.sites.filter { answered[$0] == nil ? absent[$0] == nil : answered[$0]!.status == .ok }.count
+        guard answered.count + absent.count == state.plan.sites.count || now >= state.deployDeadline
+            || (!absent.isEmpty && possible < state.plan.minClients) else { return }
         var accepted: [String] = []
         var problems: [String] = []
         for site in state.plan.sites {
@@ -117,6 +125,8 @@ final class ServerJob {
                 } else {
                     problems.append("\(site): refused the job: \(outcome.error ?? "no reason given")")
                 }
+            } else if let absence = absent[site] {
+                problems.append("\(site): \(absence)")
             } else {
                 problems.append("\(site): did not answer the deployment within \(DurationText.format(.milliseconds(Int64(state.plan.roundTimeout * 1000))))")
             }

@@ -18,6 +18,8 @@ final class ServerRole: SiteRoleHandler {
     /// Submitted jobs waiting for space to be unpacked: what they wait on, as recorded in state.json.
     private var startPauses: [String: String] = [:]
     private var retention: RetentionSweep
+    /// The sites' heartbeats, as this server sees them.
+    let liveness: LivenessMonitor
 
     init(workspace: SiteWorkspace, options: WatcherOptions, outbox: Outbox, logger: Logger,
          wake: @escaping @Sendable () -> Void) throws {
@@ -27,6 +29,8 @@ final class ServerRole: SiteRoleHandler {
         self.logger = logger
         self.store = try ServerStore(workspace: workspace)
         self.retention = RetentionSweep(retention: try workspace.retention())
+        self.liveness = LivenessMonitor(workspace: workspace, rules: try LivenessRules(workspace: workspace, override: options.deadAfter),
+                                        logger: logger)
     }
 
     private func jobLogger(_ id: String) throws -> Logger {
@@ -97,6 +101,7 @@ final class ServerRole: SiteRoleHandler {
 
     func tick() throws {
         let now = Date()
+        liveness.refresh(now: now)
         for id in active.keys.sorted() {
             guard let job = active[id] else { continue }
             do {
@@ -135,6 +140,10 @@ final class ServerRole: SiteRoleHandler {
 
     func shutdown() {}
 
+    func runningTasks() -> [Heartbeat.Task] {
+        active.values.filter { !$0.isFinished }.map(\.currentTask).sorted { $0.job < $1.job }
+    }
+
     // MARK: Jobs
 
     /// Reloads a dispatched/running job after a restart.
@@ -147,6 +156,7 @@ final class ServerRole: SiteRoleHandler {
             return
         }
         let job = ServerJob(id: id, store: store, outbox: outbox, logger: try jobLogger(id), serverName: workspace.name, state: state)
+        job.liveness = liveness
         if job.isFinished {
             // Killed between committing the end in workflow.json and recording it in state.json.
             do {
@@ -242,6 +252,7 @@ final class ServerRole: SiteRoleHandler {
             let state = ServerJobState(phase: .deploying, plan: plan, startedAt: now,
                                        deployDeadline: now.addingTimeInterval(plan.roundTimeout))
             let job = ServerJob(id: id, store: store, outbox: outbox, logger: jobLog, serverName: workspace.name, state: state)
+            job.liveness = liveness
             try job.save()
             startPauses.removeValue(forKey: id)
             try store.update(id) { file in
