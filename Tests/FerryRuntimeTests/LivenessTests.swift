@@ -1,0 +1,228 @@
+import FerryRuntime
+import FerrySupport
+import FerryWorkspace
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Heartbeats, `ferry sites` and rounds that stop waiting for a site whose watcher was killed
+/// (docs/runtime.md, "Liveness"). The grace is a few seconds here; every wait polls for an outcome,
+/// with the failsafe deadline only against a hang.
+@Suite(.tags(.spawnsProcesses)) struct LivenessTests {
+    /// A grace long enough that a live watcher's heartbeat thread (every 100 ms) is never silent that
+    /// long on a loaded machine, short enough for a test.
+    static let grace = "4s"
+
+    /// A federation whose watchers poll every 100 ms and call a site dead after ``grace``.
+    static func federation(in dir: String, clients: Int) throws -> LocalFederation {
+        let fed = try RT.federation(in: dir, clients: clients, start: false)
+        try fed.start(binary: RT.ferryBinary, arguments: ["--poll", "100ms", "--dead-after", grace])
+        return fed
+    }
+
+    /// Polls `condition` until it holds or the failsafe passes (then records an issue with the server's log).
+    static func eventually(_ what: String, logs: [String] = [], _ condition: () throws -> Bool) throws {
+        let deadline = ContinuousClock.now + RT.failsafe
+        while try !condition() {
+            guard ContinuousClock.now < deadline else {
+                let tails = logs.map { path in
+                    path + ":\n" + ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").suffix(30).joined(separator: "\n")
+                }
+                Issue.record("gave up waiting for \(what)\n\(tails.joined(separator: "\n"))")
+                return
+            }
+            usleep(50_000)
+        }
+    }
+
+    /// The run of job `id` once `condition` holds (or the failsafe passed). Unlike ``RT/wait``, a watcher
+    /// that was killed on purpose is no failure.
+    static func wait(_ fed: LocalFederation, _ id: String, until condition: (JobRun) -> Bool) throws -> JobRun {
+        var run = try fed.run(id)
+        try eventually("job \(id) to reach the expected state", logs: [fed.server.logsDirectory + "/watcher.log"]) {
+            run = try fed.run(id)
+            return condition(run)
+        }
+        return run
+    }
+
+    /// Runs the `ferry` binary; returns its exit status and standard output.
+    static func ferry(_ arguments: [String]) throws -> (status: Int32, stdout: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: RT.ferryBinary)
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// `ferry sites --json` of the federation: site → its entry.
+    static func sites(_ fed: LocalFederation) throws -> [String: [String: Any]] {
+        let r = try ferry(["sites", "--workspace", fed.server.directory, "--json"])
+        #expect(r.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let list = try #require(object["sites"] as? [[String: Any]])
+        return Dictionary(uniqueKeysWithValues: list.map { ($0["site"] as? String ?? "", $0) })
+    }
+
+    static func heartbeat(_ fed: LocalFederation, _ site: String) -> Heartbeat? {
+        Heartbeat.read(inbox: fed.server.inboxDirectory, site: site)
+    }
+
+    @Test func everyWatcherRewritesOneSmallHeartbeatFile() throws {
+        let dir = try RT.temporaryDirectory("heartbeat")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fed = try Self.federation(in: dir, clients: 2)
+        defer { fed.stop() }
+        var first: [String: Heartbeat] = [:]
+        try Self.eventually("a heartbeat of every site") {
+            for site in ["server", "site-1", "site-2"] { first[site] = first[site] ?? Self.heartbeat(fed, site) }
+            return first.count == 3
+        }
+        var sizes: Set<Int64> = []
+        try Self.eventually("site-1's heartbeat rewritten several times") {
+            guard let path = Heartbeat.path(inbox: fed.server.inboxDirectory, site: "site-1"),
+                  let info = FileSystem.info(path), let now = Self.heartbeat(fed, "site-1") else { return false }
+            sizes.insert(info.size)
+            return now.sequence >= (first["site-1"]?.sequence ?? 0) + 5
+        }
+        // Rewritten in place: the folder holds one file per site whatever the number of writes, and
+        // the file keeps its size (a few hundred bytes).
+        let folder = FileSystem.join(fed.server.inboxDirectory, Heartbeat.folder)
+        let files = Set(FileSystem.list(folder).filter { !$0.hasPrefix(".") })
+        #expect(files == ["server.json", "site-1.json", "site-2.json"])
+        #expect(sizes.allSatisfy { $0 > 100 && $0 < 4096 }, "\(sizes)")
+        let beat = try #require(Self.heartbeat(fed, "site-1"))
+        #expect(beat.site == "site-1" && beat.role == "client" && beat.version == FerryVersion.current)
+        #expect(beat.instance == first["site-1"]?.instance && beat.bootID == HostDurability.bootID)
+        #expect(beat.pid == fed.watcher("site-1")?.pid)
+        #expect(beat.inbox.freeBytes ?? 0 > 0 && beat.workspace.freeBytes ?? 0 > 0)
+        #expect(beat.inbox.path == (try SiteWorkspace.open(fed.clients[0])).inboxDirectory)
+        #expect(beat.tasks.isEmpty)
+        #expect(Self.heartbeat(fed, "server")?.role == "server")
+    }
+
+    @Test func sitesShowsAliveAndDeadSitesAndASiteThatComesBack() throws {
+        let dir = try RT.temporaryDirectory("sites")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fed = try Self.federation(in: dir, clients: 2)
+        defer { fed.stop() }
+        try Self.eventually("every site alive") {
+            try Self.sites(fed).values.allSatisfy { $0["state"] as? String == "alive" }
+        }
+        fed.watcher("site-2")?.send(SIGKILL)
+        let serverLog = fed.server.logsDirectory + "/watcher.log"
+        try Self.eventually("the server to call site-2 dead") {
+            (try String(contentsOfFile: serverLog, encoding: .utf8)).contains("site-2: not seen for")
+        }
+
+        let sites = try Self.sites(fed)
+        #expect(Set(sites.keys) == ["server", "site-1", "site-2"])
+        for site in ["server", "site-1"] { #expect(sites[site]?["state"] as? String == "alive") }
+        let dead = try #require(sites["site-2"])
+        #expect(dead["role"] as? String == "client")
+        #expect((dead["silent_s"] as? Double ?? 0) > 4)
+        #expect(dead["last_seen"] is String)
+        #expect(dead["clock"] as? String == "observed")
+        let beat = try #require(dead["heartbeat"] as? [String: Any])
+        #expect(beat["version"] as? String == FerryVersion.current)
+        #expect((beat["inbox"] as? [String: Any])?["freeBytes"] is Int)
+
+        let text = try Self.ferry(["sites", "--workspace", fed.server.directory])
+        #expect(text.status == 0)
+        let lines = text.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("SITE") == true && lines.first?.contains("LAST SEEN") == true)
+        let row = try #require(lines.first { $0.hasPrefix("site-2 ") })
+        #expect(row.contains(" dead ") && row.contains(" ago") && row.contains(FerryVersion.current), "\(row)")
+        #expect(lines.contains { $0.hasPrefix("site-1 ") && $0.contains(" alive ") })
+        #expect(lines.last == "grace 4.0s")
+
+        try fed.restart("site-2")
+        try Self.eventually("site-2 alive again") { try Self.sites(fed)["site-2"]?["state"] as? String == "alive" }
+        try Self.eventually("the server sees site-2 back") {
+            (try String(contentsOfFile: serverLog, encoding: .utf8)).contains("site-2 is back")
+        }
+    }
+
+    /// A client app whose round-1 task waits for the file `gate` before training.
+    static func gatedJob(in dir: String, minClients: Int, rounds: Int) throws -> (job: String, gate: String) {
+        let gate = dir + "/gate"
+        let script = """
+        if [ "$FERRY_ROUND" = 1 ]; then while [ ! -f '\(gate)' ]; do sleep 0.05; done; fi
+        exec ferry-example-trainer --input "$FERRY_INPUT_MODEL" --output "$FERRY_OUTPUT_MODEL" --result "$FERRY_RESULT" --site "$FERRY_SITE"
+
+        """
+        let job = try RT.writeJob(in: dir, name: "gated", server: .init(rounds: rounds, minClients: minClients),
+                                  command: ["sh", "gated.sh"], files: ["gated.sh": script])
+        return (job, gate)
+    }
+
+    @Test func aKilledSiteFailsTheRoundAtOnceWhenMinClientsCannotBeMet() throws {
+        let dir = try RT.temporaryDirectory("dead-fail")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (job, gate) = try Self.gatedJob(in: dir, minClients: 2, rounds: 2)
+        let fed = try Self.federation(in: dir, clients: 2)
+        defer {
+            _ = FileManager.default.createFile(atPath: gate, contents: nil)  // lets the orphaned executor end
+            fed.stop()
+        }
+        let id = try fed.submit(job).id
+        _ = try RT.wait(fed, id) { $0.state.sites["site-2"] == "training round 1" || $0.state.state.isFinished }
+        fed.watcher("site-2")?.send(SIGKILL)
+        let run = try Self.wait(fed, id) { $0.state.state.isFinished }
+        // The round timeout is an hour and site-1 still waits at its gate: only site-2's silence ends the job.
+        #expect(run.state.state == .finishedFailed)
+        let reason = run.state.reason ?? ""
+        #expect(reason.hasPrefix("round 1: only 1 of 2 clients can still succeed (min_clients 2); site-2: not seen for"), "\(reason)")
+        #expect(reason.contains("(liveness grace 4.0s)"), "\(reason)")
+        #expect(run.state.sites["site-2"]?.hasPrefix("absent round 1: not seen for") == true)
+        #expect(run.rounds.isEmpty)
+    }
+
+    @Test func theRoundGoesOnWithoutAKilledSiteAndWaitsForItAgainOnceBack() throws {
+        let dir = try RT.temporaryDirectory("dead-go-on")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (job, gate) = try Self.gatedJob(in: dir, minClients: 2, rounds: 2)
+        let fed = try Self.federation(in: dir, clients: 3)
+        defer {
+            _ = FileManager.default.createFile(atPath: gate, contents: nil)
+            fed.stop()
+        }
+        let id = try fed.submit(job).id
+        _ = try RT.wait(fed, id) { $0.state.sites["site-3"] == "training round 1" || $0.state.state.isFinished }
+        fed.watcher("site-3")?.send(SIGKILL)
+        let absent = try Self.wait(fed, id) { $0.state.sites["site-3"]?.hasPrefix("absent round 1") == true || $0.state.state.isFinished }
+        #expect(absent.state.state == .running, "\(absent.state.reason ?? "")")
+
+        // `ferry status` names the dead site while the job runs.
+        let status = try Self.ferry(["status", id, "--workspace", fed.server.directory])
+        #expect(status.stdout.split(separator: "\n").contains { $0.hasPrefix("dead") && $0.contains("site-3: ") && $0.contains(" ago") },
+                "\(status.stdout)")
+        let json = try Self.ferry(["status", id, "--workspace", fed.server.directory, "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(object?["dead_sites"] as? [String] == ["site-3"])
+
+        // Back before round 2: its heartbeat is fresh, so round 2 waits for it again.
+        try fed.restart("site-3")
+        try Self.eventually("the server sees site-3 back", logs: [fed.server.logsDirectory + "/watcher.log", fed.clients[2] + "/logs/watcher.log"]) {
+            (try String(contentsOfFile: fed.server.logsDirectory + "/watcher.log", encoding: .utf8)).contains("site-3 is back")
+        }
+        _ = FileManager.default.createFile(atPath: gate, contents: nil)
+        let run = try RT.waitFinished(fed, id)
+        #expect(run.state.state == .finishedCompleted, "\(run.state.reason ?? "")")
+        #expect(run.rounds.map(\.round) == [1, 2])
+        let round1 = try #require(run.rounds.first)
+        #expect(round1.clients["site-1"]?.status == "ok" && round1.clients["site-2"]?.status == "ok")
+        #expect(round1.clients["site-3"]?.status == "absent")
+        #expect(round1.clients["site-3"]?.error?.hasPrefix("not seen for") == true)
+        #expect(run.rounds.last?.clients.values.allSatisfy { $0.status == "ok" } == true, "\(run.rounds.last?.clients ?? [:])")
+    }
+}
