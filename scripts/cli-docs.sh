@@ -14,6 +14,7 @@ SECTIONS=(
   "Jobs and archives|job"
   "Site workspaces and the job lifecycle|provision submit jobs status sites abort logs download clone delete"
   "Running a federation|watch poc report"
+  "Site policy and approvals|approvals approve reject"
   "Models and quantization|model"
   "Transfers|transfer"
   "Shares|doctor"

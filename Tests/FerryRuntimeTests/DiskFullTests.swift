@@ -170,18 +170,9 @@ struct Tmpfs {
     /// Runs `tool arguments` and returns its output; throws with its output when it fails.
     @discardableResult
     static func run(_ tool: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw RuntimeError.federation("\(tool) \(arguments.joined(separator: " ")): status \(process.terminationStatus): \(text)")
+        let (status, text) = try RT.run(tool, arguments)
+        guard status == 0 else {
+            throw RuntimeError.federation("\(tool) \(arguments.joined(separator: " ")): status \(status): \(text)")
         }
         return text
     }

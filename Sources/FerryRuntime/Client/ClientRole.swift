@@ -42,6 +42,7 @@ final class ClientRole: SiteRoleHandler {
         self.logger = logger
         self.wake = wake
         self.retention = RetentionSweep(retention: try workspace.retention())
+        reportPolicy()
     }
 
     // MARK: Paths
@@ -56,7 +57,7 @@ final class ClientRole: SiteRoleHandler {
         return FileLogHandler.logger(label: "\(workspace.name) job \(id)", file: file)
     }
 
-    private func log(_ id: String, _ text: String, error: Bool = false) {
+    func log(_ id: String, _ text: String, error: Bool = false) {
         if error { logger.error("job \(id): \(text)") } else { logger.info("job \(id): \(text)") }
         if error { jobLogger(id)?.error("\(text)") } else { jobLogger(id)?.info("\(text)") }
     }
@@ -114,6 +115,7 @@ final class ClientRole: SiteRoleHandler {
 
     func tick() throws {
         collectCompletions()
+        takeDecisions()
         removeExpiredJobs(now: Date())
         for (key, record) in unrecorded.sorted(by: { $0.key < $1.key }) {
             let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
@@ -218,6 +220,12 @@ final class ClientRole: SiteRoleHandler {
         let dir = jobDirectory(job)
         var keepMessage = false  // a full disk: the deployment is handled again on a later pass
         defer { if !keepMessage { FileSystem.remove(message.path) } }
+        if FileSystem.exists(FileSystem.join(dir, PendingApproval.fileName)), !FileSystem.exists(FileSystem.join(dir, "deploy.json")),
+           !FileSystem.exists(FileSystem.join(dir, "refused.json")) {
+            logger.info("job \(job): duplicate deployment ignored (it waits for approval)")
+            try notifyPending(job: job)
+            return
+        }
         if FileSystem.exists(FileSystem.join(dir, "deploy.json")) || FileSystem.exists(FileSystem.join(dir, "refused.json")) {
             logger.info("job \(job): duplicate deployment ignored")
             // Answer again (a no-op once the answer is queued): a watcher killed between recording the
@@ -252,32 +260,50 @@ final class ClientRole: SiteRoleHandler {
             guard case .client(let config) = folder.apps[app] else {
                 throw RuntimeError.badMessage("the job has no client app '\(app)'")
             }
-            let appDirectory = folder.appDirectory(app)
-            try JSONFile.write(ClientDeployment(app: app, directory: appDirectory, plan: ClientPlan(config)),
-                               to: FileSystem.join(dir, "plan.json"))
-            // The initial model is the server's (round 1 sends it as a task): unless it lies in this
-            // client's app folder, the client keeps no copy of it.
-            if let initial = folder.initialModelPath.map(FileSystem.absolute),
-               !initial.hasPrefix(FileSystem.absolute(appDirectory) + "/") {
-                FileSystem.remove(initial)
+            // The site's policy.yaml decides before anything of the job runs (docs/policy.md).
+            if try checkPolicy(job: job, folder: folder, app: app, config: config).approve == .manual {
+                try holdForApproval(job: job, folder: folder, app: app, config: config)
+                return
             }
-            try JSONFile.write(DeployRecord(job: job, app: app, server: serverName, deployedAt: Date()), to: FileSystem.join(dir, "deploy.json"))
-            log(job, "deployed: app '\(app)' verified with the server key and unpacked into \(unpacked)")
-            try reply(job: job, task: "deploy", round: 0, ok: true, error: nil, payload: nil)
+            try completeDeployment(job: job, folder: folder, app: app, config: config)
         } catch where DiskSpace.isFull(error) {
             keepMessage = true
             FileSystem.remove(FileSystem.join(dir, "deploy.json"))
             FileSystem.remove(FileSystem.join(dir, "plan.json"))
             FileSystem.remove(FileSystem.join(dir, "job"))
+            FileSystem.remove(FileSystem.join(dir, PendingApproval.fileName))
             throw error
         } catch {
-            let reason = "\(error)"
-            try FileSystem.makeDirectory(dir)
-            FileSystem.remove(FileSystem.join(dir, "job"))
-            try JSONFile.write(StopRecord(job: job, reason: reason, at: Date()), to: FileSystem.join(dir, "refused.json"))
-            log(job, "deployment refused: \(reason)", error: true)
-            try reply(job: job, task: "deploy", round: 0, ok: false, error: reason, payload: nil)
+            try refuse(job: job, reason: "\(error)")
         }
+    }
+
+    /// Records a verified and accepted deployment (`plan.json`, then `deploy.json`) and answers `ok`.
+    func completeDeployment(job: String, folder: JobFolder, app: String, config: ClientAppConfig) throws {
+        let dir = jobDirectory(job)
+        let appDirectory = folder.appDirectory(app)
+        try JSONFile.write(ClientDeployment(app: app, directory: appDirectory, plan: ClientPlan(config)),
+                           to: FileSystem.join(dir, "plan.json"))
+        // The initial model is the server's (round 1 sends it as a task): unless it lies in this
+        // client's app folder, the client keeps no copy of it.
+        if let initial = folder.initialModelPath.map(FileSystem.absolute),
+           !initial.hasPrefix(FileSystem.absolute(appDirectory) + "/") {
+            FileSystem.remove(initial)
+        }
+        try JSONFile.write(DeployRecord(job: job, app: app, server: serverName, deployedAt: Date()), to: FileSystem.join(dir, "deploy.json"))
+        log(job, "deployed: app '\(app)' verified with the server key and unpacked into \(folder.directory)")
+        try reply(job: job, task: "deploy", round: 0, ok: true, error: nil, payload: nil)
+    }
+
+    /// Refuses job `id` at this site: removes its unpacked files, records `refused.json` and answers
+    /// `failed` with `reason` (the server shows it).
+    func refuse(job: String, reason: String) throws {
+        let dir = jobDirectory(job)
+        try FileSystem.makeDirectory(dir)
+        FileSystem.remove(FileSystem.join(dir, "job"))
+        try JSONFile.write(StopRecord(job: job, reason: reason, at: Date()), to: FileSystem.join(dir, "refused.json"))
+        log(job, "deployment refused: \(reason)", error: true)
+        try reply(job: job, task: "deploy", round: 0, ok: false, error: reason, payload: nil)
     }
 
     // MARK: Tasks
@@ -295,6 +321,12 @@ final class ClientRole: SiteRoleHandler {
         }
         if FileSystem.exists(FileSystem.join(dir, "aborted.json")) {
             FileSystem.remove(message.path)
+            return
+        }
+        if let violation = roundBeyondPolicy(round), !FileSystem.exists(FileSystem.join(taskDirectory(job, task), "task.json")) {
+            FileSystem.remove(message.path)
+            log(job, "task \(task) refused: \(violation)", error: true)
+            try reply(job: job, task: task, round: round, ok: false, error: violation.description, payload: nil)
             return
         }
         let tdir = taskDirectory(job, task)
@@ -521,12 +553,13 @@ final class ClientRole: SiteRoleHandler {
         let outcome = try JSONFile.read(TaskOutcome.self, from: FileSystem.join(tdir, "outcome.json"))
         try reply(job: job, task: task, round: record.round, ok: outcome.ok, error: outcome.error,
                   payload: outcome.ok ? FileSystem.join(tdir, "output.safetensors") : nil, outcome: outcome)
-        // Ship the job log with every result (it replaces the server's copy).
+        // Ship the job log with every result (it replaces the server's copy), as much of it as the
+        // site's policy lets go (`logs:`).
         let snapshot = FileSystem.join(tdir, "log-snapshot.log")
         if FileSystem.exists(logPath(job)) {
             FileSystem.remove(snapshot)
             // Atomic: a full disk leaves no partial snapshot (the log then goes with the next result).
-            guard (try? FileSystem.copy(logPath(job), to: snapshot)) != nil else { return }
+            guard writeLogSnapshot(job: job, to: snapshot) else { return }
             let metadata: [String: String] = [
                 MessageKey.kind: MessageKind.log.rawValue, MessageKey.job: job, MessageKey.site: workspace.name,
                 MessageKey.task: task,
@@ -539,8 +572,8 @@ final class ClientRole: SiteRoleHandler {
     }
 
     /// Queues a result message (also the answer to a deployment).
-    private func reply(job: String, task: String, round: Int, ok: Bool, error: String?, payload: String?,
-                       outcome: TaskOutcome? = nil) throws {
+    func reply(job: String, task: String, round: Int, ok: Bool, error: String?, payload: String?,
+               outcome: TaskOutcome? = nil) throws {
         let messageID = "\(job).result.\(task).\(workspace.name)"
         var metadata: [String: String] = [
             MessageKey.kind: MessageKind.result.rawValue, MessageKey.job: job, MessageKey.site: workspace.name,
@@ -572,7 +605,7 @@ final class ClientRole: SiteRoleHandler {
         try outbox.enqueue(OutgoingMessage(
             id: messageID, kind: .result, job: job, payload: file!, recipients: [serverName], metadata: metadata,
             quantize: payload == nil ? nil : wire.quantize, mode: wire.mode, chunkSize: wire.chunkSize, window: wire.window,
-            removePayloadWhenSent: false, createdAt: Date()))
+            removePayloadWhenSent: false, createdAt: Date(), filterRequired: payload == nil ? nil : resultFilterRequired()))
     }
 
     // MARK: Abort

@@ -39,7 +39,8 @@ public enum MessageKey {
     public static let signature = "ferry.signature"
     /// Task: `present` when the payload is a model, `none` when the client initialises its own.
     public static let model = "ferry.model"
-    /// Result: `ok` or `failed`; `paused` for a notice that the task waits for disk space (not an outcome).
+    /// Result: `ok` or `failed`; `paused` for a notice that the task waits for disk space, `pending` for a
+    /// notice that the deployment waits for the site operator's approval (notices are not outcomes).
     public static let status = "ferry.status"
     /// Result: the executor's result JSON (`{"num_samples": N, "metrics": {...}}`).
     public static let result = "ferry.result"
@@ -72,6 +73,9 @@ struct OutgoingMessage: Codable, Sendable, Equatable {
     /// Remove the payload once sent (a copy made for this message only).
     var removePayloadWhenSent: Bool
     var createdAt: Date
+    /// The site's policy requires the filter (`filters.to_server` of policy.yaml): when it cannot be
+    /// applied the send fails instead of going at full precision. Absent: false.
+    var filterRequired: Bool? = nil
 }
 
 /// What became of a sent message: written as `outbox/sent/<id>.json`.

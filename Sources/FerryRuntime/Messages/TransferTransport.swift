@@ -76,6 +76,10 @@ final class TransferTransport: MessageTransport {
                 // A filter or the container mode this build cannot provide: the payload still goes, at full
                 // precision / in file mode, and the job log says so (never a silent pretence).
                 guard let fallback = Self.fallback(from: options, after: error) else { throw error }
+                if message.filterRequired == true, fallback.options.quantize == nil {
+                    throw RuntimeError.fileUnwritable(path: message.payload, reason: "filter \(options.quantize?.rawValue ?? "") unavailable (\(error)); "
+                        + "not sent: this site's policy.yaml requires a filter on results (filters.to_server), so they never go at full precision")
+                }
                 notes.append(fallback.note)
                 logger.warning("\(message.id): \(fallback.note)")
                 options = fallback.options

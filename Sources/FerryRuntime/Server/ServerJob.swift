@@ -128,11 +128,14 @@ final class ServerJob {
             } else if let absence = absent[site] {
                 problems.append("\(site): \(absence)")
             } else {
-                problems.append("\(site): did not answer the deployment within \(DurationText.format(.milliseconds(Int64(state.plan.roundTimeout * 1000))))")
+                problems.append(unansweredDeployment(site))
             }
         }
         for problem in problems { logger.warning("deployment: \(problem)") }
         if accepted.count < state.plan.minClients {
+            try store.update(id) { file in
+                for site in state.plan.sites where !accepted.contains(site) { file.sites[site] = unacceptedState(site, answered[site]) }
+            }
             try finish(.failed, reason: "deployment: only \(accepted.count) of \(state.plan.sites.count) sites accepted the job (min_clients \(state.plan.minClients)); " + problems.joined(separator: "; "))
             return
         }
@@ -145,7 +148,7 @@ final class ServerJob {
         try store.update(id) { file in
             file.state = .running
             for site in accepted { file.sites[site] = "deployed" }
-            for site in state.plan.sites where !accepted.contains(site) { file.sites[site] = "refused" }
+            for site in state.plan.sites where !accepted.contains(site) { file.sites[site] = unacceptedState(site, answered[site]) }
         }
         logger.info("deployed to \(accepted.joined(separator: ", ")); running \(state.plan.workflow) for \(state.plan.rounds) round(s)")
     }
@@ -157,6 +160,11 @@ final class ServerJob {
         let site = message.site
         let task = message.task ?? ""
         let ok = message.metadata[MessageKey.status] == "ok"
+        if message.metadata[MessageKey.status] == "pending" {
+            try clientAwaitsApproval(site: site)
+            FileSystem.remove(message.path)
+            return
+        }
         if message.metadata[MessageKey.status] == "paused" {
             try clientPaused(site: site, task: task, reason: message.metadata[MessageKey.error] ?? "waiting for disk space")
             FileSystem.remove(message.path)
@@ -175,7 +183,7 @@ final class ServerJob {
             try JSONFile.write(outcome, to: path)
             FileSystem.remove(message.path)
             logger.info("\(site) \(ok ? "accepted the job" : "refused the job: \(outcome.error ?? "")")")
-            try store.update(id) { $0.sites[site] = ok ? "deployed" : "refused" }
+            try store.update(id) { $0.sites[site] = ok ? "deployed" : "refused: \(outcome.error ?? "no reason given")" }
             return
         }
         let round = message.round ?? -1

@@ -12,7 +12,10 @@ struct StatusCommand: AsyncParsableCommand {
         Reads the job's state.json and meta.json from the server's job store (the server watcher keeps \
         them current). States: submitted, dispatched, running, finished:completed, finished:aborted, \
         finished:failed (with the reason). A job waiting for disk space shows `paused` with the folder that \
-        is full and how much it needs; it continues by itself once there is room. Bytes are those the server put on the wire to the sites and \
+        is full and how much it needs; it continues by itself once there is room. A job deployed to a site whose \
+        policy.yaml says `approve: manual` shows `waiting  for approval at SITE` until that site's operator runs \
+        `ferry approve` or `ferry reject` (docs/policy.md); a site that refused the job shows `refused: REASON`, \
+        e.g. the policy.yaml rule it broke. Bytes are those the server put on the wire to the sites and \
         took from them, with what they would have been without quantization.
 
         Sites of an unfinished job whose watcher is dead (no heartbeat for longer than the grace period, \
@@ -58,6 +61,10 @@ struct StatusCommand: AsyncParsableCommand {
         }
         for (index, entry) in dead.enumerated() {
             table.add([index == 0 ? "dead" : "", "\(entry.site): \(SitesCommand.lastSeen(entry)) (grace exceeded)"])
+        }
+        let approvals = state.sites.keys.sorted().filter { state.sites[$0] == "waiting for approval" }
+        if !approvals.isEmpty && !state.state.isFinished {
+            table.add(["waiting", "for approval at " + approvals.joined(separator: ", ") + " (ferry approve there)"])
         }
         table.add(["sent", JobReport.bytes(state.bytesSent, unquantized: state.bytesSentUnquantized)])
         table.add(["received", JobReport.bytes(state.bytesReceived, unquantized: state.bytesReceivedUnquantized)])
