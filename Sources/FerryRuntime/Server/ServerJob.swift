@@ -134,7 +134,7 @@ final class ServerJob {
         for problem in problems { logger.warning("deployment: \(problem)") }
         if accepted.count < state.plan.minClients {
             try store.update(id) { file in
-                for site in state.plan.sites where !accepted.contains(site) { file.sites[site] = unacceptedState(site, answered[site]) }
+                for site in state.plan.sites where !accepted.contains(site) { file.sites[site] = absent[site].map { "absent: \($0)" } ?? unacceptedState(site, answered[site]) }
             }
             try finish(.failed, reason: "deployment: only \(accepted.count) of \(state.plan.sites.count) sites accepted the job (min_clients \(state.plan.minClients)); " + problems.joined(separator: "; "))
             return
@@ -148,7 +148,7 @@ final class ServerJob {
         try store.update(id) { file in
             file.state = .running
             for site in accepted { file.sites[site] = "deployed" }
-            for site in state.plan.sites where !accepted.contains(site) { file.sites[site] = unacceptedState(site, answered[site]) }
+            for site in state.plan.sites where !accepted.contains(site) { file.sites[site] = absent[site].map { "absent: \($0)" } ?? unacceptedState(site, answered[site]) }
         }
         logger.info("deployed to \(accepted.joined(separator: ", ")); running \(state.plan.workflow) for \(state.plan.rounds) round(s)")
     }
