@@ -49,26 +49,11 @@ import Glibc
         return run
     }
 
-    /// Runs the `ferry` binary; returns its exit status and standard output.
-    static func ferry(_ arguments: [String]) throws -> (status: Int32, stdout: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: RT.ferryBinary)
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
     /// `ferry sites --json` of the federation: site → its entry.
     static func sites(_ fed: LocalFederation) throws -> [String: [String: Any]] {
-        let r = try ferry(["sites", "--workspace", fed.server.directory, "--json"])
+        let r = try RT.run(RT.ferryBinary, ["sites", "--workspace", fed.server.directory, "--json"])
         #expect(r.status == 0)
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.output.utf8)) as? [String: Any])
         let list = try #require(object["sites"] as? [[String: Any]])
         return Dictionary(uniqueKeysWithValues: list.map { ($0["site"] as? String ?? "", $0) })
     }
@@ -136,9 +121,9 @@ import Glibc
         #expect(beat["version"] as? String == FerryVersion.current)
         #expect((beat["inbox"] as? [String: Any])?["freeBytes"] is Int)
 
-        let text = try Self.ferry(["sites", "--workspace", fed.server.directory])
+        let text = try RT.run(RT.ferryBinary, ["sites", "--workspace", fed.server.directory])
         #expect(text.status == 0)
-        let lines = text.stdout.split(separator: "\n").map(String.init)
+        let lines = text.output.split(separator: "\n").map(String.init)
         #expect(lines.first?.hasPrefix("SITE") == true && lines.first?.contains("LAST SEEN") == true)
         let row = try #require(lines.first { $0.hasPrefix("site-2 ") })
         #expect(row.contains(" dead ") && row.contains(" ago") && row.contains(FerryVersion.current), "\(row)")
@@ -203,11 +188,11 @@ import Glibc
         #expect(absent.state.state == .running, "\(absent.state.reason ?? "")")
 
         // `ferry status` names the dead site while the job runs.
-        let status = try Self.ferry(["status", id, "--workspace", fed.server.directory])
-        #expect(status.stdout.split(separator: "\n").contains { $0.hasPrefix("dead") && $0.contains("site-3: ") && $0.contains(" ago") },
-                "\(status.stdout)")
-        let json = try Self.ferry(["status", id, "--workspace", fed.server.directory, "--json"])
-        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let status = try RT.run(RT.ferryBinary, ["status", id, "--workspace", fed.server.directory])
+        #expect(status.output.split(separator: "\n").contains { $0.hasPrefix("dead") && $0.contains("site-3: ") && $0.contains(" ago") },
+                "\(status.output)")
+        let json = try RT.run(RT.ferryBinary, ["status", id, "--workspace", fed.server.directory, "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
         #expect(object?["dead_sites"] as? [String] == ["site-3"])
 
         // Back before round 2: its heartbeat is fresh, so round 2 waits for it again.
@@ -224,5 +209,54 @@ import Glibc
         #expect(round1.clients["site-3"]?.status == "absent")
         #expect(round1.clients["site-3"]?.error?.hasPrefix("not seen for") == true)
         #expect(run.rounds.last?.clients.values.allSatisfy { $0.status == "ok" } == true, "\(run.rounds.last?.clients ?? [:])")
+    }
+
+    @Test func anUnreachableServerInboxIsLoggedOnceAndNeverCreated() throws {
+        let dir = try RT.temporaryDirectory("heartbeat-skip")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fed = try RT.federation(in: dir, clients: 1, start: false)
+        let inbox = fed.server.inboxDirectory
+        try FileManager.default.moveItem(atPath: inbox, toPath: inbox + ".away")  // an unmounted share
+        var options = WatcherOptions()
+        options.echoLog = false
+        let watcher = try Watcher(workspace: fed.clients[0], options: options)
+        for _ in 0..<3 { try watcher.runOnce() }
+        #expect(!FileManager.default.fileExists(atPath: inbox), "the watcher created the server's inbox")
+        let log = fed.clients[0] + "/logs/watcher.log"
+        let skipped = try String(contentsOfFile: log, encoding: .utf8).components(separatedBy: "heartbeat: cannot write it").count - 1
+        #expect(skipped == 1)
+        #expect(try String(contentsOfFile: log, encoding: .utf8).contains("the server's inbox is not reachable; check that the share is mounted"))
+
+        try FileManager.default.moveItem(atPath: inbox + ".away", toPath: inbox)
+        try watcher.runOnce()
+        #expect(try String(contentsOfFile: log, encoding: .utf8).contains("heartbeat: written again"))
+        let beat = try #require(Heartbeat.read(inbox: inbox, site: "site-1"))
+        #expect(beat.sequence == 1)
+    }
+
+    @Test func theGraceComesFromSiteYamlAndABadOneIsRefusedWithTheFileNamed() throws {
+        let dir = try RT.temporaryDirectory("grace")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fed = try RT.federation(in: dir, clients: 1, start: false)
+        let file = fed.server.directory + "/site.yaml"
+        let original = try String(contentsOfFile: file, encoding: .utf8)
+        try (original + "liveness:\n  grace: \"90s\"\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let server = try SiteWorkspace.open(fed.server.directory)
+        #expect(try LivenessRules(workspace: server, override: nil).grace == .seconds(90))
+        #expect(try LivenessRules(workspace: server, override: .seconds(3)).grace == .seconds(3))
+        #expect(try SiteLivenessReport.read(server: server).graceSeconds == 90)
+        // Provisioning again keeps the operator's setting.
+        _ = try Provisioner(project: ProjectFile.standard(name: "poc", clients: 1, poll: nil, baseDirectory: dir + "/fed"),
+                        outputDirectory: dir + "/fed").run()
+        #expect(try SiteWorkspace.open(fed.server.directory).config.liveness?.grace == "90s")
+
+        try (original + "liveness:\n  grace: \"soon\"\n").write(toFile: file, atomically: true, encoding: .utf8)
+        var options = WatcherOptions()
+        options.echoLog = false
+        let error = #expect(throws: WorkspaceError.self) {
+            try Watcher(workspace: fed.server.directory, options: options).runOnce()
+        }
+        let text = error.map { "\($0)" } ?? ""
+        #expect(text.contains(file) && text.contains("liveness.grace 'soon' is not a positive duration"), "\(text)")
     }
 }
