@@ -137,15 +137,18 @@ import Glibc
         }
     }
 
-    /// A client app whose round-1 task waits for the file `gate` before training.
-    static func gatedJob(in dir: String, minClients: Int, rounds: Int) throws -> (job: String, gate: String) {
+    /// A client app whose round-1 task waits for the file `gate` before training (on `site` only, or
+    /// on every site).
+    static func gatedJob(in dir: String, workflow: String = "fedavg", minClients: Int, rounds: Int,
+                         site: String? = nil) throws -> (job: String, gate: String) {
         let gate = dir + "/gate"
+        let gated = site.map { "[ \"$FERRY_ROUND\" = 1 ] && [ \"$FERRY_SITE\" = \($0) ]" } ?? "[ \"$FERRY_ROUND\" = 1 ]"
         let script = """
-        if [ "$FERRY_ROUND" = 1 ]; then while [ ! -f '\(gate)' ]; do sleep 0.05; done; fi
+        if \(gated); then while [ ! -f '\(gate)' ]; do sleep 0.05; done; fi
         exec ferry-example-trainer --input "$FERRY_INPUT_MODEL" --output "$FERRY_OUTPUT_MODEL" --result "$FERRY_RESULT" --site "$FERRY_SITE"
 
         """
-        let job = try RT.writeJob(in: dir, name: "gated", server: .init(rounds: rounds, minClients: minClients),
+        let job = try RT.writeJob(in: dir, name: "gated", server: .init(workflow: workflow, rounds: rounds, minClients: minClients),
                                   command: ["sh", "gated.sh"], files: ["gated.sh": script])
         return (job, gate)
     }
@@ -209,6 +212,47 @@ import Glibc
         #expect(round1.clients["site-3"]?.status == "absent")
         #expect(round1.clients["site-3"]?.error?.hasPrefix("not seen for") == true)
         #expect(run.rounds.last?.clients.values.allSatisfy { $0.status == "ok" } == true, "\(run.rounds.last?.clients ?? [:])")
+    }
+
+    @Test func aCyclicRoundSkipsTheStepOfAKilledSite() throws {
+        let dir = try RT.temporaryDirectory("dead-cyclic")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (job, gate) = try Self.gatedJob(in: dir, workflow: "cyclic", minClients: 2, rounds: 1, site: "site-1")
+        let fed = try Self.federation(in: dir, clients: 3)
+        defer {
+            _ = FileManager.default.createFile(atPath: gate, contents: nil)
+            fed.stop()
+        }
+        let id = try fed.submit(job).id
+        _ = try RT.wait(fed, id) { $0.state.sites["site-1"] == "training round 1" || $0.state.state.isFinished }
+        fed.watcher("site-3")?.send(SIGKILL)
+        let serverLog = fed.server.logsDirectory + "/watcher.log"
+        try Self.eventually("the server to call site-3 dead", logs: [serverLog]) {
+            (try String(contentsOfFile: serverLog, encoding: .utf8)).contains("site-3: not seen for")
+        }
+        _ = FileManager.default.createFile(atPath: gate, contents: nil)
+        let run = try Self.wait(fed, id) { $0.state.state.isFinished }
+        #expect(run.state.state == .finishedCompleted, "\(run.state.reason ?? "")")
+        let round = try #require(run.rounds.first)
+        #expect(round.order == ["site-1", "site-2", "site-3"])
+        #expect(round.clients["site-1"]?.status == "ok" && round.clients["site-2"]?.status == "ok")
+        #expect(round.clients["site-3"]?.status == "absent" && round.clients["site-3"]?.position == 3)
+    }
+
+    @Test func aSiteKilledBeforeDeploymentFailsTheJobWithTheReason() throws {
+        let dir = try RT.temporaryDirectory("dead-deploy")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let job = try RT.writeJob(in: dir, name: "two", server: .init(rounds: 1, minClients: 2), command: RT.trainer)
+        let fed = try Self.federation(in: dir, clients: 2)
+        defer { fed.stop() }
+        try Self.eventually("site-2's heartbeat") { Self.heartbeat(fed, "site-2") != nil }
+        fed.watcher("site-2")?.send(SIGKILL)
+        let id = try fed.submit(job).id
+        let run = try Self.wait(fed, id) { $0.state.state.isFinished }
+        #expect(run.state.state == .finishedFailed)
+        let reason = run.state.reason ?? ""
+        #expect(reason.hasPrefix("deployment: only 1 of 2 sites accepted the job (min_clients 2); site-2: not seen for"), "\(reason)")
+        #expect(run.state.sites["site-2"]?.hasPrefix("absent: not seen for") == true, "\(run.state.sites)")
     }
 
     @Test func anUnreachableServerInboxIsLoggedOnceAndNeverCreated() throws {
