@@ -153,90 +153,83 @@ import Glibc
         return (job, gate)
     }
 
-    @Test func aKilledSiteFailsTheRoundAtOnceWhenMinClientsCannotBeMet() throws {
-        let dir = try RT.temporaryDirectory("dead-fail")
+    /// Runs the gated job on a federation of `clients` sites, kills `victim`'s watcher (SIGKILL) once
+    /// `training` has its round-1 task, and hands the federation, the job id and the gate to `body`.
+    static func withKilledSite(_ label: String, clients: Int, workflow: String = "fedavg", minClients: Int, rounds: Int,
+                               gatedSite: String? = nil, training: String, kill victim: String,
+                               _ body: (LocalFederation, String, String) throws -> Void) throws {
+        let dir = try RT.temporaryDirectory(label)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let (job, gate) = try Self.gatedJob(in: dir, minClients: 2, rounds: 2)
-        let fed = try Self.federation(in: dir, clients: 2)
+        let (job, gate) = try gatedJob(in: dir, workflow: workflow, minClients: minClients, rounds: rounds, site: gatedSite)
+        let fed = try federation(in: dir, clients: clients)
         defer {
-            _ = FileManager.default.createFile(atPath: gate, contents: nil)  // lets the orphaned executor end
+            _ = FileManager.default.createFile(atPath: gate, contents: nil)  // lets orphaned executors end
             fed.stop()
         }
         let id = try fed.submit(job).id
-        _ = try RT.wait(fed, id) { $0.state.sites["site-2"] == "training round 1" || $0.state.state.isFinished }
-        fed.watcher("site-2")?.send(SIGKILL)
-        let run = try Self.wait(fed, id) { $0.state.state.isFinished }
-        // The round timeout is an hour and site-1 still waits at its gate: only site-2's silence ends the job.
-        #expect(run.state.state == .finishedFailed)
-        let reason = run.state.reason ?? ""
-        #expect(reason.hasPrefix("round 1: only 1 of 2 clients can still succeed (min_clients 2); site-2: not seen for"), "\(reason)")
-        #expect(reason.contains("(liveness grace 4.0s)"), "\(reason)")
-        #expect(run.state.sites["site-2"]?.hasPrefix("absent round 1: not seen for") == true)
-        #expect(run.rounds.isEmpty)
+        _ = try RT.wait(fed, id) { $0.state.sites[training] == "training round 1" || $0.state.state.isFinished }
+        fed.watcher(victim)?.send(SIGKILL)
+        try body(fed, id, gate)
+    }
+
+    @Test func aKilledSiteFailsTheRoundAtOnceWhenMinClientsCannotBeMet() throws {
+        try Self.withKilledSite("dead-fail", clients: 2, minClients: 2, rounds: 2, training: "site-2", kill: "site-2") { fed, id, _ in
+            let run = try Self.wait(fed, id) { $0.state.state.isFinished }
+            // The round timeout is an hour and site-1 still waits at its gate: only site-2's silence ends the job.
+            #expect(run.state.state == .finishedFailed)
+            let reason = run.state.reason ?? ""
+            #expect(reason.hasPrefix("round 1: only 1 of 2 clients can still succeed (min_clients 2); site-2: not seen for"), "\(reason)")
+            #expect(reason.contains("(liveness grace 4.0s)"), "\(reason)")
+            #expect(run.state.sites["site-2"]?.hasPrefix("absent round 1: not seen for") == true)
+            #expect(run.rounds.isEmpty)
+        }
     }
 
     @Test func theRoundGoesOnWithoutAKilledSiteAndWaitsForItAgainOnceBack() throws {
-        let dir = try RT.temporaryDirectory("dead-go-on")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let (job, gate) = try Self.gatedJob(in: dir, minClients: 2, rounds: 2)
-        let fed = try Self.federation(in: dir, clients: 3)
-        defer {
+        try Self.withKilledSite("dead-go-on", clients: 3, minClients: 2, rounds: 2, training: "site-3", kill: "site-3") { fed, id, gate in
+            let absent = try Self.wait(fed, id) { $0.state.sites["site-3"]?.hasPrefix("absent round 1") == true || $0.state.state.isFinished }
+            #expect(absent.state.state == .running, "\(absent.state.reason ?? "")")
+
+            // `ferry status` names the dead site while the job runs.
+            let status = try RT.run(RT.ferryBinary, ["status", id, "--workspace", fed.server.directory])
+            #expect(status.output.split(separator: "\n").contains { $0.hasPrefix("dead") && $0.contains("site-3: ") && $0.contains(" ago") },
+                    "\(status.output)")
+            let json = try RT.run(RT.ferryBinary, ["status", id, "--workspace", fed.server.directory, "--json"])
+            let object = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
+            #expect(object?["dead_sites"] as? [String] == ["site-3"])
+
+            // Back before round 2: its heartbeat is fresh, so round 2 waits for it again.
+            try fed.restart("site-3")
+            try Self.eventually("the server sees site-3 back", logs: [fed.server.logsDirectory + "/watcher.log", fed.clients[2] + "/logs/watcher.log"]) {
+                (try String(contentsOfFile: fed.server.logsDirectory + "/watcher.log", encoding: .utf8)).contains("site-3 is back")
+            }
             _ = FileManager.default.createFile(atPath: gate, contents: nil)
-            fed.stop()
+            let run = try RT.waitFinished(fed, id)
+            #expect(run.state.state == .finishedCompleted, "\(run.state.reason ?? "")")
+            #expect(run.rounds.map(\.round) == [1, 2])
+            let round1 = try #require(run.rounds.first)
+            #expect(round1.clients["site-1"]?.status == "ok" && round1.clients["site-2"]?.status == "ok")
+            #expect(round1.clients["site-3"]?.status == "absent")
+            #expect(round1.clients["site-3"]?.error?.hasPrefix("not seen for") == true)
+            #expect(run.rounds.last?.clients.values.allSatisfy { $0.status == "ok" } == true, "\(run.rounds.last?.clients ?? [:])")
         }
-        let id = try fed.submit(job).id
-        _ = try RT.wait(fed, id) { $0.state.sites["site-3"] == "training round 1" || $0.state.state.isFinished }
-        fed.watcher("site-3")?.send(SIGKILL)
-        let absent = try Self.wait(fed, id) { $0.state.sites["site-3"]?.hasPrefix("absent round 1") == true || $0.state.state.isFinished }
-        #expect(absent.state.state == .running, "\(absent.state.reason ?? "")")
-
-        // `ferry status` names the dead site while the job runs.
-        let status = try RT.run(RT.ferryBinary, ["status", id, "--workspace", fed.server.directory])
-        #expect(status.output.split(separator: "\n").contains { $0.hasPrefix("dead") && $0.contains("site-3: ") && $0.contains(" ago") },
-                "\(status.output)")
-        let json = try RT.run(RT.ferryBinary, ["status", id, "--workspace", fed.server.directory, "--json"])
-        let object = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
-        #expect(object?["dead_sites"] as? [String] == ["site-3"])
-
-        // Back before round 2: its heartbeat is fresh, so round 2 waits for it again.
-        try fed.restart("site-3")
-        try Self.eventually("the server sees site-3 back", logs: [fed.server.logsDirectory + "/watcher.log", fed.clients[2] + "/logs/watcher.log"]) {
-            (try String(contentsOfFile: fed.server.logsDirectory + "/watcher.log", encoding: .utf8)).contains("site-3 is back")
-        }
-        _ = FileManager.default.createFile(atPath: gate, contents: nil)
-        let run = try RT.waitFinished(fed, id)
-        #expect(run.state.state == .finishedCompleted, "\(run.state.reason ?? "")")
-        #expect(run.rounds.map(\.round) == [1, 2])
-        let round1 = try #require(run.rounds.first)
-        #expect(round1.clients["site-1"]?.status == "ok" && round1.clients["site-2"]?.status == "ok")
-        #expect(round1.clients["site-3"]?.status == "absent")
-        #expect(round1.clients["site-3"]?.error?.hasPrefix("not seen for") == true)
-        #expect(run.rounds.last?.clients.values.allSatisfy { $0.status == "ok" } == true, "\(run.rounds.last?.clients ?? [:])")
     }
 
     @Test func aCyclicRoundSkipsTheStepOfAKilledSite() throws {
-        let dir = try RT.temporaryDirectory("dead-cyclic")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let (job, gate) = try Self.gatedJob(in: dir, workflow: "cyclic", minClients: 2, rounds: 1, site: "site-1")
-        let fed = try Self.federation(in: dir, clients: 3)
-        defer {
+        try Self.withKilledSite("dead-cyclic", clients: 3, workflow: "cyclic", minClients: 2, rounds: 1, gatedSite: "site-1",
+                                training: "site-1", kill: "site-3") { fed, id, gate in
+            let serverLog = fed.server.logsDirectory + "/watcher.log"
+            try Self.eventually("the server to call site-3 dead", logs: [serverLog]) {
+                (try String(contentsOfFile: serverLog, encoding: .utf8)).contains("site-3: not seen for")
+            }
             _ = FileManager.default.createFile(atPath: gate, contents: nil)
-            fed.stop()
+            let run = try Self.wait(fed, id) { $0.state.state.isFinished }
+            #expect(run.state.state == .finishedCompleted, "\(run.state.reason ?? "")")
+            let round = try #require(run.rounds.first)
+            #expect(round.order == ["site-1", "site-2", "site-3"])
+            #expect(round.clients["site-1"]?.status == "ok" && round.clients["site-2"]?.status == "ok")
+            #expect(round.clients["site-3"]?.status == "absent" && round.clients["site-3"]?.position == 3)
         }
-        let id = try fed.submit(job).id
-        _ = try RT.wait(fed, id) { $0.state.sites["site-1"] == "training round 1" || $0.state.state.isFinished }
-        fed.watcher("site-3")?.send(SIGKILL)
-        let serverLog = fed.server.logsDirectory + "/watcher.log"
-        try Self.eventually("the server to call site-3 dead", logs: [serverLog]) {
-            (try String(contentsOfFile: serverLog, encoding: .utf8)).contains("site-3: not seen for")
-        }
-        _ = FileManager.default.createFile(atPath: gate, contents: nil)
-        let run = try Self.wait(fed, id) { $0.state.state.isFinished }
-        #expect(run.state.state == .finishedCompleted, "\(run.state.reason ?? "")")
-        let round = try #require(run.rounds.first)
-        #expect(round.order == ["site-1", "site-2", "site-3"])
-        #expect(round.clients["site-1"]?.status == "ok" && round.clients["site-2"]?.status == "ok")
-        #expect(round.clients["site-3"]?.status == "absent" && round.clients["site-3"]?.position == 3)
     }
 
     @Test func aSiteKilledBeforeDeploymentFailsTheJobWithTheReason() throws {
