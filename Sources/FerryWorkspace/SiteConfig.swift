@@ -54,6 +54,9 @@ public struct SiteConfig: Codable, Sendable, Equatable {
     /// How long the watcher keeps the files of a finished job (e.g. `7d`) before removing them; nil
     /// keeps them until `ferry delete`. Set by the operator; provisioning keeps it.
     public var retention: String?
+    /// Server: how long a silent site is waited for (`liveness: {grace: 5m}`); set by the operator,
+    /// provisioning keeps it.
+    public var liveness: LivenessConfig?
 
     /// Creates a configuration.
     public init(version: Int = 1, name: String, role: SiteRole, project: String, created: String, updated: String,
@@ -72,7 +75,7 @@ public struct SiteConfig: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, name, role, project, created, updated, inbox, poll, peers, retention, share, federation
+        case version, name, role, project, created, updated, inbox, poll, peers, retention, share, federation, liveness
         case publicKey = "public_key"
     }
 
@@ -110,6 +113,7 @@ public struct SiteConfig: Codable, Sendable, Equatable {
         if let federation { pairs.append((plain("federation"), scalar(federation))) }
         if let poll { pairs.append((plain("poll"), scalar(poll))) }
         if let retention { pairs.append((plain("retention"), scalar(retention))) }
+        if let grace = liveness?.grace { pairs.append((plain("liveness"), Node([(plain("grace"), scalar(grace))]))) }
         let peerPairs: [(Node, Node)] = peers.keys.sorted().map { key in
             let peer = peers[key]!
             return (scalar(key), Node([

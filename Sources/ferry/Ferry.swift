@@ -1,4 +1,5 @@
 import ArgumentParser
+import FerryRuntime
 import FerrySupport
 /// The `ferry` command: file-based federated learning.
 @main
@@ -20,7 +21,7 @@ struct Ferry: AsyncParsableCommand {
 
         Every command has --help with examples. Formats and protocols: docs/ in the repository.
         """,
-        version: "0.1.0",
+        version: FerryVersion.current,
         subcommands: [
             JobCommand.self,
             ModelCommand.self,
@@ -32,6 +33,7 @@ struct Ferry: AsyncParsableCommand {
             SubmitCommand.self,
             JobsCommand.self,
             StatusCommand.self,
+            SitesCommand.self,
             AbortCommand.self,
             ApprovalsCommand.self,
             ApproveCommand.self,

@@ -158,6 +158,15 @@ final class ClientRole: SiteRoleHandler {
         running.removeAll()
     }
 
+    func runningTasks() -> [Heartbeat.Task] {
+        running.keys.sorted().compactMap { key in
+            let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { return nil }
+            let record = try? JSONFile.readIfPresent(TaskRecord.self, from: FileSystem.join(taskDirectory(parts[0], parts[1]), "task.json"))
+            return Heartbeat.Task(job: parts[0], round: record?.round ?? 0, task: parts[1])
+        }
+    }
+
     // MARK: Disk footprint
 
     /// Once a task's result has reached the server: removes its input, its scratch folder and (unless

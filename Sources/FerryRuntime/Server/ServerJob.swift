@@ -15,6 +15,8 @@ final class ServerJob {
     let logger: Logger
     let serverName: String
     var state: ServerJobState
+    /// The server's view of its sites' heartbeats; nil: every site is waited for until the deadlines.
+    var liveness: LivenessMonitor?
 
     var statePath: String { FileSystem.join(runtimeDirectory, "workflow.json") }
 
@@ -107,7 +109,13 @@ final class ServerJob {
                 answered[site] = outcome
             }
         }
-        guard answered.count == state.plan.sites.count || now >= state.deployDeadline else { return }
+        var absent: [String: String] = [:]
+        for site in state.plan.sites where answered[site] == nil {
+            absent[site] = liveness?.absence(of: site, now: now)
+        }
+        let possible = state.plan.sites.filter { answered[$0] == nil ? absent[$0] == nil : answered[$0]!.status == .ok }.count
+        guard answered.count + absent.count == state.plan.sites.count || now >= state.deployDeadline
+            || (!absent.isEmpty && possible < state.plan.minClients) else { return }
         var accepted: [String] = []
         var problems: [String] = []
         for site in state.plan.sites {
@@ -117,6 +125,8 @@ final class ServerJob {
                 } else {
                     problems.append("\(site): refused the job: \(outcome.error ?? "no reason given")")
                 }
+            } else if let absence = absent[site] {
+                problems.append("\(site): \(absence)")
             } else {
                 problems.append(unansweredDeployment(site))
             }
@@ -124,7 +134,7 @@ final class ServerJob {
         for problem in problems { logger.warning("deployment: \(problem)") }
         if accepted.count < state.plan.minClients {
             try store.update(id) { file in
-                for site in state.plan.sites where !accepted.contains(site) { file.sites[site] = unacceptedState(site, answered[site]) }
+                for site in state.plan.sites where !accepted.contains(site) { file.sites[site] = absent[site].map { "absent: \($0)" } ?? unacceptedState(site, answered[site]) }
             }
             try finish(.failed, reason: "deployment: only \(accepted.count) of \(state.plan.sites.count) sites accepted the job (min_clients \(state.plan.minClients)); " + problems.joined(separator: "; "))
             return
@@ -138,7 +148,7 @@ final class ServerJob {
         try store.update(id) { file in
             file.state = .running
             for site in accepted { file.sites[site] = "deployed" }
-            for site in state.plan.sites where !accepted.contains(site) { file.sites[site] = unacceptedState(site, answered[site]) }
+            for site in state.plan.sites where !accepted.contains(site) { file.sites[site] = absent[site].map { "absent: \($0)" } ?? unacceptedState(site, answered[site]) }
         }
         logger.info("deployed to \(accepted.joined(separator: ", ")); running \(state.plan.workflow) for \(state.plan.rounds) round(s)")
     }

@@ -43,6 +43,8 @@ struct ServerJobState: Codable, Sendable, Equatable {
 struct ClientOutcome: Codable, Sendable, Equatable {
     enum Status: String, Codable, Sendable {
         case ok, failed, timeout
+        /// The site's heartbeat was silent longer than the liveness grace: not waited for.
+        case absent
     }
 
     var site: String
@@ -65,7 +67,7 @@ struct ClientOutcome: Codable, Sendable, Equatable {
 /// "Round records").
 public struct RoundRecord: Codable, Sendable, Equatable {
     public struct Client: Codable, Sendable, Equatable {
-        /// `ok`, `failed` or `timeout`.
+        /// `ok`, `failed`, `timeout` or `absent` (silent longer than the liveness grace).
         public var status: String
         /// Samples the client trained on (weight in the average).
         public var numSamples: Int?

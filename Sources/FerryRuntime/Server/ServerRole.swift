@@ -20,6 +20,8 @@ final class ServerRole: SiteRoleHandler {
     private var retention: RetentionSweep
     /// Sites removed from the federation: refused, and no job waits for them.
     let federation: FederationGate?
+    /// The sites' heartbeats, as this server sees them.
+    let liveness: LivenessMonitor
 
     init(workspace: SiteWorkspace, options: WatcherOptions, outbox: Outbox, logger: Logger,
          federation: FederationGate? = nil, wake: @escaping @Sendable () -> Void) throws {
@@ -30,6 +32,8 @@ final class ServerRole: SiteRoleHandler {
         self.logger = logger
         self.store = try ServerStore(workspace: workspace)
         self.retention = RetentionSweep(retention: try workspace.retention())
+        self.liveness = LivenessMonitor(workspace: workspace, rules: try LivenessRules(workspace: workspace, override: options.deadAfter),
+                                        logger: logger)
     }
 
     private func jobLogger(_ id: String) throws -> Logger {
@@ -100,6 +104,7 @@ final class ServerRole: SiteRoleHandler {
 
     func tick() throws {
         let now = Date()
+        liveness.refresh(now: now)
         for id in active.keys.sorted() {
             guard let job = active[id] else { continue }
             do {
@@ -139,6 +144,10 @@ final class ServerRole: SiteRoleHandler {
 
     func shutdown() {}
 
+    func runningTasks() -> [Heartbeat.Task] {
+        active.values.filter { !$0.isFinished }.map(\.currentTask).sorted { $0.job < $1.job }
+    }
+
     // MARK: Jobs
 
     /// Reloads a dispatched/running job after a restart.
@@ -151,6 +160,7 @@ final class ServerRole: SiteRoleHandler {
             return
         }
         let job = ServerJob(id: id, store: store, outbox: outbox, logger: try jobLogger(id), serverName: workspace.name, state: state)
+        job.liveness = liveness
         if job.isFinished {
             // Killed between committing the end in workflow.json and recording it in state.json.
             do {
@@ -247,6 +257,7 @@ final class ServerRole: SiteRoleHandler {
             let state = ServerJobState(phase: .deploying, plan: plan, startedAt: now,
                                        deployDeadline: now.addingTimeInterval(plan.roundTimeout))
             let job = ServerJob(id: id, store: store, outbox: outbox, logger: jobLog, serverName: workspace.name, state: state)
+            job.liveness = liveness
             try job.save()
             startPauses.removeValue(forKey: id)
             try store.update(id) { file in
