@@ -114,7 +114,7 @@ import Testing
 
     @Test func precisionOrderIsBitsPerValue() {
         #expect(SitePolicy.bitsPerValue(nil) == 32)
-        #expect(QuantFormat.allCases.map { SitePolicy.bitsPerValue($0) } == [16, 16, 8, 4, 4])
+        #expect(QuantFormat.allCases.map { SitePolicy.bitsPerValue($0) } == [16, 16, 8, 4, 4, 4, 4])
     }
 
     @Test func moreRoundsThanAllowedAreRefused() throws {
