@@ -497,7 +497,8 @@ final class ClientRole: SiteRoleHandler {
             try JSONFile.write(["status": "paused", "error": reason], to: note)
             try outbox.enqueue(OutgoingMessage(
                 id: messageID, kind: .result, job: job, payload: note, recipients: [serverName], metadata: metadata,
-                quantize: nil, mode: .file, chunkSize: WireSettings.plain.chunkSize, window: WireSettings.plain.window,
+                quantize: nil, mode: .file, chunkSize: WireSettings.plain.chunkSize,
+                window: WireSettings.plain.window, windowBytes: WireSettings.plain.windowBytes,
                 removePayloadWhenSent: true, createdAt: Date()))
         } catch {
             logger.warning("job \(job): cannot tell the server that \(task) waits for disk space: \(error)")
@@ -525,7 +526,8 @@ final class ClientRole: SiteRoleHandler {
             try outbox.enqueue(OutgoingMessage(
                 id: "\(job).log.\(task).\(workspace.name)", kind: .log, job: job, payload: snapshot, recipients: [serverName],
                 metadata: metadata, quantize: nil, mode: .file, chunkSize: WireSettings.plain.chunkSize,
-                window: WireSettings.plain.window, removePayloadWhenSent: true, createdAt: Date()))
+                window: WireSettings.plain.window,
+                windowBytes: WireSettings.plain.windowBytes, removePayloadWhenSent: true, createdAt: Date()))
         }
     }
 
@@ -562,7 +564,8 @@ final class ClientRole: SiteRoleHandler {
         }
         try outbox.enqueue(OutgoingMessage(
             id: messageID, kind: .result, job: job, payload: file!, recipients: [serverName], metadata: metadata,
-            quantize: payload == nil ? nil : wire.quantize, mode: wire.mode, chunkSize: wire.chunkSize, window: wire.window,
+            quantize: payload == nil ? nil : wire.quantize, mode: wire.mode, chunkSize: wire.chunkSize,
+            window: wire.window, windowBytes: wire.windowBytes,
             removePayloadWhenSent: false, createdAt: Date()))
     }
 

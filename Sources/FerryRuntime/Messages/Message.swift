@@ -69,6 +69,8 @@ struct OutgoingMessage: Codable, Sendable, Equatable {
     var mode: TransferMode
     var chunkSize: Int
     var window: Int
+    /// The window in bytes; replaces ``window`` when set (nil in specs of older versions).
+    var windowBytes: Int64?
     /// Remove the payload once sent (a copy made for this message only).
     var removePayloadWhenSent: Bool
     var createdAt: Date

@@ -94,7 +94,8 @@ final class ServerJob {
                 id: "\(id).deploy.\(app)", kind: .deploy, job: id, payload: store.archivePath(id), recipients: sites,
                 metadata: metadata(.deploy, task: "deploy", extra: [MessageKey.app: app, MessageKey.signature: signature]),
                 quantize: nil, mode: WireSettings.plain.mode, chunkSize: WireSettings.plain.chunkSize,
-                window: WireSettings.plain.window, removePayloadWhenSent: false, createdAt: Date())
+                window: WireSettings.plain.window,
+                windowBytes: WireSettings.plain.windowBytes, removePayloadWhenSent: false, createdAt: Date())
             try outbox.enqueue(message)
         }
     }
@@ -243,7 +244,8 @@ final class ServerJob {
                 try outbox.enqueue(OutgoingMessage(
                     id: "\(id).abort", kind: .abort, job: id, payload: note, recipients: recipients,
                     metadata: metadata(.abort, task: "abort", extra: [MessageKey.reason: reason ?? ""]),
-                    quantize: nil, mode: .file, chunkSize: WireSettings.plain.chunkSize, window: WireSettings.plain.window,
+                    quantize: nil, mode: .file, chunkSize: WireSettings.plain.chunkSize,
+                    window: WireSettings.plain.window, windowBytes: WireSettings.plain.windowBytes,
                     removePayloadWhenSent: false, createdAt: Date()))
             }
         }
@@ -327,7 +329,8 @@ final class ServerJob {
             id: messageID, kind: .task, job: id, payload: payload!, recipients: sites,
             metadata: metadata(.task, task: task, round: round,
                                extra: [MessageKey.model: model == nil ? "none" : "present", MessageKey.message: messageID]),
-            quantize: model == nil ? nil : wire.quantize, mode: wire.mode, chunkSize: wire.chunkSize, window: wire.window,
+            quantize: model == nil ? nil : wire.quantize, mode: wire.mode, chunkSize: wire.chunkSize,
+            window: wire.window, windowBytes: wire.windowBytes,
             removePayloadWhenSent: false, createdAt: Date())
         try outbox.enqueue(message)
         try store.update(id) { file in
