@@ -56,7 +56,7 @@ final class ClientRole: SiteRoleHandler {
         return FileLogHandler.logger(label: "\(workspace.name) job \(id)", file: file)
     }
 
-    private func log(_ id: String, _ text: String, error: Bool = false) {
+    func log(_ id: String, _ text: String, error: Bool = false) {
         if error { logger.error("job \(id): \(text)") } else { logger.info("job \(id): \(text)") }
         if error { jobLogger(id)?.error("\(text)") } else { jobLogger(id)?.info("\(text)") }
     }
@@ -89,6 +89,7 @@ final class ClientRole: SiteRoleHandler {
         }
         switch kind {
         case .deploy: try deploy(message, job: job)
+        case .file: try receiveFile(message, job: job)
         case .task: try receiveTask(message, job: job)
         case .abort: abort(job, reason: message.metadata[MessageKey.reason] ?? "aborted by the server")
             FileSystem.remove(message.path)
@@ -114,6 +115,7 @@ final class ClientRole: SiteRoleHandler {
 
     func tick() throws {
         collectCompletions()
+        completeDeployments()
         removeExpiredJobs(now: Date())
         for (key, record) in unrecorded.sorted(by: { $0.key < $1.key }) {
             let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
@@ -238,37 +240,54 @@ final class ClientRole: SiteRoleHandler {
             let unpacked = FileSystem.join(dir, "job")
             FileSystem.remove(unpacked)  // a partial unpack from an interrupted run
             _ = try JobArchive.unpack(archive: message.path, into: unpacked)
-            // The initial model stays with the server (beside the archive): round 1 sends it as a task.
-            let folder = try JobFolder.load(directory: unpacked, displayName: job, requireInitialModel: false)
-            guard case .client(let config) = folder.apps[app] else {
-                throw RuntimeError.badMessage("the job has no client app '\(app)'")
-            }
-            let appDirectory = folder.appDirectory(app)
-            try JSONFile.write(ClientDeployment(app: app, directory: appDirectory, plan: ClientPlan(config)),
-                               to: FileSystem.join(dir, "plan.json"))
-            // The initial model is the server's (round 1 sends it as a task): unless it lies in this
-            // client's app folder, the client keeps no copy of it.
-            if let initial = folder.initialModelPath.map(FileSystem.absolute),
-               !initial.hasPrefix(FileSystem.absolute(appDirectory) + "/") {
-                FileSystem.remove(initial)
-            }
-            try JSONFile.write(DeployRecord(job: job, app: app, server: serverName, deployedAt: Date()), to: FileSystem.join(dir, "deploy.json"))
-            log(job, "deployed: app '\(app)' verified with the server key and unpacked into \(unpacked)")
-            try reply(job: job, task: "deploy", round: 0, ok: true, error: nil, payload: nil)
+            // Large files of this app's folder come as messages of their own: the deployment completes
+            // once they are all here (completeDeployments).
+            if try awaitFiles(message, job: job, app: app, archiveSHA256: sha, key: key) { return }
+            try finishDeployment(job: job, app: app)
         } catch where DiskSpace.isFull(error) {
             keepMessage = true
-            FileSystem.remove(FileSystem.join(dir, "deploy.json"))
-            FileSystem.remove(FileSystem.join(dir, "plan.json"))
-            FileSystem.remove(FileSystem.join(dir, "job"))
+            for name in ["deploy.json", "plan.json", "job", ClientFiles.pendingFiles] {
+                FileSystem.remove(FileSystem.join(dir, name))
+            }
             throw error
         } catch {
-            let reason = "\(error)"
-            try FileSystem.makeDirectory(dir)
-            FileSystem.remove(FileSystem.join(dir, "job"))
-            try JSONFile.write(StopRecord(job: job, reason: reason, at: Date()), to: FileSystem.join(dir, "refused.json"))
-            log(job, "deployment refused: \(reason)", error: true)
-            try reply(job: job, task: "deploy", round: 0, ok: false, error: reason, payload: nil)
+            try refuseDeployment(job: job, reason: "\(error)")
         }
+    }
+
+    /// Loads the unpacked job (its large files in place), records the client's plan and the
+    /// deployment, and accepts the job.
+    func finishDeployment(job: String, app: String) throws {
+        let dir = jobDirectory(job)
+        let unpacked = FileSystem.join(dir, "job")
+        // The initial model stays with the server (beside the archive): round 1 sends it as a task.
+        let folder = try JobFolder.load(directory: unpacked, displayName: job, requireInitialModel: false)
+        guard case .client(let config) = folder.apps[app] else {
+            throw RuntimeError.badMessage("the job has no client app '\(app)'")
+        }
+        let appDirectory = folder.appDirectory(app)
+        try JSONFile.write(ClientDeployment(app: app, directory: appDirectory, plan: ClientPlan(config)),
+                           to: FileSystem.join(dir, "plan.json"))
+        // The initial model is the server's (round 1 sends it as a task): unless it lies in this
+        // client's app folder, the client keeps no copy of it.
+        if let initial = folder.initialModelPath.map(FileSystem.absolute),
+           !initial.hasPrefix(FileSystem.absolute(appDirectory) + "/") {
+            FileSystem.remove(initial)
+        }
+        try JSONFile.write(DeployRecord(job: job, app: app, server: serverName, deployedAt: Date()), to: FileSystem.join(dir, "deploy.json"))
+        log(job, "deployed: app '\(app)' verified with the server key and unpacked into \(unpacked)")
+        try reply(job: job, task: "deploy", round: 0, ok: true, error: nil, payload: nil)
+    }
+
+    /// Refuses the job: records why (`refused.json`), removes what was unpacked or received, and tells
+    /// the server.
+    func refuseDeployment(job: String, reason: String) throws {
+        let dir = jobDirectory(job)
+        try FileSystem.makeDirectory(dir)
+        for name in ["job", ClientFiles.receivedFiles, ClientFiles.pendingFiles] { FileSystem.remove(FileSystem.join(dir, name)) }
+        try JSONFile.write(StopRecord(job: job, reason: reason, at: Date()), to: FileSystem.join(dir, "refused.json"))
+        log(job, "deployment refused: \(reason)", error: true)
+        try reply(job: job, task: "deploy", round: 0, ok: false, error: reason, payload: nil)
     }
 
     // MARK: Tasks
@@ -532,7 +551,7 @@ final class ClientRole: SiteRoleHandler {
     }
 
     /// Queues a result message (also the answer to a deployment).
-    private func reply(job: String, task: String, round: Int, ok: Bool, error: String?, payload: String?,
+    func reply(job: String, task: String, round: Int, ok: Bool, error: String?, payload: String?,
                        outcome: TaskOutcome? = nil) throws {
         let messageID = "\(job).result.\(task).\(workspace.name)"
         var metadata: [String: String] = [

@@ -83,16 +83,22 @@ final class ServerJob {
 
     // MARK: Deployment
 
-    /// Sends the signed archive to every site of each client app.
+    /// Sends the signed archive to every site of each client app, and the large files of the app's folder.
     func sendDeployments() throws {
         let signature = try store.signature(id)
         var byApp: [String: [String]] = [:]
         for site in state.plan.sites { byApp[state.plan.siteApps[site]!, default: []].append(site) }
         for app in byApp.keys.sorted() {
             let sites = byApp[app]!
+            var extra = [MessageKey.app: app, MessageKey.signature: signature]
+            if let large = try largeFiles(of: app) {
+                extra[MessageKey.files] = large.manifest
+                extra[MessageKey.filesSignature] = large.signature
+                try sendLargeFiles(large.files, app: app, to: sites)
+            }
             let message = OutgoingMessage(
                 id: "\(id).deploy.\(app)", kind: .deploy, job: id, payload: store.archivePath(id), recipients: sites,
-                metadata: metadata(.deploy, task: "deploy", extra: [MessageKey.app: app, MessageKey.signature: signature]),
+                metadata: metadata(.deploy, task: "deploy", extra: extra),
                 quantize: nil, mode: WireSettings.plain.mode, chunkSize: WireSettings.plain.chunkSize,
                 window: WireSettings.plain.window,
                 windowBytes: WireSettings.plain.windowBytes, removePayloadWhenSent: false, createdAt: Date())
