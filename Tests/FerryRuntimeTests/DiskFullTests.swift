@@ -27,8 +27,8 @@ import Glibc
     """
 
     /// A 2-round fedavg job with a llama-tiny initial model (0.66 MiB).
-    static func writeJob(in dir: String, fill: String) throws -> String {
-        let job = try RT.writeJob(in: dir, name: "diskfull", server: .init(rounds: 2, roundTimeout: "600s", extra: "initial_model: init.safetensors"),
+    static func writeJob(in dir: String, fill: String, roundTimeout: String = "600s") throws -> String {
+        let job = try RT.writeJob(in: dir, name: "diskfull", server: .init(rounds: 2, roundTimeout: roundTimeout, extra: "initial_model: init.safetensors"),
                                   command: ["sh", "synth.sh"], env: ["FILL": fill], files: ["synth.sh": script])
         try Tmpfs.run(RT.ferryBinary, ["model", "synth", job + "/init.safetensors", "--like", "llama-tiny", "--seed", "7"])
         return job

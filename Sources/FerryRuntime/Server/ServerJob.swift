@@ -39,6 +39,8 @@ final class ServerJob {
     /// Set while the job waits for disk space (``pause(after:in:)``): what it waits on, the step that
     /// hit the full disk, and whether `state.json` says so yet.
     var pause: (key: String, step: PausedStep, recorded: Bool)?
+    /// The paused tasks the job log already said it waits for past the deadline.
+    var reportedHeldTasks: Set<String> = []
 
     func save() throws { try JSONFile.write(state, to: statePath) }
 
