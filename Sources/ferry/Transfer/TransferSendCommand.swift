@@ -9,11 +9,11 @@ struct TransferSendCommand: AsyncParsableCommand {
         commandName: "send",
         abstract: "Stream a file or model chunk by chunk into one or more inbox folders.",
         discussion: """
-        Writes a transfer into each INBOX: a manifest, numbered chunks published atomically (at most \
-        128 MiB of unconsumed chunks per inbox by default, --window-bytes or --window chunks when given, \
-        so the share never holds more than that per inbox), then a final record with the digest of the whole stream. `ferry transfer receive` on each inbox \
-        verifies, acknowledges and deletes the chunks. The command returns when every receiver has \
-        acknowledged the whole stream.
+        Writes a transfer into each INBOX: a manifest, numbered chunks published atomically (by default \
+        at most 128MiB of unconsumed chunks per inbox; --window-bytes or --window chunks when given, \
+        so the share never holds more than that per inbox), then a final record with the digest of the \
+        whole stream. `ferry transfer receive` on each inbox verifies, acknowledges and deletes the \
+        chunks. The command returns when every receiver has acknowledged the whole stream.
 
         The model is read (and quantized) once, whatever the number of inboxes. Killed at any point, \
         running the same command again resumes the transfer from the receivers' acknowledgements (the \
