@@ -10,11 +10,8 @@ import Testing
     @Test func aClientPausedPastTheRoundTimeoutDoesNotTimeTheRoundOut() throws {
         let dir = try RT.temporaryDirectory("diskfull-timeout")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let fed = try RT.federation(in: dir, start: false)
-        let site1 = try SiteWorkspace.open(try #require(fed.clients.first { $0.hasSuffix("site-1") }))
+        guard let (fed, site1, mount) = try DiskFullTests.federationWithSite1OnTmpfs(in: dir) else { return }
         let jobs = site1.jobsDirectory
-        try FileManager.default.createDirectory(atPath: jobs, withIntermediateDirectories: true)
-        guard let mount = Tmpfs.mount(at: jobs, size: "8m") else { return }
         defer { mount.unmount() }
         defer { fed.stop() }
         // 20 s per round: enough for deployment and round 1 on a loaded machine, short against the pause.

@@ -45,6 +45,16 @@ import Glibc
         return try #require(FileManager.default.contents(atPath: final))
     }
 
+    /// A federation (watchers not started) whose site-1 keeps its `jobs/` on a fresh 8 MiB tmpfs; nil
+    /// (the reason printed) where a tmpfs cannot be mounted.
+    static func federationWithSite1OnTmpfs(in dir: String) throws -> (LocalFederation, SiteWorkspace, Tmpfs)? {
+        let fed = try RT.federation(in: dir, start: false)
+        let site1 = try SiteWorkspace.open(try #require(fed.clients.first { $0.hasSuffix("site-1") }))
+        try FileManager.default.createDirectory(atPath: site1.jobsDirectory, withIntermediateDirectories: true)
+        guard let mount = Tmpfs.mount(at: site1.jobsDirectory, size: "8m") else { return nil }
+        return (fed, site1, mount)
+    }
+
     @Test func serverWithAFullDiskPausesAndCompletesOnceSpaceReturns() throws {
         let dir = try RT.temporaryDirectory("diskfull-server")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -82,11 +92,8 @@ import Glibc
     @Test func clientWhoseExecutorFillsTheDiskPausesAndTheJobCompletes() throws {
         let dir = try RT.temporaryDirectory("diskfull-client")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let fed = try RT.federation(in: dir, start: false)
-        let site1 = try SiteWorkspace.open(try #require(fed.clients.first { $0.hasSuffix("site-1") }))
+        guard let (fed, site1, mount) = try Self.federationWithSite1OnTmpfs(in: dir) else { return }
         let jobs = site1.jobsDirectory
-        try FileManager.default.createDirectory(atPath: jobs, withIntermediateDirectories: true)
-        guard let mount = Tmpfs.mount(at: jobs, size: "8m") else { return }
         defer { mount.unmount() }
         defer { fed.stop() }
         let reference = try Self.referenceModel(in: dir)
