@@ -50,6 +50,8 @@ extension ServerJob {
             if outcome == nil { try sendTask(round: round, step: state.step, model: state.currentModel, to: [site]) }
             if outcome == nil {
                 guard now >= state.deadline! else { return }
+                let step = state.step
+                if deadlineHeld(round: round, sites: [site], task: { _ in taskName(round: round, step: step) }) { return }
                 let timeout = ClientOutcome(site: site, task: taskName(round: round, step: state.step), round: round, status: .timeout,
                                             error: "no result within the round timeout", receivedAt: Date())
                 try FileSystem.makeDirectory(roundDirectory(round))
@@ -120,6 +122,7 @@ extension ServerJob {
         state.order = []
         state.step = 0
         state.currentModel = output
+        state.pausedTasks = nil
         try save()
         releaseRound(round)
     }

@@ -46,6 +46,8 @@ extension ServerJob {
             return
         }
         guard allIn || now >= state.deadline ?? now else { return }
+        if !allIn, deadlineHeld(round: round, sites: state.participants.filter { outcomes[$0] == nil },
+                                task: { _ in taskName(round: round) }) { return }
         try finishFedAvgRound(round, outcomes: outcomes)
     }
 
@@ -98,6 +100,7 @@ extension ServerJob {
         state.round = round + 1
         state.roundStartedAt = nil
         state.deadline = nil
+        state.pausedTasks = nil
         try save()
         releaseRound(round)
     }

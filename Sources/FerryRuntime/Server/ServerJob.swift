@@ -41,6 +41,8 @@ final class ServerJob {
     /// Set while the job waits for disk space (``pause(after:in:)``): what it waits on, the step that
     /// hit the full disk, and whether `state.json` says so yet.
     var pause: (key: String, step: PausedStep, recorded: Bool)?
+    /// The paused tasks the job log already said it waits for past the deadline.
+    var reportedHeldTasks: Set<String> = []
 
     func save() throws { try JSONFile.write(state, to: statePath) }
 
@@ -85,18 +87,25 @@ final class ServerJob {
 
     // MARK: Deployment
 
-    /// Sends the signed archive to every site of each client app.
+    /// Sends the signed archive to every site of each client app, and the large files of the app's folder.
     func sendDeployments() throws {
         let signature = try store.signature(id)
         var byApp: [String: [String]] = [:]
         for site in state.plan.sites { byApp[state.plan.siteApps[site]!, default: []].append(site) }
         for app in byApp.keys.sorted() {
             let sites = byApp[app]!
+            var extra = [MessageKey.app: app, MessageKey.signature: signature]
+            if let large = try largeFiles(of: app) {
+                extra[MessageKey.files] = large.manifest
+                extra[MessageKey.filesSignature] = large.signature
+                try sendLargeFiles(large.files, app: app, to: sites)
+            }
             let message = OutgoingMessage(
                 id: "\(id).deploy.\(app)", kind: .deploy, job: id, payload: store.archivePath(id), recipients: sites,
-                metadata: metadata(.deploy, task: "deploy", extra: [MessageKey.app: app, MessageKey.signature: signature]),
+                metadata: metadata(.deploy, task: "deploy", extra: extra),
                 quantize: nil, mode: WireSettings.plain.mode, chunkSize: WireSettings.plain.chunkSize,
-                window: WireSettings.plain.window, removePayloadWhenSent: false, createdAt: Date())
+                window: WireSettings.plain.window,
+                windowBytes: WireSettings.plain.windowBytes, removePayloadWhenSent: false, createdAt: Date())
             try outbox.enqueue(message)
         }
     }
@@ -261,7 +270,8 @@ final class ServerJob {
                 try outbox.enqueue(OutgoingMessage(
                     id: "\(id).abort", kind: .abort, job: id, payload: note, recipients: recipients,
                     metadata: metadata(.abort, task: "abort", extra: [MessageKey.reason: reason ?? ""]),
-                    quantize: nil, mode: .file, chunkSize: WireSettings.plain.chunkSize, window: WireSettings.plain.window,
+                    quantize: nil, mode: .file, chunkSize: WireSettings.plain.chunkSize,
+                    window: WireSettings.plain.window, windowBytes: WireSettings.plain.windowBytes,
                     removePayloadWhenSent: false, createdAt: Date()))
             }
         }
@@ -345,7 +355,8 @@ final class ServerJob {
             id: messageID, kind: .task, job: id, payload: payload!, recipients: sites,
             metadata: metadata(.task, task: task, round: round,
                                extra: [MessageKey.model: model == nil ? "none" : "present", MessageKey.message: messageID]),
-            quantize: model == nil ? nil : wire.quantize, mode: wire.mode, chunkSize: wire.chunkSize, window: wire.window,
+            quantize: model == nil ? nil : wire.quantize, mode: wire.mode, chunkSize: wire.chunkSize,
+            window: wire.window, windowBytes: wire.windowBytes,
             removePayloadWhenSent: false, createdAt: Date())
         try outbox.enqueue(message)
         try store.update(id) { file in

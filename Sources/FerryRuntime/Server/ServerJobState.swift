@@ -25,6 +25,9 @@ struct ServerJobState: Codable, Sendable, Equatable {
     var roundStartedAt: Date?
     /// Deadline of the current fedavg round, or of the current cyclic step.
     var deadline: Date?
+    /// `site|task` of the tasks whose client said they wait for disk space: the round's deadline does
+    /// not pass for them (nil in states of older versions, and when there is none).
+    var pausedTasks: [String]?
     /// Cyclic: the order of the current round.
     var order: [String] = []
     /// Cyclic: index of the current step in ``order``.
