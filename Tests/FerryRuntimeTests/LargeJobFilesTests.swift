@@ -71,8 +71,9 @@ import Glibc
         // One file message, for the client app's file only; the server app's file never left the server.
         let sent = Self.list(fed.server.directory + "/outbox/sent").filter { $0.contains(".file.") }
         #expect(sent == ["\(record.id).file.client.1.json"])
-        for site in ["site-1", "site-2"] {
-            let log = (try? String(contentsOfFile: run.paths.log(site: site), encoding: .utf8)) ?? ""
+        // The site's own job log (the copy shipped to the server may still be on its way).
+        for (index, site) in ["site-1", "site-2"].enumerated() {
+            let log = (try? String(contentsOfFile: fed.clients[index] + "/jobs/\(record.id)/logs/\(site).log", encoding: .utf8)) ?? ""
             #expect(log.contains("received apps/client/data/weights.bin (1.00 MiB)"), "\(site): \(log)")
         }
         // ferry clone keeps the files beside the new archive.
