@@ -334,6 +334,7 @@ final class ClientRole: SiteRoleHandler {
             try FileSystem.linkReplacing(message.path, to: FileSystem.join(tdir, "input.safetensors"))
         }
         let rounds = message.metadata[MessageKey.rounds].flatMap { Int($0) } ?? round
+        try writeRoundConfig(message.metadata[MessageKey.config], task: task, in: tdir)
         try JSONFile.write(TaskRecord(job: job, task: task, round: round, rounds: rounds, hasModel: hasModel, receivedAt: Date()),
                            to: FileSystem.join(tdir, "task.json"))
         FileSystem.remove(message.path)
@@ -390,7 +391,8 @@ final class ClientRole: SiteRoleHandler {
         let context = ExecutorContext(
             inputModel: record.hasModel ? FileSystem.join(tdir, "input.safetensors") : "", outputModel: FileSystem.join(tdir, "output.safetensors"),
             result: FileSystem.join(tdir, "result.json"), round: record.round, rounds: record.rounds, site: workspace.name,
-            jobID: job, task: task, appDirectory: appDir, workDirectory: FileSystem.join(tdir, "work"))
+            jobID: job, task: task, appDirectory: appDir, workDirectory: FileSystem.join(tdir, "work"),
+            configFile: roundConfigPath(tdir), metricsFile: FileSystem.join(tdir, ClientFiles.liveMetrics))
         _ = try logs.file(logPath(job))
         let invocation = ExecutorInvocation(command: plan.command, environment: plan.env, timeout: plan.timeout,
                                             context: context, logPath: logPath(job),

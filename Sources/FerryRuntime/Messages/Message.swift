@@ -50,6 +50,8 @@ public enum MessageKey {
     public static let duration = "ferry.duration_s"
     /// Abort: the reason.
     public static let reason = "ferry.reason"
+    /// Task: the round's config, a JSON object (server app `round_config:`); absent when there is none.
+    public static let config = "ferry.config"
 }
 
 /// A message waiting in a site's outbox, persisted as `outbox/<id>.json` until every recipient has it.

@@ -331,10 +331,11 @@ final class ServerJob {
         } else if wire.mode == .container && !payload!.hasSuffix(".safetensors") {
             wire.mode = .file
         }
+        var extra = [MessageKey.model: model == nil ? "none" : "present", MessageKey.message: messageID]
+        extra[MessageKey.config] = state.plan.roundConfig?.json(round: round, rounds: state.plan.rounds)
         let message = OutgoingMessage(
             id: messageID, kind: .task, job: id, payload: payload!, recipients: sites,
-            metadata: metadata(.task, task: task, round: round,
-                               extra: [MessageKey.model: model == nil ? "none" : "present", MessageKey.message: messageID]),
+            metadata: metadata(.task, task: task, round: round, extra: extra),
             quantize: model == nil ? nil : wire.quantize, mode: wire.mode, chunkSize: wire.chunkSize, window: wire.window,
             removePayloadWhenSent: false, createdAt: Date())
         try outbox.enqueue(message)
