@@ -24,6 +24,8 @@ final class ClientRole: SiteRoleHandler {
     let logs = JobLogs()
     private var plans: [String: (app: String, directory: String, plan: ClientPlan)] = [:]
     private var running: [String: (job: String, cancellation: ExecutorCancellation, thread: Thread)] = [:]
+    /// What was shipped of the running tasks' live metrics (ClientRole+LiveMetrics.swift).
+    let liveMetrics = LiveMetricsShipper()
     private let completions = SharedMutex<[(key: String, outcome: ExecutorOutcome)]>([])
     /// Tasks whose previous executor survived SIGKILL (reported once; retried every pass).
     private var blockedTasks: Set<String> = []
@@ -93,7 +95,7 @@ final class ClientRole: SiteRoleHandler {
         case .task: try receiveTask(message, job: job)
         case .abort: abort(job, reason: message.metadata[MessageKey.reason] ?? "aborted by the server")
             FileSystem.remove(message.path)
-        case .result, .log:
+        case .result, .log, .metrics:
             logger.warning("ignored a \(kind.rawValue) message from the server")
             FileSystem.remove(message.path)
         }
@@ -105,6 +107,7 @@ final class ClientRole: SiteRoleHandler {
             if let error = record.error, !error.hasPrefix("cancelled") {
                 log(record.job, "sending \(record.kind.rawValue) \(record.id) failed: \(error)", error: true)
             }
+            if record.kind == .metrics { outbox.forget(record.id) }  // superseded by the next snapshot
             let prefix = "\(record.job).result.", suffix = ".\(workspace.name)"
             if record.kind == .result, record.error == nil, record.id.hasPrefix(prefix), record.id.hasSuffix(suffix) {
                 let task = String(record.id.dropFirst(prefix.count).dropLast(suffix.count))
@@ -145,6 +148,7 @@ final class ClientRole: SiteRoleHandler {
                 }
             }
         }
+        shipLiveMetrics(running: Array(running.keys))
     }
 
     func shutdown() {

@@ -15,6 +15,8 @@ public enum MessageKind: String, Codable, Sendable, CaseIterable {
     case abort
     /// Client → server: the client's log of a job (replaces the previous copy).
     case log
+    /// Client → server: the latest live metrics of a running task (replaces the previous copy).
+    case metrics
 }
 
 /// Metadata keys carried in every transfer manifest of a ferry message.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FerrySupport
 import FerryWorkspace
+import Foundation
 
 /// `ferry status ID [--json]`: one job's state, per-site state, round and bytes moved.
 struct StatusCommand: AsyncParsableCommand {
@@ -15,10 +16,12 @@ struct StatusCommand: AsyncParsableCommand {
         policy.yaml says `approve: manual` shows `waiting  for approval at SITE` until that site's operator runs \
         `ferry approve` or `ferry reject` (docs/policy.md); a site that refused the job shows `refused: REASON`, \
         e.g. the policy.yaml rule it broke. Bytes are those the server put on the wire to the sites and \
-        took from them, with what they would have been without quantization.
+        took from them, with what they would have been without quantization. `live` shows the latest step \
+        each site's executor logged during its task (ferry.log in Python, or the FERRY_METRICS file), \
+        shipped every few seconds.
 
-        --json prints every key of state.json plus abort_requested, directory and meta (meta.json); the \
-        format is in docs/workspaces.md.
+        --json prints every key of state.json plus abort_requested, directory, meta (meta.json) and live \
+        (site → task, round, step, metrics, updated_at); the format is in docs/workspaces.md.
 
         Examples:
           ferry status 20261125-190501-ab12cd
@@ -35,8 +38,11 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let job = try workspace.store().record(id: id.id)
+        let live = job.paths.liveMetricsSnapshots()
         if json {
-            print(try JobReport.text(try JobReport.json(job)), terminator: "")
+            var object = try JobReport.json(job)
+            object["live"] = LiveMetricsText.json(live)
+            print(try JobReport.text(object), terminator: "")
             return
         }
         let state = job.state
@@ -50,6 +56,10 @@ struct StatusCommand: AsyncParsableCommand {
         table.add(["round", "\(state.round) of \(state.rounds)"])
         for (index, site) in state.sites.keys.sorted().enumerated() {
             table.add([index == 0 ? "sites" : "", "\(site): \(state.sites[site] ?? "")"])
+        }
+        let now = Date()
+        for (index, line) in live.keys.sorted().compactMap({ LiveMetricsText.line(live[$0]!, now: now) }).enumerated() {
+            table.add([index == 0 ? "live" : "", line])
         }
         let approvals = state.sites.keys.sorted().filter { state.sites[$0] == "waiting for approval" }
         if !approvals.isEmpty && !state.state.isFinished {

@@ -1,0 +1,32 @@
+import FerrySupport
+import FerryWorkspace
+import Foundation
+
+/// How `ferry status` shows the sites' live metrics (the latest step each site logged).
+enum LiveMetricsText {
+    /// `site-1: train-r0002 step 120  loss=0.4127 lr=0.0003  (4s ago)`, or nil without records.
+    static func line(_ snapshot: LiveMetricsSnapshot, now: Date) -> String? {
+        guard let last = snapshot.records.last else { return nil }
+        let values = last.metrics.keys.sorted().map { "\($0)=\(number(last.metrics[$0]!))" }.joined(separator: " ")
+        let age = max(0, now.timeIntervalSince(snapshot.updatedAt))
+        return "\(snapshot.site): \(snapshot.task) step \(last.step)  \(values)  (\(DurationText.format(.seconds(Int64(age.rounded())))) ago)"
+    }
+
+    /// Four decimals for ordinary values, scientific notation for very small or large ones.
+    static func number(_ value: Double) -> String {
+        let magnitude = abs(value)
+        if magnitude != 0 && (magnitude < 1e-3 || magnitude >= 1e6) { return String(format: "%.4g", value) }
+        return formatFixed(value, 4)
+    }
+
+    /// The `live` object of `ferry status --json`: site → its snapshot's latest record.
+    static func json(_ snapshots: [String: LiveMetricsSnapshot]) -> [String: Any] {
+        var out: [String: Any] = [:]
+        for (site, snapshot) in snapshots {
+            guard let last = snapshot.records.last else { continue }
+            out[site] = ["task": snapshot.task, "round": snapshot.round, "step": last.step, "metrics": last.metrics,
+                         "updated_at": Timestamp.string(snapshot.updatedAt)] as [String: Any]
+        }
+        return out
+    }
+}
