@@ -48,9 +48,23 @@ import Testing
         let site2 = try #require((object["live"] as? [String: Any])?["site-2"] as? [String: Any])
         #expect(site2["step"] as? Int == 149 && site2["task"] as? String == "train-r0001")
 
+        // `ferry logs --follow` prints the latest step of each site and exits when the job has finished.
+        let follow = Process()
+        follow.executableURL = URL(fileURLWithPath: RT.ferryBinary)
+        follow.arguments = ["logs", id, "--follow", "--workspace", fed.server.directory]
+        let followOutput = Pipe()
+        follow.standardOutput = followOutput
+        follow.standardError = FileHandle.nullDevice
+        try follow.run()
         #expect(FileManager.default.createFile(atPath: release, contents: nil))
         let run = try RT.waitFinished(fed, id)
         #expect(run.state.state == .finishedCompleted, "\(run.state.reason ?? "")")
+        if !run.state.state.isFinished { follow.terminate() }  // failsafe passed: do not wait on it
+        let followed = String(decoding: followOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        follow.waitUntilExit()
+        for site in ["site-1", "site-2"] {
+            #expect(followed.contains("live \(site): train-r0001 step 149  loss=149.5000 lr=0.0010"), "\(followed)")
+        }
     }
 
     private func snapshot(_ run: JobRun, _ site: String) throws -> LiveMetricsSnapshot? {

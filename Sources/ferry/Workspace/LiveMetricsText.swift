@@ -30,3 +30,28 @@ enum LiveMetricsText {
         return out
     }
 }
+
+/// Prints, for `ferry logs --follow`, each site's newest live metrics record when it changed:
+/// `live site-1: train-r0002 step 120  loss=0.4127`.
+struct LiveMetricsFollower {
+    let paths: JobPaths
+    let site: String?
+    private var printed: [String: String] = [:]
+
+    init(paths: JobPaths, site: String?) {
+        self.paths = paths
+        self.site = site
+    }
+
+    mutating func printNew() {
+        let snapshots = paths.liveMetricsSnapshots()
+        for name in snapshots.keys.sorted() where site == nil || site == name {
+            guard let last = snapshots[name]!.records.last else { continue }
+            let values = last.metrics.keys.sorted().map { "\($0)=\(LiveMetricsText.number(last.metrics[$0]!))" }.joined(separator: " ")
+            let line = "live \(name): \(snapshots[name]!.task) step \(last.step)  \(values)"
+            guard printed[name] != line else { continue }
+            printed[name] = line
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        }
+    }
+}
