@@ -3,6 +3,8 @@
 # .build/python-venv: numpy, safetensors and pytest always; torch (CPU build) when it can be installed,
 # else the torch tests are skipped with the reason printed. Installs python/ itself with pip, so the
 # packaging is tested too. Fails when pytest fails. FERRY_SKIP_TORCH=1 skips the torch install.
+# Also installs `tensorboard` (best effort): the Swift test TensorBoardTests reads the server's event
+# files with TensorBoard's own reader from this venv, and is skipped without it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=.build/python-venv
@@ -40,6 +42,10 @@ if [ "${FERRY_SKIP_TORCH:-0}" != 1 ] && [ ! -f "$venv/torch-unavailable" ] && ! 
       --extra-index-url https://pypi.org/simple 2>"$venv/torch-install.log" \
       || echo "the PyTorch CPU index could not be reached" > "$venv/torch-unavailable"
   fi
+fi
+if ! "$py" -c "import tensorboard" >/dev/null 2>&1 && [ ! -f "$venv/tensorboard-unavailable" ]; then
+  "${pip[@]}" install tensorboard 2>"$venv/tensorboard-install.log" \
+    || echo "installing tensorboard failed" > "$venv/tensorboard-unavailable"
 fi
 if ! "$py" -c "import torch" >/dev/null 2>&1; then
   echo "python tests: torch is not installed ($(cat "$venv/torch-unavailable" 2>/dev/null || echo skipped)); the torch tests are skipped" >&2

@@ -392,6 +392,7 @@ final class ServerJob {
         try FileSystem.makeDirectory(FileSystem.join(directory, "rounds"))
         try JSONFile.write(record, to: FileSystem.join(directory, "rounds/round-\(Names.round(record.round)).json"))
         try recordMetrics(round: record.round, aggregate: record.aggregate, clients: clients)
+        writeTensorBoard(record)
         try store.update(id) { $0.round = record.round }
         guard record.round >= state.plan.rounds else { return false }
         try publishFinal(from: model)

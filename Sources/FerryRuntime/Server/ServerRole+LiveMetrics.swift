@@ -4,7 +4,8 @@ import Foundation
 
 extension ServerRole {
     /// Keeps a client's live metrics snapshot as `live/<site>.json` in the job folder (replacing the
-    /// previous one); a snapshot that is too large or not a snapshot is dropped.
+    /// previous one) and adds its new records to the job's TensorBoard events; a snapshot that is too
+    /// large, not a snapshot, or of an earlier round than the one kept is dropped.
     func acceptLiveMetrics(_ message: IncomingMessage, job: String) throws {
         defer { FileSystem.remove(message.path) }
         let paths = store.paths(job)
@@ -15,8 +16,18 @@ extension ServerRole {
             return
         }
         snapshot.site = message.site
+        // A late snapshot of an earlier round (sent as its task ended) never replaces a newer one.
+        if let current = try? JSONFile.readIfPresent(LiveMetricsSnapshot.self, from: paths.liveMetrics(site: message.site)),
+           current.round > snapshot.round {
+            return
+        }
         snapshot.records = Array(snapshot.records.suffix(LiveMetricsSnapshot.maxRecords))
         try FileSystem.makeDirectory(paths.liveMetricsDirectory)
         try JSONFile.write(snapshot, to: paths.liveMetrics(site: message.site))
+        do {
+            try TensorBoardLog(jobDirectory: paths.directory).add(live: snapshot)
+        } catch {
+            logger.warning("job \(job): cannot write the TensorBoard events of \(message.site)'s live metrics: \(error)")
+        }
     }
 }
