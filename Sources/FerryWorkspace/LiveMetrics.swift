@@ -80,3 +80,39 @@ extension JobPaths {
         return out
     }
 }
+
+/// One point of a site's live metrics history on the server (`live/<site>.history.jsonl`): a record
+/// at its step counted across the site's tasks (each task's steps follow the previous task's).
+public struct LiveMetricsPoint: Codable, Sendable, Equatable {
+    public var step: Int64
+    public var task: String
+    public var metrics: [String: Double]
+
+    public init(step: Int64, task: String, metrics: [String: Double]) {
+        self.step = step
+        self.task = task
+        self.metrics = metrics
+    }
+
+    /// Most bytes a site's history file grows to; later points are not kept (TensorBoard has them).
+    public static let maxHistoryBytes: Int64 = 4 << 20
+}
+
+extension JobPaths {
+    /// `live/<site>.history.jsonl`: every live metrics record the server received from the site.
+    public func liveMetricsHistory(site: String) -> String { FileSystem.join(liveMetricsDirectory, site + ".history.jsonl") }
+
+    /// The live metrics histories of the job's sites, by site name.
+    public func liveMetricsHistories() -> [String: [LiveMetricsPoint]] {
+        let suffix = ".history.jsonl"
+        var out: [String: [LiveMetricsPoint]] = [:]
+        let decoder = JSONDecoder()
+        for name in FileSystem.list(liveMetricsDirectory) where name.hasSuffix(suffix) && !name.hasPrefix(".") {
+            guard let bytes = try? FileSystem.read(FileSystem.join(liveMetricsDirectory, name),
+                                                   limit: Int(LiveMetricsPoint.maxHistoryBytes) + (1 << 20)) else { continue }
+            let points = bytes.split(separator: UInt8(ascii: "\n")).compactMap { try? decoder.decode(LiveMetricsPoint.self, from: Data($0)) }
+            if !points.isEmpty { out[String(name.dropLast(suffix.count))] = points }
+        }
+        return out
+    }
+}

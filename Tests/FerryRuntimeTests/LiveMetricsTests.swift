@@ -62,7 +62,15 @@ import Testing
         if !run.state.state.isFinished { follow.terminate() }  // failsafe passed: do not wait on it
         let followed = String(decoding: followOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         follow.waitUntilExit()
+        // `ferry report` draws each site's live records per step (the server keeps their history).
+        let page = dir + "/report.html"
+        let report = try RT.run(RT.ferryBinary, ["report", id, "--workspace", fed.server.directory, "-o", page])
+        #expect(report.status == 0, "\(report.output)")
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(html.contains("loss per step (live metrics)") && html.contains("lr per step (live metrics)"))
         for site in ["site-1", "site-2"] {
+            let history = run.paths.liveMetricsHistories()[site] ?? []
+            #expect(history.first?.step == 50 && history.last?.step == 149 && history.count == 100, "\(history.count)")
             #expect(followed.contains("live \(site): train-r0001 step 149  loss=149.5000 lr=0.0010"), "\(followed)")
         }
     }

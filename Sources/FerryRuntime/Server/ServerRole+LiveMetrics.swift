@@ -25,9 +25,27 @@ extension ServerRole {
         try FileSystem.makeDirectory(paths.liveMetricsDirectory)
         try JSONFile.write(snapshot, to: paths.liveMetrics(site: message.site))
         do {
-            try TensorBoardLog(jobDirectory: paths.directory).add(live: snapshot)
+            let points = try TensorBoardLog(jobDirectory: paths.directory).add(live: snapshot)
+            try appendHistory(points, to: paths.liveMetricsHistory(site: message.site))
         } catch {
-            logger.warning("job \(job): cannot write the TensorBoard events of \(message.site)'s live metrics: \(error)")
+            logger.warning("job \(job): cannot write the TensorBoard events or history of \(message.site)'s live metrics: \(error)")
         }
+    }
+
+    /// Appends `points` to a site's history (`live/<site>.history.jsonl`, for `ferry report`'s
+    /// per-step curves) while it is below ``LiveMetricsPoint/maxHistoryBytes``.
+    private func appendHistory(_ points: [LiveMetricsPoint], to path: String) throws {
+        guard !points.isEmpty, FileSystem.size(path) < LiveMetricsPoint.maxHistoryBytes else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var text = Data()
+        for point in points { text += try encoder.encode(point) + Data("\n".utf8) }
+        if !FileSystem.exists(path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let handle = FileHandle(forUpdatingAtPath: path) else {
+            throw RuntimeError.fileUnwritable(path: path, reason: "cannot open it to append")
+        }
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: text)
     }
 }

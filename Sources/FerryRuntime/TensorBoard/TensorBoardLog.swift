@@ -44,25 +44,30 @@ struct TensorBoardLog {
         try JSONFile.write(state, to: statePath)
     }
 
-    /// Writes the records of a live metrics snapshot that were not written before.
-    func add(live snapshot: LiveMetricsSnapshot) throws {
+    /// Writes the records of a live metrics snapshot that were not written before; returns them at
+    /// their steps counted across the site's tasks.
+    @discardableResult
+    func add(live snapshot: LiveMetricsSnapshot) throws -> [LiveMetricsPoint] {
         var state = readState()
         var site = state.sites[snapshot.site] ?? .init(task: snapshot.task, lastStep: -1, offset: 0, next: 0)
         if site.task != snapshot.task {
             site = .init(task: snapshot.task, lastStep: -1, offset: site.next, next: site.next)
         }
         var events: [UInt8] = []
+        var points: [LiveMetricsPoint] = []
         for record in snapshot.records where record.step > site.lastStep && !record.metrics.isEmpty {
             let step = site.offset + Int64(record.step)
+            points.append(LiveMetricsPoint(step: step, task: snapshot.task, metrics: record.metrics))
             events += TensorBoardEvents.scalars(tags(record.metrics, "train"), step: step,
                                                 wallTime: record.time ?? snapshot.updatedAt.timeIntervalSince1970)
             site.lastStep = record.step
             site.next = max(site.next, step + 1)
         }
-        guard !events.isEmpty else { return }
+        guard !events.isEmpty else { return [] }
         try append(run: snapshot.site, events)
         state.sites[snapshot.site] = site
         try JSONFile.write(state, to: statePath)
+        return points
     }
 
     private func tags(_ metrics: [String: Double], _ prefix: String) -> [(tag: String, value: Double)] {

@@ -34,7 +34,7 @@ def build_model():
     config = LlamaConfig(
         vocab_size=VOCAB, hidden_size=128, intermediate_size=344, num_hidden_layers=2,
         num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=CONTEXT,
-        bos_token_id=BOS, eos_token_id=EOS, pad_token_id=PAD, tie_word_embeddings=False,
+        bos_token_id=BOS, eos_token_id=EOS, pad_token_id=PAD, tie_word_embeddings=True,
     )
     torch.manual_seed(0)
     return LlamaForCausalLM(config)
