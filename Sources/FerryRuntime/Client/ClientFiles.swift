@@ -44,6 +44,10 @@ enum ClientFiles {
     static let roundConfig = "config.json"
     /// `jobs/<id>/tasks/<task>/metrics.jsonl`: the executor's live metrics (`FERRY_METRICS`).
     static let liveMetrics = "metrics.jsonl"
+    /// `jobs/<id>/pending-files.json`: the large files a deployment waits for (``PendingFiles``).
+    static let pendingFiles = "pending-files.json"
+    /// `jobs/<id>/files/<path>`: those files as they arrive, until they are placed into the unpacked job.
+    static let receivedFiles = "files"
 }
 
 /// `jobs/<id>/tasks/<task>/started.json`: written before the executor starts.

@@ -13,6 +13,9 @@ public struct WatcherOptions: Sendable {
     public var executableDirectory: String? = nil
     /// Transfers idle this long are abandoned (sender gives up, receiver cleans up).
     public var transferExpiry: Duration = .seconds(3600)
+    /// Server: a site whose heartbeat has been silent this long is dead (`ferry watch --dead-after`);
+    /// nil: site.yaml's `liveness.grace`, else 5 minutes (docs/runtime.md, "Liveness").
+    public var deadAfter: Duration? = nil
 
     /// Defaults: poll every second, 4 jobs, inotify on, log echoed to stderr.
     public init() {}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FerryRuntime
 import FerrySupport
 import FerryWorkspace
 import Foundation
@@ -20,8 +21,12 @@ struct StatusCommand: AsyncParsableCommand {
         each site's executor logged during its task (ferry.log in Python, or the FERRY_METRICS file), \
         shipped every few seconds.
 
-        --json prints every key of state.json plus abort_requested, directory, meta (meta.json) and live \
-        (site → task, round, step, metrics, updated_at); the format is in docs/workspaces.md.
+        Sites of an unfinished job whose watcher is dead (no heartbeat for longer than the grace period, \
+        see `ferry sites`) are listed under `dead` with how long they have been silent.
+
+        --json prints every key of state.json plus abort_requested, dead_sites (names), directory, meta \
+        (meta.json) and live (site → task, round, step, metrics, updated_at); the format is in \
+        docs/workspaces.md.
 
         Examples:
           ferry status 20261125-190501-ab12cd
@@ -37,10 +42,13 @@ struct StatusCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let job = try workspace.store().record(id: id.id)
+        let store = try workspace.store()
+        let job = try store.record(id: id.id)
+        let dead = Self.deadSites(of: job, in: store.workspace)
         let live = job.paths.liveMetricsSnapshots()
         if json {
             var object = try JobReport.json(job)
+            object["dead_sites"] = dead.map(\.site)
             object["live"] = LiveMetricsText.json(live)
             print(try JobReport.text(object), terminator: "")
             return
@@ -61,6 +69,9 @@ struct StatusCommand: AsyncParsableCommand {
         for (index, line) in live.keys.sorted().compactMap({ LiveMetricsText.line(live[$0]!, now: now) }).enumerated() {
             table.add([index == 0 ? "live" : "", line])
         }
+        for (index, entry) in dead.enumerated() {
+            table.add([index == 0 ? "dead" : "", "\(entry.site): \(SitesCommand.lastSeen(entry)) (grace exceeded)"])
+        }
         let approvals = state.sites.keys.sorted().filter { state.sites[$0] == "waiting for approval" }
         if !approvals.isEmpty && !state.state.isFinished {
             table.add(["waiting", "for approval at " + approvals.joined(separator: ", ") + " (ferry approve there)"])
@@ -79,5 +90,11 @@ struct StatusCommand: AsyncParsableCommand {
         table.add(["updated", JobReport.time(state.updatedAt)])
         table.add(["folder", job.paths.directory])
         print(table.text, terminator: "")
+    }
+
+    /// The job's sites whose heartbeat says dead, while the job is not finished.
+    static func deadSites(of job: JobRecord, in server: SiteWorkspace) -> [SiteLivenessEntry] {
+        guard !job.state.state.isFinished, let report = try? SiteLivenessReport.read(server: server) else { return [] }
+        return report.sites.filter { $0.state == .dead && job.state.sites[$0.site] != nil }
     }
 }
