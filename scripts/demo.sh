@@ -5,4 +5,7 @@ cd "$(dirname "$0")/.."
 scripts/ensure-deps.sh
 swift build -c release --product ferry
 swift build -c release --product ferry-example-trainer
+# Python trainers (jobs/numpy-fedavg, the fedavg-python template) import ferry's package from python/
+# when it is not pip-installed; the executors inherit this from the watchers.
+export PYTHONPATH="$PWD/python${PYTHONPATH:+:$PYTHONPATH}"
 exec .build/release/ferry poc jobs/hello-fedavg "$@"

@@ -23,10 +23,15 @@ public struct ExecutorContext: Sendable, Equatable {
     public var appDirectory: String
     /// A scratch folder for this task (absolute path).
     public var workDirectory: String
+    /// The JSON file with the round's config from the server (absolute path), "" when there is none.
+    public var configFile: String
+    /// The live metrics file the executor may append to (absolute path), "" when there is none.
+    public var metricsFile: String
 
     /// Creates a context; paths should be absolute because the executor runs in `appDirectory`.
     public init(inputModel: String, outputModel: String, result: String, round: Int, rounds: Int,
-                site: String, jobID: String, task: String, appDirectory: String, workDirectory: String) {
+                site: String, jobID: String, task: String, appDirectory: String, workDirectory: String,
+                configFile: String = "", metricsFile: String = "") {
         self.inputModel = inputModel
         self.outputModel = outputModel
         self.result = result
@@ -37,6 +42,8 @@ public struct ExecutorContext: Sendable, Equatable {
         self.task = task
         self.appDirectory = appDirectory
         self.workDirectory = workDirectory
+        self.configFile = configFile
+        self.metricsFile = metricsFile
     }
 
     /// Placeholder name (without braces) → value.
@@ -45,6 +52,7 @@ public struct ExecutorContext: Sendable, Equatable {
             "input_model": inputModel, "output_model": outputModel, "result": result,
             "round": String(round), "rounds": String(rounds), "site": site, "job_id": jobID,
             "task": task, "app_dir": appDirectory, "work_dir": workDirectory,
+            "config": configFile, "metrics": metricsFile,
         ]
     }
 
@@ -54,7 +62,7 @@ public struct ExecutorContext: Sendable, Equatable {
             "FERRY_INPUT_MODEL": inputModel, "FERRY_OUTPUT_MODEL": outputModel, "FERRY_RESULT": result,
             "FERRY_ROUND": String(round), "FERRY_ROUNDS": String(rounds), "FERRY_SITE": site,
             "FERRY_JOB_ID": jobID, "FERRY_TASK": task, "FERRY_APP_DIR": appDirectory,
-            "FERRY_WORK_DIR": workDirectory,
+            "FERRY_WORK_DIR": workDirectory, "FERRY_CONFIG": configFile, "FERRY_METRICS": metricsFile,
         ]
     }
 

@@ -92,6 +92,8 @@ public struct ServerAppConfig: Sendable, Equatable {
     public var transfer: TransferSettings
     /// Files kept beyond the initial and final models; nil (`keep: none`, the default) keeps none.
     public var keep: ServerKeep? = nil
+    /// `round_config:`: values sent to the clients with every task; nil when absent.
+    public var roundConfig: RoundConfig? = nil
 }
 
 /// How a client app runs its trainer (`executor:`).

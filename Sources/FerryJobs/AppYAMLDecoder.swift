@@ -6,7 +6,7 @@ import Yams
 /// Decodes an `app.yaml` into an ``AppConfig``, reporting every problem to the context.
 struct AppYAMLDecoder {
     static let serverKeys = ["workflow", "rounds", "round_timeout", "min_clients", "initial_model", "order", "seed",
-                             "filters", "transfer", "keep"]
+                             "filters", "transfer", "keep", "round_config"]
     static let clientKeys = ["executor", "filters", "transfer", "keep"]
     static let transferKeys = ["mode", "chunk", "window", "window_bytes"]
     static let executorKeys = ["command", "env", "timeout"]
@@ -66,10 +66,12 @@ struct AppYAMLDecoder {
             filters.toClients = f.choice("to_clients", QuantFormat.self, noneWord: "none")
         }
         let transfer = decodeTransfer(top)
+        let roundConfig = top.value("round_config").flatMap { RoundConfigDecoder(context: context).decode($0) }
         guard let workflow, let rounds else { return nil }
         return ServerAppConfig(workflow: workflow, rounds: rounds, roundTimeout: timeout, minClients: minClients,
                                initialModel: initialModel, order: order, seed: seed, filters: filters,
-                               transfer: transfer, keep: top.choice("keep", ServerKeep.self, noneWord: "none"))
+                               transfer: transfer, keep: top.choice("keep", ServerKeep.self, noneWord: "none"),
+                               roundConfig: roundConfig)
     }
 
     private func decodeClient(_ top: FieldReader) -> ClientAppConfig? {

@@ -118,6 +118,14 @@ struct FerryCLI {
     /// Whether python3 with numpy is available.
     static let pythonHasNumpy = python("import numpy")
 
+    /// The environment that lets executors import ferry's Python package from this checkout
+    /// (`python/`), as python/README.md documents for sites that do not `pip install` it.
+    static var pythonPackageEnvironment: [String: String] {
+        let package = repositoryRoot.appendingPathComponent("python").path
+        let existing = ProcessInfo.processInfo.environment["PYTHONPATH"].map { ":" + $0 } ?? ""
+        return ["PYTHONPATH": package + existing]
+    }
+
     /// The repository root (for the example jobs and templates), found from this source file.
     static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

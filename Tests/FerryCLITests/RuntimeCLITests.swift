@@ -136,7 +136,8 @@ import Testing
         let dir = try FerryCLI.temporaryDirectory("poc-numpy")
         defer { try? FileManager.default.removeItem(at: dir) }
         let job = FerryCLI.repositoryRoot.appendingPathComponent("jobs/numpy-fedavg").path
-        let r = try FerryCLI.run(["poc", job, "--workspace", dir.appendingPathComponent("fed").path, "--poll", "50ms"])
+        let r = try FerryCLI.run(["poc", job, "--workspace", dir.appendingPathComponent("fed").path, "--poll", "50ms"],
+                                 environment: FerryCLI.pythonPackageEnvironment)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("round 3/3 done"))
         let lossLine = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("loss: ") })

@@ -16,7 +16,8 @@ import Testing
     }
 
     private func poc(_ path: URL, workspace: URL, extra: [String] = []) throws -> FerryCLI.Result {
-        try FerryCLI.run(["poc", path.path, "--workspace", workspace.path, "--poll", "50ms"] + extra)
+        try FerryCLI.run(["poc", path.path, "--workspace", workspace.path, "--poll", "50ms"] + extra,
+                         environment: FerryCLI.pythonPackageEnvironment)
     }
 
     @Test(arguments: ["fedavg", "cyclic"])

@@ -16,7 +16,8 @@ private let numpyAvailable: Bool = {
 }()
 
 /// The fedavg-python template's shipped script honours the executor contract: it runs from the rendered
-/// job's command with ferry's placeholders expanded, and round 2 improves on round 1's model.
+/// job's command with ferry's placeholders expanded and the contract's variables set (the ferry Python
+/// package, found through PYTHONPATH, reads them), and round 2 improves on round 1's model.
 @Suite(.enabled(if: numpyAvailable, "needs python3 with numpy (pip install numpy)"))
 struct PythonTrainerTests {
     @Test func renderedCommandTrainsTwoRounds() throws {
@@ -38,6 +39,11 @@ struct PythonTrainerTests {
             process.currentDirectoryURL = URL(fileURLWithPath: job.appDirectory(app))
             var env = ProcessInfo.processInfo.environment
             for (k, v) in config.executor.env { env[k] = Placeholders.expand(v, values: values) }
+            for (name, key) in [("FERRY_INPUT_MODEL", "input_model"), ("FERRY_OUTPUT_MODEL", "output_model"),
+                                ("FERRY_RESULT", "result"), ("FERRY_SITE", "site"), ("FERRY_ROUND", "round")] {
+                env[name] = values[key]
+            }
+            env["PYTHONPATH"] = TemplateFixtures.pythonPackageFolder + (env["PYTHONPATH"].map { ":" + $0 } ?? "")
             process.environment = env
             process.standardOutput = FileHandle.nullDevice
             try process.run()

@@ -10,6 +10,10 @@ enum TemplateFixtures {
 
     static let builtInNames = ["cyclic", "fedavg", "fedavg-python", "llm-sft"]
 
+    /// The repository's python/ folder: ferry's Python package, which the Python templates import.
+    static let pythonPackageFolder: String = URL(fileURLWithPath: builtInFolder)
+        .deletingLastPathComponent().appendingPathComponent("python").path
+
     /// A fresh temporary folder.
     static func temporaryFolder(_ label: String = "tpl") throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-\(label)-\(UUID().uuidString)").path

@@ -24,6 +24,8 @@ final class ClientRole: SiteRoleHandler {
     let logs = JobLogs()
     private var plans: [String: (app: String, directory: String, plan: ClientPlan)] = [:]
     private var running: [String: (job: String, cancellation: ExecutorCancellation, thread: Thread)] = [:]
+    /// What was shipped of the running tasks' live metrics (ClientRole+LiveMetrics.swift).
+    let liveMetrics = LiveMetricsShipper()
     private let completions = SharedMutex<[(key: String, outcome: ExecutorOutcome)]>([])
     /// Tasks whose previous executor survived SIGKILL (reported once; retried every pass).
     private var blockedTasks: Set<String> = []
@@ -94,7 +96,7 @@ final class ClientRole: SiteRoleHandler {
         case .task: try receiveTask(message, job: job)
         case .abort: abort(job, reason: message.metadata[MessageKey.reason] ?? "aborted by the server")
             FileSystem.remove(message.path)
-        case .result, .log:
+        case .result, .log, .metrics:
             logger.warning("ignored a \(kind.rawValue) message from the server")
             FileSystem.remove(message.path)
         }
@@ -106,6 +108,7 @@ final class ClientRole: SiteRoleHandler {
             if let error = record.error, !error.hasPrefix("cancelled") {
                 log(record.job, "sending \(record.kind.rawValue) \(record.id) failed: \(error)", error: true)
             }
+            if record.kind == .metrics { outbox.forget(record.id) }  // superseded by the next snapshot
             let prefix = "\(record.job).result.", suffix = ".\(workspace.name)"
             if record.kind == .result, record.error == nil, record.id.hasPrefix(prefix), record.id.hasSuffix(suffix) {
                 let task = String(record.id.dropFirst(prefix.count).dropLast(suffix.count))
@@ -147,6 +150,7 @@ final class ClientRole: SiteRoleHandler {
                 }
             }
         }
+        shipLiveMetrics(running: Array(running.keys))
     }
 
     func shutdown() {
@@ -354,6 +358,7 @@ final class ClientRole: SiteRoleHandler {
             try FileSystem.linkReplacing(message.path, to: FileSystem.join(tdir, "input.safetensors"))
         }
         let rounds = message.metadata[MessageKey.rounds].flatMap { Int($0) } ?? round
+        try writeRoundConfig(message.metadata[MessageKey.config], task: task, in: tdir)
         try JSONFile.write(TaskRecord(job: job, task: task, round: round, rounds: rounds, hasModel: hasModel, receivedAt: Date()),
                            to: FileSystem.join(tdir, "task.json"))
         FileSystem.remove(message.path)
@@ -410,7 +415,8 @@ final class ClientRole: SiteRoleHandler {
         let context = ExecutorContext(
             inputModel: record.hasModel ? FileSystem.join(tdir, "input.safetensors") : "", outputModel: FileSystem.join(tdir, "output.safetensors"),
             result: FileSystem.join(tdir, "result.json"), round: record.round, rounds: record.rounds, site: workspace.name,
-            jobID: job, task: task, appDirectory: appDir, workDirectory: FileSystem.join(tdir, "work"))
+            jobID: job, task: task, appDirectory: appDir, workDirectory: FileSystem.join(tdir, "work"),
+            configFile: roundConfigPath(tdir), metricsFile: FileSystem.join(tdir, ClientFiles.liveMetrics))
         _ = try logs.file(logPath(job))
         let invocation = ExecutorInvocation(command: plan.command, environment: plan.env, timeout: plan.timeout,
                                             context: context, logPath: logPath(job),

@@ -18,6 +18,8 @@ public enum MessageKind: String, Codable, Sendable, CaseIterable {
     case abort
     /// Client → server: the client's log of a job (replaces the previous copy).
     case log
+    /// Client → server: the latest live metrics of a running task (replaces the previous copy).
+    case metrics
 }
 
 /// Metadata keys carried in every transfer manifest of a ferry message.
@@ -60,6 +62,8 @@ public enum MessageKey {
     public static let duration = "ferry.duration_s"
     /// Abort: the reason.
     public static let reason = "ferry.reason"
+    /// Task: the round's config, a JSON object (server app `round_config:`); absent when there is none.
+    public static let config = "ferry.config"
 }
 
 /// A message waiting in a site's outbox, persisted as `outbox/<id>.json` until every recipient has it.

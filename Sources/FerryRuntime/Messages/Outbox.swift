@@ -66,6 +66,10 @@ final class Outbox: Sendable {
     /// Whether `id` was enqueued (pending or sent).
     func contains(_ id: String) -> Bool { FileSystem.exists(specPath(id)) || FileSystem.exists(sentPath(id)) }
 
+    /// Removes the record of a sent message that will not be asked about again (a superseded live
+    /// metrics snapshot), so such records do not pile up.
+    func forget(_ id: String) { FileSystem.remove(sentPath(id)) }
+
     /// The record of a sent message, if it was sent.
     func sentRecord(_ id: String) -> SentRecord? { try? JSONFile.readIfPresent(SentRecord.self, from: sentPath(id)) }
 

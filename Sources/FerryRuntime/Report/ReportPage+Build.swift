@@ -106,6 +106,7 @@ extension ReportJob {
             if !aggregate.isEmpty { series.append(.init(label: "aggregate", points: aggregate, style: .aggregate)) }
             return SVGChart.lines(title: "\(metric) per round", series: series)
         }
+        charts += stepCharts(run.paths.liveMetricsHistories())
         let rounds = run.rounds.map { (x: Double($0.round), bytes: TrafficFigures(round: $0)) }
         // Each direction one hue: dark on the wire, light before quantization.
         charts.append(SVGChart.bars(title: "bytes per round", series: [
@@ -115,6 +116,20 @@ extension ReportJob {
             .init(label: "from clients, unquantized", points: rounds.map { ($0.x, Double($0.bytes.fromClientsUnquantized)) }, style: .bar("#ffbb78")),
         ]))
         return charts
+    }
+
+    /// A chart per live metric: each site's records over its steps counted across tasks.
+    private static func stepCharts(_ histories: [String: [LiveMetricsPoint]]) -> [ReportChart] {
+        let names = Set(histories.values.flatMap { $0.flatMap(\.metrics.keys) })
+            .sorted { a, b in a == "loss" ? b != "loss" : b == "loss" ? false : a < b }
+        return names.map { metric in
+            let series = histories.keys.sorted().enumerated().compactMap { i, site -> SVGChart.Series? in
+                let points = histories[site]!.compactMap { p in p.metrics[metric].map { (x: Double(p.step), y: $0) } }
+                return points.isEmpty ? nil : .init(label: site, points: points, style: .peer(i))
+            }
+            return SVGChart.lines(title: "\(metric) per step (live metrics)", series: series, xLabel: "step",
+                                  markers: series.allSatisfy { $0.points.count <= 40 })
+        }
     }
 
     /// The page anchor of a job's section.

@@ -30,7 +30,8 @@ enum SVGChart {
     private static let top = 14.0, bottom = 40.0, right = 16.0
 
     /// A line chart of `series` over whole-number x values (rounds).
-    static func lines(title: String, series: [Series], xLabel: String = "round") -> ReportChart {
+    /// `markers: false` draws the lines alone (long per-step curves).
+    static func lines(title: String, series: [Series], xLabel: String = "round", markers drawMarkers: Bool = true) -> ReportChart {
         let all = series.flatMap(\.points)
         guard let xMin = all.map(\.x).min(), let xMax = all.map(\.x).max(),
               var y0 = all.map(\.y).min(), var y1 = all.map(\.y).max() else {
@@ -54,10 +55,10 @@ enum SVGChart {
             + series.filter { if case .aggregate = $0.style { false } else { true } }
         let lines = ordered.map { s in
             let look = Look(s.style)
-            let markers = s.points.map { p in
+            let markers = !drawMarkers ? [] : s.points.map { p in
                 ChartSVGModel.Marker(d: look.marker.path(x: px(p.x), y: py(p.y), size: look.markerSize),
                                      fill: look.hollow ? "#ffffff" : look.color, stroke: look.color,
-                                     title: "\(s.label), round \(Int(p.x)): \(ReportFormat.metric(p.y))")
+                                     title: "\(s.label), \(xLabel) \(Int(p.x)): \(ReportFormat.metric(p.y))")
             }
             return ChartSVGModel.Line(color: look.color, width: fmt(look.lineWidth), dash: look.dash,
                                       points: s.points.map { "\(fmt(px($0.x))),\(fmt(py($0.y)))" }.joined(separator: " "),

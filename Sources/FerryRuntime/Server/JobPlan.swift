@@ -59,6 +59,8 @@ struct JobPlan: Codable, Sendable, Equatable {
     var siteApps: [String: String]
     /// Client sites in the order they are listed in the federation.
     var sites: [String]
+    /// The server app's `round_config:` (nil when absent, and in plans of older versions).
+    var roundConfig: RoundConfig?
 
     /// Checks `folder` against the federation's client sites and builds the plan.
     /// - Throws: ``RuntimeError/federation(_:)`` with a reason a user can act on.
@@ -95,6 +97,7 @@ struct JobPlan: Codable, Sendable, Equatable {
         seed = server.seed
         toClients = WireSettings(server.transfer, filter: server.filters.toClients)
         keepRounds = server.keep == .rounds
+        roundConfig = server.roundConfig
         guard !sites.isEmpty else {
             throw RuntimeError.federation("the job deploys no client app to any site of this federation")
         }

@@ -351,10 +351,11 @@ final class ServerJob {
         } else if wire.mode == .container && !payload!.hasSuffix(".safetensors") {
             wire.mode = .file
         }
+        var extra = [MessageKey.model: model == nil ? "none" : "present", MessageKey.message: messageID]
+        extra[MessageKey.config] = state.plan.roundConfig?.json(round: round, rounds: state.plan.rounds)
         let message = OutgoingMessage(
             id: messageID, kind: .task, job: id, payload: payload!, recipients: sites,
-            metadata: metadata(.task, task: task, round: round,
-                               extra: [MessageKey.model: model == nil ? "none" : "present", MessageKey.message: messageID]),
+            metadata: metadata(.task, task: task, round: round, extra: extra),
             quantize: model == nil ? nil : wire.quantize, mode: wire.mode, chunkSize: wire.chunkSize,
             window: wire.window, windowBytes: wire.windowBytes,
             removePayloadWhenSent: false, createdAt: Date())
@@ -412,6 +413,7 @@ final class ServerJob {
         try FileSystem.makeDirectory(FileSystem.join(directory, "rounds"))
         try JSONFile.write(record, to: FileSystem.join(directory, "rounds/round-\(Names.round(record.round)).json"))
         try recordMetrics(round: record.round, aggregate: record.aggregate, clients: clients)
+        writeTensorBoard(record)
         try store.update(id) { $0.round = record.round }
         guard record.round >= state.plan.rounds else { return false }
         try publishFinal(from: model)

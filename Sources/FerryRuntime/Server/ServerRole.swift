@@ -90,6 +90,8 @@ final class ServerRole: SiteRoleHandler {
             }
             try FileSystem.makeDirectory(paths.logsDirectory)
             try FileSystem.move(message.path, to: paths.log(site: message.site))
+        case .metrics:
+            try acceptLiveMetrics(message, job: jobID)
         case .deploy, .file, .task, .abort:
             logger.warning("ignored a \(kind.rawValue) message from client \(message.site): only the server sends those")
             FileSystem.remove(message.path)

@@ -12,7 +12,9 @@ struct ReportCommand: ParsableCommand {
         discussion: """
         The page has no scripts and loads nothing from the network (inline CSS and SVG), so it can be mailed \
         or archived as one file. For each job: its state, time, bytes on the wire and before quantization, \
-        a chart per metric with each site's value and the aggregate per round, the bytes per round in each \
+        a chart per metric with each site's value and the aggregate per round, a chart per live metric with \
+        each site's training steps (what its executor logged during its tasks: ferry.log, FERRY_METRICS), \
+        the bytes per round in each \
         direction with and without quantization, and a table of every site in every round. With several \
         ids it starts with a side-by-side comparison: final metrics, bytes, saving and time, and the \
         aggregate metrics of every job per round on shared charts.

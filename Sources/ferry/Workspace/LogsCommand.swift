@@ -14,7 +14,9 @@ struct LogsCommand: AsyncParsableCommand {
         jobs/<id>/logs/<site>.log. Without --site every log is printed, each under a `==> SITE <==` line.
 
         --follow keeps printing what is added, like `tail -f`, until the job has finished (then it exits 0) \
-        or Ctrl-C. The watcher's own log, across jobs, is <workspace>/logs/watcher.log.
+        or Ctrl-C; it also prints each site's latest live metrics when they change (`live SITE: TASK step N \
+        loss=…`, what the executor logged with ferry.log or in its FERRY_METRICS file). The watcher's own \
+        log, across jobs, is <workspace>/logs/watcher.log.
 
         Examples:
           ferry logs 20261125-190501-ab12cd
@@ -44,10 +46,12 @@ struct LogsCommand: AsyncParsableCommand {
             if printed == 0 { throw LogsError.noLogs(site: site, job: job.id, state: job.state.state) }
             return
         }
+        var live = LiveMetricsFollower(paths: job.paths, site: site)
         while true {
             // Read the state first, so a log written just before the job finished is still printed.
             let finished = (try? store.state(id: job.id).state.isFinished) ?? true
             _ = try reader.printNew()
+            live.printNew()
             if finished { return }
             try await Task.sleep(for: .milliseconds(500))
         }

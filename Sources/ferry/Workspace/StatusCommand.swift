@@ -2,6 +2,7 @@ import ArgumentParser
 import FerryRuntime
 import FerrySupport
 import FerryWorkspace
+import Foundation
 
 /// `ferry status ID [--json]`: one job's state, per-site state, round and bytes moved.
 struct StatusCommand: AsyncParsableCommand {
@@ -16,13 +17,16 @@ struct StatusCommand: AsyncParsableCommand {
         policy.yaml says `approve: manual` shows `waiting  for approval at SITE` until that site's operator runs \
         `ferry approve` or `ferry reject` (docs/policy.md); a site that refused the job shows `refused: REASON`, \
         e.g. the policy.yaml rule it broke. Bytes are those the server put on the wire to the sites and \
-        took from them, with what they would have been without quantization.
+        took from them, with what they would have been without quantization. `live` shows the latest step \
+        each site's executor logged during its task (ferry.log in Python, or the FERRY_METRICS file), \
+        shipped every few seconds.
 
         Sites of an unfinished job whose watcher is dead (no heartbeat for longer than the grace period, \
         see `ferry sites`) are listed under `dead` with how long they have been silent.
 
-        --json prints every key of state.json plus abort_requested, dead_sites (names), directory and meta \
-        (meta.json); the format is in docs/workspaces.md.
+        --json prints every key of state.json plus abort_requested, dead_sites (names), directory, meta \
+        (meta.json) and live (site → task, round, step, metrics, updated_at); the format is in \
+        docs/workspaces.md.
 
         Examples:
           ferry status 20261125-190501-ab12cd
@@ -41,9 +45,11 @@ struct StatusCommand: AsyncParsableCommand {
         let store = try workspace.store()
         let job = try store.record(id: id.id)
         let dead = Self.deadSites(of: job, in: store.workspace)
+        let live = job.paths.liveMetricsSnapshots()
         if json {
             var object = try JobReport.json(job)
             object["dead_sites"] = dead.map(\.site)
+            object["live"] = LiveMetricsText.json(live)
             print(try JobReport.text(object), terminator: "")
             return
         }
@@ -58,6 +64,10 @@ struct StatusCommand: AsyncParsableCommand {
         table.add(["round", "\(state.round) of \(state.rounds)"])
         for (index, site) in state.sites.keys.sorted().enumerated() {
             table.add([index == 0 ? "sites" : "", "\(site): \(state.sites[site] ?? "")"])
+        }
+        let now = Date()
+        for (index, line) in live.keys.sorted().compactMap({ LiveMetricsText.line(live[$0]!, now: now) }).enumerated() {
+            table.add([index == 0 ? "live" : "", line])
         }
         for (index, entry) in dead.enumerated() {
             table.add([index == 0 ? "dead" : "", "\(entry.site): \(SitesCommand.lastSeen(entry)) (grace exceeded)"])

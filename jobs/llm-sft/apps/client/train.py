@@ -4,21 +4,26 @@
 The model is built from a config (no download): 2 layers, hidden size 128, a byte-level vocabulary of
 256 bytes + 3 special tokens. Every site builds the same initial weights (seed 0) in round 1, so
 federated averaging starts from one model; later rounds start from the global model the server sends
-(already restored from nf4 to float32 by ferry). Weights are exchanged as safetensors (the
-`safetensors` package); the result file follows docs/executor-contract.md.
+(already restored from nf4 to float32 by ferry). ferry's Python package (python/ in the ferry
+repository) reads the task and writes the weights and the result (docs/executor-contract.md); the
+loss of every step goes to the server as live metrics (`ferry.log`).
 
-Requirements: python3, torch, transformers, safetensors.
+Requirements: python3, torch, transformers, and ferry's package (`pip install <ferry checkout>/python`).
 """
 import argparse
-import json
 import math
 import os
 import sys
 import zlib
 
 import torch
-from safetensors.torch import load_file, save_file
 from transformers import LlamaConfig, LlamaForCausalLM
+
+try:
+    import ferry
+except ImportError:
+    sys.exit("train.py: the ferry Python package is missing: pip install <ferry checkout>/python "
+             "into this Python, or set PYTHONPATH=<ferry checkout>/python (python/README.md)")
 
 BOS, EOS, PAD = 256, 257, 258
 VOCAB = 259
@@ -29,7 +34,7 @@ def build_model():
     config = LlamaConfig(
         vocab_size=VOCAB, hidden_size=128, intermediate_size=344, num_hidden_layers=2,
         num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=CONTEXT,
-        bos_token_id=BOS, eos_token_id=EOS, pad_token_id=PAD, tie_word_embeddings=False,
+        bos_token_id=BOS, eos_token_id=EOS, pad_token_id=PAD, tie_word_embeddings=True,
     )
     torch.manual_seed(0)
     return LlamaForCausalLM(config)
@@ -64,31 +69,24 @@ def evaluate(model, data):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--input", default=os.environ.get("FERRY_INPUT_MODEL", ""))
-    parser.add_argument("--output", default=os.environ.get("FERRY_OUTPUT_MODEL"))
-    parser.add_argument("--result", default=os.environ.get("FERRY_RESULT"))
-    parser.add_argument("--site", default=os.environ.get("FERRY_SITE"))
-    parser.add_argument("--round", type=int, default=int(os.environ.get("FERRY_ROUND", "1")))
     parser.add_argument("--steps", type=int, default=int(os.environ.get("SFT_STEPS", "30")))
-    parser.add_argument("--lr", type=float, default=float(os.environ.get("SFT_LR", "0.001")))
     parser.add_argument("--batch", type=int, default=8)
     args = parser.parse_args()
-    if not args.output or not args.result or not args.site:
-        parser.error("--output, --result and --site are required (or FERRY_OUTPUT_MODEL, FERRY_RESULT, FERRY_SITE)")
+    task = ferry.receive(tensors="torch")
+    lr = float(task.config.get("learning_rate", os.environ.get("SFT_LR", "0.001")))
 
     torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
     model = build_model()
-    if args.input:
-        state = load_file(args.input)
-        missing, unexpected = model.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
+    if task.model is not None:
+        missing, unexpected = model.load_state_dict({k: v.float() for k, v in task.model.items()}, strict=False)
         if unexpected:
             raise SystemExit(f"the global model has tensors this model does not: {unexpected[:5]}")
-    generator = torch.Generator().manual_seed(1000 * args.round + len(args.site))
-    data = batches(site_shard(args.site), generator)
+    generator = torch.Generator().manual_seed(1000 * task.round + len(task.site))
+    data = batches(site_shard(task.site), generator)
     before = evaluate(model, data)
 
     model.train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
     for step in range(args.steps):
         start = (step * args.batch) % len(data)
         batch = data[start:start + args.batch]
@@ -96,15 +94,12 @@ def main():
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        ferry.log(step=step, loss=float(loss.detach()))
     after = evaluate(model, data)
 
-    save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, args.output)
-    result = {"num_samples": int(len(data)),
-              "metrics": {"loss": after, "perplexity": math.exp(min(after, 50)), "input_loss": before}}
-    with open(args.result + ".tmp", "w") as f:
-        json.dump(result, f)
-    os.replace(args.result + ".tmp", args.result)
-    print(f"site {args.site} round {args.round}: {len(data)} windows, {args.steps} steps, loss {before:.4f} -> {after:.4f}")
+    ferry.send(model, num_samples=len(data),
+               metrics={"loss": after, "perplexity": math.exp(min(after, 50)), "input_loss": before})
+    print(f"site {task.site} round {task.round}: {len(data)} windows, {args.steps} steps, loss {before:.4f} -> {after:.4f}")
 
 
 if __name__ == "__main__":

@@ -1,51 +1,24 @@
 #!/usr/bin/env python3
 """numpy-fedavg client trainer: logistic regression on synthetic, site-specific data.
 
-The executor contract (docs/executor-contract.md): read the global model from --input (empty on the
-first round when the job has no initial model: start from zeros), train, write the model to --output
-as safetensors and {"num_samples": N, "metrics": {...}} to --result. Only numpy is needed: the few
-lines below read and write the safetensors format directly.
+It uses ferry's Python package (python/ in the ferry repository: `pip install ./python`, or
+PYTHONPATH=<ferry>/python): `ferry.receive()` gives the global model (None in round 1 when the job
+has no initial model: start from zeros), `ferry.send()` writes the model and the result.
 """
 import argparse
-import json
 import os
-import struct
 import sys
 import zlib
 
 import numpy as np
 
+try:
+    import ferry
+except ImportError:
+    sys.exit("train.py: the ferry Python package is missing: pip install <ferry checkout>/python "
+             "into this Python, or set PYTHONPATH=<ferry checkout>/python (python/README.md)")
+
 FEATURES = 8
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        (size,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(size))
-        data = f.read()
-    dtypes = {"F32": np.float32, "F16": np.float16, "F64": np.float64}
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        start, end = info["data_offsets"]
-        out[name] = np.frombuffer(data[start:end], dtype=dtypes[info["dtype"]]).reshape(info["shape"]).astype(np.float64)
-    return out
-
-
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name in sorted(tensors):
-        blob = np.ascontiguousarray(tensors[name], dtype="<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
-    os.replace(tmp, path)
 
 
 def site_data(site, seed=0):
@@ -73,35 +46,26 @@ def evaluate(w, b, x, y):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--input", default=os.environ.get("FERRY_INPUT_MODEL", ""))
-    parser.add_argument("--output", default=os.environ.get("FERRY_OUTPUT_MODEL"))
-    parser.add_argument("--result", default=os.environ.get("FERRY_RESULT"))
-    parser.add_argument("--site", default=os.environ.get("FERRY_SITE"))
-    parser.add_argument("--round", type=int, default=int(os.environ.get("FERRY_ROUND", "1")))
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--lr", type=float, default=float(os.environ.get("LEARNING_RATE", "0.1")))
     args = parser.parse_args()
-    if not args.output or not args.result or not args.site:
-        parser.error("--output, --result and --site are required (or FERRY_OUTPUT_MODEL, FERRY_RESULT, FERRY_SITE)")
+    task = ferry.receive()
+    lr = float(task.config.get("learning_rate", os.environ.get("LEARNING_RATE", "0.1")))
 
-    x, y = site_data(args.site)
-    if args.input:
-        model = read_safetensors(args.input)
-        w, b = model["weight"].reshape(FEATURES), float(model["bias"].reshape(-1)[0])
+    x, y = site_data(task.site)
+    if task.model is not None:
+        w, b = task.model["weight"].reshape(FEATURES).astype(np.float64), float(task.model["bias"].reshape(-1)[0])
     else:
         w, b = np.zeros(FEATURES), 0.0
     before = evaluate(w, b, x, y)
-    for _ in range(args.epochs):
+    for epoch in range(args.epochs):
         p = 1 / (1 + np.exp(-(x @ w + b)))
-        w = w - args.lr * (x.T @ (p - y)) / len(y)
-        b = b - args.lr * float(np.mean(p - y))
+        w = w - lr * (x.T @ (p - y)) / len(y)
+        b = b - lr * float(np.mean(p - y))
+        ferry.log(step=epoch, loss=evaluate(w, b, x, y)[0])
     loss, accuracy = evaluate(w, b, x, y)
-    write_safetensors(args.output, {"weight": w, "bias": np.array([b])})
-    with open(args.result + ".tmp", "w") as f:
-        json.dump({"num_samples": int(len(y)), "metrics": {"loss": loss, "accuracy": accuracy,
-                                                           "input_loss": before[0], "input_accuracy": before[1]}}, f)
-    os.replace(args.result + ".tmp", args.result)
-    print(f"site {args.site} round {args.round}: {len(y)} samples, loss {before[0]:.4f} -> {loss:.4f}, "
+    ferry.send({"weight": w.astype(np.float32), "bias": np.array([b], dtype=np.float32)}, num_samples=len(y),
+               metrics={"loss": loss, "accuracy": accuracy, "input_loss": before[0], "input_accuracy": before[1]})
+    print(f"site {task.site} round {task.round}: {len(y)} samples, lr {lr:g}, loss {before[0]:.4f} -> {loss:.4f}, "
           f"accuracy {before[1]:.4f} -> {accuracy:.4f}")
 
 
@@ -109,5 +73,5 @@ if __name__ == "__main__":
     try:
         main()
     except Exception as error:  # the stderr tail is reported to the server
-        print(f"train.py: {error}", file=sys.stderr)
+        print(f"train.py: {type(error).__name__}: {error}", file=sys.stderr)
         sys.exit(1)

@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """ferry client trainer for supervised fine-tuning of a causal LM (torch + transformers).
 
-Round 1 starts from SFT_BASE_MODEL (no --input); later rounds load the global weights from --input
-(ferry has already undone the wire quantization). Writes the updated weights to --output as
-safetensors and {"num_samples": N, "metrics": {...}} to --result. Settings come from SFT_* variables.
+Round 1 starts from SFT_BASE_MODEL; later rounds load the global weights `ferry.receive()` gives
+(ferry has already undone the wire quantization). `ferry.send()` writes the updated weights (tied
+embeddings included, in the dtypes they came in) and {"num_samples": N, "metrics": {...}}; the loss
+of every step reaches the server as live metrics (`ferry.log`). Settings come from SFT_* variables;
+the round's config (`task.config`, from the server app's round_config) may set `learning_rate`.
+Needs ferry's Python package: `pip install <ferry checkout>/python`.
 """
 import argparse
 import json
@@ -35,37 +38,34 @@ def load_examples(path, limit):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--input", default=env("FERRY_INPUT_MODEL", ""))
-    p.add_argument("--output", default=env("FERRY_OUTPUT_MODEL", ""))
-    p.add_argument("--result", default=env("FERRY_RESULT", ""))
-    p.add_argument("--site", default=env("FERRY_SITE", ""))
-    args = p.parse_args()
-    if not args.output or not args.result:
-        sys.exit("sft.py: --output and --result are required (or FERRY_OUTPUT_MODEL / FERRY_RESULT)")
-
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
+    try:
+        import ferry
+    except ImportError:
+        sys.exit("sft.py: the ferry Python package is missing: pip install <ferry checkout>/python "
+                 "into this Python, or set PYTHONPATH=<ferry checkout>/python (python/README.md)")
     import torch
-    from safetensors.torch import load_file, save_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    task = ferry.receive(tensors="torch")
 
     base = env("SFT_BASE_MODEL", "meta-llama/Llama-3.2-1B")
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[env("SFT_PRECISION", "bf16")]
     steps = int(env("SFT_MAX_STEPS", "100"))
     batch = int(env("SFT_BATCH_SIZE", "4"))
     max_length = int(env("SFT_MAX_LENGTH", "1024"))
-    lr = float(env("SFT_LEARNING_RATE", "1e-5"))
+    lr = float(task.config.get("learning_rate", env("SFT_LEARNING_RATE", "1e-5")))
     device = "cuda" if torch.cuda.is_available() else "cpu"
 
     tokenizer = AutoTokenizer.from_pretrained(base)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(base, torch_dtype=dtype)
-    if args.input and os.path.exists(args.input) and os.path.getsize(args.input) > 0:
-        state = load_file(args.input)
-        missing, unexpected = model.load_state_dict({k: v.to(dtype) for k, v in state.items()}, strict=False)
+    if task.model is not None:
+        missing, unexpected = model.load_state_dict({k: v.to(dtype) for k, v in task.model.items()}, strict=False)
         if unexpected:
             sys.exit(f"sft.py: the global model has tensors this architecture lacks: {unexpected[:5]}")
-        del state
+        task.model = None
     model.to(device)
     model.train()
 
@@ -81,18 +81,14 @@ def main():
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         losses.append(float(loss.detach()))
+        ferry.log(step=step, loss=losses[-1])
         if step % 10 == 0:
-            print(f"{args.site}: step {step}/{steps} loss {losses[-1]:.4f}", flush=True)
+            print(f"{task.site}: step {step}/{steps} loss {losses[-1]:.4f}", flush=True)
 
     model.to("cpu")
-    tmp = args.output + ".tmp"
-    save_model(model, tmp)
-    os.replace(tmp, args.output)
     tail = losses[-min(10, len(losses)):]
     metrics = {"loss": sum(tail) / len(tail), "first_loss": losses[0], "perplexity": math.exp(min(20.0, sum(tail) / len(tail)))}
-    with open(args.result + ".tmp", "w") as f:
-        json.dump({"num_samples": len(texts), "metrics": metrics}, f)
-    os.replace(args.result + ".tmp", args.result)
+    ferry.send(model, num_samples=len(texts), metrics=metrics)
 
 
 if __name__ == "__main__":

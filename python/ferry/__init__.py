@@ -1,0 +1,70 @@
+"""ferry's Python client library: the executor side of a ferry federated-learning job.
+
+    import ferry
+
+    task = ferry.receive()                 # the global model (numpy arrays) and the round's config
+    model = task.model or init_model()     # None in round 1 of a job without an initial model
+    for step in ...:
+        ...
+        ferry.log(step=step, loss=loss)    # live metrics, shipped to the server during the task
+    ferry.send(model, num_samples=n, metrics={"loss": loss})
+
+It speaks ferry's executor contract (docs/executor-contract.md): environment variables in, a
+safetensors model and a result JSON out, both written atomically.
+"""
+import os
+
+from . import _safetensors, _tensors
+from ._atomic import write_json
+from ._log import log
+from ._result import metrics_dict, sample_count
+from ._safetensors import SafetensorsError
+from ._task import ContractError, Task, read_task, received_dtypes
+
+__all__ = ["Task", "receive", "send", "log", "ContractError", "SafetensorsError", "load_model", "save_model"]
+__version__ = "0.1.0"
+
+_last = {"dtypes": None}
+
+
+def receive(tensors="numpy"):
+    """The current task: kind, round, site, config and the global model.
+
+    `tensors="numpy"` (default) gives the model as numpy arrays (BF16 tensors as float32);
+    `tensors="torch"` gives torch tensors in the file's dtypes (BF16 as torch.bfloat16).
+    """
+    task = read_task(tensors)
+    _last["dtypes"] = dict(task.dtypes)
+    return task
+
+
+def send(model, num_samples, metrics=None, *, dtype=None):
+    """Writes the trained model and the result of this task, atomically, the result last.
+
+    `model` is a dict of names to numpy arrays or torch tensors, or a module with `state_dict()`
+    (tensors that share memory, like tied embeddings, are written as separate copies). Float tensors
+    go back in the dtype the received model had for the same name (so BF16 stays BF16), or all in
+    `dtype` ("bf16", "fp16", "fp32", "fp64") when given. `num_samples` weighs this site in the average;
+    `metrics` maps names to finite numbers.
+    """
+    count = sample_count(num_samples)
+    values = metrics_dict(metrics)
+    output = os.environ.get("FERRY_OUTPUT_MODEL")
+    result = os.environ.get("FERRY_RESULT")
+    if not output or not result:
+        raise ContractError("FERRY_OUTPUT_MODEL and FERRY_RESULT are not set: ferry.send() runs inside a ferry "
+                            "executor (docs/executor-contract.md)")
+    dtypes = _last["dtypes"] if _last["dtypes"] is not None else received_dtypes()
+    save_model(model, output, dtypes=dtypes, dtype=dtype)
+    write_json(result, {"num_samples": count, "metrics": values})
+
+
+def load_model(path, tensors="numpy"):
+    """{name: array or tensor} of a safetensors file (see `receive` for `tensors`)."""
+    stored = _safetensors.read(path)
+    return _tensors.to_torch(stored) if tensors == "torch" else _tensors.to_numpy(stored)
+
+
+def save_model(model, path, *, dtypes=None, dtype=None, metadata=None):
+    """Writes `model` to `path` as safetensors, atomically; `dtypes`/`dtype` as in `send`."""
+    _safetensors.write(path, _tensors.to_storage(model, dtypes or {}, dtype), metadata)
