@@ -49,10 +49,15 @@ public struct SiteConfig: Codable, Sendable, Equatable {
     /// How long the watcher keeps the files of a finished job (e.g. `7d`) before removing them; nil
     /// keeps them until `ferry delete`. Set by the operator; provisioning keeps it.
     public var retention: String?
+    /// What this site has for tasks (GPUs, memory); set by the operator, kept by provisioning.
+    public var resources: SiteResources?
+    /// Defaults and limits of Slurm tasks; set by the operator, kept by provisioning.
+    public var slurm: SiteSlurm?
 
     /// Creates a configuration.
     public init(version: Int = 1, name: String, role: SiteRole, project: String, created: String, updated: String,
-                publicKey: String, inbox: String, poll: String?, peers: [String: PeerSite], retention: String? = nil) {
+                publicKey: String, inbox: String, poll: String?, peers: [String: PeerSite], retention: String? = nil,
+                resources: SiteResources? = nil, slurm: SiteSlurm? = nil) {
         self.version = version
         self.name = name
         self.role = role
@@ -64,10 +69,12 @@ public struct SiteConfig: Codable, Sendable, Equatable {
         self.poll = poll
         self.peers = peers
         self.retention = retention
+        self.resources = resources
+        self.slurm = slurm
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, name, role, project, created, updated, inbox, poll, peers, retention
+        case version, name, role, project, created, updated, inbox, poll, peers, retention, resources, slurm
         case publicKey = "public_key"
     }
 
@@ -103,6 +110,9 @@ public struct SiteConfig: Codable, Sendable, Equatable {
         ]
         if let poll { pairs.append((plain("poll"), scalar(poll))) }
         if let retention { pairs.append((plain("retention"), scalar(retention))) }
+        for (key, value) in [("resources", resources.flatMap(Self.node)), ("slurm", slurm.flatMap(Self.node))] {
+            if let value { pairs.append((plain(key), value)) }
+        }
         let peerPairs: [(Node, Node)] = peers.keys.sorted().map { key in
             let peer = peers[key]!
             return (scalar(key), Node([
@@ -116,6 +126,12 @@ public struct SiteConfig: Codable, Sendable, Equatable {
         return "# ferry site workspace, written by `ferry provision` (docs/workspaces.md).\n"
             + "# Re-run provisioning rather than editing by hand; keys/ and trusted/ must agree with it.\n"
             + body
+    }
+
+    /// `value` as a YAML node (nil keys left out).
+    private static func node<T: Encodable>(_ value: T) -> Node? {
+        guard let text = try? YAMLEncoder().encode(value) else { return nil }
+        return try? Yams.compose(yaml: text)
     }
 
     /// Writes `site.yaml` atomically.
