@@ -1,0 +1,77 @@
+import Foundation
+
+/// A real one-node Slurm for tests: `scripts/slurm.sh start` (installs slurmctld, slurmd and munge with
+/// apt-get when missing), once per test process.
+///
+/// Where it cannot start (not root, no apt, daemons refusing), ``available(for:)`` prints
+/// `SKIPPED <test>: <reason>` and returns false; the test then returns without asserting anything.
+/// `FERRY_SKIP_SLURM_TESTS=1` skips them the same way.
+enum SlurmHarness {
+    /// `scripts/slurm.sh` of this checkout.
+    static let script: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.appendingPathComponent("scripts/slurm.sh").path
+    }()
+
+    /// Nil when Slurm runs, else why not.
+    private static let problem: String? = {
+        if ProcessInfo.processInfo.environment["FERRY_SKIP_SLURM_TESTS"] == "1" { return "FERRY_SKIP_SLURM_TESTS=1" }
+        let (status, output) = run(["start"])
+        guard status == 0 else {
+            return "no Slurm here: " + (output.split(separator: "\n").last.map(String.init) ?? "scripts/slurm.sh exited with \(status)")
+        }
+        return nil
+    }()
+
+    /// Whether Slurm runs; prints why `test` is skipped when not.
+    static func available(for test: String) -> Bool {
+        guard let problem else { return true }
+        print("SKIPPED \(test): \(problem)")
+        return false
+    }
+
+    /// Runs a Slurm command (`scontrol`, `squeue`…) to its end: its status and its output.
+    @discardableResult
+    static func command(_ arguments: [String]) -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        do { try process.run() } catch { return (127, "\(error)") }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// The state of Slurm job `id` (`PENDING`, `RUNNING`, `CANCELLED`…), or "" when Slurm does not know it.
+    static func state(of id: String) -> String {
+        let line = command(["scontrol", "show", "job", id, "--oneliner"]).output
+        guard let range = line.range(of: "JobState=") else { return "" }
+        return String(line[range.upperBound...].prefix { $0 != " " })
+    }
+
+    /// The ids of this user's jobs named `name` that Slurm knows (queued, running or recently ended).
+    static func jobs(named name: String) -> [String] {
+        command(["squeue", "--me", "--states=all", "--noheader", "--format=%i", "--name=\(name)"]).output
+            .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// Runs `scripts/slurm.sh ARGS` with its output in a file (the daemons must not hold a pipe open).
+    private static func run(_ arguments: [String]) -> (Int32, String) {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-slurm-\(UUID().uuidString).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", "exec \"$0\" \"$@\" >\"$LOG\" 2>&1", script] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(["LOG": log]) { $1 }
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch { return (127, "cannot run \(script): \(error)") }
+        process.waitUntilExit()
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        print(output, terminator: "")
+        return (process.terminationStatus, output)
+    }
+}
