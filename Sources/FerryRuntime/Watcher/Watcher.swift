@@ -16,6 +16,12 @@ protocol SiteRoleHandler: AnyObject {
     func sendsFinished(_ records: [SentRecord]) throws
     /// The watcher is stopping: stop running work (it is resumed on the next start).
     func shutdown()
+    /// Tasks in progress: executors running here (`local`), and any task followed at all, Slurm jobs included.
+    var tasksInProgress: (local: Bool, any: Bool) { get }
+}
+
+extension SiteRoleHandler {
+    var tasksInProgress: (local: Bool, any: Bool) { (false, false) }
 }
 
 /// The per-site daemon behind `ferry watch`: receives messages from the site's inbox, and drives the
@@ -75,10 +81,18 @@ public final class Watcher: Sendable {
         defer { FileSystem.remove(pidFile) }
         let ctx = try prepare()
         logger.info("watching \(workspace.directory) as \(workspace.role.rawValue) '\(workspace.name)' (poll \(DurationText.format(options.pollInterval)), \(wakeUp.usesNotifications ? "inotify + polling" : "polling only"), max \(options.maxJobs) jobs)")
+        var stopRule = StopRule(options: options)
         while !isStopping {
-            pass(ctx)
+            let received = pass(ctx)
             if isStopping { break }
-            wakeUp.wait(timeout: options.pollInterval)
+            let tasks = ctx.role.tasksInProgress
+            let activity = StopRule.Activity(received: received, localTasks: tasks.local, followedTasks: tasks.any,
+                                             sending: ctx.outbox.runningCount > 0)
+            if let reason = stopRule.reasonToStop(after: activity) {
+                logger.info("\(reason): stopping")
+                break
+            }
+            wakeUp.wait(timeout: stopRule.nextWait(poll: options.pollInterval))
         }
         logger.info("stopping: finishing the current step")
         ctx.role.shutdown()
@@ -115,9 +129,13 @@ public final class Watcher: Sendable {
         return ctx
     }
 
-    private func pass(_ ctx: Context) {
+    /// One pass; returns how many messages it received.
+    @discardableResult
+    private func pass(_ ctx: Context) -> Int {
+        var received = 0
         do {
             let messages = try ctx.transport.receive()
+            received = messages.count
             for message in messages {
                 do {
                     try ctx.role.handle(message)
@@ -155,6 +173,7 @@ public final class Watcher: Sendable {
                 }
             }
         }
+        return received
     }
 
     /// Writes `watcher.pid`, refusing when another live watcher holds it.

@@ -13,6 +13,13 @@ public struct WatcherOptions: Sendable {
     public var executableDirectory: String? = nil
     /// Transfers idle this long are abandoned (sender gives up, receiver cleans up).
     public var transferExpiry: Duration = .seconds(3600)
+    /// `--once`: do the work that is ready (run local tasks to their end, submit or look at Slurm tasks,
+    /// send what is queued) and stop.
+    public var once: Bool = false
+    /// `--exit-when-idle`: stop after this long without work (no message, no task, nothing to send).
+    public var exitWhenIdle: Duration? = nil
+    /// `--max-runtime`: stop after this long whatever runs (local tasks run again at the next start).
+    public var maxRuntime: Duration? = nil
 
     /// Defaults: poll every second, 4 jobs, inotify on, log echoed to stderr.
     public init() {}
