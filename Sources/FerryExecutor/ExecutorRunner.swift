@@ -79,7 +79,7 @@ public struct ExecutorRunner: Sendable {
         do {
             child = try ChildProcess.spawn(executable: prepared.executable, arguments: prepared.argv,
                                            environment: prepared.environment, directory: context.appDirectory,
-                                           addressSpaceLimit: invocation.addressSpaceLimit)
+                                           memoryLimit: invocation.memoryLimit)
         } catch {
             let failure = ExecutorFailure.launchFailed(command: prepared.argv[0], reason: error.reason)
             pump.note("[ferry] \(Self.timestamp()) \(failure)")

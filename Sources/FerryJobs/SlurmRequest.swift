@@ -48,7 +48,7 @@ public struct SlurmRequest: Sendable, Equatable, Codable {
 public struct TaskResources: Sendable, Equatable, Codable {
     /// GPUs per task (local: that many devices in `CUDA_VISIBLE_DEVICES`; Slurm: `--gpus`).
     public var gpus: Int
-    /// Most memory the executor may use, in bytes (local: the address-space limit of its processes;
+    /// Most memory the executor may use, in bytes (local: the data limit, RLIMIT_DATA, of its processes;
     /// Slurm: `--mem`); nil: no limit.
     public var maxMemory: Int64?
 

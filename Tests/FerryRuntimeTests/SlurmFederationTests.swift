@@ -139,6 +139,21 @@ import Testing
         #expect(text(log).contains("cancelling Slurm job \(slurmID) (scancel)"), "\(text(log))")
     }
 
+    @Test func aJobRunningPastItsTimeoutIsCancelledInSlurm() throws {
+        guard SlurmHarness.available(for: "aJobRunningPastItsTimeoutIsCancelledInSlurm") else { return }
+        let dir = try RT.temporaryDirectory("slurm-timeout")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let job = try slurmJob(in: dir, name: "slurm-timeout", timeout: "2s", script: "while true; do sleep 0.1; done\n")
+        let fed = try RT.federation(in: dir, clients: 1)
+        defer { fed.stop() }
+        let id = try fed.submit(job).id
+        let run = try RT.waitFinished(fed, id)
+        #expect(run.state.state == .finishedFailed)
+        #expect(run.state.reason?.contains("the executor ran past its timeout of 2 s and was terminated") == true, "\(run.state.reason ?? "")")
+        let slurmID = try #require(recordedJobID(fed.clients[0], id))
+        #expect(eventually("Slurm cancels the job") { SlurmHarness.state(of: slurmID) == "CANCELLED" })
+    }
+
     @Test func aFailingSlurmJobIsReportedWithItsExitCode() throws {
         guard SlurmHarness.available(for: "aFailingSlurmJobIsReportedWithItsExitCode") else { return }
         let dir = try RT.temporaryDirectory("slurm-fail")

@@ -72,12 +72,12 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: marker), "nothing ran")
     }
 
-    @Test func maxMemoryLimitsTheLocalExecutorsAddressSpace() throws {
+    @Test func maxMemoryLimitsWhatTheLocalExecutorMayAllocate() throws {
         let dir = try RT.temporaryDirectory("max-memory")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let trace = dir + "/trace"
         let job = try RT.writeJob(in: dir, name: "memory", server: .init(rounds: 1, minClients: 1), command: ["sh", "task.sh"],
-                                  files: ["task.sh": "echo \"limit=$(ulimit -v)\" >> '\(trace)'\n" + Self.train + "\n"])
+                                  files: ["task.sh": "echo \"limit=$(ulimit -d)\" >> '\(trace)'\n" + Self.train + "\n"])
         // job.yaml's max_memory applies when the app sets none.
         try append("resources:\n  max_memory: 2GiB\n", to: job + "/job.yaml")
         let fed = try RT.federation(in: dir, clients: 1)

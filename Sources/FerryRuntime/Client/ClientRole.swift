@@ -417,7 +417,7 @@ final class ClientRole: SiteRoleHandler {
             launcher = try slurmLauncher(job: job, task: task, record: record, appDir: appDir, plan: plan)
         } else {
             var invocation = invocation(job: job, task: task, record: record, appDir: appDir, plan: plan)
-            invocation.addressSpaceLimit = plan.resources?.maxMemory
+            invocation.memoryLimit = plan.resources?.maxMemory
             if workspace.gpuCount > 0 {
                 invocation.environment["CUDA_VISIBLE_DEVICES"] = gpus.map(String.init).joined(separator: ",")
                 gpusInUse[key] = gpus
