@@ -59,6 +59,7 @@ import Testing
         let fed = try RT.federation(in: dir, clients: 2)
         defer { fed.stop() }
         let id = try fed.submit(job).id
+        defer { SlurmHarness.cancelJobs(ofJob: id) }
         let run = try RT.waitFinished(fed, id)
         #expect(run.state.state == .finishedCompleted, "\(run.state.reason ?? "")")
         let lines = RT.lines(trace)
@@ -90,6 +91,7 @@ import Testing
         let fed = try RT.federation(in: dir, clients: 1)
         defer { fed.stop() }
         let id = try fed.submit(job).id
+        defer { SlurmHarness.cancelJobs(ofJob: id) }
         let client = fed.clients[0]
         let log = client + "/jobs/\(id)/logs/site-1.log"
         guard eventually("the Slurm job id is recorded", { recordedJobID(client, id) != nil }) else { return }
@@ -130,6 +132,7 @@ import Testing
         let fed = try RT.federation(in: dir, clients: 1)
         defer { fed.stop() }
         let id = try fed.submit(job).id
+        defer { SlurmHarness.cancelJobs(ofJob: id) }
         let client = fed.clients[0]
         guard eventually("the job runs", { !text(marker).isEmpty }), let slurmID = recordedJobID(client, id) else { return }
         let aborted = try RT.run(RT.ferryBinary, ["abort", id, "--workspace", fed.server.directory])
@@ -147,6 +150,7 @@ import Testing
         let fed = try RT.federation(in: dir, clients: 1)
         defer { fed.stop() }
         let id = try fed.submit(job).id
+        defer { SlurmHarness.cancelJobs(ofJob: id) }
         let run = try RT.waitFinished(fed, id)
         #expect(run.state.state == .finishedFailed)
         #expect(run.state.reason?.contains("the executor ran past its timeout of 2 s and was terminated") == true, "\(run.state.reason ?? "")")
@@ -180,6 +184,7 @@ import Testing
         defer { fed.stop() }
         let client = fed.clients[0]
         let id = try fed.submit(held).id
+        defer { SlurmHarness.cancelJobs(ofJob: id) }
         guard eventually("the Slurm job id is recorded", { recordedJobID(client, id) != nil }) else { return }
         let slurmID = recordedJobID(client, id)!
         // Held in the queue past the executor's timeout: the queue time is the subject here.
@@ -211,6 +216,7 @@ import Testing
                                         arguments: ["--poll", "100ms", "--quiet"])
         defer { server.stop() }
         let id = try fed.submit(job).id
+        defer { SlurmHarness.cancelJobs(ofJob: id) }
         let client = fed.clients[0]
         var leftRunning = false
         let deadline = ContinuousClock.now + RT.failsafe

@@ -59,6 +59,15 @@ enum SlurmHarness {
             .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
+    /// Cancels every job of ferry job `id` that Slurm still runs or queues (a failed test leaves none behind).
+    static func cancelJobs(ofJob id: String) {
+        let listed = command(["squeue", "--me", "--noheader", "--format=%i %j"]).output
+        for line in listed.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2, parts[1].hasPrefix("ferry-\(id)-") { command(["scancel", String(parts[0])]) }
+        }
+    }
+
     /// Runs `scripts/slurm.sh ARGS` with its output in a file (the daemons must not hold a pipe open).
     private static func run(_ arguments: [String]) -> (Int32, String) {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-slurm-\(UUID().uuidString).log").path
