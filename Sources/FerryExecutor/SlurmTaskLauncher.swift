@@ -229,13 +229,15 @@ public final class SlurmTaskLauncher: TaskLauncher {
         state.withLock { $0.outcome = outcome }
     }
 
-    /// Appends the job's stderr to the job's log and returns its last 4 KiB.
+    /// Appends the job's stderr to the job's log and returns its tail (as a local executor's).
     private func collectStderr() -> String {
         guard let bytes = try? FileSystem.readIfPresent(stderrPath, limit: 64 << 20), !bytes.isEmpty else { return "" }
-        appendLog(bytes)
-        var tail = String(decoding: bytes.suffix(4096), as: UTF8.self)
-        if bytes.count > 4096, let newline = tail.firstIndex(of: "\n") { tail = String(tail[tail.index(after: newline)...]) }
-        return tail
+        return withLog { pump in
+            bytes.withUnsafeBytes { pump.consume($0, stream: 1) }
+            pump.finish(stream: 1)
+            pump.trimTail()
+            return pump.stderrTail
+        } ?? ""
     }
 
     // MARK: Stop
@@ -272,20 +274,15 @@ public final class SlurmTaskLauncher: TaskLauncher {
     // MARK: Log
 
     private func note(_ text: String) {
-        appendLog(Array("[ferry] \(Timestamp.now()) \(text)\n".utf8))
+        _ = withLog { $0.note("[ferry] \(Timestamp.now()) \(text)") }
     }
 
-    private func appendLog(_ bytes: [UInt8]) {
+    /// Runs `body` with an ``OutputPump`` on the job's log (nil when the log cannot be opened).
+    private func withLog<T>(_ body: (inout OutputPump) -> T) -> T? {
         let fd = open(invocation.logPath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return }
+        guard fd >= 0 else { return nil }
         defer { close(fd) }
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n <= 0 { break }
-                offset += n
-            }
-        }
+        var pump = OutputPump(logFD: fd)
+        return body(&pump)
     }
 }

@@ -11,18 +11,10 @@ import Testing
                           script: String, executor: String = "") throws -> String {
         let job = try RT.writeJob(in: dir, name: name, server: .init(rounds: rounds, minClients: minClients),
                                   command: ["sh", "task.sh"], timeout: timeout, files: ["task.sh": script])
-        try append("  launcher: slurm\n" + executor, to: job + "/apps/client/app.yaml")
+        try RT.append("  launcher: slurm\n" + executor, to: job + "/apps/client/app.yaml")
         return job
     }
 
-    private func append(_ text: String, to path: String) throws {
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        handle.seekToEndOfFile()
-        handle.write(Data(text.utf8))
-        try handle.close()
-    }
-
-    private func text(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
 
     /// Polls `condition` until it holds or the failsafe passes.
     private func eventually(_ what: String, _ condition: () -> Bool) -> Bool {
@@ -41,7 +33,7 @@ import Testing
 
     /// The Slurm job id recorded for a task, once there is one.
     private func recordedJobID(_ client: String, _ id: String, task: String = "train-r0001") -> String? {
-        let record = text(client + "/jobs/\(id)/tasks/\(task)/slurm.json")
+        let record = RT.text(client + "/jobs/\(id)/tasks/\(task)/slurm.json")
         guard let range = record.range(of: "\"jobID\" : \"") else { return nil }
         return String(record[range.upperBound...].prefix { $0 != "\"" })
     }
@@ -68,10 +60,10 @@ import Testing
         #expect(Set(slurmIDs).count == 4 && slurmIDs.allSatisfy { Int($0) != nil }, "every task is its own Slurm job: \(lines)")
         #expect(lines.allSatisfy { $0.hasSuffix("/apps/client") }, "the job runs in the app folder: \(lines)")
         for (index, client) in fed.clients.enumerated() {
-            let log = text(client + "/jobs/\(id)/logs/site-\(index + 1).log")
+            let log = RT.text(client + "/jobs/\(id)/logs/site-\(index + 1).log")
             #expect(log.components(separatedBy: "submitted Slurm job").count == 3, "\(log)")
             #expect(log.contains("Slurm job") && log.contains("started on"), "the batch output is in the job's log: \(log)")
-            let script = text(client + "/jobs/\(id)/tasks/train-r0001/slurm-job.sh")
+            let script = RT.text(client + "/jobs/\(id)/tasks/train-r0001/slurm-job.sh")
             #expect(script.contains("#SBATCH --job-name=ferry-\(id)-site-\(index + 1)-train-r0001"), "\(script)")
             #expect(script.contains("srun --kill-on-bad-exit=1 '/"), "\(script)")
         }
@@ -101,22 +93,22 @@ import Testing
         // Killed while the job waits in the queue (held).
         fed.watcher("site-1")!.send(SIGKILL)
         try fed.restart("site-1")
-        _ = eventually("the restarted watcher re-attaches") { text(log).contains("re-attached to Slurm job \(slurmID)") }
+        _ = eventually("the restarted watcher re-attaches") { RT.text(log).contains("re-attached to Slurm job \(slurmID)") }
         SlurmHarness.command(["scontrol", "release", slurmID])
-        _ = eventually("the job starts") { text(marker).contains("start \(slurmID)") }
+        _ = eventually("the job starts") { RT.text(marker).contains("start \(slurmID)") }
 
         // Killed while the job runs.
         fed.watcher("site-1")!.send(SIGKILL)
         try fed.restart("site-1")
         _ = eventually("the watcher re-attaches again") {
-            text(log).components(separatedBy: "re-attached to Slurm job \(slurmID)").count == 3
+            RT.text(log).components(separatedBy: "re-attached to Slurm job \(slurmID)").count == 3
         }
         _ = FileManager.default.createFile(atPath: go, contents: nil)
         let run = try RT.waitFinished(fed, id)
         #expect(run.state.state == .finishedCompleted, "\(run.state.reason ?? "")")
         #expect(RT.lines(marker) == ["start \(slurmID)"], "the task ran once")
         #expect(SlurmHarness.jobs(named: "ferry-\(id)-site-1-train-r0001") == [slurmID], "Slurm got one job for the task")
-        #expect(text(log).components(separatedBy: "submitted Slurm job").count == 2, "\(text(log))")
+        #expect(RT.text(log).components(separatedBy: "submitted Slurm job").count == 2, "\(RT.text(log))")
     }
 
     @Test func abortCancelsTheSlurmJob() throws {
@@ -134,12 +126,12 @@ import Testing
         let id = try fed.submit(job).id
         defer { SlurmHarness.cancelJobs(ofJob: id) }
         let client = fed.clients[0]
-        guard eventually("the job runs", { !text(marker).isEmpty }), let slurmID = recordedJobID(client, id) else { return }
+        guard eventually("the job runs", { !RT.text(marker).isEmpty }), let slurmID = recordedJobID(client, id) else { return }
         let aborted = try RT.run(RT.ferryBinary, ["abort", id, "--workspace", fed.server.directory])
         #expect(aborted.status == 0, "\(aborted.output)")
         #expect(eventually("Slurm cancels the job") { SlurmHarness.state(of: slurmID) == "CANCELLED" })
         let log = client + "/jobs/\(id)/logs/site-1.log"
-        #expect(text(log).contains("cancelling Slurm job \(slurmID) (scancel)"), "\(text(log))")
+        #expect(RT.text(log).contains("cancelling Slurm job \(slurmID) (scancel)"), "\(RT.text(log))")
     }
 
     @Test func aJobRunningPastItsTimeoutIsCancelledInSlurm() throws {

@@ -1,3 +1,4 @@
+import FerryShareHarness
 import Foundation
 
 /// A real one-node Slurm for tests: `scripts/slurm.sh start` (installs slurmctld, slurmd and munge with
@@ -7,17 +8,10 @@ import Foundation
 /// `SKIPPED <test>: <reason>` and returns false; the test then returns without asserting anything.
 /// `FERRY_SKIP_SLURM_TESTS=1` skips them the same way.
 enum SlurmHarness {
-    /// `scripts/slurm.sh` of this checkout.
-    static let script: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent("scripts/slurm.sh").path
-    }()
-
     /// Nil when Slurm runs, else why not.
     private static let problem: String? = {
         if ProcessInfo.processInfo.environment["FERRY_SKIP_SLURM_TESTS"] == "1" { return "FERRY_SKIP_SLURM_TESTS=1" }
-        let (status, output) = run(["start"])
+        let (status, output) = DaemonScript.run(DaemonScript.path("slurm.sh"), ["start"])
         guard status == 0 else {
             return "no Slurm here: " + (output.split(separator: "\n").last.map(String.init) ?? "scripts/slurm.sh exited with \(status)")
         }
@@ -66,21 +60,5 @@ enum SlurmHarness {
             let parts = line.split(separator: " ")
             if parts.count == 2, parts[1].hasPrefix("ferry-\(id)-") { command(["scancel", String(parts[0])]) }
         }
-    }
-
-    /// Runs `scripts/slurm.sh ARGS` with its output in a file (the daemons must not hold a pipe open).
-    private static func run(_ arguments: [String]) -> (Int32, String) {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-slurm-\(UUID().uuidString).log").path
-        defer { try? FileManager.default.removeItem(atPath: log) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", "exec \"$0\" \"$@\" >\"$LOG\" 2>&1", script] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(["LOG": log]) { $1 }
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { return (127, "cannot run \(script): \(error)") }
-        process.waitUntilExit()
-        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        print(output, terminator: "")
-        return (process.terminationStatus, output)
     }
 }

@@ -8,14 +8,6 @@ import Testing
 /// app): disjoint GPUs for concurrent local executors, refusals before anything runs, `max_memory` as
 /// the executor's address-space limit, and the batch script a Slurm request becomes.
 @Suite(.tags(.spawnsProcesses)) struct TaskResourcesTests {
-    private func append(_ text: String, to path: String) throws {
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        handle.seekToEndOfFile()
-        handle.write(Data(text.utf8))
-        try handle.close()
-    }
-
-    private func text(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
 
     private static let train = """
     exec ferry-example-trainer --input "$FERRY_INPUT_MODEL" --output "$FERRY_OUTPUT_MODEL" --result "$FERRY_RESULT" --site "$FERRY_SITE"
@@ -36,11 +28,11 @@ import Testing
         for name in ["gpu-a", "gpu-b"] {
             let job = try RT.writeJob(in: dir, name: name, server: .init(rounds: 1, minClients: 1), command: ["sh", "task.sh"],
                                       files: ["task.sh": script])
-            try append("resources:\n  gpus: 1\n", to: job + "/apps/client/app.yaml")
+            try RT.append("resources:\n  gpus: 1\n", to: job + "/apps/client/app.yaml")
             jobs.append(job)
         }
         let fed = try RT.federation(in: dir, clients: 1, start: false)
-        try append("resources:\n  gpus: 2\n  memory: 8GiB\n", to: fed.clients[0] + "/site.yaml")
+        try RT.append("resources:\n  gpus: 2\n  memory: 8GiB\n", to: fed.clients[0] + "/site.yaml")
         try RT.startWatchers(fed)
         defer { fed.stop() }
         let ids = try jobs.map { try fed.submit($0).id }
@@ -57,10 +49,10 @@ import Testing
         let marker = dir + "/ran"
         let job = try RT.writeJob(in: dir, name: "greedy", server: .init(rounds: 1, minClients: 1), command: ["sh", "task.sh"],
                                   files: ["task.sh": "touch '\(marker)'\n" + Self.train + "\n"])
-        try append("resources:\n  gpus: 3\n  max_memory: 16GiB\n", to: job + "/apps/client/app.yaml")
+        try RT.append("resources:\n  gpus: 3\n  max_memory: 16GiB\n", to: job + "/apps/client/app.yaml")
         let fed = try RT.federation(in: dir, clients: 2, start: false)
-        try append("resources:\n  gpus: 2\n  memory: 8GiB\n", to: fed.clients[0] + "/site.yaml")
-        try append("slurm:\n  max_gpus: 8\n", to: fed.clients[1] + "/site.yaml")
+        try RT.append("resources:\n  gpus: 2\n  memory: 8GiB\n", to: fed.clients[0] + "/site.yaml")
+        try RT.append("slurm:\n  max_gpus: 8\n", to: fed.clients[1] + "/site.yaml")
         try RT.startWatchers(fed)
         defer { fed.stop() }
         let run = try RT.waitFinished(fed, try fed.submit(job).id)
@@ -79,7 +71,7 @@ import Testing
         let job = try RT.writeJob(in: dir, name: "memory", server: .init(rounds: 1, minClients: 1), command: ["sh", "task.sh"],
                                   files: ["task.sh": "echo \"limit=$(ulimit -d)\" >> '\(trace)'\n" + Self.train + "\n"])
         // job.yaml's max_memory applies when the app sets none.
-        try append("resources:\n  max_memory: 2GiB\n", to: job + "/job.yaml")
+        try RT.append("resources:\n  max_memory: 2GiB\n", to: job + "/job.yaml")
         let fed = try RT.federation(in: dir, clients: 1)
         defer { fed.stop() }
         let run = try RT.waitFinished(fed, try fed.submit(job).id)
