@@ -35,6 +35,8 @@ struct SlurmJobStatus: Equatable {
     var signal: Int32
     /// `Reason` (why it waits, or why it ended).
     var reason: String
+    /// `StartTime` once the job started (scontrol prints the controller's local time).
+    var startTime: Date? = nil
 
     /// Parses one line of `scontrol show job -o` (space-separated `Key=Value` pairs).
     static func parse(scontrol line: String) -> SlurmJobStatus? {
@@ -46,7 +48,16 @@ struct SlurmJobStatus: Equatable {
         }
         guard let state = fields["JobState"] else { return nil }
         let (code, signal) = exitPair(fields["ExitCode"] ?? "0:0")
-        return SlurmJobStatus(state: state, exitCode: code, signal: signal, reason: fields["Reason"] ?? "")
+        return SlurmJobStatus(state: state, exitCode: code, signal: signal, reason: fields["Reason"] ?? "",
+                              startTime: fields["StartTime"].flatMap(parseTime))
+    }
+
+    private static func parseTime(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone.current
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
+        return formatter.date(from: text)
     }
 
     /// Parses `sacct -n -X -P -o State,ExitCode` (`STATE|code:signal`; the state may say `CANCELLED by 0`).

@@ -150,7 +150,8 @@ public final class SlurmTaskLauncher: TaskLauncher {
         }
         if status.isRunning {
             if record.runningSince == nil {
-                record.runningSince = Date()
+                // Slurm's start time counts the run of a job that started while no watcher looked.
+                record.runningSince = min(Date(), max(record.submittedAt, status.startTime ?? .distantFuture))
                 try? JSONFile.write(record, to: recordPath)
                 state.withLock { $0.record = record }
                 note("Slurm job \(id) is running")
