@@ -12,7 +12,8 @@ export COLUMNS=100
 # "Section title|top-level commands" — one line per section, in order.
 SECTIONS=(
   "Jobs and archives|job"
-  "Site workspaces and the job lifecycle|provision submit jobs status abort logs download clone delete"
+  "Site workspaces and the job lifecycle|provision submit jobs status sites abort logs download clone delete"
+  "Federations across hosts|site federation"
   "Running a federation|watch poc report"
   "Site policy and approvals|approvals approve reject"
   "Models and quantization|model"

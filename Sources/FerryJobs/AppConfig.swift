@@ -41,17 +41,23 @@ public struct TransferSettings: Sendable, Equatable {
     public var mode: TransferMode
     /// Chunk size in bytes (default 8 MiB).
     public var chunkSize: Int
-    /// Chunks in flight before waiting for acknowledgements (default 4).
+    /// Chunks in flight before waiting for acknowledgements (4), used when ``windowBytes`` is nil.
     public var window: Int
+    /// Bytes in flight before waiting for acknowledgements (`window_bytes`); replaces ``window`` when
+    /// set. Default ``TransferOptions/defaultWindowBytes`` (128 MiB); nil when `app.yaml` gives `window`
+    /// alone.
+    public var windowBytes: Int64?
 
     /// Creates settings; the defaults are the schema's.
-    public init(mode: TransferMode = .container, chunkSize: Int = 8 << 20, window: Int = 4) {
+    public init(mode: TransferMode = .container, chunkSize: Int = 8 << 20, window: Int = 4,
+                windowBytes: Int64? = TransferOptions.defaultWindowBytes) {
         self.mode = mode
         self.chunkSize = chunkSize
         self.window = window
+        self.windowBytes = windowBytes
     }
 
-    /// The defaults: container mode, 8 MiB chunks, window 4.
+    /// The defaults: container mode, 8 MiB chunks, a window of 128 MiB.
     public static let defaults = TransferSettings()
 }
 

@@ -8,7 +8,7 @@ struct AppYAMLDecoder {
     static let serverKeys = ["workflow", "rounds", "round_timeout", "min_clients", "initial_model", "order", "seed",
                              "filters", "transfer", "keep"]
     static let clientKeys = ["executor", "filters", "transfer", "keep", "resources"]
-    static let transferKeys = ["mode", "chunk", "window"]
+    static let transferKeys = ["mode", "chunk", "window", "window_bytes"]
     static let executorKeys = ["command", "env", "timeout", "launcher", "slurm", "queue_timeout"]
     static let defaultTimeout: Duration = .seconds(30 * 60)
     static let timeoutRange: ClosedRange<Duration> = .seconds(1) ... .seconds(30 * 86_400)
@@ -93,7 +93,12 @@ struct AppYAMLDecoder {
         t.checkKeys(Self.transferKeys)
         if let mode = t.choice("mode", TransferMode.self) { settings.mode = mode }
         if let chunk = t.size("chunk", range: 4096...(1 << 30)) { settings.chunkSize = Int(chunk) }
-        if let window = t.int("window", range: 1...1024) { settings.window = window }
+        if let window = t.int("window", range: 1...1024) {
+            settings.window = window
+            settings.windowBytes = nil
+        }
+        // A byte window replaces the chunk window (as `ferry transfer send --window-bytes` does).
+        if let bytes = t.size("window_bytes", range: 4096...(64 << 30)) { settings.windowBytes = bytes }
         return settings
     }
 

@@ -34,7 +34,8 @@ final class RestoredFileOutput: RestoredModelOutput {
 /// atomically on ``finish()``.
 ///
 /// Memory: a staging buffer (1 MiB of codes, 8 MiB decoded) plus the absmax values of one tensor
-/// (1/16 of a 4-bit tensor's f32 size). The header is checked before anything is written:
+/// (1/16 of a 4-bit tensor's f32 size; 1/256 for nf4-dq and fp4-dq, whose 8-bit absmax codes are
+/// restored to f32 one staging buffer at a time). The header is checked before anything is written:
 /// a file that is not ferry-quantized, or whose entries do not match its tensors, is refused.
 ///
 /// ```swift
@@ -62,6 +63,10 @@ public final class DequantizingSink: ByteSink {
     private var decodedElements: Int64 = 0
     /// Absmax bytes received, by original tensor name (kept until its codes are decoded).
     private var absmax: [String: [UInt8]] = [:]
+    /// The stored absmax parts of double-quantized tensors, by original tensor name (kept as `absmax`).
+    private var doubleQuantizedParts: [String: [QuantizedPart.Kind: [UInt8]]] = [:]
+    /// f32 absmax restored for the codes of one staging buffer (double-quantized formats).
+    private let restoredAbsmax: UnsafeMutablePointer<Float>
     private let staging: UnsafeMutableRawBufferPointer
     private var staged = 0
     private let decoded: UnsafeMutableRawBufferPointer
@@ -81,11 +86,13 @@ public final class DequantizingSink: ByteSink {
         self.threads = threads
         staging = .allocate(byteCount: Self.stagingByteCount, alignment: 64)
         decoded = .allocate(byteCount: Self.stagingByteCount * 8, alignment: 64)
+        restoredAbsmax = .allocate(capacity: Self.stagingByteCount * 2 / 64)
     }
 
     deinit {
         staging.deallocate()
         decoded.deallocate()
+        restoredAbsmax.deallocate()
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
@@ -133,6 +140,8 @@ public final class DequantizingSink: ByteSink {
                 try output.append(piece, decoded: false)
             case .absmax:
                 absmax[part.original.name, default: []].append(contentsOf: piece)
+            case .absmaxCodes, .absmaxScales, .absmaxOffset:
+                doubleQuantizedParts[part.original.name, default: [:]][part.kind, default: []].append(contentsOf: piece)
             case .cast, .codes:
                 var offset = 0
                 while offset < piece.count {
@@ -177,7 +186,10 @@ public final class DequantizingSink: ByteSink {
 
     private func endPart(_ part: QuantizedPart) throws {
         if part.kind == .cast || part.kind == .codes { try flush(part) }
-        if part.kind == .codes { absmax[part.original.name] = nil }
+        if part.kind == .codes {
+            absmax[part.original.name] = nil
+            doubleQuantizedParts[part.original.name] = nil
+        }
         partIndex += 1
         partBytes = 0
         decodedElements = 0
@@ -193,15 +205,39 @@ public final class DequantizingSink: ByteSink {
         switch format {
         case .fp16, .bf16: count = staged / 2
         case .blockwise8: count = staged
-        case .fp4, .nf4: count = Int(min(Int64(staged * 2), part.elementCount - decodedElements))
+        case .fp4, .nf4, .fp4dq, .nf4dq: count = Int(min(Int64(staged * 2), part.elementCount - decodedElements))
         }
-        try absmax[part.original.name, default: []].withUnsafeBytes { a in
-            let blocks = a.baseAddress.map { $0.assumingMemoryBound(to: Float.self) + Int(decodedElements) / (format.blockSize ?? 1) }
+        let firstBlock = Int(decodedElements) / (format.blockSize ?? 1)
+        func decode(_ blocks: UnsafePointer<Float>?) throws {
             QuantCodec.decode(format: format, payload: staging.baseAddress!, absmax: blocks, count: count,
                               into: decoded.baseAddress!, type: type, threads: threads)
             try output.append(UnsafeRawBufferPointer(rebasing: decoded[0..<(count * type.byteSize)]), decoded: true)
         }
+        if format.isDoubleQuantized {
+            restoreAbsmax(of: part.original.name, firstBlock: firstBlock, count: Int(format.blockCount(elements: Int64(count))))
+            try decode(restoredAbsmax)
+        } else {
+            try absmax[part.original.name, default: []].withUnsafeBytes { a in
+                try decode(a.baseAddress.map { $0.assumingMemoryBound(to: Float.self) + firstBlock })
+            }
+        }
         decodedElements += Int64(count)
         staged = 0
+    }
+
+    /// Restores `count` f32 absmax values of a double-quantized tensor from block `firstBlock` (a
+    /// multiple of the 256-value group: a staging buffer holds whole groups) into `restoredAbsmax`.
+    private func restoreAbsmax(of name: String, firstBlock: Int, count: Int) {
+        let stored = doubleQuantizedParts[name] ?? [:]
+        let offsetBytes = stored[.absmaxOffset] ?? [0, 0, 0, 0]
+        let offset = offsetBytes.withUnsafeBytes { $0.loadUnaligned(as: Float.self) }
+        (stored[.absmaxCodes] ?? []).withUnsafeBufferPointer { codes in
+            (stored[.absmaxScales] ?? []).withUnsafeBytes { scales in
+                DoubleQuantizedAbsmax.dequantize(
+                    codes: codes.baseAddress! + firstBlock,
+                    scales: scales.baseAddress!.assumingMemoryBound(to: Float.self) + firstBlock / QuantFormat.absmaxGroupSize,
+                    offset: offset, count: count, into: restoredAbsmax)
+            }
+        }
     }
 }

@@ -7,6 +7,9 @@ import Dispatch
 /// code bytes; for fp4/nf4, `ceil(count/2)` bytes with the first value in the high nibble. Block-wise
 /// formats also produce `ceil(count/blockSize)` f32 absmax values. A run must start on a block
 /// boundary of the tensor it comes from; a shorter final block is the tensor's tail block.
+///
+/// The double-quantized formats (nf4-dq, fp4-dq) encode and decode codes exactly as fp4/nf4 with f32
+/// absmax values; quantizing those absmax values again is ``DoubleQuantizedAbsmax``'s second, small pass.
 public enum QuantCodec {
     /// Threads used by default: the online CPU count, at most 8.
     public static let defaultThreadCount: Int = {
@@ -55,7 +58,7 @@ public enum QuantCodec {
             case .blockwise8:
                 ferry_q8_quantize(src, t, n, (payload + r.lowerBound).assumingMemoryBound(to: UInt8.self),
                                   absmax! + r.lowerBound / 4096)
-            case .fp4, .nf4:
+            case .fp4, .nf4, .fp4dq, .nf4dq:
                 ferry_q4_quantize(kind(format), src, t, n, (payload + r.lowerBound / 2).assumingMemoryBound(to: UInt8.self),
                                   absmax! + r.lowerBound / 64)
             }
@@ -73,7 +76,7 @@ public enum QuantCodec {
             switch format {
             case .fp16, .bf16: break
             case .blockwise8: ferry_q8_absmax(src, t, r.count, absmax + r.lowerBound / 4096)
-            case .fp4, .nf4: ferry_q4_absmax(src, t, r.count, absmax + r.lowerBound / 64)
+            case .fp4, .nf4, .fp4dq, .nf4dq: ferry_q4_absmax(src, t, r.count, absmax + r.lowerBound / 64)
             }
         }
     }
@@ -98,7 +101,7 @@ public enum QuantCodec {
             case .blockwise8:
                 ferry_q8_dequantize((payload + r.lowerBound).assumingMemoryBound(to: UInt8.self),
                                     absmax! + r.lowerBound / 4096, n, t, dst)
-            case .fp4, .nf4:
+            case .fp4, .nf4, .fp4dq, .nf4dq:
                 ferry_q4_dequantize(kind(format), (payload + r.lowerBound / 2).assumingMemoryBound(to: UInt8.self),
                                     absmax! + r.lowerBound / 64, n, t, dst)
             }
@@ -106,7 +109,7 @@ public enum QuantCodec {
     }
 
     static func kind(_ format: QuantFormat) -> Int32 {
-        Int32(format == .nf4 ? FERRY_Q4_NF4.rawValue : FERRY_Q4_FP4.rawValue)
+        Int32(format.codesFormat == .nf4 ? FERRY_Q4_NF4.rawValue : FERRY_Q4_FP4.rawValue)
     }
 }
 
@@ -120,19 +123,39 @@ public struct QuantizedValues: Sendable, Equatable {
     public var count: Int
     /// Codes (block-wise formats) or 16-bit values (casts), as bytes.
     public var payload: [UInt8]
-    /// One f32 per block (empty for the casts).
+    /// One f32 per block (empty for the casts and the double-quantized formats).
     public var absmax: [Float]
+    /// The absmax values of a double-quantized format (nil for the others).
+    public var doubleQuantized: DoubleQuantizedAbsmax?
+
+    /// Creates encoded values from their parts.
+    public init(format: QuantFormat, sourceType: FloatType, count: Int, payload: [UInt8], absmax: [Float],
+                doubleQuantized: DoubleQuantizedAbsmax? = nil) {
+        self.format = format
+        self.sourceType = sourceType
+        self.count = count
+        self.payload = payload
+        self.absmax = absmax
+        self.doubleQuantized = doubleQuantized
+    }
+
+    /// The f32 absmax values the codes are multiplied by (restored for the double-quantized formats).
+    public var effectiveAbsmax: [Float] { doubleQuantized?.restored ?? absmax }
 }
 
 extension QuantCodec {
     /// Encodes f32 values.
-    public static func encode(_ values: [Float], format: QuantFormat, threads: Int = defaultThreadCount) -> QuantizedValues {
-        values.withUnsafeBytes { encode(raw: $0, type: .f32, format: format, threads: threads) }
+    /// - Parameter absmaxOffset: for nf4-dq and fp4-dq, the offset to subtract from the absmax values
+    ///   (default: ``DoubleQuantizedAbsmax/offset(of:)``); ignored by the other formats.
+    public static func encode(_ values: [Float], format: QuantFormat, absmaxOffset: Float? = nil,
+                              threads: Int = defaultThreadCount) -> QuantizedValues {
+        values.withUnsafeBytes { encode(raw: $0, type: .f32, format: format, absmaxOffset: absmaxOffset, threads: threads) }
     }
 
     /// Encodes raw little-endian values of `type` (`raw.count` must be a multiple of the element size).
+    /// - Parameter absmaxOffset: as in ``encode(_:format:absmaxOffset:threads:)``.
     public static func encode(raw: UnsafeRawBufferPointer, type: FloatType, format: QuantFormat,
-                              threads: Int = defaultThreadCount) -> QuantizedValues {
+                              absmaxOffset: Float? = nil, threads: Int = defaultThreadCount) -> QuantizedValues {
         let count = raw.count / type.byteSize
         var payload = [UInt8](repeating: 0, count: Int(format.payloadByteCount(elements: Int64(count))))
         var absmax = [Float](repeating: 0, count: Int(format.blockCount(elements: Int64(count))))
@@ -144,7 +167,11 @@ extension QuantCodec {
                 }
             }
         }
-        return QuantizedValues(format: format, sourceType: type, count: count, payload: payload, absmax: absmax)
+        guard format.isDoubleQuantized else {
+            return QuantizedValues(format: format, sourceType: type, count: count, payload: payload, absmax: absmax)
+        }
+        return QuantizedValues(format: format, sourceType: type, count: count, payload: payload, absmax: [],
+                               doubleQuantized: DoubleQuantizedAbsmax(absmax: absmax, offset: absmaxOffset))
     }
 
     /// Decodes into raw little-endian values of `type` (default: the source type).
@@ -154,7 +181,7 @@ extension QuantCodec {
         guard q.count > 0 else { return out }
         out.withUnsafeMutableBytes { o in
             q.payload.withUnsafeBytes { p in
-                q.absmax.withUnsafeBufferPointer { a in
+                q.effectiveAbsmax.withUnsafeBufferPointer { a in
                     decode(format: q.format, payload: p.baseAddress!, absmax: a.baseAddress, count: q.count,
                            into: o.baseAddress!, type: t, threads: threads)
                 }

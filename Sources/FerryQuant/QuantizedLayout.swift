@@ -12,6 +12,17 @@ struct QuantizedPart: Sendable {
         case absmax
         /// The codes of a block-wise tensor (U8).
         case codes
+        /// The 8-bit absmax codes of a double-quantized tensor (U8, one per block).
+        case absmaxCodes
+        /// The per-group absmax scales of a double-quantized tensor (F32, one per 256 blocks).
+        case absmaxScales
+        /// The absmax offset of a double-quantized tensor (F32, one value).
+        case absmaxOffset
+
+        /// True for the three absmax parts of a double-quantized tensor.
+        var isDoubleQuantizedAbsmax: Bool { self == .absmaxCodes || self == .absmaxScales || self == .absmaxOffset }
+        /// True for the parts that hold a block-wise tensor's absmax (plain or double-quantized).
+        var isAbsmax: Bool { self == .absmax || isDoubleQuantizedAbsmax }
     }
 
     var kind: Kind
@@ -69,6 +80,21 @@ struct QuantizedLayout: Sendable {
                 kinds.append((.cast, t))
                 metadata[QuantizedModelKeys.tensorKeyPrefix + t.name] =
                     QuantizedTensorEntry(format: format, sourceDType: t.dtype, shape: t.shape, absmax: nil).jsonText
+            } else if format.isDoubleQuantized {
+                let names3 = [QuantizedModelKeys.absmaxCodesSuffix, QuantizedModelKeys.absmaxScalesSuffix,
+                              QuantizedModelKeys.absmaxOffsetSuffix].map { t.name + $0 }
+                if let taken = names3.first(where: names.contains) { throw QuantError.nameCollision(file: file, name: taken) }
+                specs.append(TensorSpec(name: names3[0], dtype: .u8, shape: [Int(format.blockCount(elements: n))]))
+                kinds.append((.absmaxCodes, t))
+                specs.append(TensorSpec(name: names3[1], dtype: .f32, shape: [Int(format.absmaxGroupCount(elements: n))]))
+                kinds.append((.absmaxScales, t))
+                specs.append(TensorSpec(name: names3[2], dtype: .f32, shape: [1]))
+                kinds.append((.absmaxOffset, t))
+                specs.append(TensorSpec(name: t.name, dtype: .u8, shape: [Int(format.payloadByteCount(elements: n))]))
+                kinds.append((.codes, t))
+                metadata[QuantizedModelKeys.tensorKeyPrefix + t.name] =
+                    QuantizedTensorEntry(format: format, sourceDType: t.dtype, shape: t.shape, absmax: names3[0],
+                                         absmaxScales: names3[1], absmaxOffset: names3[2]).jsonText
             } else {
                 let absmaxName = t.name + QuantizedModelKeys.absmaxSuffix
                 if names.contains(absmaxName) { throw QuantError.nameCollision(file: file, name: absmaxName) }
@@ -96,7 +122,7 @@ struct QuantizedLayout: Sendable {
         var byName: [String: TensorInfo] = [:]
         for t in header.tensors { byName[t.name] = t }
         var entries: [String: QuantizedTensorEntry] = [:]
-        var absmaxOwner: [String: String] = [:]
+        var absmaxOwner: [String: (owner: String, kind: QuantizedPart.Kind)] = [:]
         for (key, value) in header.metadata where key.hasPrefix(QuantizedModelKeys.tensorKeyPrefix) {
             let name = String(key.dropFirst(QuantizedModelKeys.tensorKeyPrefix.count))
             func invalid(_ reason: String) -> QuantError { .invalidEntry(file: file, tensor: name, reason: reason) }
@@ -119,17 +145,10 @@ struct QuantizedLayout: Sendable {
                 guard stored.dtype == .u8, stored.byteCount == entry.format.payloadByteCount(elements: n) else {
                     throw invalid("codes must be U8 with \(entry.format.payloadByteCount(elements: n)) bytes for \(n) values")
                 }
-                guard let absmaxName = entry.absmax, let absmax = byName[absmaxName], absmaxName != name else {
-                    throw invalid("its absmax tensor '\(entry.absmax ?? "")' is missing")
-                }
-                guard absmax.dtype == .f32, absmax.elementCount == entry.format.blockCount(elements: n) else {
-                    throw invalid("absmax must be F32 with \(entry.format.blockCount(elements: n)) values")
-                }
-                guard absmax.dataOffsets.upperBound <= stored.dataOffsets.lowerBound else {
-                    throw invalid("its absmax tensor must come before the codes in the data section")
-                }
-                guard absmaxOwner.updateValue(name, forKey: absmaxName) == nil, entries[absmaxName] == nil else {
-                    throw invalid("the absmax tensor '\(absmaxName)' is shared or is itself quantized")
+                for aux in try auxiliaryTensors(of: entry, codes: stored, elements: n, byName: byName, invalid: invalid) {
+                    guard absmaxOwner.updateValue((name, aux.kind), forKey: aux.name) == nil, entries[aux.name] == nil else {
+                        throw invalid("the absmax tensor '\(aux.name)' is shared or is itself quantized")
+                    }
                 }
             }
             entries[name] = entry
@@ -140,8 +159,8 @@ struct QuantizedLayout: Sendable {
         var parts: [QuantizedPart] = []
         var restored: [TensorSpec] = []
         for t in header.tensors {
-            if let owner = absmaxOwner[t.name], let entry = entries[owner] {
-                parts.append(QuantizedPart(kind: .absmax, stored: t,
+            if let (owner, kind) = absmaxOwner[t.name], let entry = entries[owner] {
+                parts.append(QuantizedPart(kind: kind, stored: t,
                                            original: TensorSpec(name: owner, dtype: entry.sourceDType, shape: entry.shape),
                                            elementCount: entry.elementCount!, format: entry.format,
                                            sourceType: FloatType(entry.sourceDType)))
@@ -164,6 +183,43 @@ struct QuantizedLayout: Sendable {
     /// Bytes of the quantized file that are not codes or cast values: the header and every absmax
     /// (NVFlare's "meta").
     var metaByteCount: Int64 {
-        header.headerByteCount + parts.filter { $0.kind == .absmax }.reduce(0) { $0 + $1.stored.byteCount }
+        header.headerByteCount + parts.filter { $0.kind.isAbsmax }.reduce(0) { $0 + $1.stored.byteCount }
+    }
+
+    /// The absmax tensors a block-wise entry names, each checked against its codes `stored`
+    /// (dtype, size, placed before the codes): `NAME.absmax`, or the three of a double-quantized format.
+    private static func auxiliaryTensors(of entry: QuantizedTensorEntry, codes stored: TensorInfo, elements n: Int64,
+                                         byName: [String: TensorInfo],
+                                         invalid: (String) -> QuantError) throws -> [(name: String, kind: QuantizedPart.Kind)] {
+        let format = entry.format
+        let blocks = format.blockCount(elements: n)
+        var expected: [(String?, String, QuantizedPart.Kind, DType, Int64)]
+        if format.isDoubleQuantized {
+            guard entry.absmaxBlockSize == QuantFormat.absmaxGroupSize else {
+                throw invalid("absmax_block_size \(entry.absmaxBlockSize.map(String.init) ?? "none") must be \(QuantFormat.absmaxGroupSize) for \(format.rawValue)")
+            }
+            expected = [(entry.absmax, "absmax", .absmaxCodes, .u8, blocks),
+                        (entry.absmaxScales, "absmax2", .absmaxScales, .f32, format.absmaxGroupCount(elements: n)),
+                        (entry.absmaxOffset, "absmax_offset", .absmaxOffset, .f32, 1)]
+        } else {
+            guard entry.absmaxScales == nil, entry.absmaxOffset == nil, entry.absmaxBlockSize == nil else {
+                throw invalid("absmax2, absmax_offset and absmax_block_size belong only to the double-quantized formats, not \(format.rawValue)")
+            }
+            expected = [(entry.absmax, "absmax", .absmax, .f32, blocks)]
+        }
+        var found: [(name: String, kind: QuantizedPart.Kind)] = []
+        for (name, key, kind, dtype, count) in expected {
+            guard let name, let tensor = byName[name], name != stored.name, !found.contains(where: { $0.name == name }) else {
+                throw invalid("its \(key) tensor '\(name ?? "")' is missing")
+            }
+            guard tensor.dtype == dtype, tensor.elementCount == count else {
+                throw invalid("\(key) must be \(dtype.rawValue) with \(count) values")
+            }
+            guard tensor.dataOffsets.upperBound <= stored.dataOffsets.lowerBound else {
+                throw invalid("its \(key) tensor must come before the codes in the data section")
+            }
+            found.append((name, kind))
+        }
+        return found
     }
 }

@@ -8,6 +8,8 @@ import FerryTensors
 /// quantized tensor `NAME`, a key `ferry.tensor.NAME` whose value is a ``QuantizedTensorEntry`` as JSON.
 /// A block-wise tensor is stored as two tensors: `NAME.absmax` (F32, one per block, placed first)
 /// and `NAME` (U8 codes); a cast tensor is stored as `NAME` in F16 or BF16 with its original shape.
+/// A double-quantized tensor (nf4-dq, fp4-dq) is stored as four: `NAME.absmax_q` (U8, one per block),
+/// `NAME.absmax2` (F32, one per 256 blocks), `NAME.absmax_offset` (F32, one value), then `NAME`.
 /// Tensors without an entry are stored unchanged.
 public enum QuantizedModelKeys {
     /// The `__metadata__` key that marks a ferry-quantized file; its value is ``version``.
@@ -18,6 +20,12 @@ public enum QuantizedModelKeys {
     public static let tensorKeyPrefix = "ferry.tensor."
     /// Suffix of the absmax tensor's name: `NAME.absmax`.
     public static let absmaxSuffix = ".absmax"
+    /// Suffix of a double-quantized tensor's 8-bit absmax codes: `NAME.absmax_q`.
+    public static let absmaxCodesSuffix = ".absmax_q"
+    /// Suffix of a double-quantized tensor's per-group absmax scales: `NAME.absmax2`.
+    public static let absmaxScalesSuffix = ".absmax2"
+    /// Suffix of a double-quantized tensor's absmax offset: `NAME.absmax_offset`.
+    public static let absmaxOffsetSuffix = ".absmax_offset"
     /// The format version this ferry writes and reads.
     public static let version = "1"
     /// Prefix reserved for ferry's own metadata keys.
@@ -35,22 +43,35 @@ public struct QuantizedTensorEntry: Codable, Sendable, Equatable {
     public var sourceDType: DType
     /// The original shape.
     public var shape: [Int]
-    /// The name of the absmax tensor (block-wise formats only).
+    /// The name of the absmax tensor (block-wise formats only; the U8 absmax codes when double-quantized).
     public var absmax: String?
+    /// Absmax values per 8-bit group (256; double-quantized formats only).
+    public var absmaxBlockSize: Int?
+    /// The name of the F32 per-group absmax scales (double-quantized formats only).
+    public var absmaxScales: String?
+    /// The name of the one-value F32 absmax offset (double-quantized formats only).
+    public var absmaxOffset: String?
 
-    /// Creates an entry.
-    public init(format: QuantFormat, sourceDType: DType, shape: [Int], absmax: String?) {
+    /// Creates an entry (`absmaxScales` and `absmaxOffset` only for the double-quantized formats).
+    public init(format: QuantFormat, sourceDType: DType, shape: [Int], absmax: String?,
+                absmaxScales: String? = nil, absmaxOffset: String? = nil) {
         self.format = format
         self.blockSize = format.blockSize
         self.sourceDType = sourceDType
         self.shape = shape
         self.absmax = absmax
+        self.absmaxBlockSize = format.isDoubleQuantized ? QuantFormat.absmaxGroupSize : nil
+        self.absmaxScales = absmaxScales
+        self.absmaxOffset = absmaxOffset
     }
 
     enum CodingKeys: String, CodingKey {
         case format, shape, absmax
         case blockSize = "block_size"
         case sourceDType = "source_dtype"
+        case absmaxBlockSize = "absmax_block_size"
+        case absmaxScales = "absmax2"
+        case absmaxOffset = "absmax_offset"
     }
 
     /// The compact JSON text stored in `__metadata__` (keys sorted).

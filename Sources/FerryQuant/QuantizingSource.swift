@@ -5,7 +5,9 @@ import FerryTensors
 ///
 /// The model is read tensor by tensor in block-aligned slices of at most `bufferSize` input bytes,
 /// so memory stays at about three buffers whatever the model size. A block-wise tensor is read
-/// twice: once for its absmax values (stored first), once for its codes.
+/// twice: once for its absmax values (stored first), once for its codes. For nf4-dq and fp4-dq the
+/// first read collects the tensor's f32 absmax values (4 bytes per 64 values) and double-quantizes
+/// them in a second, small pass; their 8-bit codes are kept until the tensor's codes are written.
 ///
 /// ```swift
 /// let source = try QuantizingSource(modelPath: "model.safetensors", format: .nf4)
@@ -33,6 +35,8 @@ public final class QuantizingSource: ByteSource {
     private let input: UnsafeMutableRawBufferPointer
     private let staging: UnsafeMutableRawBufferPointer
     private let scratchAbsmax: UnsafeMutablePointer<Float>
+    /// The double-quantized absmax of the tensor being written (nf4-dq, fp4-dq).
+    private var doubleQuantized: (name: String, absmax: DoubleQuantizedAbsmax)?
     private var stagedStart = 0
     private var stagedEnd = 0
     private var headerSent = 0
@@ -100,13 +104,30 @@ public final class QuantizingSource: ByteSource {
         while partIndex < parts.count {
             let part = parts[partIndex]
             let source = try reader.tensor(named: part.original.name)
-            let total = part.kind == .copy ? part.stored.byteCount : part.elementCount
+            let bytewise = part.kind == .copy || part.kind.isDoubleQuantizedAbsmax
+            let total = bytewise ? part.stored.byteCount : part.elementCount
             guard cursor < total else {
+                if part.kind == .codes { doubleQuantized = nil }
                 partIndex += 1
                 cursor = 0
                 continue
             }
             stagedStart = 0
+            if part.kind.isDoubleQuantizedAbsmax {
+                let dq = try doubleQuantizedAbsmax(part, source: source)
+                let n = Int(min(Int64(staging.count), total - cursor))
+                func stage(_ bytes: UnsafeRawBufferPointer) {
+                    staging.baseAddress!.copyMemory(from: bytes.baseAddress! + Int(cursor), byteCount: n)
+                }
+                switch part.kind {
+                case .absmaxCodes: dq.codes.withUnsafeBytes(stage)
+                case .absmaxScales: dq.scales.withUnsafeBytes(stage)
+                default: withUnsafeBytes(of: dq.offset, stage)
+                }
+                stagedEnd = n
+                cursor += Int64(n)
+                return true
+            }
             if part.kind == .copy {
                 let n = Int(min(Int64(staging.count), total - cursor))
                 try reader.read(source, byteRange: cursor..<(cursor + Int64(n)), into: staging)
@@ -127,12 +148,33 @@ public final class QuantizingSource: ByteSource {
                 QuantCodec.encode(format: format, source: input.baseAddress!, type: type, count: count,
                                   payload: staging.baseAddress!, absmax: scratchAbsmax, threads: threads)
                 stagedEnd = Int(format.payloadByteCount(elements: Int64(count)))
-            case .copy:
+            case .copy, .absmaxCodes, .absmaxScales, .absmaxOffset:
                 break
             }
             cursor += Int64(count)
             return true
         }
         return false
+    }
+
+    /// The double-quantized absmax of `part`'s tensor: read once, slice by slice, for its f32 absmax.
+    private func doubleQuantizedAbsmax(_ part: QuantizedPart, source: TensorInfo) throws -> DoubleQuantizedAbsmax {
+        if let dq = doubleQuantized, dq.name == part.original.name { return dq.absmax }
+        let type = part.sourceType!, format = part.format!
+        let size = Int64(type.byteSize)
+        var absmax = [Float](repeating: 0, count: Int(format.blockCount(elements: part.elementCount)))
+        var position: Int64 = 0
+        try absmax.withUnsafeMutableBufferPointer { a in
+            while position < part.elementCount {
+                let count = Int(min(Int64(sliceElements), part.elementCount - position))
+                try reader.read(source, byteRange: (position * size)..<((position + Int64(count)) * size), into: input)
+                QuantCodec.absmax(format: format, source: input.baseAddress!, type: type, count: count,
+                                  into: a.baseAddress! + Int(position) / format.blockSize!, threads: threads)
+                position += Int64(count)
+            }
+        }
+        let dq = DoubleQuantizedAbsmax(absmax: absmax)
+        doubleQuantized = (part.original.name, dq)
+        return dq
     }
 }

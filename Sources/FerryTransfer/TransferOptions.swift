@@ -52,6 +52,12 @@ public struct TransferOptions: Sendable {
     /// Default options: file mode, 8 MiB chunks, window 4, polling every 200 ms with inotify, expiry 1 h.
     public init() {}
 
+    /// The byte window `ferry transfer send` and jobs use when given neither a chunk window nor a byte
+    /// window: 128 MiB, 16 chunks of the default 8 MiB. A share whose views are stale for about a second
+    /// (sshfs, NFS with `lookupcache=positive`) then keeps the stream flowing at some 100 MB/s, and holds
+    /// at most 128 MiB per receiver. Memory does not depend on the window (one chunk buffer per side).
+    public static let defaultWindowBytes: Int64 = 128 << 20
+
     /// The window in chunks: ``windowBytes`` divided by the chunk size when set, else ``window``.
     public var chunkWindow: Int {
         guard let windowBytes else { return window }

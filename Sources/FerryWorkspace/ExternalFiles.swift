@@ -4,8 +4,9 @@ import Foundation
 import SystemPackage
 
 /// A job's large files, kept beside its archive instead of inside it (docs/workspaces.md, "External
-/// files"): model weights are never gzip-compressed nor sent with the deployment. Today that is the
-/// server app's `initial_model`, which only the server needs (round 1 sends it as a task).
+/// files"): model weights are never gzip-compressed nor sent inside the deployment. They are the server
+/// app's `initial_model`, which only the server needs (round 1 sends it as a task), and every file over
+/// the submission's threshold; a client receives those of its own app folder by the chunked transfer.
 ///
 /// `files/<path>` holds each file under its path in the job folder; `files.json` lists them with their
 /// size and SHA-256 and the SHA-256 of the archive they belong to; `files.sig` signs `files.json`
@@ -19,6 +20,15 @@ public struct ExternalFiles: Codable, Sendable, Equatable {
         public var size: Int64
         /// Lowercase hex SHA-256.
         public var sha256: String
+
+        /// Checks that the file at `path` has this size and SHA-256.
+        /// - Throws: ``WorkspaceError/signatureInvalid(path:reason:)`` naming `path` when it does not.
+        public func check(at path: String) throws(WorkspaceError) {
+            let (sha, size) = try JobSignature.digest(ofFile: path)
+            guard sha == sha256, size == self.size else {
+                throw .signatureInvalid(path: path, reason: "the file does not match files.json (size \(size), SHA-256 \(sha); expected \(self.size), \(sha256)): tampered or damaged")
+            }
+        }
     }
 
     /// SHA-256 of the job archive these files complete.
@@ -32,7 +42,7 @@ public struct ExternalFiles: Codable, Sendable, Equatable {
     }
 
     /// `path` made a plain relative path (`./a//b` → `a/b`); nil when it leaves the folder.
-    static func normalized(_ path: String) -> String? {
+    public static func normalized(_ path: String) -> String? {
         var p = FilePath(path)
         p.lexicallyNormalize()
         let text = p.string
@@ -96,30 +106,52 @@ public struct ExternalFiles: Codable, Sendable, Equatable {
         guard let signature = try? FileSystem.read(job.externalSignature) else {
             throw .signatureInvalid(path: job.externalManifest, reason: "files.sig is missing (unsigned external files)")
         }
-        try JobSignature.verify(sha256Hex: FileSHA256.hex(ofBytes: bytes), signatureText: String(decoding: signature, as: UTF8.self),
-                                publicKey: publicKey, archive: job.externalManifest)
+        let archiveSHA: String
+        if let archiveSHA256 { archiveSHA = archiveSHA256 } else { archiveSHA = try JobSignature.digest(ofFile: job.archive).sha256 }
+        let manifest = try signed(bytes, signature: String(decoding: signature, as: UTF8.self), publicKey: publicKey,
+                                  archiveSHA256: archiveSHA, label: job.externalManifest)
+        for file in manifest.files {
+            try file.check(at: FileSystem.join(job.externalDirectory, file.path))
+        }
+        return manifest
+    }
+
+    /// The text of `files.json` and `files.sig` (base64), for a client that needs some of the files.
+    public static func signedText(_ job: JobPaths) throws(WorkspaceError) -> (manifest: String, signature: String) {
+        let bytes = try manifestBytes(job)
+        guard let signature = try? FileSystem.read(job.externalSignature) else {
+            throw .signatureInvalid(path: job.externalManifest, reason: "files.sig is missing (unsigned external files)")
+        }
+        return (String(decoding: bytes, as: UTF8.self), String(decoding: signature, as: UTF8.self))
+    }
+
+    /// A `files.json` checked: `signature` (the text of `files.sig`) against `publicKey`, that it belongs
+    /// to the archive whose SHA-256 is `archiveSHA256`, and that every path stays inside the job folder.
+    /// `label` names it in errors. The files themselves are checked with ``File/check(at:)``.
+    /// - Throws: ``WorkspaceError/signatureInvalid(path:reason:)`` when anything does not match.
+    public static func signed(_ bytes: [UInt8], signature: String, publicKey: Curve25519.Signing.PublicKey,
+                              archiveSHA256: String, label: String) throws(WorkspaceError) -> ExternalFiles {
+        try JobSignature.verify(sha256Hex: FileSHA256.hex(ofBytes: bytes), signatureText: signature,
+                                publicKey: publicKey, archive: label)
         let manifest: ExternalFiles
         do {
             manifest = try JobStoreCoding.decoder().decode(ExternalFiles.self, from: Data(bytes))
         } catch {
-            throw .signatureInvalid(path: job.externalManifest, reason: "cannot decode files.json: \(error)")
+            throw .signatureInvalid(path: label, reason: "cannot decode files.json: \(error)")
         }
-        let archiveSHA: String
-        if let archiveSHA256 { archiveSHA = archiveSHA256 } else { archiveSHA = try JobSignature.digest(ofFile: job.archive).sha256 }
-        guard archiveSHA == manifest.archiveSHA256 else {
-            throw .signatureInvalid(path: job.externalManifest, reason: "files.json belongs to another archive (SHA-256 \(manifest.archiveSHA256), job.tar.gz has \(archiveSHA))")
+        guard archiveSHA256 == manifest.archiveSHA256 else {
+            throw .signatureInvalid(path: label, reason: "files.json belongs to another archive (SHA-256 \(manifest.archiveSHA256), job.tar.gz has \(archiveSHA256))")
         }
-        for file in manifest.files {
-            guard normalized(file.path) == file.path else {
-                throw .signatureInvalid(path: job.externalManifest, reason: "unsafe path '\(file.path)'")
-            }
-            let full = FileSystem.join(job.externalDirectory, file.path)
-            let (sha, size) = try JobSignature.digest(ofFile: full)
-            guard sha == file.sha256, size == file.size else {
-                throw .signatureInvalid(path: full, reason: "the file does not match files.json (size \(size), SHA-256 \(sha); expected \(file.size), \(file.sha256)): tampered or damaged")
-            }
+        for file in manifest.files where normalized(file.path) != file.path {
+            throw .signatureInvalid(path: label, reason: "unsafe path '\(file.path)'")
         }
         return manifest
+    }
+
+    /// The files under `folder` (a path relative to the job folder, such as `apps/trainer`).
+    public func files(under folder: String) -> [File] {
+        guard let prefix = Self.normalized(folder) else { return files }
+        return files.filter { $0.path.hasPrefix(prefix + "/") }
     }
 
     /// Puts every file at its path under `directory` (an unpacked job): a hard link, or a copy where

@@ -28,8 +28,12 @@ public struct JobStore: Sendable {
     /// Validates (FerryJobs), packs (FerryArchive, reproducible tar.gz), signs with the server key and
     /// places a job in the store. `path` is a job folder or a job archive (`.tar.gz`, `.tar.zst`, `.zip`:
     /// unpacked safely and re-packed, so the store always holds a verified tar.gz).
-    /// - Parameter progress: bytes packed so far and the total.
+    /// - Parameters:
+    ///   - largeFileThreshold: files larger than this (bytes) are kept beside the archive, never
+    ///     compressed, as the server app's `initial_model` always is (docs/workspaces.md, "External files").
+    ///   - progress: bytes packed so far and the total.
     public func submit(jobDirectoryOrArchive path: String, now: Date = Date(),
+                       largeFileThreshold: Int64 = JobStore.defaultLargeFileThreshold,
                        progress: (@Sendable (Int64, Int64) -> Void)? = nil) throws(WorkspaceError) -> JobRecord {
         let source = Provisioner.absolute(path, base: FileManager.default.currentDirectoryPath)
         var isDirectory: ObjCBool = false
@@ -37,10 +41,12 @@ public struct JobStore: Sendable {
             throw .submitFailed(path: path, reason: "no such file or folder")
         }
         if isDirectory.boolValue {
-            return try store(jobDirectory: source, sourceLabel: source, clonedFrom: nil, now: now, progress: progress)
+            return try store(jobDirectory: source, sourceLabel: source, clonedFrom: nil, now: now,
+                             largeFileThreshold: largeFileThreshold, progress: progress)
         }
         return try withUnpacked(archive: source, label: path) { dir throws(WorkspaceError) in
-            try store(jobDirectory: dir, sourceLabel: source, clonedFrom: nil, now: now, progress: progress)
+            try store(jobDirectory: dir, sourceLabel: source, clonedFrom: nil, now: now,
+                      largeFileThreshold: largeFileThreshold, progress: progress)
         }
     }
 
@@ -63,8 +69,10 @@ public struct JobStore: Sendable {
         let external = try verify(id: original.id)
         return try withUnpacked(archive: original.paths.archive, label: original.paths.archive) { dir throws(WorkspaceError) in
             try external?.place(from: original.paths, into: dir)
+            // The clone keeps the original's files beside its archive, whatever their size.
             return try store(jobDirectory: dir, sourceLabel: "clone:\(original.id)", clonedFrom: original.id, now: now,
-                      progress: nil)
+                             largeFileThreshold: Self.defaultLargeFileThreshold,
+                             alsoBeside: Set(external?.files.map(\.path) ?? []), progress: nil)
         }
     }
 
@@ -90,6 +98,7 @@ public struct JobStore: Sendable {
     }
 
     private func store(jobDirectory: String, sourceLabel: String, clonedFrom: String?, now: Date,
+                       largeFileThreshold: Int64, alsoBeside: Set<String> = [],
                        progress: (@Sendable (Int64, Int64) -> Void)?) throws(WorkspaceError) -> JobRecord {
         let job = try SubmittedJob.load(directory: jobDirectory, label: sourceLabel, workspace: workspace)
         let now = now.stored
@@ -108,8 +117,10 @@ public struct JobStore: Sendable {
         } catch {
             throw .io(path: staging, operation: "create the job folder", reason: error.localizedDescription)
         }
-        // Model weights stay out of the archive (never gzip-compressed, never sent with the deployment).
-        let external = job.initialModel.map { [$0] } ?? []
+        // Model weights and other large files stay out of the archive (never gzip-compressed; a client
+        // receives only those of its own app, by the chunked transfer).
+        let external = try Self.filesBeside(jobDirectory, label: sourceLabel, initialModel: job.initialModel,
+                                            threshold: largeFileThreshold, also: alsoBeside)
         let packed: PackResult
         do {
             packed = try JobArchive.pack(directory: jobDirectory, to: paths.archive, format: .tarGz, excluding: Set(external),
@@ -141,6 +152,24 @@ public struct JobStore: Sendable {
         }
         AtomicFile.syncDirectory(.init(directory))
         return JobRecord(paths: JobPaths(directory: final), meta: meta, state: state, abortRequested: false)
+    }
+
+    /// Files larger than this are kept beside a job's archive unless `ferry submit --large-file-threshold`
+    /// says otherwise: 16 MiB.
+    public static let defaultLargeFileThreshold: Int64 = 16 << 20
+
+    /// The files of a job folder kept beside its archive: the initial model, every file over
+    /// `threshold` bytes and `also`, sorted.
+    private static func filesBeside(_ jobDirectory: String, label: String, initialModel: String?, threshold: Int64,
+                                    also: Set<String>) throws(WorkspaceError) -> [String] {
+        var paths = also
+        if let initialModel { paths.insert(initialModel) }
+        do {
+            paths.formUnion(try JobArchive.largeFiles(in: jobDirectory, over: threshold))
+        } catch {
+            throw .submitFailed(path: label, reason: "cannot list the job's files: \(error)")
+        }
+        return paths.sorted()
     }
 
     // MARK: Reading

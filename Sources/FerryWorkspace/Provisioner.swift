@@ -95,12 +95,13 @@ public struct Provisioner: Sendable {
                 peerEntries[peer.site.name] = PeerSite(role: peer.site.role, inbox: peer.inbox,
                                                        publicKey: keysByName[peer.site.name]!.keys.publicKeyText)
             }
-            let config = SiteConfig(name: plan.site.name, role: plan.site.role, project: project.name,
+            var config = SiteConfig(name: plan.site.name, role: plan.site.role, project: project.name,
                                     created: plan.existing?.created ?? stamp, updated: stamp,
                                     publicKey: plan.keys.publicKeyText, inbox: plan.inbox,
                                     poll: project.poll.map(DurationText.format), peers: peerEntries,
                                     retention: plan.existing?.retention, resources: plan.existing?.resources,
                                     slurm: plan.existing?.slurm)
+            config.liveness = plan.existing?.liveness
             let removed = try write(plan: plan, config: config, trusted: peers.map { ($0.site.name, $0.keys.publicKey) })
             results.append(ProvisionedSite(name: plan.site.name, role: plan.site.role, workspace: plan.workspace,
                                            inbox: plan.inbox, keyStatus: plan.status, publicKey: plan.keys.publicKeyText,

@@ -6,7 +6,8 @@ import Yams
 public struct PeerSite: Codable, Sendable, Equatable {
     /// The peer's role.
     public var role: SiteRole
-    /// Absolute path of the peer's inbox (where this site delivers transfers to it).
+    /// The peer's inbox (where this site delivers transfers to it): absolute, or relative to this site's
+    /// `share` (docs/workspaces.md, "Share-relative paths").
     public var inbox: String
     /// The peer's Ed25519 public key, base64 of the 32 raw bytes.
     public var publicKey: String
@@ -40,8 +41,12 @@ public struct SiteConfig: Codable, Sendable, Equatable {
     public var updated: String
     /// This site's public key (base64), the same as `keys/site.pub`.
     public var publicKey: String
-    /// Absolute path of this site's own inbox.
+    /// This site's own inbox: absolute, or relative to `share`.
     public var inbox: String
+    /// Where this site mounts the federation's share (absolute); relative paths in this file are under it.
+    public var share: String?
+    /// The federation file (`ferry site init`/`join`): absolute, or relative to `share`.
+    public var federation: String?
     /// Default poll interval text (e.g. `1s`), if the project set one.
     public var poll: String?
     /// The sites this one talks to, by name: a client lists the server, the server lists every client.
@@ -49,6 +54,9 @@ public struct SiteConfig: Codable, Sendable, Equatable {
     /// How long the watcher keeps the files of a finished job (e.g. `7d`) before removing them; nil
     /// keeps them until `ferry delete`. Set by the operator; provisioning keeps it.
     public var retention: String?
+    /// Server: how long a silent site is waited for (`liveness: {grace: 5m}`); set by the operator,
+    /// provisioning keeps it.
+    public var liveness: LivenessConfig?
     /// What this site has for tasks (GPUs, memory); set by the operator, kept by provisioning.
     public var resources: SiteResources?
     /// Defaults and limits of Slurm tasks; set by the operator, kept by provisioning.
@@ -74,7 +82,7 @@ public struct SiteConfig: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, name, role, project, created, updated, inbox, poll, peers, retention, resources, slurm
+        case version, name, role, project, created, updated, inbox, poll, peers, retention, share, federation, liveness, resources, slurm
         case publicKey = "public_key"
     }
 
@@ -108,8 +116,11 @@ public struct SiteConfig: Codable, Sendable, Equatable {
             (plain("public_key"), scalar(publicKey)),
             (plain("inbox"), scalar(inbox)),
         ]
+        if let share { pairs.append((plain("share"), scalar(share))) }
+        if let federation { pairs.append((plain("federation"), scalar(federation))) }
         if let poll { pairs.append((plain("poll"), scalar(poll))) }
         if let retention { pairs.append((plain("retention"), scalar(retention))) }
+        if let grace = liveness?.grace { pairs.append((plain("liveness"), Node([(plain("grace"), scalar(grace))]))) }
         for (key, value) in [("resources", resources.flatMap(Self.node)), ("slurm", slurm.flatMap(Self.node))] {
             if let value { pairs.append((plain(key), value)) }
         }
@@ -123,8 +134,10 @@ public struct SiteConfig: Codable, Sendable, Equatable {
         }
         pairs.append((plain("peers"), Node(peerPairs)))
         let body = (try? Yams.serialize(node: Node(pairs), sortKeys: false)) ?? ""
-        return "# ferry site workspace, written by `ferry provision` (docs/workspaces.md).\n"
-            + "# Re-run provisioning rather than editing by hand; keys/ and trusted/ must agree with it.\n"
+        let writer = share == nil && federation == nil
+            ? "written by `ferry provision` (docs/workspaces.md).\n# Re-run provisioning rather than editing by hand"
+            : "written by `ferry site` and `ferry federation` (docs/deployment.md).\n# Change it with those commands rather than by hand"
+        return "# ferry site workspace, \(writer); keys/ and trusted/ must agree with it.\n"
             + body
     }
 

@@ -35,11 +35,15 @@ public struct SiteWorkspace: @unchecked Sendable {
         }
         return value
     }
-    /// The peers (name → role, inbox, key).
-    public var peers: [String: PeerSite] { config.peers }
+    /// The peers (name → role, inbox, key), their inboxes resolved against `share:`.
+    public var peers: [String: PeerSite] {
+        config.peers.mapValues { PeerSite(role: $0.role, inbox: SharePath.resolve($0.inbox, share: config.share), publicKey: $0.publicKey) }
+    }
+    /// Where this site mounts the share (`share:` of site.yaml), if it says.
+    public var shareDirectory: String? { config.share }
     /// For a client: the server peer's name and entry.
     public var server: (name: String, site: PeerSite)? {
-        config.peers.first { $0.value.role == .server }.map { (name: $0.key, site: $0.value) }
+        peers.first { $0.value.role == .server }.map { (name: $0.key, site: $0.value) }
     }
     /// For the server: the client site names, sorted.
     public var clientNames: [String] { config.peers.filter { $0.value.role == .client }.map(\.key).sorted() }
@@ -55,14 +59,18 @@ public struct SiteWorkspace: @unchecked Sendable {
     /// `trusted/`.
     public var trustedDirectory: String { FileSystem.join(directory, "trusted") }
     /// This site's inbox (absolute; may live outside the workspace, on a share).
-    public var inboxDirectory: String { config.inbox }
+    public var inboxDirectory: String { SharePath.resolve(config.inbox, share: config.share) }
+    /// The federation file, absolute (nil for workspaces made by `ferry provision`).
+    public var federationFile: String? { config.federation.map { SharePath.resolve($0, share: config.share) } }
+    /// The site's copy of the federation file: the server's master, or the last one a client accepted.
+    public var acceptedFederationFile: String { FileSystem.join(directory, "federation.yaml") }
     /// `jobs/`: the job store on the server, deployed jobs on a client.
     public var jobsDirectory: String { FileSystem.join(directory, "jobs") }
     /// `logs/`: the watcher's own logs.
     public var logsDirectory: String { FileSystem.join(directory, "logs") }
 
     /// The inbox path of a peer, if it is one.
-    public func inbox(ofPeer name: String) -> String? { config.peers[name]?.inbox }
+    public func inbox(ofPeer name: String) -> String? { config.peers[name].map { SharePath.resolve($0.inbox, share: config.share) } }
 
     /// Opens the workspace at `path` (the folder holding `site.yaml`): reads the identity, loads the key pair,
     /// checks it against `site.yaml` and loads the trusted keys.
@@ -73,6 +81,11 @@ public struct SiteWorkspace: @unchecked Sendable {
             throw .notAWorkspace(path: path, reason: "no such folder")
         }
         let config = try SiteConfig.load(path: FileSystem.join(directory, "site.yaml"))
+        let relative = [config.inbox, config.federation].compactMap { $0 } + config.peers.values.map(\.inbox)
+        if config.share == nil, let path = relative.first(where: { !$0.hasPrefix("/") }) {
+            throw .invalidSiteFile(path: FileSystem.join(directory, "site.yaml"),
+                                   reason: "the path '\(path)' is relative to the share, but there is no `share:` key; add `share: /mount/point/of/the/share`")
+        }
         let keyPath = FileSystem.join(directory, "keys/site.key")
         guard FileManager.default.fileExists(atPath: keyPath) else {
             throw .keyMismatch(site: config.name, path: keyPath, reason: "the private key is missing")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FerryRuntime
 import FerrySupport
 /// The `ferry` command: file-based federated learning.
 @main
@@ -20,16 +21,19 @@ struct Ferry: AsyncParsableCommand {
 
         Every command has --help with examples. Formats and protocols: docs/ in the repository.
         """,
-        version: "0.1.0",
+        version: FerryVersion.current,
         subcommands: [
             JobCommand.self,
             ModelCommand.self,
             TransferCommand.self,
             BenchCommand.self,
             ProvisionCommand.self,
+            SiteCommand.self,
+            FederationCommand.self,
             SubmitCommand.self,
             JobsCommand.self,
             StatusCommand.self,
+            SitesCommand.self,
             AbortCommand.self,
             ApprovalsCommand.self,
             ApproveCommand.self,

@@ -50,13 +50,13 @@ private let hasSafetensors = FerryCLI.python("import numpy, safetensors.numpy")
     @Test func benchQuantPrintsEveryFormat() throws {
         let r = try FerryCLI.run(["bench", "quant", "--size", "1MiB", "--repeat", "1"])
         #expect(r.status == 0, "\(r.stderr)")
-        for format in ["fp16", "bf16", "blockwise8", "fp4", "nf4"] {
+        for format in ["fp16", "bf16", "blockwise8", "fp4", "nf4", "fp4-dq", "nf4-dq"] {
             #expect(r.stdout.contains("\(format) quantize") && r.stdout.contains("\(format) dequantize"))
         }
         #expect(try FerryCLI.run(["bench", "quant", "--size", "1KiB"]).status == 2)
     }
 
-    @Test(.enabled(if: hasNumpy, "python3 with numpy is not installed"), arguments: ["fp16", "bf16", "blockwise8", "fp4", "nf4"])
+    @Test(.enabled(if: hasNumpy, "python3 with numpy is not installed"), arguments: ["fp16", "bf16", "blockwise8", "fp4", "nf4", "fp4-dq", "nf4-dq"])
     func numpyDequantizerAgreesWithFerry(format: String) throws {
         let dir = try FerryCLI.temporaryDirectory("model")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -78,7 +78,7 @@ private let hasSafetensors = FerryCLI.python("import numpy, safetensors.numpy")
 
     /// docs/quantized-format.md section 8 (the restored file's exact bytes) on awkward names, metadata and
     /// tensors: the example script, written from the page, must write what ferry writes.
-    @Test(.enabled(if: hasNumpy, "python3 with numpy is not installed"), arguments: ["fp16", "bf16", "blockwise8", "fp4", "nf4"])
+    @Test(.enabled(if: hasNumpy, "python3 with numpy is not installed"), arguments: ["fp16", "bf16", "blockwise8", "fp4", "nf4", "fp4-dq", "nf4-dq"])
     func numpyDequantizerAgreesWithFerryOnAwkwardModels(format: String) throws {
         let dir = try FerryCLI.temporaryDirectory("model")
         defer { try? FileManager.default.removeItem(at: dir) }

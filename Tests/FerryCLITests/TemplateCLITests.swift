@@ -46,7 +46,7 @@ import Testing
         let line = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("rounds ") })
         #expect(line.contains("int 1...100000") && line.hasSuffix(" 3"))
         #expect(r.stdout.contains("Rounds of federated averaging."))
-        #expect(r.stdout.contains("enum(none|fp16|bf16|blockwise8|fp4|nf4)"))
+        #expect(r.stdout.contains("enum(none|fp16|bf16|blockwise8|fp4|nf4|fp4-dq|nf4-dq)"))
         #expect(r.stdout.contains("same as quantization"))
         let unknown = try FerryCLI.run(["job", "templates", "fedavgg"])
         #expect(unknown.status == 1)

@@ -100,7 +100,7 @@ import Testing
     @Test func resultsMoreThanTheRequiredPrecisionAreRefused() throws {
         let unfiltered = try violations("filters:\n  to_server: fp16\n")
         #expect(unfiltered.map(\.description) == [
-            "policy.yaml:2: filters.to_server: the job sends results unfiltered (full precision); this site sends at most 16 bits per value (filters.to_server: one of fp16, bf16, blockwise8, fp4, nf4)",
+            "policy.yaml:2: filters.to_server: the job sends results unfiltered (full precision); this site sends at most 16 bits per value (filters.to_server: one of fp16, bf16, blockwise8, fp4, nf4, fp4-dq, nf4-dq)",
         ])
         func client(_ filter: String) -> String { "executor:\n  command: [train]\nfilters:\n  to_server: \(filter)\n" }
         for allowed in ["fp16", "bf16", "blockwise8", "fp4", "nf4"] {
@@ -108,13 +108,13 @@ import Testing
         }
         let coarse = try violations("filters: {to_server: blockwise8}\n", client: client("bf16"))
         #expect(coarse.map(\.description) == [
-            "policy.yaml:1: filters.to_server: the job sends results with the filter bf16 (16 bits per value); this site sends at most 8 bits per value (filters.to_server: one of blockwise8, fp4, nf4)",
+            "policy.yaml:1: filters.to_server: the job sends results with the filter bf16 (16 bits per value); this site sends at most 8 bits per value (filters.to_server: one of blockwise8, fp4, nf4, fp4-dq, nf4-dq)",
         ])
     }
 
     @Test func precisionOrderIsBitsPerValue() {
         #expect(SitePolicy.bitsPerValue(nil) == 32)
-        #expect(QuantFormat.allCases.map { SitePolicy.bitsPerValue($0) } == [16, 16, 8, 4, 4])
+        #expect(QuantFormat.allCases.map { SitePolicy.bitsPerValue($0) } == [16, 16, 8, 4, 4, 4, 4])
     }
 
     @Test func moreRoundsThanAllowedAreRefused() throws {
@@ -150,7 +150,7 @@ import Testing
         expectOne(found, 1, 10, "'approve' must be one of auto, manual, found 'maybe'")
         expectOne(found, 2, 1, "unknown key 'comands'", hint: "did you mean 'commands'?")
         expectOne(found, 3, 6, "'env' must be a list of patterns")
-        expectOne(found, 5, 14, "'filters.to_server' must be one of fp16, bf16, blockwise8, fp4, nf4, found 'fp8'")
+        expectOne(found, 5, 14, "'filters.to_server' must be one of fp16, bf16, blockwise8, fp4, nf4, fp4-dq, nf4-dq, found 'fp8'")
         expectOne(found, 6, 3, "unknown key 'privacy' in 'filters'")
         expectOne(found, 7, 13, "'max_rounds' must be a whole number")
         expectOne(found, 8, 1, "'log_tail_lines' applies only to `logs: tail`")

@@ -11,9 +11,11 @@ private func halfWidestGap(_ code: [Float]) -> Float {
 }
 
 /// Per-element bound on |x − decode(encode(x))| for each format, from the code books:
-/// relative for the casts, a fraction of the block's absmax for the block-wise formats.
+/// relative for the casts, a fraction of the block's absmax for the block-wise formats. The
+/// double-quantized formats add the error of the restored absmax (``absmaxErrorBound``).
 private func bound(_ format: QuantFormat) -> (relative: Float, ofAbsmax: Float) {
     switch format {
+    case .fp4dq, .nf4dq: return bound(format.codesFormat)
     case .fp16: return (0x1p-11, 0)
     case .bf16: return (0x1p-8, 0)
     // The CPU rule quantizes onto a 65,536-point grid first: add two grid steps.
@@ -30,6 +32,12 @@ func roundTripErrorStaysWithinTheFormatsBound(format: QuantFormat) {
     let decoded = QuantCodec.decode(QuantCodec.encode(values, format: format))
     let block = format.blockSize ?? 1
     let (relative, ofAbsmax) = bound(format)
+    // |code| <= 1, so a restored absmax off by e moves a value by at most e: blockwise8's bound on
+    // each 256-block group, relative to the group's scale.
+    let restoredError: (Int) -> Float = { [q = QuantCodec.encode(values, format: format)] i in
+        guard let dq = q.doubleQuantized else { return 0 }
+        return dq.scales[i / 64 / QuantFormat.absmaxGroupSize] * bound(.blockwise8).ofAbsmax
+    }
     var worst: Float = 0
     var violations: [String] = []
     for start in stride(from: 0, to: values.count, by: block) {
@@ -37,7 +45,7 @@ func roundTripErrorStaysWithinTheFormatsBound(format: QuantFormat) {
         let absmax = values[range].map(abs).max()!
         for i in range {
             let err = abs(values[i] - decoded[i])
-            if !(err <= abs(values[i]) * relative + absmax * ofAbsmax + 0x1p-25) { violations.append("\(i): \(values[i]) → \(decoded[i])") }
+            if !(err <= abs(values[i]) * relative + absmax * ofAbsmax + restoredError(i) + 0x1p-25) { violations.append("\(i): \(values[i]) → \(decoded[i])") }
             worst = max(worst, err / max(absmax, 1e-30))
         }
     }
@@ -71,5 +79,6 @@ func roundTripErrorStaysWithinTheFormatsBound(format: QuantFormat) {
             results.append(QuantCodec.encode(values, format: format))
         }
         #expect(Set(results.map(\.payload)).count == 1, "\(format)")
+        #expect(Set(results.map { $0.doubleQuantized?.codes ?? [] }).count == 1, "\(format) absmax codes")
     }
 }

@@ -49,7 +49,7 @@ func quantizeThenDequantizeRestoresDTypesShapesAndMetadata(format: QuantFormat) 
     }
 }
 
-@Test(arguments: [QuantFormat.blockwise8, .nf4, .fp16])
+@Test(arguments: [QuantFormat.blockwise8, .nf4, .fp16, .nf4dq])
 func sourceBytesDoNotDependOnBufferSizeAndMatchTheHeader(format: QuantFormat) throws {
     let dir = try TemporaryDirectory()
     defer { dir.remove() }

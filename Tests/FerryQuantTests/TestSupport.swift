@@ -16,6 +16,12 @@ struct TemporaryDirectory {
     func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
+/// The golden files in a fixtures folder: the `*.safetensors` names without the extension, sorted.
+func goldenNames(in folder: URL) -> [String] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+    return names.filter { $0.hasSuffix(".safetensors") }.map { String($0.dropLast(".safetensors".count)) }.sorted()
+}
+
 /// Deterministic pseudo-random N(0, sigma) values (xorshift + Box–Muller), for tests.
 func normalValues(_ n: Int, seed: UInt64, sigma: Float = 0.02) -> [Float] {
     var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1

@@ -27,8 +27,8 @@ import Glibc
     """
 
     /// A 2-round fedavg job with a llama-tiny initial model (0.66 MiB).
-    static func writeJob(in dir: String, fill: String) throws -> String {
-        let job = try RT.writeJob(in: dir, name: "diskfull", server: .init(rounds: 2, roundTimeout: "600s", extra: "initial_model: init.safetensors"),
+    static func writeJob(in dir: String, fill: String, roundTimeout: String = "600s") throws -> String {
+        let job = try RT.writeJob(in: dir, name: "diskfull", server: .init(rounds: 2, roundTimeout: roundTimeout, extra: "initial_model: init.safetensors"),
                                   command: ["sh", "synth.sh"], env: ["FILL": fill], files: ["synth.sh": script])
         try Tmpfs.run(RT.ferryBinary, ["model", "synth", job + "/init.safetensors", "--like", "llama-tiny", "--seed", "7"])
         return job
@@ -43,6 +43,16 @@ import Glibc
         #expect(run.state.state == .finishedCompleted, "\(run.state.reason ?? "")")
         let final = try #require(run.finalModel)
         return try #require(FileManager.default.contents(atPath: final))
+    }
+
+    /// A federation (watchers not started) whose site-1 keeps its `jobs/` on a fresh 8 MiB tmpfs; nil
+    /// (the reason printed) where a tmpfs cannot be mounted.
+    static func federationWithSite1OnTmpfs(in dir: String) throws -> (LocalFederation, SiteWorkspace, Tmpfs)? {
+        let fed = try RT.federation(in: dir, start: false)
+        let site1 = try SiteWorkspace.open(try #require(fed.clients.first { $0.hasSuffix("site-1") }))
+        try FileManager.default.createDirectory(atPath: site1.jobsDirectory, withIntermediateDirectories: true)
+        guard let mount = Tmpfs.mount(at: site1.jobsDirectory, size: "8m") else { return nil }
+        return (fed, site1, mount)
     }
 
     @Test func serverWithAFullDiskPausesAndCompletesOnceSpaceReturns() throws {
@@ -82,11 +92,8 @@ import Glibc
     @Test func clientWhoseExecutorFillsTheDiskPausesAndTheJobCompletes() throws {
         let dir = try RT.temporaryDirectory("diskfull-client")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let fed = try RT.federation(in: dir, start: false)
-        let site1 = try SiteWorkspace.open(try #require(fed.clients.first { $0.hasSuffix("site-1") }))
+        guard let (fed, site1, mount) = try Self.federationWithSite1OnTmpfs(in: dir) else { return }
         let jobs = site1.jobsDirectory
-        try FileManager.default.createDirectory(atPath: jobs, withIntermediateDirectories: true)
-        guard let mount = Tmpfs.mount(at: jobs, size: "8m") else { return }
         defer { mount.unmount() }
         defer { fed.stop() }
         let reference = try Self.referenceModel(in: dir)

@@ -5,8 +5,8 @@ import Testing
 
 /// Quantization inline: the receiver's output equals the codec's own quantize + dequantize.
 @Suite struct QuantizedTransferTests {
-    @Test(arguments: QuantFormat.allCases)
-    func inlineQuantizationMatchesTheCodec(format: QuantFormat) throws {
+    @Test(arguments: QuantFormat.allCases, [TransferMode.file, .container])
+    func inlineQuantizationMatchesTheCodec(format: QuantFormat, mode: TransferMode) throws {
         let box = try TransferSandbox()
         let model = try box.writeModel("model.safetensors")
         let quantized = box.root + "/q.safetensors", expected = box.root + "/expected.safetensors"
@@ -15,8 +15,7 @@ import Testing
 
         var options = testOptions(chunk: 8 << 10, window: 2)
         options.quantize = format
-        // Alternate the modes so both cut the quantized stream.
-        options.mode = [.fp16, .fp4, .blockwise8].contains(format) ? .container : .file
+        options.mode = mode
         let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options)
         let sender = BackgroundSender(TransferSender(source: model, inboxes: [box.inbox], options: options))
         let pass = try receiveOne(receiver)
@@ -32,15 +31,16 @@ import Testing
         #expect(box.files(box.out) == [ReceivedLedger.fileName, "model.safetensors"])
     }
 
-    @Test func broadcastQuantizesOnceForThreeInboxes() throws {
+    @Test(arguments: [QuantFormat.nf4, .nf4dq])
+    func broadcastQuantizesOnceForThreeInboxes(format: QuantFormat) throws {
         let box = try TransferSandbox()
         let model = try box.writeModel("model.safetensors")
         let quantized = box.root + "/q.safetensors", expected = box.root + "/expected.safetensors"
-        try ModelQuantizer.quantize(input: model, output: quantized, format: .nf4)
+        try ModelQuantizer.quantize(input: model, output: quantized, format: format)
         try ModelQuantizer.dequantize(input: quantized, output: expected)
 
         var options = testOptions(chunk: 4 << 10, window: 2)
-        options.quantize = .nf4
+        options.quantize = format
         let inboxes = try (1...3).map { try box.folder("inbox-\($0)") }
         let outs = try (1...3).map { try box.folder("out-\($0)") }
         let receivers = zip(inboxes, outs).map { TransferReceiver(inbox: $0, outputDirectory: $1, options: options) }

@@ -88,7 +88,15 @@ def restore(entry, stored, tensors):
     if fmt in ("fp16", "bf16"):
         values = to_float32(stored, "F16" if fmt == "fp16" else "BF16")
     else:
-        absmax = tensors[entry["absmax"]][2].astype(np.float32)
+        absmax = tensors[entry["absmax"]][2]
+        if fmt.endswith("-dq"):  # double-quantized absmax: code2[q] * absmax2[j // 256] + offset, each step in float32
+            group = np.arange(absmax.size, dtype=np.int64) // entry["absmax_block_size"]
+            scales = tensors[entry["absmax2"]][2]
+            offset = tensors[entry["absmax_offset"]][2][0]
+            with np.errstate(invalid="ignore", over="ignore"):
+                absmax = (CODES["blockwise8"][absmax] * scales[group]).astype(np.float32) + offset
+            fmt = fmt[:-len("-dq")]
+        absmax = absmax.astype(np.float32)
         if fmt == "blockwise8":
             index = stored
         else:  # two codes per byte, first element in the high nibble
@@ -110,7 +118,7 @@ def main(src, dst):
     if metadata.get("ferry.quantized.version") != "1":
         sys.exit(f"{src}: not a ferry-quantized file (version 1)")
     entries = {k[len("ferry.tensor."):]: json.loads(v) for k, v in metadata.items() if k.startswith("ferry.tensor.")}
-    absmax_names = {e["absmax"] for e in entries.values() if e.get("absmax")}
+    absmax_names = {e[k] for e in entries.values() for k in ("absmax", "absmax2", "absmax_offset") if e.get(k)}
     out = []
     for name in order:
         if name in absmax_names:

@@ -2,7 +2,8 @@
 #define FERRY_QUANT_KERNELS_H
 /*
  * Quantization kernels for ferry: fp16/bf16 casts, bitsandbytes-compatible blockwise 8-bit
- * (dynamic map, 65,536-point LUT rounding of bnb's CPU quantizer) and 4-bit fp4/nf4 codecs.
+ * (dynamic map, 65,536-point LUT rounding of bnb's CPU quantizer), 4-bit fp4/nf4 codecs and the
+ * double quantization of their absmax values (nf4-dq, fp4-dq).
  *
  * Every function has a portable scalar implementation and, on x86-64, AVX2+FMA+F16C and AVX-512
  * variants chosen at run time (`__builtin_cpu_supports`). All variants give bit-identical results.
@@ -42,6 +43,7 @@ typedef enum {
 enum {
     FERRY_Q8_BLOCK = 4096, /**< elements per blockwise-8 block */
     FERRY_Q4_BLOCK = 64,   /**< elements per fp4/nf4 block */
+    FERRY_Q4DQ_GROUP = 256, /**< 4-bit absmax values per group when double-quantized */
 };
 
 /** The best level this CPU supports. */
@@ -85,6 +87,23 @@ void ferry_q4_absmax(const void *src, int src_type, size_t n, float *absmax);
 void ferry_q4_quantize(int kind, const void *src, int src_type, size_t n, uint8_t *packed, float *absmax);
 /** dst[i] = code4[nibble(i)] * absmax[i / 64] in float32, then rounded to `dst_type`. */
 void ferry_q4_dequantize(int kind, const uint8_t *packed, const float *absmax, size_t n, int dst_type, void *dst);
+
+/* ---- double quantization of 4-bit absmax (nf4-dq, fp4-dq) ---------------------------------- */
+/**
+ * The offset subtracted from the absmax values: their mean, summed in index order in double,
+ * the sum rounded to float and divided (in float) by the count as a float. Values that are not
+ * finite are left out of sum and count; 0 when none is finite.
+ */
+float ferry_q4dq_offset(const float *absmax, size_t nblocks);
+/**
+ * Quantizes absmax[j] - offset (rounded to float) with bnb's CPU blockwise 8-bit rule in groups of
+ * 256: codes[j] (one byte per absmax) and scales[g] (ceil(nblocks/256) floats, each group's absmax).
+ */
+void ferry_q4dq_quantize_absmax(const float *absmax, size_t nblocks, float offset,
+                                uint8_t *codes, float *scales);
+/** absmax[j] = dynamic_map[codes[j]] * scales[j / 256] + offset: a float multiply, then a float add. */
+void ferry_q4dq_dequantize_absmax(const uint8_t *codes, const float *scales, float offset,
+                                  size_t nblocks, float *absmax);
 
 /* ---- error statistics --------------------------------------------------------------------- */
 /**

@@ -40,6 +40,10 @@ struct TaskRecord: Codable, Sendable, Equatable {
 enum ClientFiles {
     /// `jobs/<id>/tasks/<task>/executor.json`: the last attempt's executor process (``ExecutorProcessRecord``).
     static let executorRecord = "executor.json"
+    /// `jobs/<id>/pending-files.json`: the large files a deployment waits for (``PendingFiles``).
+    static let pendingFiles = "pending-files.json"
+    /// `jobs/<id>/files/<path>`: those files as they arrive, until they are placed into the unpacked job.
+    static let receivedFiles = "files"
 }
 
 /// `jobs/<id>/tasks/<task>/started.json`: written before the executor starts.

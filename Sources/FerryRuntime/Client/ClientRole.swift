@@ -94,6 +94,7 @@ final class ClientRole: SiteRoleHandler {
         }
         switch kind {
         case .deploy: try deploy(message, job: job)
+        case .file: try receiveFile(message, job: job)
         case .task: try receiveTask(message, job: job)
         case .abort: abort(job, reason: message.metadata[MessageKey.reason] ?? "aborted by the server")
             FileSystem.remove(message.path)
@@ -120,6 +121,7 @@ final class ClientRole: SiteRoleHandler {
     func tick() throws {
         collectCompletions()
         takeDecisions()
+        settleFileDeployments()
         removeExpiredJobs(now: Date())
         for (key, record) in unrecorded.sorted(by: { $0.key < $1.key }) {
             let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
@@ -166,6 +168,15 @@ final class ClientRole: SiteRoleHandler {
         for (_, run) in running { run.launcher.waitUntilStopped() }
         running.removeAll()
         gpusInUse.removeAll()
+    }
+
+    func runningTasks() -> [Heartbeat.Task] {
+        running.keys.sorted().compactMap { key in
+            let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { return nil }
+            let record = try? JSONFile.readIfPresent(TaskRecord.self, from: FileSystem.join(taskDirectory(parts[0], parts[1]), "task.json"))
+            return Heartbeat.Task(job: parts[0], round: record?.round ?? 0, task: parts[1])
+        }
     }
 
     // MARK: Disk footprint
@@ -256,28 +267,37 @@ final class ClientRole: SiteRoleHandler {
             let unpacked = FileSystem.join(dir, "job")
             FileSystem.remove(unpacked)  // a partial unpack from an interrupted run
             _ = try JobArchive.unpack(archive: message.path, into: unpacked)
-            // The initial model stays with the server (beside the archive): round 1 sends it as a task.
-            let folder = try JobFolder.load(directory: unpacked, displayName: job, requireInitialModel: false)
-            guard case .client(let config) = folder.apps[app] else {
-                throw RuntimeError.badMessage("the job has no client app '\(app)'")
-            }
-            try checkResources(app: app, config: config, jobResources: folder.definition.resources)
-            // The site's policy.yaml decides before anything of the job runs (docs/policy.md).
-            if try checkPolicy(job: job, folder: folder, app: app, config: config).approve == .manual {
-                try holdForApproval(job: job, folder: folder, app: app, config: config)
-                return
-            }
-            try completeDeployment(job: job, folder: folder, app: app, config: config)
+            // Large files of this app's folder come as messages of their own: the deployment goes on
+            // once they are all here (settleFileDeployments).
+            if try awaitFiles(message, job: job, app: app, archiveSHA256: sha, key: key) { return }
+            try accept(job: job, app: app)
         } catch where DiskSpace.isFull(error) {
             keepMessage = true
-            FileSystem.remove(FileSystem.join(dir, "deploy.json"))
-            FileSystem.remove(FileSystem.join(dir, "plan.json"))
-            FileSystem.remove(FileSystem.join(dir, "job"))
-            FileSystem.remove(FileSystem.join(dir, PendingApproval.fileName))
+            for name in ["deploy.json", "plan.json", "job", ClientFiles.pendingFiles, PendingApproval.fileName] {
+                FileSystem.remove(FileSystem.join(dir, name))
+            }
             throw error
         } catch {
             try refuse(job: job, reason: "\(error)")
         }
+    }
+
+    /// Loads the unpacked job (its large files in place) and puts it to the site's policy.yaml, which
+    /// decides before anything of the job runs (docs/policy.md): refused, held for the operator's
+    /// approval, or accepted.
+    func accept(job: String, app: String) throws {
+        let unpacked = FileSystem.join(jobDirectory(job), "job")
+        // The initial model stays with the server (beside the archive): round 1 sends it as a task.
+        let folder = try JobFolder.load(directory: unpacked, displayName: job, requireInitialModel: false)
+        guard case .client(let config) = folder.apps[app] else {
+            throw RuntimeError.badMessage("the job has no client app '\(app)'")
+        }
+        try checkResources(app: app, config: config, jobResources: folder.definition.resources)
+        if try checkPolicy(job: job, folder: folder, app: app, config: config).approve == .manual {
+            try holdForApproval(job: job, folder: folder, app: app, config: config)
+            return
+        }
+        try completeDeployment(job: job, folder: folder, app: app, config: config)
     }
 
     /// Records a verified and accepted deployment (`plan.json`, then `deploy.json`) and answers `ok`.
@@ -302,7 +322,7 @@ final class ClientRole: SiteRoleHandler {
     func refuse(job: String, reason: String) throws {
         let dir = jobDirectory(job)
         try FileSystem.makeDirectory(dir)
-        FileSystem.remove(FileSystem.join(dir, "job"))
+        for name in ["job", ClientFiles.receivedFiles, ClientFiles.pendingFiles] { FileSystem.remove(FileSystem.join(dir, name)) }
         try JSONFile.write(StopRecord(job: job, reason: reason, at: Date()), to: FileSystem.join(dir, "refused.json"))
         log(job, "deployment refused: \(reason)", error: true)
         try reply(job: job, task: "deploy", round: 0, ok: false, error: reason, payload: nil)
@@ -564,7 +584,8 @@ final class ClientRole: SiteRoleHandler {
             try JSONFile.write(["status": "paused", "error": reason], to: note)
             try outbox.enqueue(OutgoingMessage(
                 id: messageID, kind: .result, job: job, payload: note, recipients: [serverName], metadata: metadata,
-                quantize: nil, mode: .file, chunkSize: WireSettings.plain.chunkSize, window: WireSettings.plain.window,
+                quantize: nil, mode: .file, chunkSize: WireSettings.plain.chunkSize,
+                window: WireSettings.plain.window, windowBytes: WireSettings.plain.windowBytes,
                 removePayloadWhenSent: true, createdAt: Date()))
         } catch {
             logger.warning("job \(job): cannot tell the server that \(task) waits for disk space: \(error)")
@@ -593,7 +614,8 @@ final class ClientRole: SiteRoleHandler {
             try outbox.enqueue(OutgoingMessage(
                 id: "\(job).log.\(task).\(workspace.name)", kind: .log, job: job, payload: snapshot, recipients: [serverName],
                 metadata: metadata, quantize: nil, mode: .file, chunkSize: WireSettings.plain.chunkSize,
-                window: WireSettings.plain.window, removePayloadWhenSent: true, createdAt: Date()))
+                window: WireSettings.plain.window,
+                windowBytes: WireSettings.plain.windowBytes, removePayloadWhenSent: true, createdAt: Date()))
         }
     }
 
@@ -630,7 +652,8 @@ final class ClientRole: SiteRoleHandler {
         }
         try outbox.enqueue(OutgoingMessage(
             id: messageID, kind: .result, job: job, payload: file!, recipients: [serverName], metadata: metadata,
-            quantize: payload == nil ? nil : wire.quantize, mode: wire.mode, chunkSize: wire.chunkSize, window: wire.window,
+            quantize: payload == nil ? nil : wire.quantize, mode: wire.mode, chunkSize: wire.chunkSize,
+            window: wire.window, windowBytes: wire.windowBytes,
             removePayloadWhenSent: false, createdAt: Date(), filterRequired: payload == nil ? nil : resultFilterRequired()))
     }
 

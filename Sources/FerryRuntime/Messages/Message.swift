@@ -6,6 +6,9 @@ import Foundation
 public enum MessageKind: String, Codable, Sendable, CaseIterable {
     /// Server → client: the signed job archive.
     case deploy
+    /// Server → client: one of the job's large files kept beside its archive (`ferry.path`), sent to the
+    /// sites whose app folder holds it; the deployment completes once they have arrived.
+    case file
     /// Server → client: run a task (payload: the global model, or a small descriptor when there is none).
     case task
     /// Client → server: a task's outcome (payload: the output model, or a small report on failure),
@@ -37,6 +40,13 @@ public enum MessageKey {
     public static let app = "ferry.app"
     /// Deploy: base64 Ed25519 signature of the archive bytes by the server key.
     public static let signature = "ferry.signature"
+    /// Deploy: the job's `files.json` (its text), when the app's folder holds files kept beside the
+    /// archive; they arrive as ``MessageKind/file`` messages.
+    public static let files = "ferry.files"
+    /// Deploy: the text of `files.sig`, the server's signature of ``files``.
+    public static let filesSignature = "ferry.files_signature"
+    /// File: the file's path in the job folder.
+    public static let path = "ferry.path"
     /// Task: `present` when the payload is a model, `none` when the client initialises its own.
     public static let model = "ferry.model"
     /// Result: `ok` or `failed`; `paused` for a notice that the task waits for disk space, `pending` for a
@@ -70,6 +80,8 @@ struct OutgoingMessage: Codable, Sendable, Equatable {
     var mode: TransferMode
     var chunkSize: Int
     var window: Int
+    /// The window in bytes; replaces ``window`` when set (nil in specs of older versions).
+    var windowBytes: Int64?
     /// Remove the payload once sent (a copy made for this message only).
     var removePayloadWhenSent: Bool
     var createdAt: Date

@@ -61,6 +61,7 @@ final class TransferTransport: MessageTransport {
         options.mode = message.mode
         options.chunkSize = message.chunkSize
         options.window = message.window
+        options.windowBytes = message.windowBytes
         options.quantize = message.quantize
         options.metadata = message.metadata
         options.metadata[MessageKey.message] = message.id

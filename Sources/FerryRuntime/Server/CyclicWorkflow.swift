@@ -40,11 +40,18 @@ extension ServerJob {
                 state.deadline = now.addingTimeInterval(state.plan.roundTimeout)
                 try save()
             }
-            try sendTask(round: round, step: state.step, model: state.currentModel, to: [site])
             let path = outcomePath(round: round, site: site)
+            if try !recordAbsentSites([site], round: round, task: { _ in self.taskName(round: round, step: self.state.step) }, now: now).isEmpty,
+               try failIfCyclicRoundLost(round) {
+                return
+            }
             var outcome = try JSONFile.readIfPresent(ClientOutcome.self, from: path)
+            // A site with an outcome already (one removed from the federation, say) gets no task.
+            if outcome == nil { try sendTask(round: round, step: state.step, model: state.currentModel, to: [site]) }
             if outcome == nil {
                 guard now >= state.deadline! else { return }
+                let step = state.step
+                if deadlineHeld(round: round, sites: [site], task: { _ in taskName(round: round, step: step) }) { return }
                 let timeout = ClientOutcome(site: site, task: taskName(round: round, step: state.step), round: round, status: .timeout,
                                             error: "no result within the round timeout", receivedAt: Date())
                 try FileSystem.makeDirectory(roundDirectory(round))
@@ -63,13 +70,30 @@ extension ServerJob {
         try finishCyclicRound(round)
     }
 
+    /// After a site of the round was found absent: fails the job when the successes so far plus the
+    /// steps still to come cannot reach `min_clients`.
+    private func failIfCyclicRoundLost(_ round: Int) throws -> Bool {
+        var outcomes: [ClientOutcome] = []
+        for site in state.order[...state.step] {
+            if let o = try JSONFile.readIfPresent(ClientOutcome.self, from: outcomePath(round: round, site: site)) { outcomes.append(o) }
+        }
+        let possible = outcomes.filter { $0.status == .ok }.count + (state.order.count - state.step - 1)
+        let needed = min(state.plan.minClients, state.order.count)
+        guard possible < needed else { return false }
+        return try failIfMinClientsUnreachable(round: round, possible: possible, of: state.order.count, outcomes: outcomes)
+    }
+
     private func finishCyclicRound(_ round: Int) throws {
         var clients: [String: RoundRecord.Client] = [:]
         var ok: [ClientOutcome] = []
         var problems: [(site: String, problem: String)] = []
         for (index, site) in state.order.enumerated() {
             guard let o = try JSONFile.readIfPresent(ClientOutcome.self, from: outcomePath(round: round, site: site)) else { continue }
-            if o.status == .ok { ok.append(o) } else { problems.append((site, "\(o.status.rawValue): \(o.error ?? "")")) }
+            if o.status == .ok {
+                ok.append(o)
+            } else {
+                problems.append((site, o.status == .absent ? problemText(o) : "\(o.status.rawValue): \(o.error ?? "")"))
+            }
             let (wire, source) = bytesToClient(taskMessageID(round: round, step: index))
             clients[site] = RoundRecord.Client(
                 status: o.status.rawValue, numSamples: o.numSamples, metrics: o.metrics, durationSeconds: o.durationSeconds,
@@ -98,6 +122,7 @@ extension ServerJob {
         state.order = []
         state.step = 0
         state.currentModel = output
+        state.pausedTasks = nil
         try save()
         releaseRound(round)
     }

@@ -27,17 +27,27 @@ extension ServerJob {
             try save()
             logger.info("round \(round) of \(state.plan.rounds): sending the global model to \(state.participants.joined(separator: ", "))")
         }
-        let input: String? = round == 1 ? state.plan.initialModel : globalModelPath(round - 1)
-        try sendTask(round: round, step: nil, model: input, to: state.participants)
-
+        try recordAbsentSites(state.participants, round: round, task: { _ in self.taskName(round: round) }, now: now)
         var outcomes: [String: ClientOutcome] = [:]
         for site in state.participants {
             if let o = try JSONFile.readIfPresent(ClientOutcome.self, from: outcomePath(round: round, site: site)) {
                 outcomes[site] = o
             }
         }
+        // A site absent when the round starts gets no task: a broadcast goes at the pace of its slowest inbox.
+        let recipients = state.participants.filter { outcomes[$0]?.status != .absent }
+        let input: String? = round == 1 ? state.plan.initialModel : globalModelPath(round - 1)
+        if !recipients.isEmpty { try sendTask(round: round, step: nil, model: input, to: recipients) }
+
         let allIn = outcomes.count == state.participants.count
+        let possible = state.participants.filter { outcomes[$0] == nil || outcomes[$0]!.status == .ok }.count
+        if !allIn, try failIfMinClientsUnreachable(round: round, possible: possible, of: state.participants.count,
+                                                   outcomes: state.participants.compactMap { outcomes[$0] }) {
+            return
+        }
         guard allIn || now >= state.deadline ?? now else { return }
+        if !allIn, deadlineHeld(round: round, sites: state.participants.filter { outcomes[$0] == nil },
+                                task: { _ in taskName(round: round) }) { return }
         try finishFedAvgRound(round, outcomes: outcomes)
     }
 
@@ -57,7 +67,7 @@ extension ServerJob {
         if ok.count < state.plan.minClients {
             let problems = state.participants.compactMap { site -> (site: String, problem: String)? in
                 guard let o = outcomes[site], o.status != .ok else { return nil }
-                return (site, "\(o.status == .timeout ? "timed out" : "failed"): \(o.error ?? "no reason given")")
+                return (site, problemText(o))
             }
             try finish(.failed, reason: "round \(round): only \(ok.count) of \(state.participants.count) clients succeeded (min_clients \(state.plan.minClients)); " + SiteProblems.text(problems))
             return
@@ -90,6 +100,7 @@ extension ServerJob {
         state.round = round + 1
         state.roundStartedAt = nil
         state.deadline = nil
+        state.pausedTasks = nil
         try save()
         releaseRound(round)
     }

@@ -9,6 +9,8 @@ struct WireSettings: Codable, Sendable, Equatable {
     var mode: TransferMode
     var chunkSize: Int
     var window: Int
+    /// The window in bytes (`window_bytes`), replacing ``window`` when set; nil in plans of older versions.
+    var windowBytes: Int64?
     /// The quantization filter, nil for none.
     var quantize: QuantFormat?
 
@@ -16,18 +18,22 @@ struct WireSettings: Codable, Sendable, Equatable {
         mode = settings.mode
         chunkSize = settings.chunkSize
         window = settings.window
+        windowBytes = settings.windowBytes
         quantize = filter
     }
 
-    init(mode: TransferMode, chunkSize: Int, window: Int, quantize: QuantFormat?) {
+    init(mode: TransferMode, chunkSize: Int, window: Int, windowBytes: Int64?, quantize: QuantFormat?) {
         self.mode = mode
         self.chunkSize = chunkSize
         self.window = window
+        self.windowBytes = windowBytes
         self.quantize = quantize
     }
 
-    /// Plain files (archives, logs, reports): file mode, 8 MiB chunks, window 4, no filter.
-    static let plain = WireSettings(mode: .file, chunkSize: 8 << 20, window: 4, quantize: nil)
+    /// Plain files (archives, large job files, logs, reports): file mode, 8 MiB chunks, the default
+    /// byte window, no filter.
+    static let plain = WireSettings(mode: .file, chunkSize: 8 << 20, window: 4,
+                                    windowBytes: TransferOptions.defaultWindowBytes, quantize: nil)
 }
 
 /// What the server needs from a validated job folder to run it, persisted in `runtime/workflow.json`

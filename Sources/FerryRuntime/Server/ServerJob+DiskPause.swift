@@ -35,14 +35,34 @@ extension ServerJob {
     }
 
     /// A client's notice that its task waits for disk space: its site state and the job's `paused`
-    /// say so until its result arrives (``accept(_:)``). The round's deadline still applies.
+    /// say so until its result arrives (``accept(_:)``), and the round's deadline no longer passes for
+    /// that task (``deadlineHeld(round:sites:task:)``): a full disk is waited out, not timed out.
     func clientPaused(site: String, task: String, reason: String) throws {
         guard state.plan.sites.contains(site), !isFinished else { return }
         logger.warning("\(site): task \(task) paused: \(reason)")
+        let key = "\(site)|\(task)"
+        if state.phase == .running, !(state.pausedTasks ?? []).contains(key) {
+            state.pausedTasks = (state.pausedTasks ?? []) + [key]
+            try save()
+        }
         try store.update(id) { file in
             file.sites[site] = "paused (\(task)): \(reason)"
             if file.paused == nil || file.paused?.hasPrefix("\(site): ") == true { file.paused = "\(site): \(reason)" }
         }
+    }
+
+    /// Whether the deadline of the current round (or cyclic step) is held: one of `sites`, which have no
+    /// outcome yet, said its task (`task(site)`) waits for disk space. The round then waits for its
+    /// result (or `ferry abort`); `ferry status` shows the pause. Said once in the job log.
+    func deadlineHeld(round: Int, sites: [String], task: (String) -> String) -> Bool {
+        let held = sites.filter { (state.pausedTasks ?? []).contains("\($0)|\(task($0))") }
+        guard !held.isEmpty else { return false }
+        let keys = Set(held.map { "\($0)|\(task($0))" })
+        if !keys.isSubset(of: reportedHeldTasks) {
+            reportedHeldTasks.formUnion(keys)
+            logger.warning("round \(round): past its deadline, still waiting for \(held.joined(separator: ", ")): paused for disk space (a paused task stops the round's clock)")
+        }
+        return true
     }
 
     /// Clears the pause once `step`, the step that hit the full disk, went through: the job continues

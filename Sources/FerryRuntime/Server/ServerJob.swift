@@ -15,6 +15,8 @@ final class ServerJob {
     let logger: Logger
     let serverName: String
     var state: ServerJobState
+    /// The server's view of its sites' heartbeats; nil: every site is waited for until the deadlines.
+    var liveness: LivenessMonitor?
 
     var statePath: String { FileSystem.join(runtimeDirectory, "workflow.json") }
 
@@ -39,6 +41,8 @@ final class ServerJob {
     /// Set while the job waits for disk space (``pause(after:in:)``): what it waits on, the step that
     /// hit the full disk, and whether `state.json` says so yet.
     var pause: (key: String, step: PausedStep, recorded: Bool)?
+    /// The paused tasks the job log already said it waits for past the deadline.
+    var reportedHeldTasks: Set<String> = []
 
     func save() throws { try JSONFile.write(state, to: statePath) }
 
@@ -83,18 +87,25 @@ final class ServerJob {
 
     // MARK: Deployment
 
-    /// Sends the signed archive to every site of each client app.
+    /// Sends the signed archive to every site of each client app, and the large files of the app's folder.
     func sendDeployments() throws {
         let signature = try store.signature(id)
         var byApp: [String: [String]] = [:]
         for site in state.plan.sites { byApp[state.plan.siteApps[site]!, default: []].append(site) }
         for app in byApp.keys.sorted() {
             let sites = byApp[app]!
+            var extra = [MessageKey.app: app, MessageKey.signature: signature]
+            if let large = try largeFiles(of: app) {
+                extra[MessageKey.files] = large.manifest
+                extra[MessageKey.filesSignature] = large.signature
+                try sendLargeFiles(large.files, app: app, to: sites)
+            }
             let message = OutgoingMessage(
                 id: "\(id).deploy.\(app)", kind: .deploy, job: id, payload: store.archivePath(id), recipients: sites,
-                metadata: metadata(.deploy, task: "deploy", extra: [MessageKey.app: app, MessageKey.signature: signature]),
+                metadata: metadata(.deploy, task: "deploy", extra: extra),
                 quantize: nil, mode: WireSettings.plain.mode, chunkSize: WireSettings.plain.chunkSize,
-                window: WireSettings.plain.window, removePayloadWhenSent: false, createdAt: Date())
+                window: WireSettings.plain.window,
+                windowBytes: WireSettings.plain.windowBytes, removePayloadWhenSent: false, createdAt: Date())
             try outbox.enqueue(message)
         }
     }
@@ -107,7 +118,13 @@ final class ServerJob {
                 answered[site] = outcome
             }
         }
-        guard answered.count == state.plan.sites.count || now >= state.deployDeadline else { return }
+        var absent: [String: String] = [:]
+        for site in state.plan.sites where answered[site] == nil {
+            absent[site] = liveness?.absence(of: site, now: now)
+        }
+        let possible = state.plan.sites.filter { answered[$0] == nil ? absent[$0] == nil : answered[$0]!.status == .ok }.count
+        guard answered.count + absent.count == state.plan.sites.count || now >= state.deployDeadline
+            || (!absent.isEmpty && possible < state.plan.minClients) else { return }
         var accepted: [String] = []
         var problems: [String] = []
         for site in state.plan.sites {
@@ -117,6 +134,8 @@ final class ServerJob {
                 } else {
                     problems.append("\(site): refused the job: \(outcome.error ?? "no reason given")")
                 }
+            } else if let absence = absent[site] {
+                problems.append("\(site): \(absence)")
             } else {
                 problems.append(unansweredDeployment(site))
             }
@@ -124,7 +143,7 @@ final class ServerJob {
         for problem in problems { logger.warning("deployment: \(problem)") }
         if accepted.count < state.plan.minClients {
             try store.update(id) { file in
-                for site in state.plan.sites where !accepted.contains(site) { file.sites[site] = unacceptedState(site, answered[site]) }
+                for site in state.plan.sites where !accepted.contains(site) { file.sites[site] = absent[site].map { "absent: \($0)" } ?? unacceptedState(site, answered[site]) }
             }
             try finish(.failed, reason: "deployment: only \(accepted.count) of \(state.plan.sites.count) sites accepted the job (min_clients \(state.plan.minClients)); " + problems.joined(separator: "; "))
             return
@@ -138,7 +157,7 @@ final class ServerJob {
         try store.update(id) { file in
             file.state = .running
             for site in accepted { file.sites[site] = "deployed" }
-            for site in state.plan.sites where !accepted.contains(site) { file.sites[site] = unacceptedState(site, answered[site]) }
+            for site in state.plan.sites where !accepted.contains(site) { file.sites[site] = absent[site].map { "absent: \($0)" } ?? unacceptedState(site, answered[site]) }
         }
         logger.info("deployed to \(accepted.joined(separator: ", ")); running \(state.plan.workflow) for \(state.plan.rounds) round(s)")
     }
@@ -251,7 +270,8 @@ final class ServerJob {
                 try outbox.enqueue(OutgoingMessage(
                     id: "\(id).abort", kind: .abort, job: id, payload: note, recipients: recipients,
                     metadata: metadata(.abort, task: "abort", extra: [MessageKey.reason: reason ?? ""]),
-                    quantize: nil, mode: .file, chunkSize: WireSettings.plain.chunkSize, window: WireSettings.plain.window,
+                    quantize: nil, mode: .file, chunkSize: WireSettings.plain.chunkSize,
+                    window: WireSettings.plain.window, windowBytes: WireSettings.plain.windowBytes,
                     removePayloadWhenSent: false, createdAt: Date()))
             }
         }
@@ -335,7 +355,8 @@ final class ServerJob {
             id: messageID, kind: .task, job: id, payload: payload!, recipients: sites,
             metadata: metadata(.task, task: task, round: round,
                                extra: [MessageKey.model: model == nil ? "none" : "present", MessageKey.message: messageID]),
-            quantize: model == nil ? nil : wire.quantize, mode: wire.mode, chunkSize: wire.chunkSize, window: wire.window,
+            quantize: model == nil ? nil : wire.quantize, mode: wire.mode, chunkSize: wire.chunkSize,
+            window: wire.window, windowBytes: wire.windowBytes,
             removePayloadWhenSent: false, createdAt: Date())
         try outbox.enqueue(message)
         try store.update(id) { file in

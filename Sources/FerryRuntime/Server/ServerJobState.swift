@@ -25,6 +25,9 @@ struct ServerJobState: Codable, Sendable, Equatable {
     var roundStartedAt: Date?
     /// Deadline of the current fedavg round, or of the current cyclic step.
     var deadline: Date?
+    /// `site|task` of the tasks whose client said they wait for disk space: the round's deadline does
+    /// not pass for them (nil in states of older versions, and when there is none).
+    var pausedTasks: [String]?
     /// Cyclic: the order of the current round.
     var order: [String] = []
     /// Cyclic: index of the current step in ``order``.
@@ -43,6 +46,8 @@ struct ServerJobState: Codable, Sendable, Equatable {
 struct ClientOutcome: Codable, Sendable, Equatable {
     enum Status: String, Codable, Sendable {
         case ok, failed, timeout
+        /// The site's heartbeat was silent longer than the liveness grace: not waited for.
+        case absent
     }
 
     var site: String
@@ -65,7 +70,7 @@ struct ClientOutcome: Codable, Sendable, Equatable {
 /// "Round records").
 public struct RoundRecord: Codable, Sendable, Equatable {
     public struct Client: Codable, Sendable, Equatable {
-        /// `ok`, `failed` or `timeout`.
+        /// `ok`, `failed`, `timeout` or `absent` (silent longer than the liveness grace).
         public var status: String
         /// Samples the client trained on (weight in the average).
         public var numSamples: Int?

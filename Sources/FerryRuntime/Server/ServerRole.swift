@@ -18,15 +18,22 @@ final class ServerRole: SiteRoleHandler {
     /// Submitted jobs waiting for space to be unpacked: what they wait on, as recorded in state.json.
     private var startPauses: [String: String] = [:]
     private var retention: RetentionSweep
+    /// Sites removed from the federation: refused, and no job waits for them.
+    let federation: FederationGate?
+    /// The sites' heartbeats, as this server sees them.
+    let liveness: LivenessMonitor
 
     init(workspace: SiteWorkspace, options: WatcherOptions, outbox: Outbox, logger: Logger,
-         wake: @escaping @Sendable () -> Void) throws {
+         federation: FederationGate? = nil, wake: @escaping @Sendable () -> Void) throws {
         self.workspace = workspace
+        self.federation = federation
         self.options = options
         self.outbox = outbox
         self.logger = logger
         self.store = try ServerStore(workspace: workspace)
         self.retention = RetentionSweep(retention: try workspace.retention())
+        self.liveness = LivenessMonitor(workspace: workspace, rules: try LivenessRules(workspace: workspace, override: options.deadAfter),
+                                        logger: logger)
     }
 
     private func jobLogger(_ id: String) throws -> Logger {
@@ -83,7 +90,7 @@ final class ServerRole: SiteRoleHandler {
             }
             try FileSystem.makeDirectory(paths.logsDirectory)
             try FileSystem.move(message.path, to: paths.log(site: message.site))
-        case .deploy, .task, .abort:
+        case .deploy, .file, .task, .abort:
             logger.warning("ignored a \(kind.rawValue) message from client \(message.site): only the server sends those")
             FileSystem.remove(message.path)
         }
@@ -97,12 +104,14 @@ final class ServerRole: SiteRoleHandler {
 
     func tick() throws {
         let now = Date()
+        liveness.refresh(now: now)
         for id in active.keys.sorted() {
             guard let job = active[id] else { continue }
             do {
                 if job.isFinished {
                     try job.retryEnding(now: now)
                 } else {
+                    try job.dropRemoved(federation?.removed ?? [])
                     try job.drive(now: now)
                     if !job.isFinished { try job.resumeIfPaused(.drive) }
                 }
@@ -135,6 +144,10 @@ final class ServerRole: SiteRoleHandler {
 
     func shutdown() {}
 
+    func runningTasks() -> [Heartbeat.Task] {
+        active.values.filter { !$0.isFinished }.map(\.currentTask).sorted { $0.job < $1.job }
+    }
+
     // MARK: Jobs
 
     /// Reloads a dispatched/running job after a restart.
@@ -147,6 +160,7 @@ final class ServerRole: SiteRoleHandler {
             return
         }
         let job = ServerJob(id: id, store: store, outbox: outbox, logger: try jobLogger(id), serverName: workspace.name, state: state)
+        job.liveness = liveness
         if job.isFinished {
             // Killed between committing the end in workflow.json and recording it in state.json.
             do {
@@ -237,11 +251,13 @@ final class ServerRole: SiteRoleHandler {
             } catch {
                 throw RuntimeError.federation("the job does not validate:\n\(error)")
             }
-            let plan = try JobPlan(folder: folder, serverName: workspace.name, clientSites: workspace.clientNames)
+            let removed = federation?.removed ?? []
+            let plan = try JobPlan(folder: folder, serverName: workspace.name, clientSites: workspace.clientNames.filter { !removed.contains($0) })
             let now = Date()
             let state = ServerJobState(phase: .deploying, plan: plan, startedAt: now,
                                        deployDeadline: now.addingTimeInterval(plan.roundTimeout))
             let job = ServerJob(id: id, store: store, outbox: outbox, logger: jobLog, serverName: workspace.name, state: state)
+            job.liveness = liveness
             try job.save()
             startPauses.removeValue(forKey: id)
             try store.update(id) { file in

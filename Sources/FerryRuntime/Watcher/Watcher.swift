@@ -16,6 +16,8 @@ protocol SiteRoleHandler: AnyObject {
     func sendsFinished(_ records: [SentRecord]) throws
     /// The watcher is stopping: stop running work (it is resumed on the next start).
     func shutdown()
+    /// What the site works on now, for its heartbeat.
+    func runningTasks() -> [Heartbeat.Task]
     /// Tasks in progress: executors running here (`local`), and any task followed at all, Slurm jobs included.
     var tasksInProgress: (local: Bool, any: Bool) { get }
 }
@@ -38,12 +40,15 @@ public final class Watcher: Sendable {
     private let context: Mutex<Context?>
     /// Received files kept for lack of space (each reported once).
     private let heldForSpace = Mutex<Set<String>>([])
+    /// Writes this site's heartbeat into the server's inbox (nil: a client without a server peer).
+    private let heartbeat: HeartbeatWriter?
 
     // The role is used only from the watcher's loop; the mutex just publishes it once prepared.
     private struct Context: @unchecked Sendable {
         let role: any SiteRoleHandler
         let outbox: Outbox
         let transport: any MessageTransport
+        let federation: FederationGate
     }
 
     /// Opens the workspace at `path` and prepares the watcher (nothing runs until ``run()``).
@@ -63,6 +68,13 @@ public final class Watcher: Sendable {
         self.logger = FileLogHandler.logger(label: "watch \(ws.name)", file: logFile, echo: options.echoLog)
         self.wakeUp = ChangeWaiter(notifications: options.useInotify, wakeable: true)
         self.context = Mutex(nil)
+        let destination = ws.role == .server ? ws.inboxDirectory : ws.server?.site.inbox
+        let log = logger
+        self.heartbeat = destination.map {
+            HeartbeatWriter(identity: .init(site: ws.name, role: ws.role.rawValue, ownInbox: ws.inboxDirectory,
+                                            workspace: ws.directory, destinationInbox: $0),
+                            pollInterval: options.pollInterval, logger: log)
+        }
     }
 
     /// Asks a running ``run()`` to stop after its current step (safe from any thread or signal handler queue).
@@ -80,6 +92,8 @@ public final class Watcher: Sendable {
         try claim(pidFile)
         defer { FileSystem.remove(pidFile) }
         let ctx = try prepare()
+        heartbeat?.start()
+        defer { heartbeat?.stop() }
         logger.info("watching \(workspace.directory) as \(workspace.role.rawValue) '\(workspace.name)' (poll \(DurationText.format(options.pollInterval)), \(wakeUp.usesNotifications ? "inotify + polling" : "polling only"), max \(options.maxJobs) jobs)")
         var stopRule = StopRule(options: options)
         while !isStopping {
@@ -103,6 +117,7 @@ public final class Watcher: Sendable {
     public func runOnce() throws {
         let ctx = try prepare()
         pass(ctx)
+        heartbeat?.write()
     }
 
     private func prepare() throws -> Context {
@@ -114,9 +129,12 @@ public final class Watcher: Sendable {
                                 inboxes: { peers[$0]?.inbox }, logger: logger,
                                 onChange: { [wakeUp] in wakeUp.wake() })
         let role: any SiteRoleHandler
+        let federation = FederationGate(workspace: ws, logger: logger)
+        federation.refresh()
         switch ws.role {
         case .server:
-            role = try ServerRole(workspace: ws, options: options, outbox: outbox, logger: logger, wake: { [wakeUp] in wakeUp.wake() })
+            role = try ServerRole(workspace: ws, options: options, outbox: outbox, logger: logger, federation: federation,
+                                  wake: { [wakeUp] in wakeUp.wake() })
         case .client:
             role = try ClientRole(workspace: ws, options: options, outbox: outbox, logger: logger, wake: { [wakeUp] in wakeUp.wake() })
         }
@@ -124,7 +142,7 @@ public final class Watcher: Sendable {
         outbox.startPending()
         wakeUp.watch(ws.inboxDirectory)
         if ws.role == .server { wakeUp.watch(ws.jobsDirectory) }
-        let ctx = Context(role: role, outbox: outbox, transport: transport)
+        let ctx = Context(role: role, outbox: outbox, transport: transport, federation: federation)
         context.withLock { $0 = ctx }
         return ctx
     }
@@ -132,11 +150,17 @@ public final class Watcher: Sendable {
     /// One pass; returns how many messages it received.
     @discardableResult
     private func pass(_ ctx: Context) -> Int {
+        ctx.federation.refresh()
         var received = 0
         do {
             let messages = try ctx.transport.receive()
             received = messages.count
             for message in messages {
+                if let refusal = ctx.federation.refusal(of: message) {
+                    logger.warning("refused \(message.kind?.rawValue ?? "unknown") message \(message.messageID) from \(message.site): \(refusal)")
+                    FileSystem.remove(message.path)
+                    continue
+                }
                 do {
                     try ctx.role.handle(message)
                 } catch where DiskSpace.isFull(error) {
@@ -161,6 +185,7 @@ public final class Watcher: Sendable {
         } catch {
             logger.error("\(error)")
         }
+        heartbeat?.update(tasks: ctx.role.runningTasks())
         if wakeUp.usesNotifications {
             // New transfer folders: watch them too, so chunk arrivals wake the loop.
             for name in FileSystem.list(workspace.inboxDirectory) where !name.hasPrefix(".") {

@@ -13,6 +13,9 @@ public struct WatcherOptions: Sendable {
     public var executableDirectory: String? = nil
     /// Transfers idle this long are abandoned (sender gives up, receiver cleans up).
     public var transferExpiry: Duration = .seconds(3600)
+    /// Server: a site whose heartbeat has been silent this long is dead (`ferry watch --dead-after`);
+    /// nil: site.yaml's `liveness.grace`, else 5 minutes (docs/runtime.md, "Liveness").
+    public var deadAfter: Duration? = nil
     /// `--once`: do the work that is ready (run local tasks to their end, submit or look at Slurm tasks,
     /// send what is queued) and stop.
     public var once: Bool = false

@@ -12,7 +12,8 @@ struct BenchQuantCommand: AsyncParsableCommand {
         Fills one f32 buffer with normal(0, 0.02) values, then times, on the same buffer and in the same \
         run: a plain memcpy of it (the baseline), and each format's quantize (f32 → codes + absmax) and \
         dequantize (codes + absmax → f32), each on --threads threads (default: every core, at most 8). \
-        Each figure is the best of --repeat runs. GB/s counts f32 input bytes (10^9 bytes per second); \
+        nf4-dq and fp4-dq include their second, small pass over the absmax values (double quantization \
+        after the codes, restoring the absmax before decoding). Each figure is the best of --repeat runs. GB/s counts f32 input bytes (10^9 bytes per second); \
         "× memcpy" is the ratio to the memcpy rate. The kernel level (scalar, avx2, avx512) is chosen at \
         run time; --level caps it to compare implementations.
 
@@ -74,6 +75,9 @@ final class QuantBenchmark {
     let output: UnsafeMutableBufferPointer<Float>
     let payload: UnsafeMutableRawBufferPointer
     let absmax: UnsafeMutablePointer<Float>
+    /// The 8-bit absmax codes and group scales of nf4-dq and fp4-dq.
+    let absmaxCodes: UnsafeMutablePointer<UInt8>
+    let absmaxScales: UnsafeMutablePointer<Float>
 
     init(count: Int, threads: Int, repeats: Int) {
         self.count = count
@@ -83,6 +87,8 @@ final class QuantBenchmark {
         output = .allocate(capacity: count)
         payload = .allocate(byteCount: count * 2, alignment: 64)
         absmax = .allocate(capacity: count / 64 + 1)
+        absmaxCodes = .allocate(capacity: count / 64 + 1)
+        absmaxScales = .allocate(capacity: count / 64 / QuantFormat.absmaxGroupSize + 1)
         let run = SyntheticModel.valuesPerRun
         for start in stride(from: 0, to: count, by: run) {
             SyntheticModel.normalRun(seed: UInt64(start), into: UnsafeMutableBufferPointer(rebasing: input[start..<min(count, start + run)]))
@@ -94,6 +100,7 @@ final class QuantBenchmark {
 
     func release() {
         input.deallocate(); output.deallocate(); payload.deallocate(); absmax.deallocate()
+        absmaxCodes.deallocate(); absmaxScales.deallocate()
     }
 
     /// Best rate in GB/s of f32 bytes for `body`.
@@ -123,11 +130,22 @@ final class QuantBenchmark {
 
     /// Quantize and dequantize rates of `format`.
     func rates(_ format: QuantFormat) -> (Double, Double) {
+        let blocks = Int(format.blockCount(elements: Int64(count)))
+        var offset: Float = 0
         let q = best {
             QuantCodec.encode(format: format, source: input.baseAddress!, type: .f32, count: count,
                               payload: payload.baseAddress!, absmax: absmax, threads: threads)
+            if format.isDoubleQuantized {
+                offset = DoubleQuantizedAbsmax.offset(of: UnsafeBufferPointer(start: absmax, count: blocks))
+                DoubleQuantizedAbsmax.quantize(absmax: absmax, count: blocks, offset: offset,
+                                               codes: absmaxCodes, scales: absmaxScales, threads: threads)
+            }
         }
         let d = best {
+            if format.isDoubleQuantized {
+                DoubleQuantizedAbsmax.dequantize(codes: absmaxCodes, scales: absmaxScales, offset: offset,
+                                                 count: blocks, into: absmax)
+            }
             QuantCodec.decode(format: format, payload: payload.baseAddress!, absmax: absmax, count: count,
                               into: output.baseAddress!, type: .f32, threads: threads)
         }

@@ -64,8 +64,11 @@ struct BenchTransferCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Chunk size.", valueName: "SIZE"))
     var chunk: String = "8MiB"
 
-    @Option(help: ArgumentHelp("Window in chunks.", valueName: "N"))
-    var window: Int = 4
+    @Option(help: ArgumentHelp("Window in chunks (default: the send's default byte window).", valueName: "N"))
+    var window: Int?
+
+    @Option(name: .customLong("window-bytes"), help: ArgumentHelp("Window in bytes (default 128MiB).", valueName: "SIZE"))
+    var windowBytes: String?
 
     @Option(help: "Runs per measurement; the best one counts.")
     var `repeat`: Int = 1
@@ -80,8 +83,16 @@ struct BenchTransferCommand: AsyncParsableCommand {
         let bytes = try TransferCommonOptions.size(size, flag: "--size")
         guard bytes >= 1 << 20 else { throw ValidationError("--size must be at least 1MiB") }
         _ = try TransferCommonOptions.size(chunk, flag: "--chunk")
+        if let windowBytes { _ = try TransferCommonOptions.size(windowBytes, flag: "--window-bytes") }
         if peerDir != nil, dir == nil { throw ValidationError("--peer-dir needs --dir (the same folder through the sender's mount)") }
         guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
+    }
+
+    /// The window as the send gets it.
+    private var windowText: String {
+        if let windowBytes { return windowBytes }
+        if let window { return "\(window) chunks" }
+        return ByteCount.format(TransferOptions.defaultWindowBytes) + " (default)"
     }
 
     func run() async throws {
@@ -101,7 +112,7 @@ struct BenchTransferCommand: AsyncParsableCommand {
         let description = try self.model.map { "\(($0 as NSString).lastPathComponent) (given)" } ?? writeModel(model)
         let modelBytes = fileSize(model)
         print("model: \(description), \(ByteCount.format(modelBytes)); mode \(mode.rawValue), chunk \(chunk), "
-              + "window \(window)" + (quantize.map { ", quantize \($0.rawValue)" } ?? "") + "; folder \(work)")
+              + "window \(windowText)" + (quantize.map { ", quantize \($0.rawValue)" } ?? "") + "; folder \(work)")
 
         if let peerDir {
             try reportThroughPeer(model: model, modelBytes: modelBytes, work: work, peer: peerDir, local: local)
@@ -199,7 +210,9 @@ struct BenchTransferCommand: AsyncParsableCommand {
         let out = FileSystem.join(outDir, (model as NSString).lastPathComponent)
         try? FileManager.default.removeItem(atPath: out)
         var send = ["transfer", "send", model, FileSystem.join(work, "inbox"), "--quiet", "--mode", mode.rawValue,
-                    "--chunk", chunk, "--window", String(window), "--state-dir", work]
+                    "--chunk", chunk, "--state-dir", work]
+        if let window { send += ["--window", String(window)] }
+        if let windowBytes { send += ["--window-bytes", windowBytes] }
         if let quantize { send += ["--quantize", quantize.rawValue] }
         var receive = ["transfer", "receive", receiveInbox ?? FileSystem.join(work, "inbox"), outDir, "--once", "--quiet"]
         if pollingOnly {

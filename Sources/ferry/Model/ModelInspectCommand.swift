@@ -55,7 +55,8 @@ struct ModelInspectCommand: AsyncParsableCommand {
 /// The quantization notes of a header, per tensor.
 struct QuantizedModelInspection {
     private var entries: [String: QuantizedTensorEntry] = [:]
-    private var absmaxOwners: [String: String] = [:]
+    /// Absmax tensors (plain, or the three of a double-quantized tensor) → their note.
+    private var absmaxNotes: [String: String] = [:]
     private let format: String?
     private var restoredBytes: Int64 = 0
 
@@ -65,9 +66,11 @@ struct QuantizedModelInspection {
             let name = String(key.dropFirst(QuantizedModelKeys.tensorKeyPrefix.count))
             guard let entry = QuantizedTensorEntry(jsonText: value) else { continue }
             entries[name] = entry
-            if let a = entry.absmax { absmaxOwners[a] = name }
+            if let a = entry.absmax { absmaxNotes[a] = "absmax of \(name)" + (entry.format.isDoubleQuantized ? " (8-bit codes)" : "") }
+            if let a = entry.absmaxScales { absmaxNotes[a] = "absmax scales of \(name)" }
+            if let a = entry.absmaxOffset { absmaxNotes[a] = "absmax offset of \(name)" }
         }
-        for t in header.tensors where absmaxOwners[t.name] == nil {
+        for t in header.tensors where absmaxNotes[t.name] == nil {
             if let e = entries[t.name], let n = e.elementCount {
                 restoredBytes += n * Int64(e.sourceDType.byteSize)
             } else {
@@ -77,7 +80,7 @@ struct QuantizedModelInspection {
     }
 
     func note(for name: String) -> String? {
-        if let owner = absmaxOwners[name] { return "absmax of \(owner)" }
+        if let note = absmaxNotes[name] { return note }
         guard let e = entries[name] else { return nil }
         let block = e.blockSize.map { ", block \($0)" } ?? ""
         return "\(e.format.rawValue)\(block) ← \(e.sourceDType.rawValue) [\(e.shape.map(String.init).joined(separator: ", "))]"

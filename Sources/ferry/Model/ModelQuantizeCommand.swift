@@ -7,7 +7,7 @@ import Foundation
 struct ModelQuantizeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quantize",
-        abstract: "Quantize a safetensors model to fp16, bf16, blockwise8, fp4 or nf4.",
+        abstract: "Quantize a safetensors model to fp16, bf16, blockwise8, fp4, nf4, fp4-dq or nf4-dq.",
         discussion: """
         Streams the model tensor by tensor in block-aligned slices (memory stays bounded whatever the \
         model size) and writes a valid safetensors file atomically: per tensor its codes (U8) and absmax \
@@ -19,11 +19,14 @@ struct ModelQuantizeCommand: AsyncParsableCommand {
         and header). --error also decodes the result and prints the mean and max absolute error.
 
         Formats: fp16 (NVFlare float16, clamped to ±65504), bf16, blockwise8 (4096-value blocks, \
-        dynamic map), fp4 and nf4 (64-value blocks, two codes per byte).
+        dynamic map), fp4 and nf4 (64-value blocks, two codes per byte), fp4-dq and nf4-dq (fp4/nf4 \
+        with double-quantized absmax, as QLoRA and bitsandbytes' compress_statistics: about 12.9 % of \
+        an f32 model instead of 14.1 %).
 
         Examples:
           ferry model quantize model.safetensors model.nf4.safetensors --format nf4
           ferry model quantize model.safetensors model.q8.safetensors --format blockwise8 --error
+          ferry model quantize model.safetensors model.nf4dq.safetensors --format nf4-dq
         """
     )
 
@@ -33,7 +36,7 @@ struct ModelQuantizeCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("Where to write the quantized model.", valueName: "OUT"))
     var output: String
 
-    @Option(help: ArgumentHelp("fp16, bf16, blockwise8, fp4 or nf4 (NVFlare names float16, float4, normfloat4 work too).",
+    @Option(help: ArgumentHelp("fp16, bf16, blockwise8, fp4, nf4, fp4-dq or nf4-dq (NVFlare names float16, float4, normfloat4 work too).",
                                valueName: "format"))
     var format: String
 
@@ -42,7 +45,7 @@ struct ModelQuantizeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard QuantFormat(name: format) != nil else {
-            throw ValidationError("unknown format '\(format)'; use one of fp16, bf16, blockwise8, fp4, nf4")
+            throw ValidationError("unknown format '\(format)'; use one of \(QuantFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }
 

@@ -21,6 +21,11 @@ struct WatchCommand: AsyncParsableCommand {
         inotify wakes the watcher early on local disks; it always polls as well, so it works on NFS/SMB \
         shares. Use --polling-only where inotify misbehaves.
 
+        Every watcher rewrites a heartbeat in the server's inbox about once per poll period (`ferry sites` \
+        shows them). The server stops waiting for a site silent longer than the grace period \
+        (--dead-after, else site.yaml's `liveness: {grace: 5m}`, else 5m): a round goes on without it while \
+        min_clients can still be met, and fails at once with the reason when it cannot.
+
         Sites where no process may stay resident (HPC login nodes) run it from cron or scrontab: --once \
         does the work that is ready (local tasks run to their end, Slurm tasks are submitted or looked at, \
         queued messages are sent) and exits; the next run goes on from the files. --exit-when-idle and \
@@ -48,6 +53,11 @@ struct WatchCommand: AsyncParsableCommand {
     @Flag(name: .customLong("polling-only"), help: "Never use inotify (network shares).")
     var pollingOnly = false
 
+    @Option(name: .customLong("dead-after"), help: ArgumentHelp(
+        "Server: stop waiting for a site whose heartbeat has been silent this long (default: site.yaml's liveness.grace, else 5m).",
+        valueName: "DURATION"))
+    var deadAfter: String?
+
     @Flag(name: .long, help: "Do not echo the watcher's log on standard error.")
     var quiet = false
 
@@ -63,6 +73,11 @@ struct WatchCommand: AsyncParsableCommand {
     func validate() throws {
         guard maxJobs >= 1 else { throw ValidationError("--max-jobs must be at least 1") }
         do { _ = try DurationText.parse(poll) } catch { throw ValidationError("--poll: \(error)") }
+        if let deadAfter {
+            guard let grace = try? DurationText.parse(deadAfter), grace > .zero else {
+                throw ValidationError("--dead-after: '\(deadAfter)' is not a positive duration (e.g. 90s, 5m)")
+            }
+        }
         for (flag, text) in [("--exit-when-idle", exitWhenIdle), ("--max-runtime", maxRuntime)] {
             guard let text else { continue }
             guard let value = try? DurationText.parse(text), value > .zero else {
@@ -78,6 +93,7 @@ struct WatchCommand: AsyncParsableCommand {
         options.maxJobs = maxJobs
         options.useInotify = !pollingOnly
         options.echoLog = !quiet
+        options.deadAfter = try deadAfter.map { try DurationText.parse($0) }
         options.executableDirectory = ExecutorInvocation.currentExecutableDirectory
         options.once = once
         options.exitWhenIdle = try exitWhenIdle.map(DurationText.parse)

@@ -9,11 +9,11 @@ struct TransferSendCommand: AsyncParsableCommand {
         commandName: "send",
         abstract: "Stream a file or model chunk by chunk into one or more inbox folders.",
         discussion: """
-        Writes a transfer into each INBOX: a manifest, numbered chunks published atomically (at most \
-        --window unconsumed chunks per inbox, so the share never holds more than window × chunk bytes), \
-        then a final record with the digest of the whole stream. `ferry transfer receive` on each inbox \
-        verifies, acknowledges and deletes the chunks. The command returns when every receiver has \
-        acknowledged the whole stream.
+        Writes a transfer into each INBOX: a manifest, numbered chunks published atomically (by default \
+        at most 128MiB of unconsumed chunks per inbox; --window-bytes or --window chunks when given, \
+        so the share never holds more than that per inbox), then a final record with the digest of the \
+        whole stream. `ferry transfer receive` on each inbox verifies, acknowledges and deletes the \
+        chunks. The command returns when every receiver has acknowledged the whole stream.
 
         The model is read (and quantized) once, whatever the number of inboxes. Killed at any point, \
         running the same command again resumes the transfer from the receivers' acknowledgements (the \
@@ -49,11 +49,11 @@ struct TransferSendCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Maximum chunk payload (B, KiB, MiB, GiB).", valueName: "SIZE"))
     var chunk: String = "8MiB"
 
-    @Option(help: ArgumentHelp("Maximum unconsumed chunks per inbox.", valueName: "N"))
-    var window: Int = 4
+    @Option(help: ArgumentHelp("Maximum unconsumed chunks per inbox (instead of the default byte window).", valueName: "N"))
+    var window: Int?
 
     @Option(name: .customLong("window-bytes"), help: ArgumentHelp(
-        "Maximum unconsumed bytes per inbox (B, KiB, MiB, GiB); replaces --window by SIZE / chunk chunks. On a share, hold a cache period's worth of stream (docs/transfer-protocol.md, section 12).",
+        "Maximum unconsumed bytes per inbox (B, KiB, MiB, GiB); replaces --window by SIZE / chunk chunks. On a share, hold a cache period's worth of stream (docs/transfer-protocol.md, section 12). Default 128MiB when neither is given.",
         valueName: "SIZE"))
     var windowBytes: String?
 
@@ -75,8 +75,9 @@ struct TransferSendCommand: AsyncParsableCommand {
         var options = try common.options()
         options.mode = mode
         options.chunkSize = Int(try TransferCommonOptions.size(chunk, flag: "--chunk"))
-        options.window = window
+        if let window { options.window = window }
         options.windowBytes = try windowBytes.map { try TransferCommonOptions.size($0, flag: "--window-bytes") }
+        if window == nil && windowBytes == nil { options.windowBytes = TransferOptions.defaultWindowBytes }
         options.quantize = quantize
         options.stateDirectory = stateDirectory
         let key = try signKey.map { path throws(TransferError) in try TransferSigningKey.load(path: path) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FerryRuntime
 import FerrySupport
 import FerryWorkspace
 
@@ -17,8 +18,11 @@ struct StatusCommand: AsyncParsableCommand {
         e.g. the policy.yaml rule it broke. Bytes are those the server put on the wire to the sites and \
         took from them, with what they would have been without quantization.
 
-        --json prints every key of state.json plus abort_requested, directory and meta (meta.json); the \
-        format is in docs/workspaces.md.
+        Sites of an unfinished job whose watcher is dead (no heartbeat for longer than the grace period, \
+        see `ferry sites`) are listed under `dead` with how long they have been silent.
+
+        --json prints every key of state.json plus abort_requested, dead_sites (names), directory and meta \
+        (meta.json); the format is in docs/workspaces.md.
 
         Examples:
           ferry status 20261125-190501-ab12cd
@@ -34,9 +38,13 @@ struct StatusCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let job = try workspace.store().record(id: id.id)
+        let store = try workspace.store()
+        let job = try store.record(id: id.id)
+        let dead = Self.deadSites(of: job, in: store.workspace)
         if json {
-            print(try JobReport.text(try JobReport.json(job)), terminator: "")
+            var object = try JobReport.json(job)
+            object["dead_sites"] = dead.map(\.site)
+            print(try JobReport.text(object), terminator: "")
             return
         }
         let state = job.state
@@ -50,6 +58,9 @@ struct StatusCommand: AsyncParsableCommand {
         table.add(["round", "\(state.round) of \(state.rounds)"])
         for (index, site) in state.sites.keys.sorted().enumerated() {
             table.add([index == 0 ? "sites" : "", "\(site): \(state.sites[site] ?? "")"])
+        }
+        for (index, entry) in dead.enumerated() {
+            table.add([index == 0 ? "dead" : "", "\(entry.site): \(SitesCommand.lastSeen(entry)) (grace exceeded)"])
         }
         let approvals = state.sites.keys.sorted().filter { state.sites[$0] == "waiting for approval" }
         if !approvals.isEmpty && !state.state.isFinished {
@@ -69,5 +80,11 @@ struct StatusCommand: AsyncParsableCommand {
         table.add(["updated", JobReport.time(state.updatedAt)])
         table.add(["folder", job.paths.directory])
         print(table.text, terminator: "")
+    }
+
+    /// The job's sites whose heartbeat says dead, while the job is not finished.
+    static func deadSites(of job: JobRecord, in server: SiteWorkspace) -> [SiteLivenessEntry] {
+        guard !job.state.state.isFinished, let report = try? SiteLivenessReport.read(server: server) else { return [] }
+        return report.sites.filter { $0.state == .dead && job.state.sites[$0.site] != nil }
     }
 }

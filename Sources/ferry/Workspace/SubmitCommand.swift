@@ -16,6 +16,11 @@ struct SubmitCommand: AsyncParsableCommand {
         (job.sig) and put into the job store atomically in state `submitted`. The server's watcher \
         (`ferry watch`) picks it up from there.
 
+        Large files are kept beside the archive, never compressed: the server app's initial_model and every \
+        file larger than --large-file-threshold (default 16MiB) go to jobs/<id>/files/, covered by the \
+        signed files.json. At deployment a client receives, by the chunked transfer, only the large files \
+        of its own app folder.
+
         The job id is printed on standard output, one line per job, so scripts can capture it; everything \
         else goes to standard error. A folder without job.yaml whose sub-folders are jobs (a sweep made \
         from a template) submits each of them, in name order. Exit status 1 if any job is refused.
@@ -32,7 +37,12 @@ struct SubmitCommand: AsyncParsableCommand {
 
     @OptionGroup var workspace: WorkspaceOption
 
+    @Option(name: .customLong("large-file-threshold"), help: ArgumentHelp(
+        "Keep files larger than this beside the archive (B, KiB, MiB, GiB).", valueName: "SIZE"))
+    var largeFileThreshold: String = "16MiB"
+
     func run() async throws {
+        let threshold = try TransferCommonOptions.size(largeFileThreshold, flag: "--large-file-threshold")
         let store = try workspace.store()
         let targets = JobStore.submissionTargets(path)
         guard !targets.isEmpty else {
@@ -45,7 +55,8 @@ struct SubmitCommand: AsyncParsableCommand {
         var submitted: [String] = []
         for target in targets {
             do {
-                let job = try store.submit(jobDirectoryOrArchive: target, progress: PackProgress.callback(label: "pack \(target)"))
+                let job = try store.submit(jobDirectoryOrArchive: target, largeFileThreshold: threshold,
+                                           progress: PackProgress.callback(label: "pack \(target)"))
                 print(job.id)
                 submitted.append(job.id)
                 StandardError.write("submitted \(job.name) as \(job.id): \(job.meta.sites.joined(separator: ", ")); "
