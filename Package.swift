@@ -145,7 +145,7 @@ let package = Package(
         .testTarget(name: "FerryWorkspaceTests", dependencies: ["FerryWorkspace", "FerryArchive", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "FerryTemplatesTests", dependencies: ["FerryTemplates", "FerryJobs", "FerryQuant"]),
         .testTarget(name: "FerryAggregationTests", dependencies: ["FerryAggregation", "FerryTensors"]),
-        .testTarget(name: "FerryRuntimeTests", dependencies: ["FerryRuntime", "FerryWorkspace", "FerryTensors", "FerryTransfer", "FerryExecutor", "FerryArchive"]),
+        .testTarget(name: "FerryRuntimeTests", dependencies: ["FerryRuntime", "FerryWorkspace", "FerryTensors", "FerryTransfer", "FerryExecutor", "FerryArchive", "FerryJobs", "FerryShareHarness"]),
         // End-to-end tests that run the built `ferry` binary.
         .testTarget(name: "FerryCLITests", dependencies: ["FerrySupport", "FerryShareHarness"], exclude: ["Fixtures"]),
     ],

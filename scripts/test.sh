@@ -6,4 +6,13 @@ cd "$(dirname "$0")/.."
 scripts/ensure-deps.sh
 # The Python package (python/): pytest in its own virtual environment; a failure fails the suite.
 scripts/python-tests.sh
-exec swift test "$@"
+# A one-node Slurm for the Slurm tests (docs/hpc.md); stopped afterwards when this run started it.
+# Where it cannot run, those tests say SKIPPED with the reason.
+started_slurm=0
+if [ "${FERRY_SKIP_SLURM_TESTS:-0}" != 1 ] && ! scripts/slurm.sh status >/dev/null 2>&1; then
+  if scripts/slurm.sh start; then started_slurm=1; else echo "test.sh: no Slurm here; its tests will be skipped" >&2; fi
+fi
+status=0
+swift test "$@" || status=$?
+if [ $started_slurm = 1 ]; then scripts/slurm.sh stop || true; fi
+exit $status

@@ -38,16 +38,19 @@ struct ChildProcess {
         #endif
     }()
 
-    /// Starts `executable` with `arguments` (argv, argv[0] included) in `directory`, held until ``release()``.
+    /// Starts `executable` with `arguments` (argv, argv[0] included) in `directory`, held until ``release()``;
+    /// `memoryLimit` (bytes) becomes the RLIMIT_DATA of the command and everything it starts (heap and
+    /// private writable mappings: what allocations use, not the address ranges CUDA only reserves).
     static func spawn(executable: String, arguments: [String], environment: [String: String],
-                      directory: String) throws(SpawnError) -> ChildProcess {
+                      directory: String, memoryLimit: Int64? = nil) throws(SpawnError) -> ChildProcess {
         try spawnLock.withLock { _ throws(SpawnError) -> ChildProcess in
-            try spawnLocked(executable: executable, arguments: arguments, environment: environment, directory: directory)
+            try spawnLocked(executable: executable, arguments: arguments, environment: environment, directory: directory,
+                            memoryLimit: memoryLimit)
         }
     }
 
     private static func spawnLocked(executable: String, arguments: [String], environment: [String: String],
-                                    directory: String) throws(SpawnError) -> ChildProcess {
+                                    directory: String, memoryLimit: Int64?) throws(SpawnError) -> ChildProcess {
         var outPipe: [Int32] = [-1, -1]
         var errPipe: [Int32] = [-1, -1]
         var gate: [Int32] = [-1, -1]
@@ -113,7 +116,8 @@ struct ChildProcess {
 
         // A tiny shell waits for the gate, closes it, changes directory (posix_spawn_file_actions_addchdir_np
         // is not exported by Glibc's module) and then execs the real command (same pid, same process group).
-        let script = "read -r ferry_gate <&3 || exit \(abandonedStatus); exec 3<&-; cd -- \"$0\" || exit 126; exec \"$@\""
+        let limit = memoryLimit.map { "ulimit -d \(max(1, $0 / 1024)) || exit 126; " } ?? ""
+        let script = "read -r ferry_gate <&3 || exit \(abandonedStatus); exec 3<&-; \(limit)cd -- \"$0\" || exit 126; exec \"$@\""
         let launcher = ["/bin/sh", "-c", script, directory, executable] + arguments.dropFirst()
         let argv = launcher.map { strdup($0) } + [nil]
         let envp = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]

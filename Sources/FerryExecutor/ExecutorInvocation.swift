@@ -27,6 +27,8 @@ public struct ExecutorInvocation: Sendable {
     /// executor runs anything), so a restarted watcher can kill an executor its predecessor left running;
     /// nil: not recorded.
     public var processRecordPath: String?
+    /// The most memory (bytes) each of the executor's processes may allocate (RLIMIT_DATA, `resources.max_memory`); nil: no limit.
+    public var memoryLimit: Int64? = nil
 
     /// Creates an invocation.
     public init(command: [String], environment: [String: String] = [:], timeout: Duration,

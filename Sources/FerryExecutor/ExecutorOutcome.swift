@@ -48,6 +48,11 @@ public enum ExecutorFailure: Error, Sendable, Equatable, CustomStringConvertible
     case invalidResult(path: String, reason: String)
     /// The process succeeded but wrote no output model.
     case missingOutputModel(path: String)
+    /// The Slurm job waited in the queue past `executor.queue_timeout` and was cancelled.
+    case queueTimedOut(after: Duration, jobID: String)
+    /// The Slurm job ended in a state that is not an exit of the executor (cancelled outside ferry,
+    /// out of memory, node failure, Slurm's own time limit…).
+    case slurmJobEnded(jobID: String, state: String, detail: String)
 
     public var description: String {
         switch self {
@@ -88,6 +93,11 @@ public enum ExecutorFailure: Error, Sendable, Equatable, CustomStringConvertible
         case let .missingOutputModel(path):
             return "the executor exited with status 0 but wrote no output model \(path): it must write a safetensors "
                 + "file to the path given as {output_model} / FERRY_OUTPUT_MODEL"
+        case let .queueTimedOut(after, jobID):
+            return "the Slurm job \(jobID) waited in the queue longer than executor.queue_timeout (\(Self.seconds(after))) "
+                + "and was cancelled: raise queue_timeout, or ask for less (partition, gpus, time) in executor.slurm"
+        case let .slurmJobEnded(jobID, state, detail):
+            return "the Slurm job \(jobID) ended \(state)" + (detail.isEmpty ? "" : ": \(detail)")
         }
     }
 

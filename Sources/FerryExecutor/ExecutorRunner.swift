@@ -78,7 +78,8 @@ public struct ExecutorRunner: Sendable {
         var child: ChildProcess
         do {
             child = try ChildProcess.spawn(executable: prepared.executable, arguments: prepared.argv,
-                                           environment: prepared.environment, directory: context.appDirectory)
+                                           environment: prepared.environment, directory: context.appDirectory,
+                                           memoryLimit: invocation.memoryLimit)
         } catch {
             let failure = ExecutorFailure.launchFailed(command: prepared.argv[0], reason: error.reason)
             pump.note("[ferry] \(Self.timestamp()) \(failure)")
@@ -168,30 +169,12 @@ public struct ExecutorRunner: Sendable {
             termination = .signaled(WaitStatus.signal(status) ?? 0)
         }
         let tail = pump.stderrTail
-        var result: ExecutorResult?
-        var failure: ExecutorFailure?
-        switch termination {
-        case .exited(0):
-            do {
-                result = try ExecutorResult.load(path: context.result)
-                if invocation.requireOutputModel, !context.outputModel.isEmpty,
-                   !FileManager.default.fileExists(atPath: context.outputModel) {
-                    result = nil
-                    failure = .missingOutputModel(path: context.outputModel)
-                }
-            } catch {
-                failure = error
-            }
-        case let .exited(code): failure = .exitStatus(code, stderrTail: tail)
-        case let .signaled(signal): failure = .signaled(signal, stderrTail: tail)
-        case .timedOut: failure = .timedOut(after: invocation.timeout, stderrTail: tail)
-        case .cancelled, .notStarted: failure = .cancelled
-        }
+        let ended = ExecutorOutcome.ended(termination, duration: duration, stderrTail: tail, invocation: invocation)
+        let failure = ended.failure
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         pump.note("[ferry] \(Self.timestamp()) \(termination) after \(String(format: "%.2f", seconds)) s"
                   + (failure.map { ": \($0)" } ?? ""))
-        return ExecutorOutcome(termination: termination, duration: duration, stderrTail: tail,
-                               result: result, failure: failure)
+        return ended
     }
 
     /// The expanded argv, the resolved executable and the final environment.

@@ -102,8 +102,14 @@ public struct ExecutorConfig: Sendable, Equatable {
     public var command: [String]
     /// Extra environment, values may hold placeholders.
     public var env: [String: String]
-    /// Longest a single task may run (default 30m).
+    /// Longest a single task may run (default 30m); under Slurm counted from the job's start, not its submission.
     public var timeout: Duration
+    /// Where the executor runs (default local).
+    public var launcher: LauncherKind = .local
+    /// What the task asks of Slurm (`launcher: slurm` only).
+    public var slurm: SlurmRequest? = nil
+    /// Longest a Slurm job may wait in the queue before ferry cancels it (nil: no limit).
+    public var queueTimeout: Duration? = nil
 }
 
 /// `apps/<client>/app.yaml`.
@@ -113,4 +119,6 @@ public struct ClientAppConfig: Sendable, Equatable {
     public var transfer: TransferSettings
     /// Model files kept after the tasks; nil (`keep: none`, the default) keeps none.
     public var keep: ClientKeep? = nil
+    /// What each task needs (`resources:`); nil asks for nothing.
+    public var resources: TaskResources? = nil
 }

@@ -7,9 +7,9 @@ import Yams
 struct AppYAMLDecoder {
     static let serverKeys = ["workflow", "rounds", "round_timeout", "min_clients", "initial_model", "order", "seed",
                              "filters", "transfer", "keep", "round_config"]
-    static let clientKeys = ["executor", "filters", "transfer", "keep"]
+    static let clientKeys = ["executor", "filters", "transfer", "keep", "resources"]
     static let transferKeys = ["mode", "chunk", "window", "window_bytes"]
-    static let executorKeys = ["command", "env", "timeout"]
+    static let executorKeys = ["command", "env", "timeout", "launcher", "slurm", "queue_timeout"]
     static let defaultTimeout: Duration = .seconds(30 * 60)
     static let timeoutRange: ClosedRange<Duration> = .seconds(1) ... .seconds(30 * 86_400)
 
@@ -85,7 +85,8 @@ struct AppYAMLDecoder {
         let transfer = decodeTransfer(top)
         let keep = top.choice("keep", ClientKeep.self, noneWord: "none")
         guard let executor else { return nil }
-        return ClientAppConfig(executor: executor, filters: filters, transfer: transfer, keep: keep)
+        return ClientAppConfig(executor: executor, filters: filters, transfer: transfer, keep: keep,
+                               resources: decodeResources(top))
     }
 
     private func decodeTransfer(_ top: FieldReader) -> TransferSettings {
@@ -126,7 +127,9 @@ struct AppYAMLDecoder {
         }
         let timeout = e.duration("timeout", range: Self.timeoutRange) ?? Self.defaultTimeout
         guard let command else { return nil }
-        return ExecutorConfig(command: command, env: env, timeout: timeout)
+        var config = ExecutorConfig(command: command, env: env, timeout: timeout)
+        decodeLauncher(e, into: &config)
+        return config
     }
 
     private func decodeCommand(_ e: FieldReader) -> [String]? {

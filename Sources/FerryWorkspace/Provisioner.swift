@@ -99,7 +99,8 @@ public struct Provisioner: Sendable {
                                     created: plan.existing?.created ?? stamp, updated: stamp,
                                     publicKey: plan.keys.publicKeyText, inbox: plan.inbox,
                                     poll: project.poll.map(DurationText.format), peers: peerEntries,
-                                    retention: plan.existing?.retention)
+                                    retention: plan.existing?.retention, resources: plan.existing?.resources,
+                                    slurm: plan.existing?.slurm)
             config.liveness = plan.existing?.liveness
             let removed = try write(plan: plan, config: config, trusted: peers.map { ($0.site.name, $0.keys.publicKey) })
             results.append(ProvisionedSite(name: plan.site.name, role: plan.site.role, workspace: plan.workspace,

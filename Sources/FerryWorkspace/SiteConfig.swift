@@ -57,10 +57,15 @@ public struct SiteConfig: Codable, Sendable, Equatable {
     /// Server: how long a silent site is waited for (`liveness: {grace: 5m}`); set by the operator,
     /// provisioning keeps it.
     public var liveness: LivenessConfig?
+    /// What this site has for tasks (GPUs, memory); set by the operator, kept by provisioning.
+    public var resources: SiteResources?
+    /// Defaults and limits of Slurm tasks; set by the operator, kept by provisioning.
+    public var slurm: SiteSlurm?
 
     /// Creates a configuration.
     public init(version: Int = 1, name: String, role: SiteRole, project: String, created: String, updated: String,
-                publicKey: String, inbox: String, poll: String?, peers: [String: PeerSite], retention: String? = nil) {
+                publicKey: String, inbox: String, poll: String?, peers: [String: PeerSite], retention: String? = nil,
+                resources: SiteResources? = nil, slurm: SiteSlurm? = nil) {
         self.version = version
         self.name = name
         self.role = role
@@ -72,10 +77,12 @@ public struct SiteConfig: Codable, Sendable, Equatable {
         self.poll = poll
         self.peers = peers
         self.retention = retention
+        self.resources = resources
+        self.slurm = slurm
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, name, role, project, created, updated, inbox, poll, peers, retention, share, federation, liveness
+        case version, name, role, project, created, updated, inbox, poll, peers, retention, share, federation, liveness, resources, slurm
         case publicKey = "public_key"
     }
 
@@ -114,6 +121,9 @@ public struct SiteConfig: Codable, Sendable, Equatable {
         if let poll { pairs.append((plain("poll"), scalar(poll))) }
         if let retention { pairs.append((plain("retention"), scalar(retention))) }
         if let grace = liveness?.grace { pairs.append((plain("liveness"), Node([(plain("grace"), scalar(grace))]))) }
+        for (key, value) in [("resources", resources.flatMap(Self.node)), ("slurm", slurm.flatMap(Self.node))] {
+            if let value { pairs.append((plain(key), value)) }
+        }
         let peerPairs: [(Node, Node)] = peers.keys.sorted().map { key in
             let peer = peers[key]!
             return (scalar(key), Node([
@@ -129,6 +139,12 @@ public struct SiteConfig: Codable, Sendable, Equatable {
             : "written by `ferry site` and `ferry federation` (docs/deployment.md).\n# Change it with those commands rather than by hand"
         return "# ferry site workspace, \(writer); keys/ and trusted/ must agree with it.\n"
             + body
+    }
+
+    /// `value` as a YAML node (nil keys left out).
+    private static func node<T: Encodable>(_ value: T) -> Node? {
+        guard let text = try? YAMLEncoder().encode(value) else { return nil }
+        return try? Yams.compose(yaml: text)
     }
 
     /// Writes `site.yaml` atomically.

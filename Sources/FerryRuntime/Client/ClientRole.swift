@@ -23,10 +23,14 @@ final class ClientRole: SiteRoleHandler {
     let wake: @Sendable () -> Void
     let logs = JobLogs()
     private var plans: [String: (app: String, directory: String, plan: ClientPlan)] = [:]
-    private var running: [String: (job: String, cancellation: ExecutorCancellation, thread: Thread)] = [:]
     /// What was shipped of the running tasks' live metrics (ClientRole+LiveMetrics.swift).
     let liveMetrics = LiveMetricsShipper()
-    private let completions = SharedMutex<[(key: String, outcome: ExecutorOutcome)]>([])
+    /// Tasks started and not yet collected, by `job/task`.
+    var running: [String: (job: String, launcher: any TaskLauncher)] = [:]
+    /// GPUs (indices of site.yaml's `resources.gpus`) held by running local tasks, by `job/task`.
+    var gpusInUse: [String: [Int]] = [:]
+    /// Tasks waiting for GPUs (reported once).
+    var waitingForGPUs: Set<String> = []
     /// Tasks whose previous executor survived SIGKILL (reported once; retried every pass).
     private var blockedTasks: Set<String> = []
     /// Tasks waiting for disk space before they start (what they wait on, reported once).
@@ -142,7 +146,7 @@ final class ClientRole: SiteRoleHandler {
                 }
                 let key = FileSystem.join(job, task)
                 guard running[key] == nil, unrecorded[key] == nil, !running.values.contains(where: { $0.job == job }),
-                      running.count < options.maxJobs else { continue }
+                      running.values.filter({ $0.launcher.isLocal }).count < options.maxJobs || isSlurmJob(job) else { continue }
                 do {
                     try start(job: job, task: task)
                 } catch where DiskSpace.isFull(error) {
@@ -151,17 +155,23 @@ final class ClientRole: SiteRoleHandler {
             }
         }
         shipLiveMetrics(running: Array(running.keys))
+        // A Slurm job re-attached to may have ended while no watcher ran: its outcome is collected in this
+        // same pass (`ferry watch --once` stops after a pass that leaves nothing to do here).
+        if running.values.contains(where: { !$0.launcher.isLocal }) { collectCompletions() }
     }
 
     func shutdown() {
         for (key, run) in running {
-            logger.info("stopping the executor of \(key); the task runs again when the watcher restarts")
-            run.cancellation.cancel()
+            if run.launcher.isLocal {
+                logger.info("stopping the executor of \(key); the task runs again when the watcher restarts")
+            } else {
+                logger.info("leaving the Slurm job of \(key) to run; the watcher re-attaches to it when it restarts")
+            }
+            run.launcher.detach()
         }
-        for (_, run) in running {
-            while !run.thread.isFinished { usleep(20_000) }
-        }
+        for (_, run) in running { run.launcher.waitUntilStopped() }
         running.removeAll()
+        gpusInUse.removeAll()
     }
 
     func runningTasks() -> [Heartbeat.Task] {
@@ -286,6 +296,7 @@ final class ClientRole: SiteRoleHandler {
         guard case .client(let config) = folder.apps[app] else {
             throw RuntimeError.badMessage("the job has no client app '\(app)'")
         }
+        try checkResources(app: app, config: config, jobResources: folder.definition.resources)
         if try checkPolicy(job: job, folder: folder, app: app, config: config).approve == .manual {
             try holdForApproval(job: job, folder: folder, app: app, config: config)
             return
@@ -297,7 +308,7 @@ final class ClientRole: SiteRoleHandler {
     func completeDeployment(job: String, folder: JobFolder, app: String, config: ClientAppConfig) throws {
         let dir = jobDirectory(job)
         let appDirectory = folder.appDirectory(app)
-        try JSONFile.write(ClientDeployment(app: app, directory: appDirectory, plan: ClientPlan(config)),
+        try JSONFile.write(ClientDeployment(app: app, directory: appDirectory, plan: ClientPlan(config, job: folder.definition.resources)),
                            to: FileSystem.join(dir, "plan.json"))
         // The initial model is the server's (round 1 sends it as a task): unless it lies in this
         // client's app folder, the client keeps no copy of it.
@@ -378,7 +389,7 @@ final class ClientRole: SiteRoleHandler {
         guard case .client(let config) = folder.apps[deploy.app] else {
             throw RuntimeError.badMessage("job \(job) has no client app '\(deploy.app)'")
         }
-        let p = (app: deploy.app, directory: folder.appDirectory(deploy.app), plan: ClientPlan(config))
+        let p = (app: deploy.app, directory: folder.appDirectory(deploy.app), plan: ClientPlan(config, job: folder.definition.resources))
         plans[job] = p
         return p
     }
@@ -388,6 +399,20 @@ final class ClientRole: SiteRoleHandler {
         let record = try JSONFile.read(TaskRecord.self, from: FileSystem.join(tdir, "task.json"))
         let (_, appDir, plan) = try plan(for: job)
         let previous = try JSONFile.readIfPresent(TaskStart.self, from: FileSystem.join(tdir, "started.json"))
+        let key = FileSystem.join(job, task)
+        let slurmRecord = FileSystem.join(tdir, SlurmFiles.record)
+        if previous != nil, plan.launcher == .slurm, FileSystem.exists(slurmRecord) {
+            // Submitted by an earlier watcher: follow that job, never submit the task again.
+            let launcher = try slurmLauncher(job: job, task: task, record: record, appDir: appDir, plan: plan)
+            running[key] = (job: job, launcher: launcher)
+            launcher.start()
+            return
+        }
+        var gpus: [Int] = []
+        if plan.launcher != .slurm {
+            guard let assigned = assignGPUs(job: job, task: task, count: plan.resources?.gpus ?? 0) else { return }
+            gpus = assigned
+        }
         if let previous {
             // The watcher that ran the previous attempt died: its executor may still run (it leads its own
             // process group and gets no signal when the watcher dies). Kill it, and wait until it is gone,
@@ -403,7 +428,6 @@ final class ClientRole: SiteRoleHandler {
             waitForSpace(job: job, task: task, reason: "\(error)")
             return
         }
-        let key = FileSystem.join(job, task)
         if waitingForSpace.removeValue(forKey: key) != nil {
             log(job, "disk space is back: task \(task) starts")
         }
@@ -412,28 +436,37 @@ final class ClientRole: SiteRoleHandler {
         }
         try FileSystem.makeDirectory(FileSystem.join(tdir, "work"))
         try JSONFile.write(TaskStart(attempt: (previous?.attempt ?? 0) + 1, startedAt: Date()), to: FileSystem.join(tdir, "started.json"))
+        _ = try logs.file(logPath(job))
+        let launcher: any TaskLauncher
+        if plan.launcher == .slurm {
+            launcher = try slurmLauncher(job: job, task: task, record: record, appDir: appDir, plan: plan)
+        } else {
+            var invocation = invocation(job: job, task: task, record: record, appDir: appDir, plan: plan)
+            invocation.memoryLimit = plan.resources?.maxMemory
+            if workspace.gpuCount > 0 {
+                invocation.environment["CUDA_VISIBLE_DEVICES"] = gpus.map(String.init).joined(separator: ",")
+                gpusInUse[key] = gpus
+            }
+            launcher = LocalTaskLauncher(invocation, onEnd: wake)
+        }
+        running[key] = (job: job, launcher: launcher)
+        log(job, "running task \(task): \(plan.command.joined(separator: " "))"
+            + (gpus.isEmpty ? "" : " (GPUs \(gpus.map(String.init).joined(separator: ",")))"))
+        launcher.start()
+    }
+
+    /// The executor invocation of a task (the same for every attempt, so a re-attached Slurm job matches).
+    func invocation(job: String, task: String, record: TaskRecord, appDir: String, plan: ClientPlan) -> ExecutorInvocation {
+        let tdir = taskDirectory(job, task)
         let context = ExecutorContext(
             inputModel: record.hasModel ? FileSystem.join(tdir, "input.safetensors") : "", outputModel: FileSystem.join(tdir, "output.safetensors"),
             result: FileSystem.join(tdir, "result.json"), round: record.round, rounds: record.rounds, site: workspace.name,
             jobID: job, task: task, appDirectory: appDir, workDirectory: FileSystem.join(tdir, "work"),
             configFile: roundConfigPath(tdir), metricsFile: FileSystem.join(tdir, ClientFiles.liveMetrics))
-        _ = try logs.file(logPath(job))
-        let invocation = ExecutorInvocation(command: plan.command, environment: plan.env, timeout: plan.timeout,
-                                            context: context, logPath: logPath(job),
-                                            toolDirectory: options.executableDirectory, killGracePeriod: .seconds(2),
-                                            processRecordPath: FileSystem.join(tdir, ClientFiles.executorRecord))
-        let cancellation = ExecutorCancellation()
-        let wake = self.wake
-        let completions = self.completions
-        let thread = Thread {
-            let outcome = ExecutorRunner(invocation).runBlocking(cancellation: cancellation)
-            completions.withLock { $0.append((key: key, outcome: outcome)) }
-            wake()
-        }
-        thread.name = "ferry-exec-\(task)"
-        running[key] = (job: job, cancellation: cancellation, thread: thread)
-        log(job, "running task \(task): \(plan.command.joined(separator: " "))")
-        thread.start()
+        return ExecutorInvocation(command: plan.command, environment: plan.env, timeout: plan.timeout,
+                                  context: context, logPath: logPath(job),
+                                  toolDirectory: options.executableDirectory, killGracePeriod: .seconds(2),
+                                  processRecordPath: FileSystem.join(tdir, ClientFiles.executorRecord))
     }
 
     /// Kills what is left of the executor of an earlier attempt of the task (recorded in `executor.json`)
@@ -456,15 +489,17 @@ final class ClientRole: SiteRoleHandler {
     }
 
     private func collectCompletions() {
-        let done = completions.withLock { list in
-            defer { list = [] }
-            return list
+        var done: [(key: String, outcome: ExecutorOutcome, stopped: Bool)] = []
+        for (key, run) in running.sorted(by: { $0.key < $1.key }) {
+            guard let outcome = run.launcher.poll() else { continue }
+            done.append((key, outcome, run.launcher.isStopping))
         }
-        for (key, outcome) in done {
-            let run = running.removeValue(forKey: key)
+        for (key, outcome, stopped) in done {
+            running.removeValue(forKey: key)
+            releaseGPUs(key)
             let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
             let (job, task) = (parts[0], parts[1])
-            if run?.cancellation.isCancelled == true, outcome.termination == .cancelled || !outcome.succeeded {
+            if stopped, outcome.termination == .cancelled || !outcome.succeeded {
                 log(job, "task \(task) stopped (\(outcome.termination))")
                 continue
             }
@@ -635,9 +670,10 @@ final class ClientRole: SiteRoleHandler {
         guard FileSystem.isDirectory(dir), !FileSystem.exists(FileSystem.join(dir, "aborted.json")) else { return }
         try? JSONFile.write(StopRecord(job: job, reason: reason, at: Date()), to: FileSystem.join(dir, "aborted.json"))
         for (key, run) in running where run.job == job {
-            run.cancellation.cancel()
+            run.launcher.abort()
             log(job, "stopping \(key): \(reason)")
         }
+        cancelSlurmJobs(of: job)
         outbox.cancel(job: job)
         log(job, "job stopped by the server: \(reason)")
     }

@@ -101,6 +101,14 @@ public final class LocalFederation {
     /// A watcher that ended although nobody stopped it, if any.
     public var deadWatcher: WatcherProcess? { watchers.first { !$0.isRunning } }
 
+    /// Whether every site's outbox has delivered what it queued (no `outbox/<id>.json` left): after a job
+    /// ends, the clients' logs are still on their way to the server for a moment.
+    public var outboxesDrained: Bool {
+        ([server.directory] + clients).allSatisfy { site in
+            !FileSystem.list(FileSystem.join(site, "outbox")).contains { !$0.hasPrefix(".") && $0.hasSuffix(".json") }
+        }
+    }
+
     /// Stops every watcher cleanly (SIGTERM; SIGKILL after `grace`).
     public func stop(grace: Duration = .seconds(10)) {
         for w in watchers { w.send(SIGTERM) }

@@ -117,8 +117,21 @@ struct ClientPlan: Codable, Sendable {
     var toServer: WireSettings
     /// `keep: outputs`: task outputs stay after their results were sent.
     var keepOutputs: Bool
+    /// Where tasks run (nil in plans written before launchers existed: local).
+    var launcher: LauncherKind?
+    var slurm: SlurmRequest?
+    var queueTimeout: Duration?
+    /// The app's `resources:`, `max_memory` defaulting to job.yaml's.
+    var resources: TaskResources?
 
-    init(_ app: ClientAppConfig) {
+    init(_ app: ClientAppConfig, job: JobResources? = nil) {
+        launcher = app.executor.launcher
+        slurm = app.executor.slurm
+        queueTimeout = app.executor.queueTimeout
+        resources = app.resources
+        if let memory = job?.maxMemory, resources?.maxMemory == nil {
+            resources = TaskResources(gpus: resources?.gpus ?? 0, maxMemory: memory)
+        }
         keepOutputs = app.keep == .outputs
         command = app.executor.command
         env = app.executor.env

@@ -18,6 +18,12 @@ protocol SiteRoleHandler: AnyObject {
     func shutdown()
     /// What the site works on now, for its heartbeat.
     func runningTasks() -> [Heartbeat.Task]
+    /// Tasks in progress: executors running here (`local`), and any task followed at all, Slurm jobs included.
+    var tasksInProgress: (local: Bool, any: Bool) { get }
+}
+
+extension SiteRoleHandler {
+    var tasksInProgress: (local: Bool, any: Bool) { (false, false) }
 }
 
 /// The per-site daemon behind `ferry watch`: receives messages from the site's inbox, and drives the
@@ -89,10 +95,18 @@ public final class Watcher: Sendable {
         heartbeat?.start()
         defer { heartbeat?.stop() }
         logger.info("watching \(workspace.directory) as \(workspace.role.rawValue) '\(workspace.name)' (poll \(DurationText.format(options.pollInterval)), \(wakeUp.usesNotifications ? "inotify + polling" : "polling only"), max \(options.maxJobs) jobs)")
+        var stopRule = StopRule(options: options)
         while !isStopping {
-            pass(ctx)
+            let received = pass(ctx)
             if isStopping { break }
-            wakeUp.wait(timeout: options.pollInterval)
+            let tasks = ctx.role.tasksInProgress
+            let activity = StopRule.Activity(received: received, localTasks: tasks.local, followedTasks: tasks.any,
+                                             sending: ctx.outbox.runningCount > 0)
+            if let reason = stopRule.reasonToStop(after: activity) {
+                logger.info("\(reason): stopping")
+                break
+            }
+            wakeUp.wait(timeout: stopRule.nextWait(poll: options.pollInterval))
         }
         logger.info("stopping: finishing the current step")
         ctx.role.shutdown()
@@ -133,10 +147,14 @@ public final class Watcher: Sendable {
         return ctx
     }
 
-    private func pass(_ ctx: Context) {
+    /// One pass; returns how many messages it received.
+    @discardableResult
+    private func pass(_ ctx: Context) -> Int {
         ctx.federation.refresh()
+        var received = 0
         do {
             let messages = try ctx.transport.receive()
+            received = messages.count
             for message in messages {
                 if let refusal = ctx.federation.refusal(of: message) {
                     logger.warning("refused \(message.kind?.rawValue ?? "unknown") message \(message.messageID) from \(message.site): \(refusal)")
@@ -180,6 +198,7 @@ public final class Watcher: Sendable {
                 }
             }
         }
+        return received
     }
 
     /// Writes `watcher.pid`, refusing when another live watcher holds it.

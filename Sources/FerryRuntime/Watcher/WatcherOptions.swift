@@ -16,6 +16,13 @@ public struct WatcherOptions: Sendable {
     /// Server: a site whose heartbeat has been silent this long is dead (`ferry watch --dead-after`);
     /// nil: site.yaml's `liveness.grace`, else 5 minutes (docs/runtime.md, "Liveness").
     public var deadAfter: Duration? = nil
+    /// `--once`: do the work that is ready (run local tasks to their end, submit or look at Slurm tasks,
+    /// send what is queued) and stop.
+    public var once: Bool = false
+    /// `--exit-when-idle`: stop after this long without work (no message, no task, nothing to send).
+    public var exitWhenIdle: Duration? = nil
+    /// `--max-runtime`: stop after this long whatever runs (local tasks run again at the next start).
+    public var maxRuntime: Duration? = nil
 
     /// Defaults: poll every second, 4 jobs, inotify on, log echoed to stderr.
     public init() {}

@@ -35,9 +35,12 @@ public struct WatcherService: Service {
     /// Runs `watcher` until SIGTERM or SIGINT.
     public static func runUntilSignalled(_ watcher: Watcher) async throws {
         let logger = Logger(label: "ferry.watch") { _ in SwiftLogNoOpLogHandler() }
-        let group = ServiceGroup(services: [WatcherService(watcher: watcher)],
-                                 gracefulShutdownSignals: [.sigterm, .sigint],
-                                 cancellationSignals: [], logger: logger)
+        // A watcher that stops by itself (--once, --exit-when-idle, --max-runtime) ends the group cleanly.
+        var configuration = ServiceGroupConfiguration(
+            services: [.init(service: WatcherService(watcher: watcher), successTerminationBehavior: .gracefullyShutdownGroup)],
+            logger: logger)
+        configuration.gracefulShutdownSignals = [.sigterm, .sigint]
+        let group = ServiceGroup(configuration: configuration)
         try await group.run()
     }
 }

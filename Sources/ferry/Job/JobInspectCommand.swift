@@ -90,6 +90,8 @@ struct JobInspectCommand: AsyncParsableCommand {
                     if let q = server.filters.toClients { text += ", models to clients as \(q.rawValue)" }
                 case .client(let client):
                     text = "client app: runs " + client.executor.command.joined(separator: " ")
+                    if client.executor.launcher == .slurm { text += " through Slurm (sbatch)" }
+                    if let gpus = client.resources?.gpus, gpus > 0 { text += ", \(gpus) GPU\(gpus == 1 ? "" : "s") per task" }
                     if let q = client.filters.toServer { text += "; updates to the server as \(q.rawValue)" }
                 }
             } catch {

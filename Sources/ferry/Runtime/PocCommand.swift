@@ -131,6 +131,12 @@ struct PocCommand: AsyncParsableCommand {
             }
             try? await Task.sleep(for: .milliseconds(100))
         }
+        // The clients' last logs travel after their results: let them arrive (bounded) so that
+        // `ferry logs` shows them.
+        let drainDeadline = clock.now + .seconds(15)
+        while failure == nil, !federation.outboxesDrained, clock.now < drainDeadline, !interrupted.isSet {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
         federation.stop()
         print("watchers stopped")
 

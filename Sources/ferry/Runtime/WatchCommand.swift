@@ -26,11 +26,18 @@ struct WatchCommand: AsyncParsableCommand {
         (--dead-after, else site.yaml's `liveness: {grace: 5m}`, else 5m): a round goes on without it while \
         min_clients can still be met, and fails at once with the reason when it cannot.
 
+        Sites where no process may stay resident (HPC login nodes) run it from cron or scrontab: --once \
+        does the work that is ready (local tasks run to their end, Slurm tasks are submitted or looked at, \
+        queued messages are sent) and exits; the next run goes on from the files. --exit-when-idle and \
+        --max-runtime are other ways to stop (docs/hpc.md).
+
         Logs: <workspace>/logs/watcher.log, and one log per job per site in the job's folder.
 
         Examples:
           ferry watch workspaces/demo/server
           ferry watch /mnt/share/site-1 --poll 5s --polling-only
+          ferry watch ~/fl/site-1 --once
+          ferry watch ~/fl/site-1 --exit-when-idle 10m --max-runtime 23h
         """
     )
 
@@ -54,12 +61,27 @@ struct WatchCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Do not echo the watcher's log on standard error.")
     var quiet = false
 
+    @Flag(name: .long, help: "Do the work that is ready, then exit (Slurm tasks are left to run).")
+    var once = false
+
+    @Option(name: .customLong("exit-when-idle"), help: ArgumentHelp("Exit after this long without work (e.g. 10m).", valueName: "duration"))
+    var exitWhenIdle: String?
+
+    @Option(name: .customLong("max-runtime"), help: ArgumentHelp("Exit after this long, whatever runs (e.g. 23h).", valueName: "duration"))
+    var maxRuntime: String?
+
     func validate() throws {
         guard maxJobs >= 1 else { throw ValidationError("--max-jobs must be at least 1") }
         do { _ = try DurationText.parse(poll) } catch { throw ValidationError("--poll: \(error)") }
         if let deadAfter {
             guard let grace = try? DurationText.parse(deadAfter), grace > .zero else {
                 throw ValidationError("--dead-after: '\(deadAfter)' is not a positive duration (e.g. 90s, 5m)")
+            }
+        }
+        for (flag, text) in [("--exit-when-idle", exitWhenIdle), ("--max-runtime", maxRuntime)] {
+            guard let text else { continue }
+            guard let value = try? DurationText.parse(text), value > .zero else {
+                throw ValidationError("\(flag): '\(text)' is not a positive duration (e.g. 90s, 10m, 2h)")
             }
         }
     }
@@ -73,6 +95,9 @@ struct WatchCommand: AsyncParsableCommand {
         options.echoLog = !quiet
         options.deadAfter = try deadAfter.map { try DurationText.parse($0) }
         options.executableDirectory = ExecutorInvocation.currentExecutableDirectory
+        options.once = once
+        options.exitWhenIdle = try exitWhenIdle.map(DurationText.parse)
+        options.maxRuntime = try maxRuntime.map(DurationText.parse)
         let watcher = try Watcher(workspace: workspace, options: options)
         try await WatcherService.runUntilSignalled(watcher)
     }

@@ -17,11 +17,7 @@ public final class ShareHarness: @unchecked Sendable {
     private init(root: String) { self.root = root }
 
     /// `scripts/share.sh` of this checkout.
-    public static let script: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<4 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent("scripts/share.sh").path
-    }()
+    public static let script = DaemonScript.path("share.sh")
 
     /// Starts a share for `test`, or prints why it cannot and returns nil.
     public static func start(for test: String) -> ShareHarness? {
@@ -53,18 +49,6 @@ public final class ShareHarness: @unchecked Sendable {
 
     /// Runs `scripts/share.sh ARGS`, returning its status and its output (stdout and stderr).
     private static func run(_ arguments: [String]) -> (Int32, String) {
-        // Output to a file, not a pipe: the daemons the script starts must not keep a reader waiting.
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-share-\(UUID().uuidString).log").path
-        defer { try? FileManager.default.removeItem(atPath: log) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", "exec \"$0\" \"$@\" >\"$LOG\" 2>&1", script] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(["LOG": log]) { $1 }
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { return (127, "cannot run \(script): \(error)") }
-        process.waitUntilExit()
-        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        print(output, terminator: "")
-        return (process.terminationStatus, output)
+        DaemonScript.run(script, arguments)
     }
 }
