@@ -16,7 +16,8 @@ import Synchronization
 /// input, once the previous attempt's executor (which outlives a killed watcher) has been killed; a done
 /// task is never run again (its queued result is resent if needed).
 final class ClientRole: SiteRoleHandler {
-    let workspace: SiteWorkspace
+    /// Replaced when the federation changes the peers or keys (``workspaceChanged(_:)``).
+    var workspace: SiteWorkspace
     let options: WatcherOptions
     let outbox: Outbox
     let logger: Logger
@@ -188,7 +189,7 @@ final class ClientRole: SiteRoleHandler {
 
     /// When job `id` ended on this site: when it was aborted or refused, or when the result of its
     /// last round's task reached the server; nil while it is not over here.
-    private func endedAt(_ id: String) -> Date? {
+    func endedAt(_ id: String) -> Date? {
         let dir = jobDirectory(id)
         for marker in ["aborted.json", "refused.json"] {
             if let info = FileSystem.info(FileSystem.join(dir, marker)) { return Date(timeIntervalSince1970: info.modified) }
@@ -610,7 +611,8 @@ final class ClientRole: SiteRoleHandler {
 
     // MARK: Abort
 
-    private func abort(_ job: String, reason: String) {
+    /// Stops job `job` for good: its executors are stopped, its unsent messages dropped.
+    func abort(_ job: String, reason: String, stoppedBy: String = "the server") {
         let dir = jobDirectory(job)
         guard FileSystem.isDirectory(dir), !FileSystem.exists(FileSystem.join(dir, "aborted.json")) else { return }
         try? JSONFile.write(StopRecord(job: job, reason: reason, at: Date()), to: FileSystem.join(dir, "aborted.json"))
@@ -619,7 +621,7 @@ final class ClientRole: SiteRoleHandler {
             log(job, "stopping \(key): \(reason)")
         }
         outbox.cancel(job: job)
-        log(job, "job stopped by the server: \(reason)")
+        log(job, "job stopped by \(stoppedBy): \(reason)")
     }
 
     private func isSafeName(_ s: String) -> Bool {

@@ -18,6 +18,15 @@ protocol SiteRoleHandler: AnyObject {
     func shutdown()
     /// What the site works on now, for its heartbeat.
     func runningTasks() -> [Heartbeat.Task]
+    /// The federation changed the workspace's peers or keys (reloaded without a restart).
+    func workspaceChanged(_ workspace: SiteWorkspace)
+    /// This site was removed from the federation: stop all its work, for `reason`.
+    func siteRevoked(_ reason: String)
+}
+
+extension SiteRoleHandler {
+    func workspaceChanged(_ workspace: SiteWorkspace) {}
+    func siteRevoked(_ reason: String) {}
 }
 
 /// The per-site daemon behind `ferry watch`: receives messages from the site's inbox, and drives the
@@ -41,7 +50,7 @@ public final class Watcher: Sendable {
     private struct Context: @unchecked Sendable {
         let role: any SiteRoleHandler
         let outbox: Outbox
-        let transport: any MessageTransport
+        let transport: TransferTransport
         let federation: FederationGate
     }
 
@@ -110,9 +119,9 @@ public final class Watcher: Sendable {
         if let existing = context.withLock({ $0 }) { return existing }
         let ws = workspace
         let transport = try TransferTransport(workspace: ws, options: options, logger: logger)
-        let peers = ws.peers
+        // Looked up at each send: a site added to the federation since the start is reached too.
         let outbox = try Outbox(directory: FileSystem.join(ws.directory, "outbox"), transport: transport,
-                                inboxes: { peers[$0]?.inbox }, logger: logger,
+                                inboxes: { transport.workspace.inbox(ofPeer: $0) }, logger: logger,
                                 onChange: { [wakeUp] in wakeUp.wake() })
         let role: any SiteRoleHandler
         let federation = FederationGate(workspace: ws, logger: logger)
@@ -134,10 +143,16 @@ public final class Watcher: Sendable {
     }
 
     private func pass(_ ctx: Context) {
-        ctx.federation.refresh()
+        if ctx.federation.refresh() { reload(ctx) }
+        if ctx.federation.isRevoked, let reason = ctx.federation.refusal { ctx.role.siteRevoked(reason) }
         do {
             let messages = try ctx.transport.receive()
             for message in messages {
+                if let refusal = SenderBinding.refusal(of: message, trusting: ctx.transport.workspace) {
+                    logger.warning("refused \(message.kind?.rawValue ?? "unknown") message \(message.messageID) from \(message.site): \(refusal)")
+                    FileSystem.remove(message.path)
+                    continue
+                }
                 if let refusal = ctx.federation.refusal(of: message) {
                     logger.warning("refused \(message.kind?.rawValue ?? "unknown") message \(message.messageID) from \(message.site): \(refusal)")
                     FileSystem.remove(message.path)
@@ -180,6 +195,31 @@ public final class Watcher: Sendable {
                 }
             }
         }
+    }
+
+    /// A new federation serial: reopens the workspace and, when its peers or keys changed (`ferry federation
+    /// add`, a rotated key), trusts, reaches and waits for exactly those from now on, without a restart.
+    private func reload(_ ctx: Context) {
+        let old = ctx.transport.workspace
+        let new: SiteWorkspace
+        do { new = try SiteWorkspace.open(old.directory) } catch {
+            logger.error("federation changed but the workspace cannot be reopened; the previous keys and peers stay in force: \(error)")
+            return
+        }
+        let oldKeys = old.trustedKeys.mapValues(SiteKeys.encode), newKeys = new.trustedKeys.mapValues(SiteKeys.encode)
+        guard oldKeys != newKeys || old.config.peers != new.config.peers || old.keys.publicKeyText != new.keys.publicKeyText else { return }
+        ctx.transport.reload(new)
+        ctx.federation.workspace = new
+        ctx.role.workspaceChanged(new)
+        let added = newKeys.keys.filter { oldKeys[$0] == nil }.sorted()
+        let rekeyed = newKeys.keys.filter { oldKeys[$0] != nil && oldKeys[$0] != newKeys[$0] }.sorted()
+        let dropped = oldKeys.keys.filter { newKeys[$0] == nil }.sorted()
+        var changes: [String] = []
+        if !added.isEmpty { changes.append("trusting \(added.joined(separator: ", "))") }
+        if !rekeyed.isEmpty { changes.append("new keys of \(rekeyed.joined(separator: ", "))") }
+        if !dropped.isEmpty { changes.append("no longer trusting \(dropped.joined(separator: ", "))") }
+        if old.keys.publicKeyText != new.keys.publicKeyText { changes.append("signing with this site's new key") }
+        logger.info("reloaded keys and peers from \(new.siteFile)\(changes.isEmpty ? "" : ": " + changes.joined(separator: "; "))")
     }
 
     /// Writes `watcher.pid`, refusing when another live watcher holds it.
