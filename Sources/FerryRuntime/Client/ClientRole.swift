@@ -105,6 +105,7 @@ final class ClientRole: SiteRoleHandler {
             for note in record.notes ?? [] { log(record.job, "\(record.kind.rawValue) \(record.id): \(note)", error: true) }
             if let error = record.error, !error.hasPrefix("cancelled") {
                 log(record.job, "sending \(record.kind.rawValue) \(record.id) failed: \(error)", error: true)
+                if record.kind == .result { reportUnsent(record, error: error) }
             }
             let prefix = "\(record.job).result.", suffix = ".\(workspace.name)"
             if record.kind == .result, record.error == nil, record.id.hasPrefix(prefix), record.id.hasSuffix(suffix) {
@@ -574,8 +575,8 @@ final class ClientRole: SiteRoleHandler {
 
     /// Queues a result message (also the answer to a deployment).
     func reply(job: String, task: String, round: Int, ok: Bool, error: String?, payload: String?,
-               outcome: TaskOutcome? = nil) throws {
-        let messageID = "\(job).result.\(task).\(workspace.name)"
+               outcome: TaskOutcome? = nil, id: String? = nil) throws {
+        let messageID = id ?? "\(job).result.\(task).\(workspace.name)"
         var metadata: [String: String] = [
             MessageKey.kind: MessageKind.result.rawValue, MessageKey.job: job, MessageKey.site: workspace.name,
             MessageKey.task: task, MessageKey.round: String(round), MessageKey.status: ok ? "ok" : "failed",
