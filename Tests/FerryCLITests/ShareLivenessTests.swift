@@ -7,17 +7,9 @@ import Testing
 /// Needs root (mount namespaces) and FUSE; skipped otherwise.
 @Suite(.serialized, .tags(.spawnsProcesses)) struct ShareLivenessTests {
     @Test func aHeartbeatWrittenThroughOneMountIsSeenThroughTheOtherAndAKilledSiteGoesDead() throws {
-        let name = "ShareLivenessTests.aHeartbeatWrittenThroughOneMountIsSeenThroughTheOtherAndAKilledSiteGoesDead"
-        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else {
-            print("SKIPPED \(name): needs root and /usr/bin/unshare for separate mount namespaces")
-            return
-        }
-        guard let share = ShareHarness.start(for: name) else { return }
+        guard let (share, mnt, work) = try Namespace.startShare(
+            for: "ShareLivenessTests.aHeartbeatWrittenThroughOneMountIsSeenThroughTheOtherAndAKilledSiteGoesDead") else { return }
         defer { share.stop() }
-        let mnt = share.root + "/mnt"
-        let work = share.root + "/work"
-        try FileManager.default.createDirectory(atPath: mnt, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         try "name: live\npoll: 500ms\nsites:\n  - name: server\n    role: server\n  - name: site-1\n    role: client\n"
             .write(toFile: work + "/project.yaml", atomically: true, encoding: .utf8)
         let provision = try Namespace.run(share.a, at: mnt, ["provision", work + "/project.yaml", "-o", mnt + "/fed"])

@@ -183,8 +183,6 @@ extension SitePolicyFederationTests {
         _ = try RT.wait(fed, id) { _ in [sent, openSent].allSatisfy { FileManager.default.fileExists(atPath: $0) } }
         let record = text(sent)
         #expect(record.contains("not sent: this site's policy.yaml requires a filter on results"), "\(record)")
-        let log = text(fed.clients[1] + "/jobs/\(id)/logs/site-2.log")
-        #expect(log.contains("not sent: this site's policy.yaml requires a filter on results"), "\(log)")
         // site-1 (no policy) sent its result at full precision, saying so.
         let open = text(openSent)
         #expect(open.contains("sent at full precision instead") && !open.contains("\"error\" : \""), "\(open)")
@@ -193,6 +191,9 @@ extension SitePolicyFederationTests {
         #expect(run.state.state == .finishedFailed, "\(reason)")
         #expect(reason.contains("site-2") && reason.contains("the result of train-r0001 was not sent")
                 && reason.contains("requires a filter on results"), "\(reason)")
+        // The job log says it too (written when the failed send is recorded, before the report left).
+        let log = text(fed.clients[1] + "/jobs/\(id)/logs/site-2.log")
+        #expect(log.contains("not sent: this site's policy.yaml requires a filter on results"), "\(log)")
     }
 
     /// An operator's edit applies without a restart: max_rounds lowered while round 1 runs refuses the
