@@ -63,6 +63,9 @@ public struct ReceivedTransfer: Sendable, Equatable {
     public var filters: [TransferFilter]
     /// The final record carried a valid signature.
     public var signed: Bool
+    /// The key (base64) whose valid signature the final record carried, nil when unsigned: who really
+    /// sent the transfer, whatever its manifest's `sender` says.
+    public var signerPublicKey: String? = nil
 }
 
 /// A transfer the receiver refused.

@@ -193,7 +193,7 @@ public final class TransferReceiver: @unchecked Sendable {
         return ReceivedTransfer(transferID: name, sender: m.sender, metadata: m.metadata, outputPath: session.outputPath,
                                 streamBytes: session.bytes, outputBytes: FileSystem.info(session.outputPath)?.size ?? 0,
                                 sourceBytes: m.source.size, mode: m.mode, filters: m.filters,
-                                signed: m.signerPublicKey != nil)
+                                signed: m.signerPublicKey != nil, signerPublicKey: m.signerPublicKey)
     }
 
     /// Chunks at or below the ack were consumed before a crash cut the deletion short: remove them.

@@ -146,6 +146,9 @@ public struct Provisioner: Sendable {
             throw .keyMismatch(site: site.name, path: siteFile,
                                reason: "this workspace belongs to project '\(existing.project)', not '\(project.name)'")
         }
+        if let existing, existing.share != nil || existing.federation != nil {
+            throw .federatedWorkspace(site: site.name, path: siteFile)
+        }
         let hasKey = fm.fileExists(atPath: keyPath)
         let hasRecord = fm.fileExists(atPath: pubPath) || existing != nil
         if forceNewKeys {

@@ -24,6 +24,9 @@ public enum WorkspaceError: Error, CustomStringConvertible, Sendable {
     case invalidKey(path: String, reason: String)
     /// An existing key does not match what the workspace records.
     case keyMismatch(site: String, path: String, reason: String)
+    /// `ferry provision` over a workspace made by `ferry site init` (its site.yaml maps a share or names
+    /// a federation file): its peers belong to the signed federation file, not to a project file.
+    case federatedWorkspace(site: String, path: String)
     /// The operation needs the server's workspace.
     case notServer(path: String, role: SiteRole)
     /// No single server workspace was found in `folder` (given by `origin`); `found` lists what was found.
@@ -60,6 +63,8 @@ public enum WorkspaceError: Error, CustomStringConvertible, Sendable {
             return "\(path): \(reason)\n    hint: a key file holds one line, the base64 of the 32-byte raw Ed25519 key; re-provision with --force-new-keys to replace it"
         case let .keyMismatch(site, path, reason):
             return "site '\(site)': \(path): \(reason)\n    hint: restore the original key, or re-run `ferry provision` with --force-new-keys to replace the keys (peers are re-trusted)"
+        case let .federatedWorkspace(site, path):
+            return "site '\(site)': \(path) was made by `ferry site init` (it has share: or federation:): `ferry provision` would rewrite its peers and trusted keys behind the signed federation file, so nothing was written\n    hint: manage this federation with `ferry federation add/remove` and `ferry site join` (docs/deployment.md), or give `ferry provision` a fresh folder (project file: 'workspace')"
         case let .notServer(path, role):
             return "\(path) is a \(role.rawValue) workspace; the job store lives in the server's workspace\n    hint: pass the server site's folder with --workspace"
         case let .serverNotFound(folder, origin, found):

@@ -10,17 +10,9 @@ import Testing
 /// started again; the job still completes. Needs root (mount namespaces) and FUSE; skipped otherwise.
 @Suite(.serialized, .tags(.spawnsProcesses)) struct ShareFederationTests {
     @Test func helloFedavgWithServerAndClientsOnTwoMountsSurvivesAKilledClient() throws {
-        let name = "ShareFederationTests.helloFedavgWithServerAndClientsOnTwoMountsSurvivesAKilledClient"
-        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else {
-            print("SKIPPED \(name): needs root and /usr/bin/unshare for separate mount namespaces")
-            return
-        }
-        guard let share = ShareHarness.start(for: name) else { return }
+        guard let (share, mnt, work) = try Namespace.startShare(
+            for: "ShareFederationTests.helloFedavgWithServerAndClientsOnTwoMountsSurvivesAKilledClient") else { return }
         defer { share.stop() }
-        let mnt = share.root + "/mnt"
-        let work = share.root + "/work"
-        try FileManager.default.createDirectory(atPath: mnt, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         try """
         name: share
         poll: 500ms
@@ -94,6 +86,21 @@ import Testing
 
 /// Runs `ferry` in a new mount namespace where `source` is bound at `mountPoint`.
 enum Namespace {
+    /// Starts the share harness for test `name` with two local folders: `mnt` (where each namespace binds
+    /// a mount of the share) and `work`; nil, with the reason printed, where the machine cannot run it
+    /// (it needs root for mount namespaces, and FUSE).
+    static func startShare(for name: String) throws -> (share: ShareHarness, mnt: String, work: String)? {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else {
+            print("SKIPPED \(name): needs root and /usr/bin/unshare for separate mount namespaces")
+            return nil
+        }
+        guard let share = ShareHarness.start(for: name) else { return nil }
+        let mnt = share.root + "/mnt", work = share.root + "/work"
+        try FileManager.default.createDirectory(atPath: mnt, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        return (share, mnt, work)
+    }
+
     private static func process(_ source: String, at mountPoint: String, _ arguments: [String]) -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")

@@ -157,6 +157,26 @@ import Testing
         #expect(try FerryCLI.run(["jobs", "--workspace", server]).status == 0)
     }
 
+    /// `ferry provision` over a workspace made by `ferry site init` would drop its share and federation
+    /// file and rewrite its peers behind the signed federation file: it is refused, and nothing changes.
+    @Test func provisionOverASiteInitWorkspaceIsRefusedAndChangesNothing() throws {
+        let root = try FerryCLI.temporaryDirectory("provinit").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/share", withIntermediateDirectories: true)
+        let server = root + "/ws/demo/server"
+        let initialized = try FerryCLI.run(["site", "init", server, "--name", "server", "--role", "server", "--share", root + "/share",
+                                            "--project", "demo"])
+        #expect(initialized.status == 0, "\(initialized.stderr)")
+        try (try String(contentsOfFile: server + "/site.yaml", encoding: .utf8) + "liveness:\n  grace: 2m\n")
+            .write(toFile: server + "/site.yaml", atomically: true, encoding: .utf8)
+        let before = try String(contentsOfFile: server + "/site.yaml", encoding: .utf8)
+        try "name: demo\nclients: 2\n".write(toFile: root + "/project.yaml", atomically: true, encoding: .utf8)
+        try expectFailure(["provision", root + "/project.yaml", "-o", root + "/ws"], status: 1,
+                          server + "/site.yaml", "was made by `ferry site init`", "ferry federation add")
+        #expect(try String(contentsOfFile: server + "/site.yaml", encoding: .utf8) == before)
+        #expect(!FileManager.default.fileExists(atPath: root + "/ws/demo/site-1"))
+    }
+
     /// The server rotates its key: clients refuse the federation file it re-signs until they join again
     /// with its new card, which its old key endorsed.
     @Test func serverKeyRotationNeedsTheClientsToJoinWithTheEndorsedCard() throws {

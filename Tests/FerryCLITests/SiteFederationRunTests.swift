@@ -47,14 +47,15 @@ import Testing
         #expect(try fed.leakedPrivateKeys() == [])
     }
 
-    /// A client removed while a round waits for it: its result is refused, the round goes on with the
-    /// other client (min_clients 1) instead of waiting for the 1 h round timeout, the next round leaves it
-    /// out, and the removed client stops taking work. A later job naming it is refused at submission.
+    /// A client removed while a round waits for it: the round goes on with the other client (min_clients 1)
+    /// instead of waiting for the 1 h round timeout, the next round leaves it out, and the removed client
+    /// stops its running executor and takes no more work. A later job naming it is refused at submission.
     @Test func removedSiteIsRefusedAndNotWaitedFor() throws {
         let root = try FerryCLI.temporaryDirectory("revoke").path
         defer { try? FileManager.default.removeItem(atPath: root) }
         let (fed, id, release, watchers) = try Self.removeSite2WhileItTrains(root: root, minClients: 1)
         defer { Self.stop(watchers) }
+        defer { _ = FileManager.default.createFile(atPath: release, contents: nil) }  // ends an executor left running
         let finished = SiteFederation.poll { (fed.jobState(id)?["state"] as? String)?.hasPrefix("finished") ?? false }
         let state = fed.jobState(id)
         #expect(finished && state?["state"] as? String == "finished:completed", "\(String(describing: state))\n\(Self.logs(root))")
@@ -64,15 +65,18 @@ import Testing
         let round2 = try String(contentsOfFile: fed.workspace("server") + "/jobs/\(id)/rounds/round-0002.json", encoding: .utf8)
         #expect(!round2.contains("site-2"), "\(round2)")
 
-        // Now site-2's executor finishes and sends its result: the server refuses it.
-        _ = FileManager.default.createFile(atPath: release, contents: nil)
-        let refused = SiteFederation.poll {
-            let log = (try? String(contentsOfFile: fed.workspace("server") + "/logs/watcher.log", encoding: .utf8)) ?? ""
-            return log.contains("refused result message") && log.contains("'site-2' was removed from the federation")
+        // site-2 finds itself removed: it stops its running executor and the job, with the reason in its logs.
+        let executor = try #require(Int32((try? String(contentsOfFile: root + "/pid-site-2", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""), "no pid of site-2's executor")
+        let stopped = SiteFederation.poll {
+            kill(executor, 0) != 0 && FileManager.default.fileExists(atPath: fed.workspace("site-2") + "/jobs/\(id)/aborted.json")
         }
-        #expect(refused, "\(Self.logs(root))")
+        #expect(stopped, "site-2's executor \(executor) still runs\n\(Self.logs(root))")
         let clientLog = (try? String(contentsOfFile: fed.workspace("site-2") + "/logs/watcher.log", encoding: .utf8)) ?? ""
         #expect(clientLog.contains("this site's key was revoked"), "\(clientLog)")
+        #expect(clientLog.contains("job \(id): job stopped by this site's removal from the federation: this site's key was revoked"), "\(clientLog)")
+        let jobLog = (try? String(contentsOfFile: fed.workspace("site-2") + "/jobs/\(id)/logs/site-2.log", encoding: .utf8)) ?? ""
+        #expect(jobLog.contains("stopping \(id)/train-r0001: this site's key was revoked"), "\(jobLog)")
 
         // A new job that names the removed site is refused at submission.
         let named = try SiteFederation.helloJob(in: root + "/named", minClients: 1)
@@ -110,7 +114,7 @@ import Testing
         }
         let started = root + "/started-site-2"
         let release = root + "/release-site-2"
-        let command = "[sh, -c, 'if [ \"$FERRY_SITE\" = site-2 ]; then touch \(started); while [ ! -e \(release) ]; do sleep 0.1; done; fi; "
+        let command = "[sh, -c, 'if [ \"$FERRY_SITE\" = site-2 ]; then echo $$ > \(root)/pid-site-2; touch \(started); while [ ! -e \(release) ]; do sleep 0.1; done; fi; "
             + "exec ferry-example-trainer --input \"$FERRY_INPUT_MODEL\" --output \"$FERRY_OUTPUT_MODEL\" --result \"$FERRY_RESULT\" --site \"$FERRY_SITE\" --features 1024']"
         let job = try SiteFederation.helloJob(in: root, minClients: minClients, rounds: 2, clientCommand: command)
         let watchers = try startWatchers(fed, root: root)
@@ -126,7 +130,7 @@ import Testing
     }
 
     /// `ferry watch` for every site, output in `root/<site>.log`.
-    private static func startWatchers(_ fed: SiteFederation, root: String) throws -> [Process] {
+    static func startWatchers(_ fed: SiteFederation, root: String) throws -> [Process] {
         try (["server"] + fed.clients).map { site in
             let p = Process()
             p.executableURL = FerryCLI.binary
@@ -141,11 +145,11 @@ import Testing
         }
     }
 
-    private static func stop(_ watchers: [Process]) {
+    static func stop(_ watchers: [Process]) {
         for p in watchers where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
     }
 
-    private static func logs(_ root: String) -> String {
+    static func logs(_ root: String) -> String {
         ["server", "site-1", "site-2"].map { site in
             let text = (try? String(contentsOfFile: root + "/\(site).log", encoding: .utf8)) ?? ""
             let watcher = (try? String(contentsOfFile: root + "/hosts/\(site)/ws/logs/watcher.log", encoding: .utf8)) ?? ""

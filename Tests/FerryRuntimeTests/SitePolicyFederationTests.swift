@@ -158,7 +158,9 @@ import Testing
 
 extension SitePolicyFederationTests {
     /// A result the job's filter cannot be applied to goes at full precision from a site without a
-    /// policy (with a note), but never from a site whose policy requires a filter on results.
+    /// policy (with a note), but never from a site whose policy requires a filter on results: that site
+    /// tells the server its task failed, with the reason, so the round decides at once (min_clients 2
+    /// cannot be met: the job fails now, not after its 1 h round timeout).
     @Test func aResultThatCannotBeFilteredIsNeverSentAtFullPrecision() throws {
         let dir = try RT.temporaryDirectory("policy-filter")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -167,7 +169,7 @@ extension SitePolicyFederationTests {
         printf '{"num_samples": 1, "metrics": {}}' > "$FERRY_RESULT"
 
         """
-        let job = try RT.writeJob(in: dir, name: "unfilterable", server: .init(rounds: 1, minClients: 1),
+        let job = try RT.writeJob(in: dir, name: "unfilterable", server: .init(rounds: 1, minClients: 2),
                                   command: ["sh", "fake.sh"], files: ["fake.sh": script])
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: job + "/apps/client/app.yaml"))
         handle.seekToEndOfFile()
@@ -181,12 +183,17 @@ extension SitePolicyFederationTests {
         _ = try RT.wait(fed, id) { _ in [sent, openSent].allSatisfy { FileManager.default.fileExists(atPath: $0) } }
         let record = text(sent)
         #expect(record.contains("not sent: this site's policy.yaml requires a filter on results"), "\(record)")
-        let log = text(fed.clients[1] + "/jobs/\(id)/logs/site-2.log")
-        #expect(log.contains("not sent: this site's policy.yaml requires a filter on results"), "\(log)")
         // site-1 (no policy) sent its result at full precision, saying so.
         let open = text(openSent)
         #expect(open.contains("sent at full precision instead") && !open.contains("\"error\" : \""), "\(open)")
-        #expect(try ferry(["abort", id, "--workspace", fed.server.directory]).status == 0)
+        let run = try RT.waitFinished(fed, id)
+        let reason = run.state.reason ?? ""
+        #expect(run.state.state == .finishedFailed, "\(reason)")
+        #expect(reason.contains("site-2") && reason.contains("the result of train-r0001 was not sent")
+                && reason.contains("requires a filter on results"), "\(reason)")
+        // The job log says it too (written when the failed send is recorded, before the report left).
+        let log = text(fed.clients[1] + "/jobs/\(id)/logs/site-2.log")
+        #expect(log.contains("not sent: this site's policy.yaml requires a filter on results"), "\(log)")
     }
 
     /// An operator's edit applies without a restart: max_rounds lowered while round 1 runs refuses the

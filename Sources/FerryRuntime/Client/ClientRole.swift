@@ -16,7 +16,8 @@ import Synchronization
 /// input, once the previous attempt's executor (which outlives a killed watcher) has been killed; a done
 /// task is never run again (its queued result is resent if needed).
 final class ClientRole: SiteRoleHandler {
-    let workspace: SiteWorkspace
+    /// Replaced when the federation changes the peers or keys (``workspaceChanged(_:)``).
+    var workspace: SiteWorkspace
     let options: WatcherOptions
     let outbox: Outbox
     let logger: Logger
@@ -111,6 +112,7 @@ final class ClientRole: SiteRoleHandler {
             for note in record.notes ?? [] { log(record.job, "\(record.kind.rawValue) \(record.id): \(note)", error: true) }
             if let error = record.error, !error.hasPrefix("cancelled") {
                 log(record.job, "sending \(record.kind.rawValue) \(record.id) failed: \(error)", error: true)
+                if record.kind == .result { reportUnsent(record, error: error) }
             }
             if record.kind == .metrics { outbox.forget(record.id) }  // superseded by the next snapshot
             let prefix = "\(record.job).result.", suffix = ".\(workspace.name)"
@@ -204,7 +206,7 @@ final class ClientRole: SiteRoleHandler {
 
     /// When job `id` ended on this site: when it was aborted or refused, or when the result of its
     /// last round's task reached the server; nil while it is not over here.
-    private func endedAt(_ id: String) -> Date? {
+    func endedAt(_ id: String) -> Date? {
         let dir = jobDirectory(id)
         for marker in ["aborted.json", "refused.json"] {
             if let info = FileSystem.info(FileSystem.join(dir, marker)) { return Date(timeIntervalSince1970: info.modified) }
@@ -627,8 +629,8 @@ final class ClientRole: SiteRoleHandler {
 
     /// Queues a result message (also the answer to a deployment).
     func reply(job: String, task: String, round: Int, ok: Bool, error: String?, payload: String?,
-               outcome: TaskOutcome? = nil) throws {
-        let messageID = "\(job).result.\(task).\(workspace.name)"
+               outcome: TaskOutcome? = nil, id: String? = nil) throws {
+        let messageID = id ?? "\(job).result.\(task).\(workspace.name)"
         var metadata: [String: String] = [
             MessageKey.kind: MessageKind.result.rawValue, MessageKey.job: job, MessageKey.site: workspace.name,
             MessageKey.task: task, MessageKey.round: String(round), MessageKey.status: ok ? "ok" : "failed",
@@ -665,7 +667,8 @@ final class ClientRole: SiteRoleHandler {
 
     // MARK: Abort
 
-    private func abort(_ job: String, reason: String) {
+    /// Stops job `job` for good: its executors are stopped, its unsent messages dropped.
+    func abort(_ job: String, reason: String, stoppedBy: String = "the server") {
         let dir = jobDirectory(job)
         guard FileSystem.isDirectory(dir), !FileSystem.exists(FileSystem.join(dir, "aborted.json")) else { return }
         try? JSONFile.write(StopRecord(job: job, reason: reason, at: Date()), to: FileSystem.join(dir, "aborted.json"))
@@ -675,7 +678,7 @@ final class ClientRole: SiteRoleHandler {
         }
         cancelSlurmJobs(of: job)
         outbox.cancel(job: job)
-        log(job, "job stopped by the server: \(reason)")
+        log(job, "job stopped by \(stoppedBy): \(reason)")
     }
 
     private func isSafeName(_ s: String) -> Bool {

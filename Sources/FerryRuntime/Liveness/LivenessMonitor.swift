@@ -9,7 +9,7 @@ import Logging
 final class LivenessMonitor {
     let rules: LivenessRules
     private let inbox: String
-    private let sites: [String]
+    private var sites: [String]
     private let observer: String
     private let recordPath: String
     private let logger: Logger
@@ -33,6 +33,13 @@ final class LivenessMonitor {
             if let seen = previous[site], seen.instance != nil { observations[site] = seen }
         }
         refresh(now: now)
+    }
+
+    /// Watches `sites` from now on (the federation added or removed sites); a new site is given a full
+    /// grace from its first sighting.
+    func track(sites: [String]) {
+        self.sites = sites
+        lastRead = nil
     }
 
     /// Reads the heartbeats (at most twice a second), updates the observations and the sites' states.

@@ -123,6 +123,8 @@ struct IncomingMessage: Sendable {
     var wireBytes: Int64
     /// Bytes of the restored payload.
     var outputBytes: Int64
+    /// The key (base64) that signed the transfer, nil when unsigned.
+    var signer: String?
 
     var kind: MessageKind? { metadata[MessageKey.kind].flatMap(MessageKind.init(rawValue:)) }
     var job: String? { metadata[MessageKey.job] }

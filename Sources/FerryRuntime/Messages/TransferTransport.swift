@@ -4,6 +4,7 @@ import FerryTransfer
 import FerryWorkspace
 import Foundation
 import Logging
+import Synchronization
 
 /// Messages over FerryTransfer: each message is one transfer into the recipients' inboxes, signed
 /// with the site key; the receiver trusts exactly the keys in the workspace's `trusted/`.
@@ -14,21 +15,30 @@ import Logging
 /// between the transfer's commit and the handling): its metadata is recovered from the transfer's
 /// manifest, which stays in the inbox until the transfer expires.
 final class TransferTransport: MessageTransport {
-    let workspace: SiteWorkspace
-    let receiver: TransferReceiver
     let receivedDirectory: String
     let payloadDirectory: String
-    let baseOptions: TransferOptions
-    let signingKey: TransferSigningKey?
+    let options: WatcherOptions
     let logger: Logger
+    /// What the workspace's keys and peers decide, replaced when the federation changes (``reload(_:)``).
+    private struct Trust: Sendable {
+        var workspace: SiteWorkspace
+        var receiver: TransferReceiver
+        var baseOptions: TransferOptions
+        var signingKey: TransferSigningKey?
+    }
+    private let trust: Mutex<Trust>
 
     init(workspace: SiteWorkspace, options: WatcherOptions, logger: Logger) throws {
-        self.workspace = workspace
+        self.options = options
         self.logger = logger
         receivedDirectory = FileSystem.join(workspace.directory, "received")
         payloadDirectory = FileSystem.join(workspace.directory, "outbox/payloads")
         try FileSystem.makeDirectory(receivedDirectory)
         try FileSystem.makeDirectory(payloadDirectory)
+        trust = Mutex(Self.trust(workspace, options: options, receivedDirectory: receivedDirectory))
+    }
+
+    private static func trust(_ workspace: SiteWorkspace, options: WatcherOptions, receivedDirectory: String) -> Trust {
         var base = TransferOptions()
         base.pollInterval = options.pollInterval
         base.pollingOnly = !options.useInotify
@@ -37,11 +47,22 @@ final class TransferTransport: MessageTransport {
         // The peers' announcement files are read by name on every pass: a new message is found as soon
         // as a share shows the new version of that file, never only when a listing refreshes.
         base.expectedSenders = workspace.trustedKeys.keys.sorted().filter { $0 != workspace.name }
-        baseOptions = base
-        signingKey = try? TransferSigningKey(rawRepresentation: Array(workspace.keys.privateKey.rawRepresentation))
+        let signingKey = try? TransferSigningKey(rawRepresentation: Array(workspace.keys.privateKey.rawRepresentation))
         let trusted = workspace.trustedKeys.values.compactMap { try? TransferPublicKey(rawRepresentation: Array($0.rawRepresentation)) }
-        receiver = TransferReceiver(inbox: workspace.inboxDirectory, outputDirectory: receivedDirectory,
-                                    options: base, trustedKeys: trusted)
+        let receiver = TransferReceiver(inbox: workspace.inboxDirectory, outputDirectory: receivedDirectory,
+                                        options: base, trustedKeys: trusted)
+        return Trust(workspace: workspace, receiver: receiver, baseOptions: base, signingKey: signingKey)
+    }
+
+    /// The workspace whose keys and peers are in force.
+    var workspace: SiteWorkspace { trust.withLock { $0.workspace } }
+
+    /// Trusts the keys and peers of `workspace` from now on, and signs with its key. The new receiver
+    /// continues the transfers in progress from their acknowledgements, as after a restart; sends in
+    /// progress finish as they started.
+    func reload(_ workspace: SiteWorkspace) {
+        let next = Self.trust(workspace, options: options, receivedDirectory: receivedDirectory)
+        trust.withLock { $0 = next }
     }
 
     func send(_ message: OutgoingMessage, inboxes: [String], stateDirectory: String,
@@ -57,7 +78,8 @@ final class TransferTransport: MessageTransport {
         guard FileSystem.exists(link) else {
             throw RuntimeError.fileUnwritable(path: link, reason: "cannot stage the payload \(message.payload) for sending")
         }
-        var options = baseOptions
+        let (base, signingKey) = trust.withLock { ($0.baseOptions, $0.signingKey) }
+        var options = base
         options.mode = message.mode
         options.chunkSize = message.chunkSize
         options.window = message.window
@@ -109,13 +131,13 @@ final class TransferTransport: MessageTransport {
     }
 
     func receive() throws -> [IncomingMessage] {
-        let pass = try receiver.poll()
+        let pass = try trust.withLock { $0.receiver }.poll()
         for failed in pass.failed {
             logger.warning("refused transfer \(failed.transferID) from \(failed.sender ?? "unknown sender"): \(failed.reason)")
         }
         var messages = pass.completed.map { t in
             IncomingMessage(transferID: t.transferID, sender: t.sender, metadata: t.metadata, path: t.outputPath,
-                            wireBytes: t.streamBytes, outputBytes: t.outputBytes)
+                            wireBytes: t.streamBytes, outputBytes: t.outputBytes, signer: t.signerPublicKey)
         }
         let reported = Set(messages.map(\.path))
         let leftovers = FileSystem.list(receivedDirectory).filter { !$0.hasPrefix(".") }
@@ -143,7 +165,7 @@ final class TransferTransport: MessageTransport {
             }
             logger.info("recovered message \(manifest.metadata[MessageKey.message] ?? id) received before a restart")
             out.append(IncomingMessage(transferID: id, sender: manifest.sender, metadata: manifest.metadata, path: file,
-                                       wireBytes: manifest.streamSize, outputBytes: FileSystem.size(file)))
+                                       wireBytes: manifest.streamSize, outputBytes: FileSystem.size(file), signer: manifest.signerPublicKey))
         }
         return out
     }

@@ -8,7 +8,7 @@ import Logging
 /// The server side of the watcher: picks up submitted jobs, checks and deploys them, and drives
 /// their workflows, up to `maxJobs` at once.
 final class ServerRole: SiteRoleHandler {
-    let workspace: SiteWorkspace
+    private(set) var workspace: SiteWorkspace
     let options: WatcherOptions
     let outbox: Outbox
     let logger: Logger
@@ -44,6 +44,12 @@ final class ServerRole: SiteRoleHandler {
     }
 
     // MARK: SiteRoleHandler
+
+    func workspaceChanged(_ workspace: SiteWorkspace) {
+        self.workspace = workspace
+        store.workspace = workspace
+        liveness.track(sites: [workspace.name] + workspace.clientNames)
+    }
 
     func resume() throws {
         for record in store.records() where record.state.state.isActive {

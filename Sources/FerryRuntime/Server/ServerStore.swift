@@ -6,7 +6,8 @@ import Foundation
 /// only writer of a running job's `state.json`.
 final class ServerStore {
     let store: JobStore
-    let workspace: SiteWorkspace
+    /// Replaced when the federation changes the server's key (``ServerRole/workspaceChanged(_:)``).
+    var workspace: SiteWorkspace
 
     init(workspace: SiteWorkspace) throws {
         self.workspace = workspace

@@ -10,13 +10,16 @@ import Logging
 /// the one accepted, is refused (logged once) and the last valid one stays in force. Workspaces made by
 /// `ferry provision` have no federation file: nothing is refused.
 final class FederationGate {
-    let workspace: SiteWorkspace
+    /// The workspace as last (re)loaded by the watcher.
+    var workspace: SiteWorkspace
     let logger: Logger
     /// Server: names of removed sites (not members again).
     private(set) var removed: Set<String> = []
     private(set) var revokedKeys: Set<String> = []
     /// Client: why this site takes no work (it was removed), nil otherwise.
     private(set) var refusal: String?
+    /// Client: this site's key was revoked (removed from the federation): its running work stops.
+    private(set) var isRevoked = false
     private var lastSeen: (size: Int64, modified: Double)?
     private var lastProblem: String?
     private var lastSerial = 0
@@ -31,18 +34,21 @@ final class FederationGate {
         }
     }
 
-    /// Reads the federation file again when it changed.
-    func refresh() {
-        guard let path = workspace.role == .server ? workspace.acceptedFederationFile : workspace.federationFile else { return }
+    /// Reads the federation file again when it changed (a lookup by name, never a listing); true when a
+    /// new serial was accepted, so the watcher reloads the trusted keys and peers it names.
+    @discardableResult
+    func refresh() -> Bool {
+        guard let path = workspace.role == .server ? workspace.acceptedFederationFile : workspace.federationFile else { return false }
         let seen = FileSystem.info(path)
-        if let seen, let lastSeen, seen == lastSeen { return }
+        if let seen, let lastSeen, seen == lastSeen { return false }
         lastSeen = seen
         do {
-            guard let view = try FederationCheck.refresh(workspace) else { return }
+            guard let view = try FederationCheck.refresh(workspace) else { return false }
             lastProblem = nil
             let document = view.document
             removed = document.removedNames
             revokedKeys = Set(document.revoked.map(\.publicKey))
+            isRevoked = view.isRevoked
             refusal = view.isRevoked
                 ? "this site's key was revoked in federation '\(document.project)' (serial \(document.serial)): it was removed with `ferry federation remove`; ask the coordinator"
                 : nil
@@ -50,15 +56,7 @@ final class FederationGate {
                 lastSerial = document.serial
                 logger.info("federation '\(document.project)' serial \(document.serial): \(document.clientNames.count) client(s)\(removed.isEmpty ? "" : ", removed: \(removed.sorted().joined(separator: ", "))")")
                 if let refusal { logger.error("\(refusal)") }
-                if workspace.role == .server {
-                    // Keys are loaded when the watcher starts: a site added (or re-keyed) since needs a restart.
-                    let untrusted = document.clientNames.filter { name in
-                        workspace.trustedKeys[name].map(SiteKeys.encode) != document.sites[name]?.publicKey
-                    }
-                    if !untrusted.isEmpty {
-                        logger.warning("federation serial \(document.serial) has new keys for \(untrusted.joined(separator: ", ")): restart this watcher to trust them (docs/deployment.md)")
-                    }
-                }
+                return true
             }
         } catch {
             let text = "\(error)"
@@ -67,6 +65,7 @@ final class FederationGate {
                 logger.error("federation file refused; the last valid one stays in force: \(text)")
             }
         }
+        return false
     }
 
     /// Why `message` is refused, or nil: it comes from a removed site or is signed by a revoked key (the
@@ -77,10 +76,7 @@ final class FederationGate {
         if removed.contains(message.site) || removed.contains(message.sender) {
             return "'\(message.site)' was removed from the federation (ferry federation remove)"
         }
-        let manifest = FileSystem.join(workspace.inboxDirectory, message.transferID, "manifest.json")
-        if let bytes = try? FileSystem.readIfPresent(manifest, limit: 1 << 20),
-           let decoded = try? JSONDecoder().decode(TransferManifest.self, from: Data(bytes)),
-           let key = decoded.signerPublicKey, revokedKeys.contains(key) {
+        if let key = message.signer, revokedKeys.contains(key) {
             return "the transfer is signed by a revoked key of '\(message.site)'"
         }
         return nil

@@ -20,10 +20,16 @@ protocol SiteRoleHandler: AnyObject {
     func runningTasks() -> [Heartbeat.Task]
     /// Tasks in progress: executors running here (`local`), and any task followed at all, Slurm jobs included.
     var tasksInProgress: (local: Bool, any: Bool) { get }
+    /// The federation changed the workspace's peers or keys (reloaded without a restart).
+    func workspaceChanged(_ workspace: SiteWorkspace)
+    /// This site was removed from the federation: stop all its work, for `reason`.
+    func siteRevoked(_ reason: String)
 }
 
 extension SiteRoleHandler {
     var tasksInProgress: (local: Bool, any: Bool) { (false, false) }
+    func workspaceChanged(_ workspace: SiteWorkspace) {}
+    func siteRevoked(_ reason: String) {}
 }
 
 /// The per-site daemon behind `ferry watch`: receives messages from the site's inbox, and drives the
@@ -47,7 +53,7 @@ public final class Watcher: Sendable {
     private struct Context: @unchecked Sendable {
         let role: any SiteRoleHandler
         let outbox: Outbox
-        let transport: any MessageTransport
+        let transport: TransferTransport
         let federation: FederationGate
     }
 
@@ -124,9 +130,9 @@ public final class Watcher: Sendable {
         if let existing = context.withLock({ $0 }) { return existing }
         let ws = workspace
         let transport = try TransferTransport(workspace: ws, options: options, logger: logger)
-        let peers = ws.peers
+        // Looked up at each send: a site added to the federation since the start is reached too.
         let outbox = try Outbox(directory: FileSystem.join(ws.directory, "outbox"), transport: transport,
-                                inboxes: { peers[$0]?.inbox }, logger: logger,
+                                inboxes: { transport.workspace.inbox(ofPeer: $0) }, logger: logger,
                                 onChange: { [wakeUp] in wakeUp.wake() })
         let role: any SiteRoleHandler
         let federation = FederationGate(workspace: ws, logger: logger)
@@ -150,12 +156,18 @@ public final class Watcher: Sendable {
     /// One pass; returns how many messages it received.
     @discardableResult
     private func pass(_ ctx: Context) -> Int {
-        ctx.federation.refresh()
+        if ctx.federation.refresh() { reload(ctx) }
+        if ctx.federation.isRevoked, let reason = ctx.federation.refusal { ctx.role.siteRevoked(reason) }
         var received = 0
         do {
             let messages = try ctx.transport.receive()
             received = messages.count
             for message in messages {
+                if let refusal = SenderBinding.refusal(of: message, trusting: ctx.transport.workspace) {
+                    logger.warning("refused \(message.kind?.rawValue ?? "unknown") message \(message.messageID) from \(message.site): \(refusal)")
+                    FileSystem.remove(message.path)
+                    continue
+                }
                 if let refusal = ctx.federation.refusal(of: message) {
                     logger.warning("refused \(message.kind?.rawValue ?? "unknown") message \(message.messageID) from \(message.site): \(refusal)")
                     FileSystem.remove(message.path)
@@ -199,6 +211,31 @@ public final class Watcher: Sendable {
             }
         }
         return received
+    }
+
+    /// A new federation serial: reopens the workspace and, when its peers or keys changed (`ferry federation
+    /// add`, a rotated key), trusts, reaches and waits for exactly those from now on, without a restart.
+    private func reload(_ ctx: Context) {
+        let old = ctx.transport.workspace
+        let new: SiteWorkspace
+        do { new = try SiteWorkspace.open(old.directory) } catch {
+            logger.error("federation changed but the workspace cannot be reopened; the previous keys and peers stay in force: \(error)")
+            return
+        }
+        let oldKeys = old.trustedKeys.mapValues(SiteKeys.encode), newKeys = new.trustedKeys.mapValues(SiteKeys.encode)
+        guard oldKeys != newKeys || old.config.peers != new.config.peers || old.keys.publicKeyText != new.keys.publicKeyText else { return }
+        ctx.transport.reload(new)
+        ctx.federation.workspace = new
+        ctx.role.workspaceChanged(new)
+        let added = newKeys.keys.filter { oldKeys[$0] == nil }.sorted()
+        let rekeyed = newKeys.keys.filter { oldKeys[$0] != nil && oldKeys[$0] != newKeys[$0] }.sorted()
+        let dropped = oldKeys.keys.filter { newKeys[$0] == nil }.sorted()
+        var changes: [String] = []
+        if !added.isEmpty { changes.append("trusting \(added.joined(separator: ", "))") }
+        if !rekeyed.isEmpty { changes.append("new keys of \(rekeyed.joined(separator: ", "))") }
+        if !dropped.isEmpty { changes.append("no longer trusting \(dropped.joined(separator: ", "))") }
+        if old.keys.publicKeyText != new.keys.publicKeyText { changes.append("signing with this site's new key") }
+        logger.info("reloaded keys and peers from \(new.siteFile)\(changes.isEmpty ? "" : ": " + changes.joined(separator: "; "))")
     }
 
     /// Writes `watcher.pid`, refusing when another live watcher holds it.

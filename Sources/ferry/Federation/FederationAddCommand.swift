@@ -12,8 +12,8 @@ struct FederationAddCommand: AsyncParsableCommand {
         revoked), then trusts each site's key, records its inbox (relative to the share), and publishes \
         the federation file with the next serial. Compare each printed fingerprint with the site's \
         operator. A card for a member with another key is accepted only when the member's current key \
-        endorses it (`ferry site rotate-key`); the old key is then revoked. Restart the server's watcher \
-        afterwards so that it trusts the new keys.
+        endorses it (`ferry site rotate-key`); the old key is then revoked. A running server watcher \
+        trusts the new keys and reaches the new inboxes at its next pass, without a restart.
 
         Example:
           ferry federation add /srv/ferry/server site-1.card.yaml site-2.card.yaml
@@ -41,6 +41,5 @@ struct FederationAddCommand: AsyncParsableCommand {
         print(table.lines().joined(separator: "\n"))
         print("federation '\(document.project)' serial \(document.serial): \(document.clientNames.count) client(s): \(document.clientNames.joined(separator: ", "))")
         print("published \(workspace.federationFile ?? workspace.acceptedFederationFile)")
-        if let note = WatcherNote.restartHint(workspace) { StandardError.write(note + "\n") }
     }
 }

@@ -28,12 +28,3 @@ enum WorkspaceArgument {
         return try SiteWorkspace.open(path)
     }
 }
-
-/// Notes printed after the federation changed while the server's watcher runs.
-enum WatcherNote {
-    static func restartHint(_ server: SiteWorkspace) -> String? {
-        guard let text = try? String(contentsOfFile: FileSystem.join(server.directory, "watcher.pid"), encoding: .utf8),
-              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), kill(pid, 0) == 0 else { return nil }
-        return "note: the server's watcher (pid \(pid)) trusts new keys only after a restart: restart it (e.g. systemctl restart ferry-watch@server)"
-    }
-}

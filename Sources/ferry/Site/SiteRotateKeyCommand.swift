@@ -10,7 +10,8 @@ struct SiteRotateKeyCommand: AsyncParsableCommand {
         Stop the site's watcher first. Writes a new keys/site.key (the old one stays as \
         keys/site.key.previous until you delete it) and a new site-card.yaml that carries the old key \
         and its signature of the new one. A client sends the new card to the coordinator, who runs \
-        `ferry federation add` with it (the old key is then revoked); restart the server's watcher. A \
+        `ferry federation add` with it (the old key is then revoked; the server's watcher trusts the new \
+        key at its next pass). A \
         server re-signs its federation file with the new key; each client runs `ferry site join` with the \
         server's new card. Procedure: docs/deployment.md, "Rotating a key".
 
