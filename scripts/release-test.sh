@@ -44,7 +44,7 @@ check_ferry() {
   [ -f "$work/created/job.yaml" ] || fail "$label: job create wrote no job.yaml"
   rm -rf "$work/job" "$work/fed"
   cp -R "$root/jobs/hello-fedavg" "$work/job"
-  (cd "$work" && bare PATH="$path" "$ferry" poc "$work/job" --federation "$work/fed" --timeout 10m) >"$work/poc.log" 2>&1 \
+  (cd "$work" && bare PATH="$path" "$ferry" poc "$work/job" --workspace "$work/fed" --timeout 10m) >"$work/poc.log" 2>&1 \
     || { tail -n 40 "$work/poc.log" >&2; fail "$label: ferry poc of hello-fedavg failed (log above)"; }
   echo "release-test: $label: --version, job templates, job create, poc hello-fedavg: ok"
 }
