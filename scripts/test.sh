@@ -6,6 +6,12 @@ cd "$(dirname "$0")/.."
 scripts/ensure-deps.sh
 # The Python package (python/): pytest in its own virtual environment; a failure fails the suite.
 scripts/python-tests.sh
+# The release archive and wheel: built by scripts/release.sh (too slow for the suite), tested when present.
+if ls dist/ferry-*-linux-*.tar.gz >/dev/null 2>&1; then
+  scripts/release-test.sh
+else
+  echo "release tests skipped: dist/ holds no archive (scripts/release.sh builds it, then scripts/release-test.sh)" >&2
+fi
 # A one-node Slurm for the Slurm tests (docs/hpc.md); stopped afterwards when this run started it.
 # Where it cannot run, those tests say SKIPPED with the reason.
 started_slurm=0

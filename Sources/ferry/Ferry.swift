@@ -21,7 +21,7 @@ struct Ferry: AsyncParsableCommand {
 
         Every command has --help with examples. Formats and protocols: docs/ in the repository.
         """,
-        version: FerryVersion.current,
+        version: BuildStamp.versionText,
         subcommands: [
             JobCommand.self,
             ModelCommand.self,

@@ -69,16 +69,18 @@ func roundTripErrorStaysWithinTheFormatsBound(format: QuantFormat) {
     #expect(QuantCodec.decode(QuantCodec.encode([.infinity], format: .fp16)) == [65504])
 }
 
-@Test func allLevelsGiveIdenticalResults() {
-    let values = normalValues(70_000, seed: 8) + [0, -0, 1e-30, 65519.99]
-    defer { QuantKernels.setMaximumLevel(nil) }
-    for format in QuantFormat.allCases {
-        var results: [QuantizedValues] = []
-        for level in QuantKernels.availableLevels {
-            QuantKernels.setMaximumLevel(level)
-            results.append(QuantCodec.encode(values, format: format))
+extension KernelLevelTests {
+    @Test func allLevelsGiveIdenticalResults() {
+        let values = normalValues(70_000, seed: 8) + [0, -0, 1e-30, 65519.99]
+        defer { QuantKernels.setMaximumLevel(nil) }
+        for format in QuantFormat.allCases {
+            var results: [QuantizedValues] = []
+            for level in QuantKernels.availableLevels {
+                QuantKernels.setMaximumLevel(level)
+                results.append(QuantCodec.encode(values, format: format))
+            }
+            #expect(Set(results.map(\.payload)).count == 1, "\(format)")
+            #expect(Set(results.map { $0.doubleQuantized?.codes ?? [] }).count == 1, "\(format) absmax codes")
         }
-        #expect(Set(results.map(\.payload)).count == 1, "\(format)")
-        #expect(Set(results.map { $0.doubleQuantized?.codes ?? [] }).count == 1, "\(format) absmax codes")
     }
 }

@@ -58,22 +58,43 @@ private func bits16(_ raw: [UInt8], type: FloatType) -> [UInt16] {
 
 @Test(arguments: goldenFiles)
 func codecMatchesGoldenVectorsBitForBit(name: String) throws {
+    try expectCodecMatchesGolden(name)
+}
+
+extension KernelLevelTests {
+    /// The golden vectors at every kernel level this CPU runs, the portable scalar C first: the
+    /// path of CPUs without AVX2 (ARM, older x86) is checked against bitsandbytes, not only
+    /// against the x86 kernels.
+    @Test func everyKernelLevelMatchesTheGoldenVectors() throws {
+        defer { QuantKernels.setMaximumLevel(nil) }
+        #expect(QuantKernels.availableLevels.first == .scalar)
+        for level in QuantKernels.availableLevels {
+            QuantKernels.setMaximumLevel(level)
+            #expect(QuantKernels.activeLevel == level)
+            for name in goldenFiles { try expectCodecMatchesGolden(name, level: level) }
+        }
+    }
+}
+
+/// Encodes a golden file's input and decodes its stored codes: both bit for bit as bitsandbytes.
+private func expectCodecMatchesGolden(_ name: String, level: QuantKernels.Level? = nil) throws {
+    let at = level.map { " (\($0.name) kernels)" } ?? ""
     let g = try Golden(name)
     let source = try g.sourceBytes()
     let ours = source.withUnsafeBytes { QuantCodec.encode(raw: $0, type: g.sourceType, format: g.format) }
     if g.format.isBlockwise {
-        #expect(ours.payload == (try g.bytes("codes")), "codes")
-        #expect(bits(ours.absmax) == bits(try g.floats("absmax")), "absmax")
+        #expect(ours.payload == (try g.bytes("codes")), "\(name): codes\(at)")
+        #expect(bits(ours.absmax) == bits(try g.floats("absmax")), "\(name): absmax\(at)")
         // Decoding the golden codes and absmax gives the golden values exactly.
         let given = QuantizedValues(format: g.format, sourceType: g.sourceType, count: ours.count,
                                     payload: try g.bytes("codes"), absmax: try g.floats("absmax"))
-        #expect(bits(g.widen(QuantCodec.decodeRaw(given))) == bits(try g.floats("dequantized")), "dequantized")
+        #expect(bits(g.widen(QuantCodec.decodeRaw(given))) == bits(try g.floats("dequantized")), "\(name): dequantized\(at)")
     } else {
         let stored = try g.bytes("quantized")
         let type: FloatType = g.format == .fp16 ? .f16 : .bf16
-        #expect(bits16(ours.payload, type: type) == bits16(stored, type: type), "quantized")
+        #expect(bits16(ours.payload, type: type) == bits16(stored, type: type), "\(name): quantized\(at)")
         let given = QuantizedValues(format: g.format, sourceType: .f32, count: ours.count, payload: stored, absmax: [])
-        #expect(bits(QuantCodec.decode(given)) == bits(try g.floats("dequantized")), "dequantized")
+        #expect(bits(QuantCodec.decode(given)) == bits(try g.floats("dequantized")), "\(name): dequantized\(at)")
     }
 }
 

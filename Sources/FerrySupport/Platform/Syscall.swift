@@ -33,6 +33,18 @@ package enum Syscall {
         #endif
     }
 
+    /// `read(2)` of up to `count` bytes, for callers whose type has a `read` of its own.
+    @inline(__always)
+    package static func read(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+        #if canImport(Glibc)
+        Glibc.read(fd, buffer, count)
+        #elseif canImport(Musl)
+        Musl.read(fd, buffer, count)
+        #else
+        Darwin.read(fd, buffer, count)
+        #endif
+    }
+
     /// Ends the process with `status`, for callers whose type has an `exit` of its own.
     package static func terminate(_ status: Int32) -> Never {
         #if canImport(Glibc)

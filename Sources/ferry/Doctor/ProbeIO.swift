@@ -13,7 +13,7 @@ enum ProbeIO {
         var failure: Int32 = 0
         var offset = 0
         while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { buffer in Syscall.retryingInterrupts { Glibc.write(fd, buffer.baseAddress, buffer.count) } }
+            let n = bytes[offset...].withUnsafeBytes { buffer in Syscall.retryingInterrupts { Syscall.write(fd, buffer.baseAddress!, buffer.count) } }
             if n <= 0 { failure = n < 0 ? errno : EIO; break }
             offset += n
         }
@@ -46,7 +46,7 @@ enum ProbeIO {
         var out = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 64 << 10)
         while true {
-            let n = buffer.withUnsafeMutableBytes { b in Syscall.retryingInterrupts { Glibc.read(fd, b.baseAddress, b.count) } }
+            let n = buffer.withUnsafeMutableBytes { b in Syscall.retryingInterrupts { Syscall.read(fd, b.baseAddress!, b.count) } }
             if n < 0 { return nil }
             if n == 0 { return out }
             out.append(contentsOf: buffer[0..<n])
