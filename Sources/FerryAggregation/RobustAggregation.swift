@@ -37,12 +37,7 @@ extension StreamingAggregator {
     @discardableResult
     public func aggregate(_ inputs: [AggregationInput], robust: RobustAggregation, reference: String?,
                           into output: String) throws(AggregationError) -> (summary: AggregationSummary, scales: [Double]) {
-        guard !inputs.isEmpty else { throw .noInputs }
-        for input in inputs where !(input.weight.isFinite && input.weight >= 0) {
-            throw .invalidWeight(client: input.label, weight: input.weight)
-        }
-        let totalWeight = inputs.reduce(0) { $0 + $1.weight }
-        guard totalWeight > 0 || robust.rule != .mean else { throw .zeroTotalWeight }
+        let totalWeight = try Self.totalWeight(inputs, positive: robust.rule == .mean)
         if case let .trimmedMean(trim) = robust.rule, trim < 0 || 2 * trim >= inputs.count {
             throw .invalidRule("trimmed-mean with trim \(trim) needs more than \(2 * max(trim, 0)) clients, got \(inputs.count): lower `trim`")
         }
@@ -51,14 +46,7 @@ extension StreamingAggregator {
         guard reference != nil || robust.maxUpdateNorm == nil else {
             throw .invalidRule("max_update_norm needs the model the round started from (an initial_model for round 1)")
         }
-        var readers: [SafetensorsReader] = []
-        for input in all {
-            do {
-                readers.append(try SafetensorsReader(path: input.path))
-            } catch {
-                throw .unreadable(client: input.label, path: input.path, reason: error.description)
-            }
-        }
+        let readers = try Self.openReaders(all)
         let plan = try AggregationPlan(inputs: all, readers: readers)
         let clients = inputs.count
         let slice = sliceElements
@@ -93,15 +81,17 @@ extension StreamingAggregator {
             throw .io(path: output, reason: "cannot create the aggregated model: \(error)")
         }
         var bytesRead: Int64 = 0
-        var sorted = [Double](repeating: 0, count: clients)
+        let column = UnsafeMutablePointer<Double>.allocate(capacity: clients)
+        defer { column.deallocate() }
+        let clientWeights = inputs.map(\.weight)
         do {
             for tensor in plan.tensors {
                 try forEachSlice(tensor, slice: slice) { (range) throws(AggregationError) in
                     let n = range.count
                     let e = tensor.outputDType.byteSize
                     if !tensor.averaged {
-                        try read(readers[0], tensor.clientTensors[0], bytes: Int64(range.lowerBound * e)..<Int64(range.upperBound * e),
-                                 into: buffers.output)
+                        try readSlice(readers[0], tensor.clientTensors[0], bytes: Int64(range.lowerBound * e)..<Int64(range.upperBound * e),
+                                      into: buffers.output, label: inputs[0].label)
                         bytesRead += Int64(n * e)
                     } else {
                         if reference != nil, robust.maxUpdateNorm != nil {
@@ -118,8 +108,9 @@ extension StreamingAggregator {
                         }
                         let acc = buffers.accumulator
                         for k in 0..<n {
-                            for client in 0..<clients { sorted[client] = values[(client + 1) * slice + k] }
-                            acc[k] = Self.combine(&sorted, rule: robust.rule, weights: inputs, totalWeight: totalWeight)
+                            for client in 0..<clients { column[client] = values[(client + 1) * slice + k] }
+                            acc[k] = Self.combine(column, clients, rule: robust.rule, weights: clientWeights,
+                                                  totalWeight: totalWeight)
                         }
                         AggregationKernels.finish(accumulator: acc, count: n, totalWeight: 1, dtype: tensor.outputDType,
                                                   scratch: buffers.scratch, output: buffers.output.baseAddress!)
@@ -148,23 +139,39 @@ extension StreamingAggregator {
         return (summary, scales)
     }
 
-    /// One element: the clients' values in `values` (reordered in place for the order statistics).
-    static func combine(_ values: inout [Double], rule: AggregatorRule, weights: [AggregationInput],
+    /// One element: the `n` clients' values in `values` (sorted in place for the order statistics:
+    /// an insertion sort, the fastest for the few clients of a round).
+    @inline(__always)
+    static func combine(_ values: UnsafeMutablePointer<Double>, _ n: Int, rule: AggregatorRule, weights: [Double],
                         totalWeight: Double) -> Double {
         switch rule {
         case .mean:
             var s = 0.0
-            for i in values.indices { s += weights[i].weight * values[i] }
+            for i in 0..<n { s += weights[i] * values[i] }
             return s / totalWeight
         case .median:
-            values.sort()
-            let n = values.count
+            insertionSort(values, n)
             return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2
         case let .trimmedMean(trim):
-            values.sort()
+            insertionSort(values, n)
             var s = 0.0
-            for i in trim..<(values.count - trim) { s += values[i] }
-            return s / Double(values.count - 2 * trim)
+            for i in trim..<(n - trim) { s += values[i] }
+            return s / Double(n - 2 * trim)
+        }
+    }
+
+    @inline(__always)
+    private static func insertionSort(_ v: UnsafeMutablePointer<Double>, _ n: Int) {
+        var i = 1
+        while i < n {
+            let x = v[i]
+            var j = i - 1
+            while j >= 0, v[j] > x {
+                v[j + 1] = v[j]
+                j -= 1
+            }
+            v[j + 1] = x
+            i += 1
         }
     }
 
@@ -185,17 +192,9 @@ extension StreamingAggregator {
         let info = tensor.clientTensors[client]
         let e = info.dtype.byteSize
         let raw = UnsafeMutableRawBufferPointer(rebasing: buffers.raw[0..<(range.count * 8)])
-        try read(readers[client], info, bytes: Int64(range.lowerBound * e)..<Int64(range.upperBound * e), into: raw)
+        try readSlice(readers[client], info, bytes: Int64(range.lowerBound * e)..<Int64(range.upperBound * e), into: raw,
+                      label: readers[client].path)
         AggregationKernels.accumulate(raw: UnsafeRawBufferPointer(raw), dtype: info.dtype, count: range.count, weight: 1,
                                       first: true, accumulator: out, scratch: buffers.scratch)
-    }
-
-    private func read(_ reader: SafetensorsReader, _ info: TensorInfo, bytes: Range<Int64>,
-                      into buffer: UnsafeMutableRawBufferPointer) throws(AggregationError) {
-        do {
-            try reader.read(info, byteRange: bytes, into: buffer)
-        } catch {
-            throw .io(path: reader.path, reason: "cannot read tensor '\(info.name)': \(error.description)")
-        }
     }
 }
