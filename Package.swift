@@ -49,7 +49,7 @@ let package = Package(
         // modes and quantization formats of the modules that own them.
         .target(
             name: "FerryJobs",
-            dependencies: ["FerrySupport", "FerryQuant", "FerryTransfer", .product(name: "Yams", package: "Yams")]
+            dependencies: ["FerrySupport", "FerryQuant", "FerryTransfer", "FerryAggregation", .product(name: "Yams", package: "Yams")]
         ),
         // Reproducible pack, inspect, safe unpack (libarchive).
         .target(

@@ -59,6 +59,8 @@ public enum AggregationError: Error, Sendable, Equatable, CustomStringConvertibl
     case unsupportedDType(client: String, tensor: String, dtype: String)
     /// Reading an input or writing the output failed midway.
     case io(path: String, reason: String)
+    /// The aggregation's settings do not fit the round (too few clients to trim, no reference model).
+    case invalidRule(String)
 
     public var description: String {
         switch self {
@@ -86,6 +88,8 @@ public enum AggregationError: Error, Sendable, Equatable, CustomStringConvertibl
                 + "return F32, F16, BF16 or F64 tensors"
         case let .io(path, reason):
             return "\(path): \(reason)"
+        case let .invalidRule(reason):
+            return reason
         }
     }
 }

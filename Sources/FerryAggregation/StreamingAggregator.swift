@@ -45,21 +45,9 @@ public struct StreamingAggregator: Sendable {
     @discardableResult
     public func aggregate(_ inputs: [AggregationInput], into output: String,
                           progress: ((Int64, Int64) -> Void)? = nil) throws(AggregationError) -> AggregationSummary {
-        guard !inputs.isEmpty else { throw .noInputs }
-        for input in inputs where !(input.weight.isFinite && input.weight >= 0) {
-            throw .invalidWeight(client: input.label, weight: input.weight)
-        }
-        let totalWeight = inputs.reduce(0) { $0 + $1.weight }
-        guard totalWeight > 0 else { throw .zeroTotalWeight }
+        let totalWeight = try Self.totalWeight(inputs, positive: true)
 
-        var readers: [SafetensorsReader] = []
-        for input in inputs {
-            do {
-                readers.append(try SafetensorsReader(path: input.path))
-            } catch {
-                throw .unreadable(client: input.label, path: input.path, reason: error.description)
-            }
-        }
+        let readers = try Self.openReaders(inputs)
         let plan = try AggregationPlan(inputs: inputs, readers: readers)
 
         let writer: SafetensorsWriter
@@ -157,7 +145,32 @@ public struct StreamingAggregator: Sendable {
         if let error = failures.first { throw error }
     }
 
-    private func readSlice(_ reader: SafetensorsReader, _ info: TensorInfo, bytes: Range<Int64>,
+    /// The sum of the inputs' weights, after checking there are inputs and each weight is finite and >= 0
+    /// (and, when `positive`, that they do not sum to 0).
+    static func totalWeight(_ inputs: [AggregationInput], positive: Bool) throws(AggregationError) -> Double {
+        guard !inputs.isEmpty else { throw .noInputs }
+        for input in inputs where !(input.weight.isFinite && input.weight >= 0) {
+            throw .invalidWeight(client: input.label, weight: input.weight)
+        }
+        let total = inputs.reduce(0) { $0 + $1.weight }
+        guard total > 0 || !positive else { throw .zeroTotalWeight }
+        return total
+    }
+
+    /// Opens every input, naming the client whose file cannot be read.
+    static func openReaders(_ inputs: [AggregationInput]) throws(AggregationError) -> [SafetensorsReader] {
+        var readers: [SafetensorsReader] = []
+        for input in inputs {
+            do {
+                readers.append(try SafetensorsReader(path: input.path))
+            } catch {
+                throw .unreadable(client: input.label, path: input.path, reason: error.description)
+            }
+        }
+        return readers
+    }
+
+    func readSlice(_ reader: SafetensorsReader, _ info: TensorInfo, bytes: Range<Int64>,
                            into buffer: UnsafeMutableRawBufferPointer, label: String) throws(AggregationError) {
         do {
             try reader.read(info, byteRange: bytes, into: buffer)

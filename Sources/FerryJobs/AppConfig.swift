@@ -1,3 +1,4 @@
+import FerryAggregation
 import FerryQuant
 import FerryTransfer
 
@@ -8,11 +9,13 @@ public enum AppConfig: Sendable, Equatable {
 }
 
 /// The server's workflow.
-public enum Workflow: String, Sendable, Equatable, CaseIterable {
+public enum Workflow: String, Sendable, Equatable, CaseIterable, Codable {
     /// Federated averaging: every client trains on the global model each round; weighted mean.
     case fedavg
     /// Cyclic weight transfer: clients train one after another, passing the model along.
     case cyclic
+    /// FedOpt: FedAvg's round, then a server optimizer (`server_optimizer:`) applied to the averaged update.
+    case fedopt
 }
 
 /// The order of clients in a cyclic workflow.
@@ -94,6 +97,10 @@ public struct ServerAppConfig: Sendable, Equatable {
     public var keep: ServerKeep? = nil
     /// `round_config:`: values sent to the clients with every task; nil when absent.
     public var roundConfig: RoundConfig? = nil
+    /// `aggregator`, `trim`, `max_update_norm` (fedavg and fedopt; default: the weighted mean).
+    public var aggregation: RobustAggregation = .mean
+    /// `server_optimizer:` (fedopt only).
+    public var serverOptimizer: ServerOptimizer? = nil
 }
 
 /// How a client app runs its trainer (`executor:`).

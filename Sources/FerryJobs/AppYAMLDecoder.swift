@@ -6,7 +6,7 @@ import Yams
 /// Decodes an `app.yaml` into an ``AppConfig``, reporting every problem to the context.
 struct AppYAMLDecoder {
     static let serverKeys = ["workflow", "rounds", "round_timeout", "min_clients", "initial_model", "order", "seed",
-                             "filters", "transfer", "keep", "round_config"]
+                             "filters", "transfer", "keep", "round_config"] + StrategyDecoder.keys
     static let clientKeys = ["executor", "filters", "transfer", "keep", "resources"]
     static let transferKeys = ["mode", "chunk", "window", "window_bytes"]
     static let executorKeys = ["command", "env", "timeout", "launcher", "slurm", "queue_timeout"]
@@ -54,7 +54,7 @@ struct AppYAMLDecoder {
         if let initialModel, let node = top.value("initial_model") { checkInitialModel(initialModel, mark: node.mark) }
         let order = top.choice("order", CyclicOrder.self) ?? .fixed
         let seed = top.uint64("seed") ?? 0
-        if workflow == .fedavg {
+        if workflow != .cyclic {
             for key in ["order", "seed"] where top.keyMark(key) != nil {
                 context.error("'\(key)' applies only to `workflow: cyclic`", at: top.keyMark(key),
                               hint: "remove '\(key)' or switch to `workflow: cyclic`")
@@ -67,11 +67,28 @@ struct AppYAMLDecoder {
         }
         let transfer = decodeTransfer(top)
         let roundConfig = top.value("round_config").flatMap { RoundConfigDecoder(context: context).decode($0) }
+        let strategy = StrategyDecoder(context: context)
+        if workflow == .cyclic {
+            for key in ["aggregator", "trim", "max_update_norm"] where top.keyMark(key) != nil {
+                context.error("'\(key)' does not apply to `workflow: cyclic`, which aggregates nothing", at: top.keyMark(key),
+                              hint: "remove '\(key)' or switch to `workflow: fedavg`")
+            }
+        }
+        let aggregation = strategy.aggregation(top)
+        let optimizer = strategy.optimizer(top, workflow: workflow)
+        if aggregation.maxUpdateNorm != nil, initialModel == nil {
+            context.error("`max_update_norm` needs `initial_model`: round 1's updates are measured from it",
+                          at: top.keyMark("max_update_norm"), hint: "add `initial_model: models/initial.safetensors`")
+        }
+        if workflow == .fedopt, initialModel == nil {
+            context.error("`workflow: fedopt` needs `initial_model`: the server optimizer steps from it in round 1",
+                          at: top.keyMark("workflow"), hint: "add `initial_model: models/initial.safetensors`")
+        }
         guard let workflow, let rounds else { return nil }
         return ServerAppConfig(workflow: workflow, rounds: rounds, roundTimeout: timeout, minClients: minClients,
                                initialModel: initialModel, order: order, seed: seed, filters: filters,
                                transfer: transfer, keep: top.choice("keep", ServerKeep.self, noneWord: "none"),
-                               roundConfig: roundConfig)
+                               roundConfig: roundConfig, aggregation: aggregation, serverOptimizer: optimizer)
     }
 
     private func decodeClient(_ top: FieldReader) -> ClientAppConfig? {

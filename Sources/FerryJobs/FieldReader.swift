@@ -87,19 +87,8 @@ struct FieldReader {
     }
 
     func int(_ key: String, range: ClosedRange<Int>, required hint: String? = nil) -> Int? {
-        guard let node = hint.map({ required(key, hint: $0) }) ?? value(key),
-              let text = scalarText(node, key: key, expected: "a whole number") else { return nil }
-        guard let number = Int(text.replacingUnderscores()) else {
-            context.error("'\(qualified(key))' must be a whole number, found '\(text)'", at: node.mark,
-                          hint: "write digits only, e.g. `\(key): \(range.lowerBound)`")
-            return nil
-        }
-        guard range.contains(number) else {
-            context.error("'\(qualified(key))' is \(number), outside \(range.lowerBound)...\(range.upperBound)", at: node.mark,
-                          hint: "choose a value from \(range.lowerBound) to \(range.upperBound)")
-            return nil
-        }
-        return number
+        ranged(key, range: range, required: hint, expected: "a whole number",
+               example: "write digits only, e.g. `\(key): \(range.lowerBound)`") { Int($0) }
     }
 
     func uint64(_ key: String) -> UInt64? {

@@ -5,7 +5,7 @@ import Foundation
 /// fixed order (the federation's order) or shuffled per round from `seed`. A site that fails or times
 /// out is skipped (the model passes on unchanged); a round with fewer than `min_clients` successes
 /// fails the job.
-public enum CyclicWorkflow {
+public struct CyclicWorkflow: Sendable {
     /// The order of `sites` in round `round` (1-based).
     public static func order(sites: [String], round: Int, shuffle: Bool, seed: UInt64) -> [String] {
         guard shuffle else { return sites }
@@ -22,18 +22,39 @@ public enum CyclicWorkflow {
 }
 
 
+/// Cyclic's state is `order`, `step` and `currentModel` of ``ServerJobState`` (kept there so that
+/// `workflow.json` files of earlier versions resume unchanged).
+extension CyclicWorkflow: ServerWorkflow {
+    func startRound(_ job: ServerJob, now: Date) throws {
+        let round = job.state.round
+        job.state.roundStartedAt = now
+        job.state.order = Self.order(sites: job.state.participants, round: round,
+                                     shuffle: job.state.plan.order == "shuffle", seed: job.state.plan.seed)
+        job.state.step = 0
+        job.state.deadline = nil
+        try job.save()
+        job.logger.info("round \(round) of \(job.state.plan.rounds): order \(job.state.order.joined(separator: " → "))")
+    }
+
+    /// The task of the site's step; nil once its step has passed (or when it is not in the round).
+    func scheduledTask(_ job: ServerJob, site: String) -> String? {
+        guard let step = job.state.order.firstIndex(of: site), step >= job.state.step else { return nil }
+        return job.taskName(round: job.state.round, step: step)
+    }
+
+    func currentTask(_ job: ServerJob) -> String {
+        let state = job.state
+        return job.taskName(round: state.round, step: state.step < state.order.count ? state.step : nil)
+    }
+
+    func collect(_ job: ServerJob, now: Date) throws -> Bool { try job.collectCyclic(now: now) }
+
+    func finishRound(_ job: ServerJob) throws { try job.finishCyclicRound(job.state.round) }
+}
+
 extension ServerJob {
-    func driveCyclic(now: Date) throws {
+    fileprivate func collectCyclic(now: Date) throws -> Bool {
         let round = state.round
-        if state.roundStartedAt == nil {
-            state.roundStartedAt = now
-            state.order = CyclicWorkflow.order(sites: state.participants, round: round,
-                                               shuffle: state.plan.order == "shuffle", seed: state.plan.seed)
-            state.step = 0
-            state.deadline = nil
-            try save()
-            logger.info("round \(round) of \(state.plan.rounds): order \(state.order.joined(separator: " → "))")
-        }
         while state.step < state.order.count {
             let site = state.order[state.step]
             if state.deadline == nil {
@@ -43,15 +64,15 @@ extension ServerJob {
             let path = outcomePath(round: round, site: site)
             if try !recordAbsentSites([site], round: round, task: { _ in self.taskName(round: round, step: self.state.step) }, now: now).isEmpty,
                try failIfCyclicRoundLost(round) {
-                return
+                return false
             }
             var outcome = try JSONFile.readIfPresent(ClientOutcome.self, from: path)
             // A site with an outcome already (one removed from the federation, say) gets no task.
             if outcome == nil { try sendTask(round: round, step: state.step, model: state.currentModel, to: [site]) }
             if outcome == nil {
-                guard now >= state.deadline! else { return }
+                guard now >= state.deadline! else { return false }
                 let step = state.step
-                if deadlineHeld(round: round, sites: [site], task: { _ in taskName(round: round, step: step) }) { return }
+                if deadlineHeld(round: round, sites: [site], task: { _ in taskName(round: round, step: step) }) { return false }
                 let timeout = ClientOutcome(site: site, task: taskName(round: round, step: state.step), round: round, status: .timeout,
                                             error: "no result within the round timeout", receivedAt: Date())
                 try FileSystem.makeDirectory(roundDirectory(round))
@@ -67,7 +88,7 @@ extension ServerJob {
             state.deadline = nil
             try save()
         }
-        try finishCyclicRound(round)
+        return true
     }
 
     /// After a site of the round was found absent: fails the job when the successes so far plus the
@@ -83,7 +104,7 @@ extension ServerJob {
         return try failIfMinClientsUnreachable(round: round, possible: possible, of: state.order.count, outcomes: outcomes)
     }
 
-    private func finishCyclicRound(_ round: Int) throws {
+    fileprivate func finishCyclicRound(_ round: Int) throws {
         var clients: [String: RoundRecord.Client] = [:]
         var ok: [ClientOutcome] = []
         var problems: [(site: String, problem: String)] = []

@@ -1,4 +1,5 @@
 import FerryAggregation
+import FerryJobs
 import FerrySupport
 import Foundation
 
@@ -9,7 +10,7 @@ import Foundation
 /// Persisted per round (restart-safe): the task message in the outbox (deterministic id), every
 /// client's outcome in `runtime/round-NNNN/<site>.json`, the global model, the round record, and
 /// finally `workflow.json`'s round counter — the commit point of a round.
-public enum FedAvgWorkflow {
+public struct FedAvgWorkflow: Sendable {
     /// Weights of the clients in the average: num_samples, or equal weights when every client reports 0.
     public static func weights(numSamples: [Int]) -> [Double] {
         let total = numSamples.reduce(0, +)
@@ -18,15 +19,30 @@ public enum FedAvgWorkflow {
     }
 }
 
-extension ServerJob {
-    func driveFedAvg(now: Date) throws {
-        let round = state.round
-        if state.roundStartedAt == nil {
-            state.roundStartedAt = now
-            state.deadline = now.addingTimeInterval(state.plan.roundTimeout)
-            try save()
-            logger.info("round \(round) of \(state.plan.rounds): sending the global model to \(state.participants.joined(separator: ", "))")
+extension FedAvgWorkflow: ServerWorkflow {
+    func startRound(_ job: ServerJob, now: Date) throws {
+        job.state.roundStartedAt = now
+        job.state.deadline = now.addingTimeInterval(job.state.plan.roundTimeout)
+        try job.save()
+        job.logger.info("round \(job.state.round) of \(job.state.plan.rounds): sending the global model to \(job.state.participants.joined(separator: ", "))")
+    }
+
+    func scheduledTask(_ job: ServerJob, site: String) -> String? { job.taskName(round: job.state.round) }
+
+    func currentTask(_ job: ServerJob) -> String { job.taskName(round: job.state.round) }
+
+    func collect(_ job: ServerJob, now: Date) throws -> Bool { try job.collectFedAvg(now: now) }
+
+    func finishRound(_ job: ServerJob) throws {
+        try job.finishAveragedRound(job.state.round, workflow: .fedavg) { inputs, output in
+            try job.aggregate(inputs, into: output)
         }
+    }
+}
+
+extension ServerJob {
+    fileprivate func collectFedAvg(now: Date) throws -> Bool {
+        let round = state.round
         try recordAbsentSites(state.participants, round: round, task: { _ in self.taskName(round: round) }, now: now)
         var outcomes: [String: ClientOutcome] = [:]
         for site in state.participants {
@@ -43,16 +59,38 @@ extension ServerJob {
         let possible = state.participants.filter { outcomes[$0] == nil || outcomes[$0]!.status == .ok }.count
         if !allIn, try failIfMinClientsUnreachable(round: round, possible: possible, of: state.participants.count,
                                                    outcomes: state.participants.compactMap { outcomes[$0] }) {
-            return
+            return false
         }
-        guard allIn || now >= state.deadline ?? now else { return }
+        guard allIn || now >= state.deadline ?? now else { return false }
         if !allIn, deadlineHeld(round: round, sites: state.participants.filter { outcomes[$0] == nil },
-                                task: { _ in taskName(round: round) }) { return }
-        try finishFedAvgRound(round, outcomes: outcomes)
+                                task: { _ in taskName(round: round) }) { return false }
+        return true
     }
 
-    private func finishFedAvgRound(_ round: Int, outcomes known: [String: ClientOutcome]) throws {
-        var outcomes = known
+    /// Aggregates the inputs with the plan's aggregator (and norm bound) into `output`.
+    func aggregate(_ inputs: [AggregationInput], into output: String) throws {
+        let rule = state.plan.aggregation ?? .mean
+        guard rule != .mean else {
+            try StreamingAggregator().aggregate(inputs, into: output)
+            return
+        }
+        let reference: String? = state.round == 1 ? state.plan.initialModel : globalModelPath(state.round - 1)
+        let (_, scales) = try StreamingAggregator().aggregate(inputs, robust: rule, reference: reference, into: output)
+        for (input, scale) in zip(inputs, scales) where scale < 1 {
+            logger.warning("round \(state.round): the update of \(input.label) was scaled by \(formatFixed(scale, 4)) to max_update_norm")
+        }
+    }
+
+    /// The end of a round that aggregates its results (fedavg, fedopt): time-outs, `min_clients`, the
+    /// global model through `aggregate`, the round record, the commit.
+    func finishAveragedRound(_ round: Int, workflow: Workflow,
+                             aggregate: (_ inputs: [AggregationInput], _ output: String) throws -> Void) throws {
+        var outcomes: [String: ClientOutcome] = [:]
+        for site in state.participants {
+            if let o = try JSONFile.readIfPresent(ClientOutcome.self, from: outcomePath(round: round, site: site)) {
+                outcomes[site] = o
+            }
+        }
         for site in state.participants where outcomes[site] == nil {
             let timeout = ClientOutcome(site: site, task: taskName(round: round), round: round, status: .timeout,
                                         error: "no result within the round timeout (\(DurationText.format(.milliseconds(Int64(state.plan.roundTimeout * 1000)))))",
@@ -76,8 +114,7 @@ extension ServerJob {
         if !FileSystem.exists(output) {
             try FileSystem.makeDirectory(FileSystem.join(directory, "models"))
             let weights = FedAvgWorkflow.weights(numSamples: ok.map { $0.numSamples ?? 0 })
-            let inputs = zip(ok, weights).map { (path: $0.model!, weight: $1) }
-            try ModelAveraging.average(inputs, output: output)
+            try aggregate(zip(ok, weights).map { AggregationInput(path: $0.model!, weight: $1, label: $0.site) }, output)
             logger.info("round \(round): aggregated \(ok.count) model(s) into models/global-round-\(round).safetensors")
         }
         let aggregate = MetricsAverage.weighted(ok.map { MetricsAverage.Report(numSamples: $0.numSamples ?? 0, metrics: $0.metrics ?? [:]) })
@@ -90,7 +127,7 @@ extension ServerJob {
                 error: o.error, bytesToClient: wire, bytesToClientUnquantized: source,
                 bytesFromClient: o.bytesFromClient, bytesFromClientUnquantized: o.bytesFromClientUnquantized, position: nil)
         }
-        let record = RoundRecord(round: round, workflow: "fedavg", startedAt: state.roundStartedAt ?? Date(), finishedAt: Date(),
+        let record = RoundRecord(round: round, workflow: workflow.rawValue, startedAt: state.roundStartedAt ?? Date(), finishedAt: Date(),
                                  clients: clients, aggregate: aggregate,
                                  globalModel: "models/global-round-\(round).safetensors", order: nil,
                                  notes: sendNotes([taskMessageID(round: round)]))

@@ -1,3 +1,4 @@
+import FerryAggregation
 import FerryTransfer
 import FerryQuant
 import FerryJobs
@@ -40,8 +41,8 @@ struct WireSettings: Codable, Sendable, Equatable {
 /// so a restarted server runs the job exactly as it was planned.
 struct JobPlan: Codable, Sendable, Equatable {
     var name: String
-    /// `fedavg` or `cyclic`.
-    var workflow: String
+    /// The server's workflow (``ServerWorkflows/make(_:)`` runs it); encoded as its `workflow:` word.
+    var workflow: Workflow
     var rounds: Int
     /// Seconds a fedavg round (or a cyclic step) may take.
     var roundTimeout: Double
@@ -61,6 +62,10 @@ struct JobPlan: Codable, Sendable, Equatable {
     var sites: [String]
     /// The server app's `round_config:` (nil when absent, and in plans of older versions).
     var roundConfig: RoundConfig?
+    /// `aggregator`, `trim`, `max_update_norm` (nil in plans of older versions: the weighted mean).
+    var aggregation: RobustAggregation?
+    /// fedopt's `server_optimizer` (nil otherwise).
+    var serverOptimizer: ServerOptimizer?
 
     /// Checks `folder` against the federation's client sites and builds the plan.
     /// - Throws: ``RuntimeError/federation(_:)`` with a reason a user can act on.
@@ -88,7 +93,7 @@ struct JobPlan: Codable, Sendable, Equatable {
         }
         siteApps = apps
         sites = clientSites.filter { apps[$0] != nil }
-        workflow = server.workflow.rawValue
+        workflow = server.workflow
         rounds = server.rounds
         roundTimeout = server.roundTimeout.seconds
         minClients = server.minClients
@@ -98,6 +103,8 @@ struct JobPlan: Codable, Sendable, Equatable {
         toClients = WireSettings(server.transfer, filter: server.filters.toClients)
         keepRounds = server.keep == .rounds
         roundConfig = server.roundConfig
+        aggregation = server.aggregation == .mean ? nil : server.aggregation
+        serverOptimizer = server.serverOptimizer
         guard !sites.isEmpty else {
             throw RuntimeError.federation("the job deploys no client app to any site of this federation")
         }

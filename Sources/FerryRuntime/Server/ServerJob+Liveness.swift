@@ -29,8 +29,7 @@ extension ServerJob {
         switch state.phase {
         case .deploying: return Heartbeat.Task(job: id, round: 0, task: "deploy")
         case .running, .finished:
-            let cyclic = state.plan.workflow == "cyclic" && state.step < state.order.count
-            return Heartbeat.Task(job: id, round: state.round, task: taskName(round: state.round, step: cyclic ? state.step : nil))
+            return Heartbeat.Task(job: id, round: state.round, task: ServerWorkflows.make(state.plan).currentTask(self))
         }
     }
 

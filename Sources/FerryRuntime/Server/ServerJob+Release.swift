@@ -9,7 +9,10 @@ extension ServerJob {
     /// and the global model of the round before, unless the server app says `keep: rounds`.
     func releaseRound(_ round: Int) {
         removeModels(in: roundDirectory(round))
-        if state.plan.keepRounds != true, round > 1 { FileSystem.remove(globalModelPath(round - 1)) }
+        if state.plan.keepRounds != true, round > 1 {
+            FileSystem.remove(globalModelPath(round - 1))
+            FileSystem.remove(optimizerStatePath(round - 1))
+        }
         // Round 1 sent the initial model; the archive keeps it (the unpacked copy is not needed again).
         if round == 1, let initial = state.plan.initialModel { FileSystem.remove(initial) }
     }

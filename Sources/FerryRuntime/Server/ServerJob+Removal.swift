@@ -30,11 +30,11 @@ extension ServerJob {
                 return
             }
             let round = state.round
+            let workflow = ServerWorkflows.make(state.plan)
             for site in gone where !FileSystem.exists(outcomePath(round: round, site: site)) {
-                let step = state.plan.workflow == "cyclic" ? state.order.firstIndex(of: site) : nil
-                if let step, step < state.step { continue }
+                guard let task = workflow.scheduledTask(self, site: site) else { continue }
                 try FileSystem.makeDirectory(roundDirectory(round))
-                try JSONFile.write(ClientOutcome(site: site, task: taskName(round: round, step: step), round: round, status: .failed,
+                try JSONFile.write(ClientOutcome(site: site, task: task, round: round, status: .failed,
                                                  error: Self.removedReason, receivedAt: Date()), to: outcomePath(round: round, site: site))
                 try markRemoved(site)
             }

@@ -75,11 +75,10 @@ final class ServerJob {
         case .deploying:
             try driveDeployment(now: now)
         case .running:
-            if state.plan.workflow == "cyclic" {
-                try driveCyclic(now: now)
-            } else {
-                try driveFedAvg(now: now)
-            }
+            let workflow = ServerWorkflows.make(state.plan)
+            if state.roundStartedAt == nil { try workflow.startRound(self, now: now) }
+            guard try workflow.collect(self, now: now), !isFinished else { return }
+            try workflow.finishRound(self)
         case .finished:
             return
         }
@@ -159,7 +158,7 @@ final class ServerJob {
             for site in accepted { file.sites[site] = "deployed" }
             for site in state.plan.sites where !accepted.contains(site) { file.sites[site] = absent[site].map { "absent: \($0)" } ?? unacceptedState(site, answered[site]) }
         }
-        logger.info("deployed to \(accepted.joined(separator: ", ")); running \(state.plan.workflow) for \(state.plan.rounds) round(s)")
+        logger.info("deployed to \(accepted.joined(separator: ", ")); running \(state.plan.workflow.rawValue) for \(state.plan.rounds) round(s)")
     }
 
     // MARK: Results
@@ -199,11 +198,9 @@ final class ServerJob {
         let expected: Bool
         if state.phase != .running || round != state.round || !state.participants.contains(site) || state.roundStartedAt == nil {
             expected = false
-        } else if state.plan.workflow == "cyclic" {
-            expected = state.step < state.order.count && state.order[state.step] == site
-                && task == taskName(round: round, step: state.step)
         } else {
-            expected = task == taskName(round: round)
+            let workflow = ServerWorkflows.make(state.plan)
+            expected = workflow.scheduledTask(self, site: site) == task && workflow.currentTask(self) == task
         }
         let path = outcomePath(round: round, site: site)
         guard expected, !FileSystem.exists(path) else {

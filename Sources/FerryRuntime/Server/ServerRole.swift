@@ -277,7 +277,7 @@ final class ServerRole: SiteRoleHandler {
             }
             try job.sendDeployments()
             active[id] = job
-            jobLog.info("deploying \(plan.workflow) job '\(plan.name)' to \(plan.sites.joined(separator: ", "))")
+            jobLog.info("deploying \(plan.workflow.rawValue) job '\(plan.name)' to \(plan.sites.joined(separator: ", "))")
         } catch {
             let reason = "\(error)"
             jobLog.error("job refused: \(reason)")

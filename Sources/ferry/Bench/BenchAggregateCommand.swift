@@ -4,16 +4,18 @@ import FerryRuntime
 import FerrySupport
 import FerryTensors
 import Foundation
-/// `ferry bench aggregate`: streaming FedAvg over client files, against plain I/O of the same bytes.
+/// `ferry bench aggregate`: streaming aggregation over client files, against plain I/O of the same bytes.
 struct BenchAggregateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aggregate",
-        abstract: "Time streaming FedAvg over client models against reading them and writing one model.",
+        abstract: "Time streaming aggregation of client models against reading them and writing one model.",
         discussion: """
         Writes --clients synthetic models (--like, one seed each) into a scratch folder, then measures in \
         the same run: the baseline (read every client file and write one file of the model's size, in \
-        8 MiB pieces — the I/O any aggregation needs), and the weighted average of the clients with the \
-        streaming aggregator (tensor by tensor, slice by slice, --threads threads). Each figure is the \
+        8 MiB pieces — the I/O any aggregation needs), and the --aggregator of the clients with the \
+        streaming aggregator (tensor by tensor, slice by slice; mean uses --threads threads; median and \
+        trimmed-mean hold one slice of every client; fedopt is the mean then an adam step from site-1's \
+        model, with its optimizer state written beside). Each figure is the \
         best of --repeat runs. GB/s counts client bytes read per second; "× baseline" is the time ratio. \
         Peak memory is the process's peak RSS, to compare with the (clients + 2) × model size that \
         NVFlare's FedAvg holds.
@@ -21,6 +23,7 @@ struct BenchAggregateCommand: AsyncParsableCommand {
         Examples:
           ferry bench aggregate
           ferry bench aggregate --like llama-tiny --clients 8 --buffer 1MiB
+          ferry bench aggregate --aggregator trimmed-mean --trim 1 --clients 5
           ferry bench aggregate --like llama-3.2-1b --dtype bf16 --clients 2 --repeat 1
         """
     )
@@ -37,6 +40,12 @@ struct BenchAggregateCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Aggregation buffer (the accumulator per slice; working set ≈ 3.5×).", valueName: "size"))
     var buffer: String = "4MiB"
+
+    @Option(help: ArgumentHelp("mean, median, trimmed-mean or fedopt.", valueName: "name"))
+    var aggregator: String = "mean"
+
+    @Option(help: "Values dropped at each end per element (trimmed-mean).")
+    var trim: Int = 1
 
     @Option(help: "Threads for the aggregation.")
     var threads: Int = 2
@@ -63,6 +72,12 @@ struct BenchAggregateCommand: AsyncParsableCommand {
         }
         guard modelDType != nil else { throw ValidationError("--dtype must be f32, f16 or bf16") }
         guard clients >= 1, clients <= 64 else { throw ValidationError("--clients must be between 1 and 64") }
+        guard ["mean", "median", "trimmed-mean", "fedopt"].contains(aggregator) else {
+            throw ValidationError("--aggregator must be mean, median, trimmed-mean or fedopt")
+        }
+        guard aggregator != "trimmed-mean" || (trim >= 1 && 2 * trim < clients) else {
+            throw ValidationError("--trim must be at least 1 and less than half of --clients")
+        }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
         let bytes = try ByteCount.parse(buffer)
@@ -91,19 +106,38 @@ struct BenchAggregateCommand: AsyncParsableCommand {
 
         let baseline = try best { try Self.copyBaseline(inputs.map(\.path), output: output, modelBytes: fileBytes) }
         let aggregator = StreamingAggregator(bufferSize: Int(try ByteCount.parse(buffer)), threads: threads)
-        let aggregate = try best { try aggregator.aggregate(inputs, into: output) }
+        let aggregate = try best { try aggregateOnce(inputs, with: aggregator, into: output, scratch: folder) }
         let peak = ProcessStats.peakResidentBytes
 
         print("model: \(like) \(dtype) (\(model.tensors.count) tensors, \(ByteCount.format(fileBytes)) per file), "
               + "clients: \(clients), buffer: \(buffer), threads: \(threads), best of \(`repeat`)")
         print("operation".padding(28) + "seconds".leftPadding(10) + "GB/s".leftPadding(8) + "× baseline".leftPadding(12))
-        for (name, seconds) in [("read clients + write model", baseline), ("streaming FedAvg", aggregate)] {
+        for (name, seconds) in [("read clients + write model", baseline), ("streaming \(self.aggregator)", aggregate)] {
             print(name.padding(28) + formatFixed(seconds, 3).leftPadding(10)
                   + formatFixed(Double(totalRead) / seconds / 1e9, 2).leftPadding(8)
                   + formatFixed(seconds / baseline, 2).leftPadding(12))
         }
         print("peak RSS: \(ByteCount.format(peak)) (\(ByteCount.format(peakBefore)) before timing, synthesis included); "
               + "NVFlare FedAvg holds about (clients + 2) × model = \(ByteCount.format(Int64(clients + 2) * fileBytes))")
+    }
+
+    /// One aggregation with --aggregator.
+    private func aggregateOnce(_ inputs: [AggregationInput], with streaming: StreamingAggregator, into output: String,
+                               scratch: String) throws {
+        switch self.aggregator {
+        case "median":
+            try streaming.aggregate(inputs, robust: RobustAggregation(rule: .median), reference: nil, into: output)
+        case "trimmed-mean":
+            try streaming.aggregate(inputs, robust: RobustAggregation(rule: .trimmedMean(trim: trim)), reference: nil, into: output)
+        case "fedopt":
+            let averaged = scratch + "/averaged.safetensors"
+            try streaming.aggregate(inputs, into: averaged)
+            try ServerOptimizer(name: .adam, lr: 0.01).step(previous: inputs[0].path, averaged: averaged, state: nil,
+                                                            output: output, stateOutput: scratch + "/optimizer.safetensors",
+                                                            sliceElements: streaming.sliceElements)
+        default:
+            try streaming.aggregate(inputs, into: output)
+        }
     }
 
     /// Best wall time in seconds of `body` over --repeat runs.
