@@ -37,6 +37,8 @@ public struct TransferSummary: Sendable {
     public var resumed: Bool
     /// Wall time of the run.
     public var elapsed: Duration
+    /// Whether the transfer was sealed (protocol version 2); false for `encryption: none`.
+    public var sealed: Bool = false
     /// ``streamBytes`` / ``sourceBytes``.
     public var ratio: Double { sourceBytes > 0 ? Double(streamBytes) / Double(sourceBytes) : 1 }
 }
@@ -63,6 +65,8 @@ public struct ReceivedTransfer: Sendable, Equatable {
     public var filters: [TransferFilter]
     /// The final record carried a valid signature.
     public var signed: Bool
+    /// Whether the transfer was sealed (protocol version 2); false for an unencrypted one.
+    public var sealed: Bool = false
 }
 
 /// A transfer the receiver refused.

@@ -17,7 +17,7 @@ import Testing
     private func stage(_ box: TransferSandbox, name: String = "model.bin", seed: UInt64 = 11, inbox: String? = nil,
                        key: TransferSigningKey? = nil) throws -> Staged {
         let source = try box.writeBytes(name, count: 50_000, seed: seed)
-        let options = testOptions(chunk: 10_000, window: 8)
+        let options = unencryptedOptions(chunk: 10_000, window: 8)
         let sender = BackgroundSender(TransferSender(source: source, inboxes: [inbox ?? box.inbox], options: options,
                                                      signingKey: key))
         var dir: String?
@@ -32,7 +32,7 @@ import Testing
     /// Runs the receiver and checks the transfer is refused with `reason` and nothing is published.
     private func expectRefused(_ s: Staged, trusting keys: [TransferPublicKey] = [], reason: String,
                                sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let receiver = TransferReceiver(inbox: s.box.inbox, outputDirectory: s.box.out, options: testOptions(),
+        let receiver = TransferReceiver(inbox: s.box.inbox, outputDirectory: s.box.out, options: unencryptedOptions(),
                                         trustedKeys: keys)
         let pass = try receiveOne(receiver)
         #expect(pass.completed.isEmpty, sourceLocation: sourceLocation)
@@ -159,7 +159,7 @@ import Testing
     @Test func validSignatureIsAccepted() throws {
         let key = TransferSigningKey.generate()
         let s = try stage(TransferSandbox(), key: key)
-        let receiver = TransferReceiver(inbox: s.box.inbox, outputDirectory: s.box.out, options: testOptions(),
+        let receiver = TransferReceiver(inbox: s.box.inbox, outputDirectory: s.box.out, options: unencryptedOptions(),
                                         trustedKeys: [key.publicKey])
         let pass = try receiveOne(receiver)
         let done = try #require(pass.completed.first, "\(pass.failed)")
