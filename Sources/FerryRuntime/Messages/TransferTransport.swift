@@ -6,7 +6,8 @@ import Foundation
 import Logging
 
 /// Messages over FerryTransfer: each message is one transfer into the recipients' inboxes, signed
-/// with the site key; the receiver trusts exactly the keys in the workspace's `trusted/`.
+/// with the site key and sealed to the recipients' encryption keys (site.yaml peers' `encryption_key`);
+/// the receiver trusts exactly the keys in the workspace's `trusted/` and refuses unsealed transfers.
 ///
 /// A payload is sent under a unique name (a hard link `outbox/payloads/<message-id>.<ext>`), so the
 /// received file is `received/<message-id>.<ext>` and two messages never collide in the output folder.
@@ -21,6 +22,8 @@ final class TransferTransport: MessageTransport {
     let baseOptions: TransferOptions
     let signingKey: TransferSigningKey?
     let logger: Logger
+    /// This site's own encryption key (for messages to its own inbox).
+    let ownRecipientKey: TransferRecipientKey
 
     init(workspace: SiteWorkspace, options: WatcherOptions, logger: Logger) throws {
         self.workspace = workspace
@@ -40,8 +43,11 @@ final class TransferTransport: MessageTransport {
         baseOptions = base
         signingKey = try? TransferSigningKey(rawRepresentation: Array(workspace.keys.privateKey.rawRepresentation))
         let trusted = workspace.trustedKeys.values.compactMap { try? TransferPublicKey(rawRepresentation: Array($0.rawRepresentation)) }
+        let sealKey = try SiteEncryptionKey.load(workspace: workspace.directory)
+        let decryptionKey = try TransferDecryptionKey(rawRepresentation: Array(sealKey.privateKey.rawRepresentation))
+        ownRecipientKey = decryptionKey.publicKey
         receiver = TransferReceiver(inbox: workspace.inboxDirectory, outputDirectory: receivedDirectory,
-                                    options: base, trustedKeys: trusted)
+                                    options: base, trustedKeys: trusted, decryptionKey: decryptionKey)
     }
 
     func send(_ message: OutgoingMessage, inboxes: [String], stateDirectory: String,
@@ -66,9 +72,11 @@ final class TransferTransport: MessageTransport {
         options.metadata = message.metadata
         options.metadata[MessageKey.message] = message.id
         options.stateDirectory = stateDirectory
+        let recipients = try recipientKeys(for: inboxes)
         var notes: [String] = []
         while true {
-            let sender = TransferSender(source: link, inboxes: inboxes, options: options, signingKey: signingKey)
+            let sender = TransferSender(source: link, inboxes: inboxes, options: options, signingKey: signingKey,
+                                        recipients: recipients)
             do {
                 let summary = try sender.run()
                 FileSystem.remove(link)
@@ -85,6 +93,22 @@ final class TransferTransport: MessageTransport {
                 logger.warning("\(message.id): \(fallback.note)")
                 options = fallback.options
             }
+        }
+    }
+
+    /// The encryption keys of the sites whose inboxes these are; a peer without one is an error (a
+    /// message is never sent in the clear).
+    func recipientKeys(for inboxes: [String]) throws -> [TransferRecipientKey] {
+        let peers = workspace.peers
+        return try inboxes.map { inbox throws -> TransferRecipientKey in
+            if inbox == workspace.inboxDirectory { return ownRecipientKey }
+            guard let (name, peer) = peers.first(where: { $0.value.inbox == inbox }) else {
+                throw RuntimeError.fileUnwritable(path: inbox, reason: "no peer in \(workspace.siteFile) has this inbox, so there is no key to seal the message to")
+            }
+            guard let text = peer.encryptionKey, let key = try? TransferRecipientKey(text: text) else {
+                throw RuntimeError.fileUnwritable(path: inbox, reason: "peer '\(name)' has no encryption_key in \(workspace.siteFile) (its card predates sealed transfers): the site runs `ferry site encryption-key WORKSPACE` and sends its new card; then `ferry federation add` it again (or re-run `ferry provision`)")
+            }
+            return key
         }
     }
 
