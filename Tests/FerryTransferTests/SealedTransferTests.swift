@@ -6,52 +6,19 @@ import Testing
 /// the wrong key, swapped chunks, a truncated stream, a chunk replayed from another transfer, a recipient
 /// not in the list, and a downgrade to `encryption: none` the receiver did not allow.
 @Suite struct SealedTransferTests {
-    /// A sealed transfer fully staged in the inbox by a sender still waiting for its receiver.
-    struct Staged {
-        let box: TransferSandbox
-        let source: String
-        let dir: String
-        let sender: BackgroundSender
-        func chunk(_ i: Int) -> String { dir + "/" + TransferLayout.chunkName(i) }
-    }
+    typealias Staged = StagedTransfer
 
     private func stage(_ box: TransferSandbox, name: String = "model.bin", seed: UInt64 = 41, inbox: String? = nil,
                        to recipients: [TransferRecipientKey] = [testRecipient.publicKey],
                        options: TransferOptions = testOptions(chunk: 10_000, window: 8)) throws -> Staged {
-        let source = try box.writeBytes(name, count: 50_000, seed: seed)
-        let sender = BackgroundSender(TransferSender(source: source, inboxes: [inbox ?? box.inbox], options: options,
-                                                     recipients: recipients))
-        var dir: String?
-        let ready = eventually {
-            dir = box.transferFolders(in: inbox).first
-            return dir.map { FileManager.default.fileExists(atPath: $0 + "/final") } ?? false
-        }
-        try #require(ready)
-        return Staged(box: box, source: source, dir: try #require(dir), sender: sender)
+        try StagedTransfer.stage(box, name: name, seed: seed, inbox: inbox, options: options, recipients: recipients)
     }
 
-    /// Runs a receiver and checks the transfer is refused with `reason`, nothing published, the sender told.
-    private func expectRefused(_ s: Staged, key: TransferDecryptionKey? = testRecipient,
-                               options: TransferOptions = testOptions(), reason: String,
-                               sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let receiver = TransferReceiver(inbox: s.box.inbox, outputDirectory: s.box.out, options: options, decryptionKey: key)
-        let pass = try receiveOne(receiver)
-        #expect(pass.completed.isEmpty, sourceLocation: sourceLocation)
-        let failure = try #require(pass.failed.first, sourceLocation: sourceLocation)
-        #expect(failure.reason.contains(reason), "\(failure.reason)", sourceLocation: sourceLocation)
-        #expect(s.box.files(s.box.out).isEmpty, "published or left: \(s.box.files(s.box.out))", sourceLocation: sourceLocation)
-        let outcome = try #require(s.sender.wait(), sourceLocation: sourceLocation)
-        guard case .failure(let error) = outcome, case TransferError.refused = error else {
-            Issue.record("sender did not report the refusal: \(outcome)", sourceLocation: sourceLocation)
-            return
-        }
+    private func expectRefused(_ s: Staged, reason: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try s.expectRefused(options: testOptions(), key: testRecipient, reason: reason, sourceLocation: sourceLocation)
     }
 
-    private func modify(_ path: String, _ change: (inout [UInt8]) -> Void) throws {
-        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        change(&bytes)
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-    }
+    private func modify(_ path: String, _ change: (inout [UInt8]) -> Void) throws { try modifyFile(path, change) }
 
     @Test func sealedChunksHoldNoPlaintextAndTheOutputIsExact() throws {
         let s = try stage(TransferSandbox())
