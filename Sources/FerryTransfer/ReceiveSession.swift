@@ -40,8 +40,6 @@ final class ReceiveSession {
     private var sourceHasher: SHA256?
     /// Sealed transfers (version 2): opens each chunk.
     private let cipher: ContentCipher?
-    /// Sealed transfers: the opened info ‖ payload of the current chunk (grown to the largest chunk).
-    private var plain = UnsafeMutableRawBufferPointer(start: nil, count: 0)
 
     /// Opens (or re-opens after a restart) the session of transfer folder `dir`.
     init(id: String, dir: String, manifestBytes: [UInt8], manifest: TransferManifest,
@@ -179,7 +177,6 @@ final class ReceiveSession {
         prefetcher.cancel()
         if fd >= 0 { close(fd) }
         sink?.cancel()
-        plain.deallocate()
     }
 
     /// Passes the acknowledged prefix of the partial stream, in slices, to `body` (after a restart: to
@@ -273,11 +270,11 @@ final class ReceiveSession {
         guard h.digest[ContentCipher.tagSize...].allSatisfy({ $0 == 0 }) else {
             throw Refusal(reason: "\(name) has a non-zero reserved field after its AEAD tag")
         }
-        if plain.count < body {
-            plain.deallocate()
-            plain = .allocate(byteCount: body, alignment: 64)
-        }
-        guard cipher.open(UnsafeRawBufferPointer(rebasing: file[ChunkHeader.size...]), tag: tag, into: plain, index: index,
+        // Opened in place: the chunk buffer is the prefetcher's own writable memory, and the sealed bytes are
+        // not needed once opened (no third chunk-sized buffer, so a side stays within its memory budget).
+        let sealed = UnsafeRawBufferPointer(rebasing: file[ChunkHeader.size...])
+        let plain = UnsafeMutableRawBufferPointer(mutating: sealed)
+        guard cipher.open(sealed, tag: tag, into: plain, index: index,
                           offset: bytes, payloadLength: Int(h.payloadLength), infoLength: infoLength) else {
             throw Refusal(reason: "\(name) does not open with the transfer's content key (tampered, swapped, replayed from another transfer, or cut short)")
         }

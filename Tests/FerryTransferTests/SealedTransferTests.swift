@@ -70,9 +70,10 @@ import Testing
         let other = TransferDecryptionKey.generate()
         let s = try stage(TransferSandbox(), to: [other.publicKey])
         try modify(s.dir + "/manifest.json") { bytes in
-            let text = String(decoding: bytes, as: UTF8.self)
-                .replacingOccurrences(of: other.publicKey.base64, with: testRecipient.publicKey.base64)
-            bytes = Array(text.utf8)
+            // Decoded and encoded again: JSON writes `/` in base64 as `\/`.
+            guard var manifest = TransferManifest.decode(bytes) else { return }
+            manifest.encryption?.recipients[0].publicKey = testRecipient.publicKey.base64
+            bytes = manifest.encoded()
         }
         try expectRefused(s, reason: "does not open")
     }
