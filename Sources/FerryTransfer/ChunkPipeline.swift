@@ -12,7 +12,7 @@ final class ChunkPipeline: @unchecked Sendable {
         let file: UnsafeRawBufferPointer
         /// Payload bytes.
         let payloadLength: Int
-        /// SHA-256 of info ‖ payload.
+        /// SHA-256 of info ‖ payload, or the AEAD tag of a sealed chunk: what the stream digest chains.
         let digest: [UInt8]
     }
 
@@ -30,10 +30,13 @@ final class ChunkPipeline: @unchecked Sendable {
     private let plan: ChunkPlan
     private let range: Range<Int>
     private let transferID: [UInt8]
+    private let cipher: ContentCipher?
 
     /// Starts producing chunks `range` (0-based plan positions) of `plan` from `producer`, which must
     /// already be positioned at the first of them. The producer is used by the pipeline thread only.
-    init(producer: StreamProducer, plan: ChunkPlan, range: Range<Int>, transferID: [UInt8]) {
+    /// With `cipher`, each chunk's info ‖ payload is sealed in place (protocol version 2).
+    init(producer: StreamProducer, plan: ChunkPlan, range: Range<Int>, transferID: [UInt8], cipher: ContentCipher? = nil) {
+        self.cipher = cipher
         self.producer = producer
         self.plan = plan
         self.range = range
@@ -97,10 +100,21 @@ final class ChunkPipeline: @unchecked Sendable {
                 let payloadStart = bodyStart + spec.info.count
                 let end = payloadStart + spec.length
                 try producer.read(exactly: UnsafeMutableRawBufferPointer(rebasing: slot[payloadStart..<end]))
-                let digest = ChunkDigest.compute(UnsafeRawBufferPointer(rebasing: slot[bodyStart..<end]))
+                let body = UnsafeMutableRawBufferPointer(rebasing: slot[bodyStart..<end])
+                let digest: [UInt8]
+                if let cipher {
+                    do {
+                        digest = try cipher.seal(body, index: k + 1, offset: spec.offset, payloadLength: spec.length,
+                                                 infoLength: spec.info.count)
+                    } catch {
+                        throw TransferError.io(path: "chunk \(k + 1)", operation: "seal", detail: String(describing: error))
+                    }
+                } else {
+                    digest = ChunkDigest.compute(UnsafeRawBufferPointer(body))
+                }
                 ChunkHeader(transferID: transferID, index: UInt64(k + 1), offset: UInt64(spec.offset),
                             payloadLength: UInt64(spec.length), infoLength: UInt32(spec.info.count), digest: digest)
-                    .write(into: slot)
+                    .write(into: slot, magic: cipher == nil ? ChunkHeader.magic : ChunkHeader.sealedMagic)
                 let chunk = Chunk(index: k + 1, file: UnsafeRawBufferPointer(rebasing: slot[0..<end]),
                                   payloadLength: spec.length, digest: digest)
                 lock.withLock { produced.append(.success(chunk)) }

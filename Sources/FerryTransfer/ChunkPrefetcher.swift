@@ -43,6 +43,8 @@ final class ChunkPrefetcher: @unchecked Sendable {
 
     private let dir: String
     private let maxFileSize: Int
+    /// Whether the body is hashed (version 1); sealed chunks are checked by their AEAD tag instead.
+    private let hashBody: Bool
     private let slots: [Slot]
     private var next = 0
     private let queue = DispatchQueue(label: "ferry-receive-prefetch")
@@ -51,7 +53,8 @@ final class ChunkPrefetcher: @unchecked Sendable {
     private var inFlight: Int?
 
     /// - Parameter maxFileSize: larger chunk files are refused without being read.
-    init(dir: String, maxFileSize: Int) throws(TransferError) {
+    init(dir: String, maxFileSize: Int, hashBody: Bool = true) throws(TransferError) {
+        self.hashBody = hashBody
         self.dir = dir
         self.maxFileSize = maxFileSize
         guard let a = Slot(capacity: maxFileSize), let b = Slot(capacity: maxFileSize) else {
@@ -72,7 +75,7 @@ final class ChunkPrefetcher: @unchecked Sendable {
         }
         let slot = slots[next]
         slot.result = Self.readChunk(path: FileSystem.join(dir, TransferLayout.chunkName(index)),
-                                     maxFileSize: maxFileSize, into: slot)
+                                     maxFileSize: maxFileSize, hashBody: hashBody, into: slot)
         return slot.result
     }
 
@@ -84,9 +87,10 @@ final class ChunkPrefetcher: @unchecked Sendable {
         let slot = slots[next]
         let path = FileSystem.join(dir, TransferLayout.chunkName(index))
         let limit = maxFileSize
+        let hash = hashBody
         inFlight = index
         queue.async { [done] in
-            slot.result = Self.readChunk(path: path, maxFileSize: limit, into: slot)
+            slot.result = Self.readChunk(path: path, maxFileSize: limit, hashBody: hash, into: slot)
             done.signal()
         }
     }
@@ -99,7 +103,7 @@ final class ChunkPrefetcher: @unchecked Sendable {
         }
     }
 
-    private static func readChunk(path: String, maxFileSize: Int, into slot: Slot) -> LoadedChunk {
+    private static func readChunk(path: String, maxFileSize: Int, hashBody: Bool, into slot: Slot) -> LoadedChunk {
         let name = (path as NSString).lastPathComponent
         let cfd = open(path, O_RDONLY | O_CLOEXEC)
         if cfd < 0 {
@@ -122,6 +126,6 @@ final class ChunkPrefetcher: @unchecked Sendable {
         }
         let file = UnsafeRawBufferPointer(rebasing: slot.buffer[0..<got])
         let body = got >= ChunkHeader.size ? UnsafeRawBufferPointer(rebasing: file[ChunkHeader.size...]) : UnsafeRawBufferPointer(start: nil, count: 0)
-        return .loaded(file: file, bodyDigest: ChunkDigest.compute(body))
+        return .loaded(file: file, bodyDigest: hashBody ? ChunkDigest.compute(body) : [])
     }
 }

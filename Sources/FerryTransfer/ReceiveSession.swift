@@ -38,17 +38,44 @@ final class ReceiveSession {
     private var expected: ExpectedChunks
     /// Unfiltered transfers whose manifest gives `source.sha256`: the SHA-256 of the stream so far.
     private var sourceHasher: SHA256?
+    /// Sealed transfers (version 2): opens each chunk.
+    private let cipher: ContentCipher?
 
     /// Opens (or re-opens after a restart) the session of transfer folder `dir`.
     init(id: String, dir: String, manifestBytes: [UInt8], manifest: TransferManifest,
-         outputDirectory: String, trustedKeys: [TransferPublicKey], checkpointInterval: Int64) throws {
+         outputDirectory: String, trustedKeys: [TransferPublicKey], checkpointInterval: Int64,
+         decryptionKey: TransferDecryptionKey?, acceptUnencrypted: Bool) throws {
         self.id = id
         self.checkpointInterval = checkpointInterval
         self.dir = dir
         self.manifest = manifest
         self.manifestBytes = manifestBytes
-        guard manifest.protocolVersion == TransferManifest.currentVersion else {
-            throw Refusal(reason: "protocol version \(manifest.protocolVersion) is not supported (this receiver speaks 1)")
+        switch manifest.protocolVersion {
+        case TransferManifest.currentVersion:
+            guard acceptUnencrypted else {
+                throw Refusal(reason: "the transfer is not encrypted (protocol version 1, encryption none) and this receiver accepts sealed transfers only; receive with --encryption none to allow unencrypted transfers for debugging")
+            }
+            guard manifest.encryption == nil else {
+                throw Refusal(reason: "a version 1 manifest must not carry an encryption object")
+            }
+            cipher = nil
+        case TransferManifest.sealedVersion:
+            guard let encryption = manifest.encryption else {
+                throw Refusal(reason: "a version 2 manifest has no encryption object")
+            }
+            guard let decryptionKey else {
+                throw Refusal(reason: "the transfer is sealed but this receiver has no encryption key; give it with --key WORKSPACE_OR_KEY")
+            }
+            guard manifest.transferId == id, let rawID = TransferID(hex: id)?.bytes else {
+                throw Refusal(reason: "manifest names transfer \(manifest.transferId) but sits in folder \(id) (foreign manifest)")
+            }
+            switch KeyWrap.unwrap(encryption, with: decryptionKey, transferID: id) {
+            case .failure(let refusal): throw refusal
+            case .success(let key):
+                cipher = ContentCipher(key: key, aead: encryption.aead, transferID: rawID, chunkCount: manifest.chunkCount)
+            }
+        default:
+            throw Refusal(reason: "protocol version \(manifest.protocolVersion) is not supported (this receiver speaks 1 and 2)")
         }
         guard manifest.transferId == id else {
             throw Refusal(reason: "manifest names transfer \(manifest.transferId) but sits in folder \(id) (foreign manifest)")
@@ -110,7 +137,8 @@ final class ReceiveSession {
         // An ack without a durable point comes from a receiver that fsynced every chunk.
         durable = ack?.durable ?? TransferAckPoint(consumed: consumed, bytes: bytes, chain: chain.hex)
         if durable.consumed > consumed { durable = TransferAckPoint(consumed: consumed, bytes: bytes, chain: chain.hex) }
-        prefetcher = try ChunkPrefetcher(dir: dir, maxFileSize: ChunkHeader.size + (1 << 20) + manifest.chunkSize)
+        prefetcher = try ChunkPrefetcher(dir: dir, maxFileSize: ChunkHeader.size + (1 << 20) + manifest.chunkSize,
+                                         hashBody: cipher == nil)
         fd = open(partialPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw TransferError.posix(partialPath, "open the partial output") }
         let have = FileSystem.info(partialPath)?.size ?? 0
@@ -195,19 +223,23 @@ final class ReceiveSession {
         case .loaded(let f, let d): (file, digest) = (f, d)
         }
         if index < manifest.chunkCount { prefetcher.prefetch(index + 1) }
-        let payload = try verify(file, name: name, index: index, bodyDigest: digest)
-        let infoEnd = file.count - payload.count
-        try expected.accept(index: index, name: name, offset: bytes, payload: payload,
-                            info: UnsafeRawBufferPointer(rebasing: file[ChunkHeader.size..<infoEnd]))
-        lastCompletedTensors = infoEnd > ChunkHeader.size
-            ? (ChunkInfo.decode(Array(file[ChunkHeader.size..<infoEnd]))?.tensors ?? []).filter { $0.end == $0.size }.map(\.name)
-            : []
+        let (info, payload) = try verify(file, name: name, index: index, bodyDigest: digest)
+        try expected.accept(index: index, name: name, offset: bytes, payload: payload, info: info)
+        lastCompletedTensors = info.isEmpty ? []
+            : (ChunkInfo.decode(Array(info))?.tensors ?? []).filter { $0.end == $0.size }.map(\.name)
         try append(payload, path: FileSystem.join(dir, name))
         return true
     }
 
-    private func verify(_ file: UnsafeRawBufferPointer, name: String, index: Int, bodyDigest: [UInt8]) throws -> UnsafeRawBufferPointer {
-        guard let h = ChunkHeader.parse(file) else { throw Refusal(reason: "\(name) is not a ferry chunk (bad header)") }
+    /// Checks chunk `index` and returns its (opened) info and payload.
+    private func verify(_ file: UnsafeRawBufferPointer, name: String, index: Int,
+                        bodyDigest: [UInt8]) throws -> (info: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) {
+        guard let h = ChunkHeader.parse(file, magic: cipher == nil ? ChunkHeader.magic : ChunkHeader.sealedMagic) else {
+            if cipher != nil, ChunkHeader.parse(file) != nil {
+                throw Refusal(reason: "\(name) is an unencrypted (version 1) chunk in a sealed transfer (downgrade refused)")
+            }
+            throw Refusal(reason: "\(name) is not a ferry chunk (bad header)")
+        }
         guard h.transferID == TransferID(hex: id)?.bytes else {
             throw Refusal(reason: "\(name) belongs to transfer \(Hex.encode(h.transferID)), not \(id) (foreign chunk)")
         }
@@ -225,11 +257,29 @@ final class ReceiveSession {
         guard bytes + Int64(h.payloadLength) <= manifest.streamSize else {
             throw Refusal(reason: "\(name) goes past the stream size announced in the manifest")
         }
-        guard bodyDigest == h.digest else {
-            throw Refusal(reason: "\(name) is corrupt: its SHA-256 does not match (tampered or damaged)")
+        let infoLength = Int(h.infoLength)
+        guard let cipher else {
+            guard bodyDigest == h.digest else {
+                throw Refusal(reason: "\(name) is corrupt: its SHA-256 does not match (tampered or damaged)")
+            }
+            chain.append(h.digest)
+            let infoEnd = ChunkHeader.size + infoLength
+            return (UnsafeRawBufferPointer(rebasing: file[ChunkHeader.size..<infoEnd]), UnsafeRawBufferPointer(rebasing: file[infoEnd...]))
         }
-        chain.append(h.digest)
-        return UnsafeRawBufferPointer(rebasing: file[(ChunkHeader.size + Int(h.infoLength))...])
+        let tag = Array(h.digest[0..<ContentCipher.tagSize])
+        guard h.digest[ContentCipher.tagSize...].allSatisfy({ $0 == 0 }) else {
+            throw Refusal(reason: "\(name) has a non-zero reserved field after its AEAD tag")
+        }
+        // Opened in place: the chunk buffer is the prefetcher's own writable memory, and the sealed bytes are
+        // not needed once opened (no third chunk-sized buffer, so a side stays within its memory budget).
+        let sealed = UnsafeRawBufferPointer(rebasing: file[ChunkHeader.size...])
+        let plain = UnsafeMutableRawBufferPointer(mutating: sealed)
+        guard cipher.open(sealed, tag: tag, into: plain, index: index,
+                          offset: bytes, payloadLength: Int(h.payloadLength), infoLength: infoLength) else {
+            throw Refusal(reason: "\(name) does not open with the transfer's content key (tampered, swapped, replayed from another transfer, or cut short)")
+        }
+        chain.append(tag)
+        return (UnsafeRawBufferPointer(rebasing: plain[0..<infoLength]), UnsafeRawBufferPointer(rebasing: plain[infoLength..<body]))
     }
 
     private func append(_ payload: UnsafeRawBufferPointer, path: String) throws {
@@ -295,7 +345,7 @@ final class ReceiveSession {
             guard let sigText = final.signature, let sig = Data(base64Encoded: sigText),
                   let keyData = Data(base64Encoded: keyText),
                   let key = try? TransferPublicKey(rawRepresentation: Array(keyData)),
-                  key.verify(Array(sig), for: final.signedMessage) else {
+                  key.verify(Array(sig), for: final.signedMessage(version: manifest.protocolVersion)) else {
                 throw Refusal(reason: "the signature of the final record is missing or invalid")
             }
         } else if !trustedKeys.isEmpty {

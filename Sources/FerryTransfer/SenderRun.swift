@@ -21,6 +21,10 @@ struct SenderRun {
 
     let id: String
     let manifestBytes: [UInt8]
+    /// The protocol version of the manifest (1 unencrypted, 2 sealed); names the signed text.
+    var version = TransferManifest.currentVersion
+    /// Seals the chunks of a version-2 transfer.
+    var cipher: ContentCipher?
     let options: TransferOptions
     let plan: ChunkPlan
     /// The manifest's sender, which names its announcement file.
@@ -116,7 +120,7 @@ struct SenderRun {
             try producer.seek(to: plan.chunks[startChunk].offset)
         }
         let pipeline = ChunkPipeline(producer: producer, plan: plan, range: startChunk..<plan.chunks.count,
-                                     transferID: TransferID(hex: id)!.bytes)
+                                     transferID: TransferID(hex: id)!.bytes, cipher: cipher)
         defer { pipeline.cancel() }
         for _ in startChunk..<plan.chunks.count {
             if active.isEmpty { break }
@@ -207,7 +211,7 @@ struct SenderRun {
                                          manifestSHA256: Hex.encode(Array(SHA256.hash(data: manifestBytes))),
                                          signature: nil)
         if let signingKey {
-            record.signature = try signingKey.sign(record.signedMessage).base64
+            record.signature = try signingKey.sign(record.signedMessage(version: version)).base64
         }
         let bytes = record.encoded()
         for i in active where !receivers[i].complete {

@@ -13,6 +13,23 @@ struct SenderState: Codable {
     var created: String
     var sourceSize: Int64
     var sourceModified: Double
+    /// Sealed transfers: the manifest's `encryption` object, kept so that a resumed send writes the
+    /// same manifest and seals with the same content key.
+    var encryption: TransferEncryption? = nil
+    /// Sealed transfers: the content key (base64). The state file is readable by its owner only and
+    /// deleted when every receiver has acknowledged the transfer.
+    var contentKey: String? = nil
+
+    var contentKeyBytes: [UInt8]? {
+        contentKey.flatMap { Data(base64Encoded: $0) }.map(Array.init).flatMap { $0.count == ContentCipher.keySize ? $0 : nil }
+    }
+
+    /// Whether this state belongs to a send with these recipients (nil: unencrypted).
+    func matches(sealedTo recipients: [TransferRecipientKey]?) -> Bool {
+        guard let recipients else { return encryption == nil }
+        guard let encryption, contentKeyBytes != nil else { return false }
+        return Set(encryption.recipients.map(\.publicKey)) == Set(recipients.map(\.base64))
+    }
 
     static func path(source: String, inboxes: [String], options: TransferOptions) -> String {
         let abs = absolute(source)
@@ -43,6 +60,9 @@ struct SenderState: Codable {
             }
         }
         let data = (try? JSONEncoder().encode(self)) ?? Data()
-        try TransferError.io({ try FileSystem.write(Array(data), to: path) })
+        // Owner-only: a sealed transfer's state holds its content key.
+        do { try AtomicFile.write(data, to: path, permissions: [.ownerReadWrite]) } catch {
+            throw .io(path: path, operation: "write the sender state", detail: String(describing: error))
+        }
     }
 }

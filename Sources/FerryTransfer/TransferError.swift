@@ -10,6 +10,8 @@ public enum TransferError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidOption(String)
     /// A key file cannot be read or decoded.
     case invalidKey(path: String, reason: String)
+    /// An X25519 (encryption) key file or text cannot be read or decoded.
+    case invalidEncryptionKey(path: String, reason: String)
     /// The receiver of `inbox` refused the transfer and wrote `reason` in its `failed` record.
     case refused(inbox: String, transferID: String, reason: String)
     /// Nothing moved for longer than the expiry time.
@@ -31,6 +33,8 @@ public enum TransferError: Error, CustomStringConvertible, Equatable, Sendable {
             return text
         case let .invalidKey(path, reason):
             return "\(path): invalid key file: \(reason) (expected an Ed25519 key: 32 raw bytes, or 64 hex characters, or base64 of 32 bytes)"
+        case let .invalidEncryptionKey(path, reason):
+            return "\(path): invalid encryption key: \(reason) (expected an X25519 key: 32 raw bytes, or 64 hex characters, or base64 of 32 bytes; `ferry transfer keygen` makes one)"
         case let .refused(inbox, id, reason):
             return "\(inbox): the receiver refused transfer \(id): \(reason); fix the cause and send again (a new transfer id is used)"
         case let .expired(inbox, id, idle):

@@ -75,19 +75,26 @@ public struct TransferPublicKey: Sendable, Equatable {
 }
 
 enum KeyFile {
-    static func read(_ path: String) throws(TransferError) -> [UInt8] {
+    enum Kind { case signing, encryption }
+
+    static func read(_ path: String, kind: Kind = .signing) throws(TransferError) -> [UInt8] {
+        func invalid(_ reason: String) -> TransferError {
+            kind == .signing ? .invalidKey(path: path, reason: reason) : .invalidEncryptionKey(path: path, reason: reason)
+        }
         guard let bytes = try TransferError.io({ try FileSystem.readIfPresent(path, limit: 4096) }) else {
-            throw .invalidKey(path: path, reason: "file not found")
+            throw invalid("file not found")
         }
         if bytes.count == 32 { return bytes }
         let text = String(decoding: bytes, as: UTF8.self).filter { !$0.isWhitespace }
         if text.utf8.count == 64, let raw = Hex.decode(text) { return raw }
         if let data = Data(base64Encoded: text), data.count == 32 { return Array(data) }
-        throw .invalidKey(path: path, reason: "\(bytes.count) bytes that are neither raw, hex nor base64 of 32 bytes")
+        throw invalid("\(bytes.count) bytes that are neither raw, hex nor base64 of 32 bytes")
     }
 
     /// Writes `raw` as base64 text with mode 0600.
     static func write(_ raw: [UInt8], to path: String) throws(TransferError) {
-        try TransferError.io({ try FileSystem.write(Array((Data(raw).base64EncodedString() + "\n").utf8), to: path) })
+        do { try AtomicFile.write(Array((Data(raw).base64EncodedString() + "\n").utf8), to: path, permissions: [.ownerReadWrite]) } catch {
+            throw .io(path: path, operation: "write the key file", detail: String(describing: error))
+        }
     }
 }

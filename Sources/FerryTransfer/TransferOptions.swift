@@ -48,6 +48,12 @@ public struct TransferOptions: Sendable {
     public var senderName: String? = nil
     /// Where the sender keeps its resume state; default: beside the source file.
     public var stateDirectory: String? = nil
+    /// `sealed` (default): the sender seals to its recipients' keys (protocol version 2) and the
+    /// receiver refuses unencrypted transfers. `none` (debugging): the sender sends version 1 in the
+    /// clear, and the receiver also accepts version 1. A downgrade needs `none` on both sides.
+    public var encryption: TransferEncryptionMode = .sealed
+    /// The chunk AEAD of sealed transfers (sender); default ``TransferAEAD/preferred``.
+    public var aead: TransferAEAD? = nil
 
     /// Default options: file mode, 8 MiB chunks, window 4, polling every 200 ms with inotify, expiry 1 h.
     public init() {}

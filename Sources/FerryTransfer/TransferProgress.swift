@@ -37,6 +37,8 @@ public struct TransferSummary: Sendable {
     public var resumed: Bool
     /// Wall time of the run.
     public var elapsed: Duration
+    /// Whether the transfer was sealed (protocol version 2); false for `encryption: none`.
+    public var sealed: Bool = false
     /// ``streamBytes`` / ``sourceBytes``.
     public var ratio: Double { sourceBytes > 0 ? Double(streamBytes) / Double(sourceBytes) : 1 }
 }
@@ -66,6 +68,8 @@ public struct ReceivedTransfer: Sendable, Equatable {
     /// The key (base64) whose valid signature the final record carried, nil when unsigned: who really
     /// sent the transfer, whatever its manifest's `sender` says.
     public var signerPublicKey: String? = nil
+    /// Whether the transfer was sealed (protocol version 2); false for an unencrypted one.
+    public var sealed: Bool = false
 }
 
 /// A transfer the receiver refused.

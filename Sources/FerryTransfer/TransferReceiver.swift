@@ -16,6 +16,8 @@ public final class TransferReceiver: @unchecked Sendable {
     public let options: TransferOptions
     /// When not empty, only transfers signed by one of these keys are accepted.
     public let trustedKeys: [TransferPublicKey]
+    /// Opens sealed transfers (protocol version 2) wrapped for its public half.
+    public let decryptionKey: TransferDecryptionKey?
     private let progress: (@Sendable (TransferProgress) -> Void)?
     private let lock = NSLock()
     private var sessions: [String: ReceiveSession] = [:]
@@ -29,7 +31,9 @@ public final class TransferReceiver: @unchecked Sendable {
     /// Prepares a receiver; nothing is read until the first pass.
     /// - Parameter progress: called after every consumed chunk.
     public init(inbox: String, outputDirectory: String, options: TransferOptions = TransferOptions(),
-                trustedKeys: [TransferPublicKey] = [], progress: (@Sendable (TransferProgress) -> Void)? = nil) {
+                trustedKeys: [TransferPublicKey] = [], decryptionKey: TransferDecryptionKey? = nil,
+                progress: (@Sendable (TransferProgress) -> Void)? = nil) {
+        self.decryptionKey = decryptionKey
         self.inbox = inbox
         self.outputDirectory = outputDirectory
         self.options = options
@@ -177,7 +181,8 @@ public final class TransferReceiver: @unchecked Sendable {
             for tmp in FileSystem.list(dir) where tmp.hasPrefix(".ack.tmp-") { FileSystem.remove(FileSystem.join(dir, tmp)) }
             session = try ReceiveSession(id: name, dir: dir, manifestBytes: raw, manifest: manifest,
                                          outputDirectory: outputDirectory, trustedKeys: trustedKeys,
-                                         checkpointInterval: options.checkpointInterval)
+                                         checkpointInterval: options.checkpointInterval,
+                                         decryptionKey: decryptionKey, acceptUnencrypted: options.encryption == .none)
             sessions[name] = session
             removeStaleChunks(session)
         }
@@ -193,7 +198,7 @@ public final class TransferReceiver: @unchecked Sendable {
         return ReceivedTransfer(transferID: name, sender: m.sender, metadata: m.metadata, outputPath: session.outputPath,
                                 streamBytes: session.bytes, outputBytes: FileSystem.info(session.outputPath)?.size ?? 0,
                                 sourceBytes: m.source.size, mode: m.mode, filters: m.filters,
-                                signed: m.signerPublicKey != nil, signerPublicKey: m.signerPublicKey)
+                                signed: m.signerPublicKey != nil, signerPublicKey: m.signerPublicKey, sealed: m.encryption != nil)
     }
 
     /// Chunks at or below the ack were consumed before a crash cut the deletion short: remove them.

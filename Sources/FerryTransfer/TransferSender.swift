@@ -17,14 +17,18 @@ public final class TransferSender: Sendable {
     public let options: TransferOptions
     /// Signs the final record when set.
     public let signingKey: TransferSigningKey?
+    /// The X25519 keys the transfer is sealed to (each can open every chunk); required unless
+    /// ``TransferOptions/encryption`` is `none`.
+    public let recipients: [TransferRecipientKey]
 
-    /// Prepares a transfer of `source` into every folder of `inboxes`.
+    /// Prepares a transfer of `source` into every folder of `inboxes`, sealed to `recipients`.
     public init(source: String, inboxes: [String], options: TransferOptions = TransferOptions(),
-                signingKey: TransferSigningKey? = nil) {
+                signingKey: TransferSigningKey? = nil, recipients: [TransferRecipientKey] = []) {
         self.source = source
         self.inboxes = inboxes
         self.options = options
         self.signingKey = signingKey
+        self.recipients = recipients
     }
 
     /// Runs the transfer to completion (or failure) and returns what it did.
@@ -34,6 +38,9 @@ public final class TransferSender: Sendable {
         let start = clock.now
         try options.validate()
         guard !inboxes.isEmpty else { throw TransferError.invalidOption("give at least one inbox folder") }
+        if options.encryption == .sealed, recipients.isEmpty {
+            throw TransferError.invalidOption("a sealed transfer needs at least one recipient encryption key (--to KEY_OR_CARD); to send unencrypted for debugging, pass --encryption none (the receiver must also allow it)")
+        }
         for inbox in inboxes where !FileSystem.isDirectory(inbox) {
             throw TransferError.invalidFolder(path: inbox, reason: "inbox folder does not exist; create it or check the path")
         }
@@ -42,6 +49,11 @@ public final class TransferSender: Sendable {
         let manifest = makeManifest(state: state, producer: producer)
         var run = SenderRun(id: state.transferId, manifestBytes: manifest.encoded(), inboxes: inboxes,
                             options: options, plan: producer.plan, senderName: manifest.sender)
+        if let encryption = state.encryption, let key = state.contentKeyBytes {
+            run.version = TransferManifest.sealedVersion
+            run.cipher = ContentCipher(key: key, aead: encryption.aead, transferID: TransferID(hex: state.transferId)!.bytes,
+                                       chunkCount: producer.plan.chunks.count)
+        }
         try run.prepareInboxes()
         let resumed = resumedState || run.receivers.contains { $0.consumed > 0 }
         let result = try run.stream(producer: producer, signingKey: signingKey, progress: progress)
@@ -54,29 +66,45 @@ public final class TransferSender: Sendable {
             streamBytes: producer.plan.streamSize, wireBytesWritten: result,
             chunkCount: producer.plan.chunks.count, receivers: run.receivers.count,
             sourcePasses: producer.passes, producedBytes: producer.producedBytes,
-            resumed: resumed, elapsed: clock.now - start)
+            resumed: resumed, elapsed: clock.now - start, sealed: run.cipher != nil)
     }
 
     private func loadState(producer: StreamProducer) throws(TransferError) -> (SenderState, String, Bool) {
         let path = SenderState.path(source: source, inboxes: inboxes, options: options)
         let info = FileSystem.info(source)
+        let sealed = options.encryption == .sealed
         if let s = SenderState.load(path), s.sourceSize == info?.size, s.sourceModified == info?.modified,
-           TransferID(hex: s.transferId) != nil {
+           TransferID(hex: s.transferId) != nil, s.matches(sealedTo: sealed ? recipients : nil) {
             return (s, path, true)
         }
-        let s = SenderState(transferId: TransferID.random().hex, created: Timestamp.now(),
+        var s = SenderState(transferId: TransferID.random().hex, created: Timestamp.now(),
                             sourceSize: info?.size ?? 0, sourceModified: info?.modified ?? 0)
+        if sealed {
+            let key = ContentCipher.randomKey()
+            do {
+                s.encryption = try KeyWrap.wrap(contentKey: key, for: recipients, transferID: s.transferId,
+                                                aead: options.aead ?? .preferred)
+            } catch {
+                throw .invalidOption("cannot wrap the content key for the recipients: \(error)")
+            }
+            s.contentKey = key.base64
+        }
         try s.save(path)
         return (s, path, false)
     }
 
     private func makeManifest(state: SenderState, producer: StreamProducer) -> TransferManifest {
-        TransferManifest(
+        var manifest = TransferManifest(
             protocolVersion: TransferManifest.currentVersion, transferId: state.transferId,
             sender: options.senderName ?? Syscall.hostName(), created: state.created, mode: options.mode,
             chunkSize: options.chunkSize, window: options.chunkWindow, filters: producer.filters,
             source: producer.sourceInfo, streamSize: producer.plan.streamSize,
             chunkCount: producer.plan.chunks.count, signerPublicKey: signingKey?.publicKey.base64,
             metadata: options.metadata)
+        if let encryption = state.encryption {
+            manifest.protocolVersion = TransferManifest.sealedVersion
+            manifest.encryption = encryption
+        }
+        return manifest
     }
 }

@@ -93,7 +93,8 @@ public struct Provisioner: Sendable {
             var peerEntries: [String: PeerSite] = [:]
             for peer in peers {
                 peerEntries[peer.site.name] = PeerSite(role: peer.site.role, inbox: peer.inbox,
-                                                       publicKey: keysByName[peer.site.name]!.keys.publicKeyText)
+                                                       publicKey: keysByName[peer.site.name]!.keys.publicKeyText,
+                                                       encryptionKey: keysByName[peer.site.name]!.sealKey.publicKeyText)
             }
             var config = SiteConfig(name: plan.site.name, role: plan.site.role, project: project.name,
                                     created: plan.existing?.created ?? stamp, updated: stamp,
@@ -115,6 +116,7 @@ public struct Provisioner: Sendable {
         var workspace: String
         var inbox: String
         var keys: SiteKeys
+        var sealKey: SiteEncryptionKey
         var status: KeyStatus
         var existing: SiteConfig?
     }
@@ -149,10 +151,14 @@ public struct Provisioner: Sendable {
         if let existing, existing.share != nil || existing.federation != nil {
             throw .federatedWorkspace(site: site.name, path: siteFile)
         }
+        // The X25519 key for sealed transfers: kept when there, made when missing (workspaces provisioned
+        // before sealed transfers get theirs now), replaced with the signing key by --force-new-keys.
+        let sealKey: SiteEncryptionKey = try !forceNewKeys && fm.fileExists(atPath: SiteEncryptionKey.privateKeyPath(workspace: workspace))
+            ? SiteEncryptionKey.load(workspace: workspace) : .generate()
         let hasKey = fm.fileExists(atPath: keyPath)
         let hasRecord = fm.fileExists(atPath: pubPath) || existing != nil
         if forceNewKeys {
-            return SitePlan(site: site, workspace: workspace, inbox: inbox, keys: .generate(),
+            return SitePlan(site: site, workspace: workspace, inbox: inbox, keys: .generate(), sealKey: sealKey,
                             status: hasKey || hasRecord ? .replaced : .created, existing: existing)
         }
         guard hasKey else {
@@ -160,7 +166,7 @@ public struct Provisioner: Sendable {
                 throw .keyMismatch(site: site.name, path: keyPath,
                                    reason: "the private key is missing but the workspace records a public key")
             }
-            return SitePlan(site: site, workspace: workspace, inbox: inbox, keys: .generate(),
+            return SitePlan(site: site, workspace: workspace, inbox: inbox, keys: .generate(), sealKey: sealKey,
                             status: .created, existing: existing)
         }
         let keys = try SiteKeys.load(privateKeyPath: keyPath)
@@ -174,7 +180,7 @@ public struct Provisioner: Sendable {
             throw .keyMismatch(site: site.name, path: keyPath,
                                reason: "keys/site.key does not match the public_key recorded in site.yaml")
         }
-        return SitePlan(site: site, workspace: workspace, inbox: inbox, keys: keys, status: .kept, existing: existing)
+        return SitePlan(site: site, workspace: workspace, inbox: inbox, keys: keys, sealKey: sealKey, status: .kept, existing: existing)
     }
 
     private func write(plan: SitePlan, config: SiteConfig,
@@ -198,6 +204,7 @@ public struct Provisioner: Sendable {
         } else if !fm.fileExists(atPath: FileSystem.join(ws, "keys/site.pub")) {
             try SiteKeys.writePublicKey(plan.keys.publicKey, to: FileSystem.join(ws, "keys/site.pub"))
         }
+        try plan.sealKey.write(workspace: ws)
         let trustedDir = FileSystem.join(ws, "trusted")
         for (name, key) in trusted {
             try SiteKeys.writePublicKey(key, to: FileSystem.join(trustedDir, name + ".pub"))

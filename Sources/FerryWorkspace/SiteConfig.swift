@@ -11,9 +11,13 @@ public struct PeerSite: Codable, Sendable, Equatable {
     public var inbox: String
     /// The peer's Ed25519 public key, base64 of the 32 raw bytes.
     public var publicKey: String
+    /// The peer's X25519 key for sealed transfers (base64 of 32 bytes); absent for peers whose card
+    /// predates sealed transfers.
+    public var encryptionKey: String?
 
     /// Creates a peer entry.
-    public init(role: SiteRole, inbox: String, publicKey: String) {
+    public init(role: SiteRole, inbox: String, publicKey: String, encryptionKey: String? = nil) {
+        self.encryptionKey = encryptionKey
         self.role = role
         self.inbox = inbox
         self.publicKey = publicKey
@@ -22,6 +26,7 @@ public struct PeerSite: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case role, inbox
         case publicKey = "public_key"
+        case encryptionKey = "encryption_key"
     }
 }
 
@@ -126,11 +131,13 @@ public struct SiteConfig: Codable, Sendable, Equatable {
         }
         let peerPairs: [(Node, Node)] = peers.keys.sorted().map { key in
             let peer = peers[key]!
-            return (scalar(key), Node([
+            var fields: [(Node, Node)] = [
                 (plain("role"), plain(peer.role.rawValue)),
                 (plain("inbox"), scalar(peer.inbox)),
                 (plain("public_key"), scalar(peer.publicKey)),
-            ]))
+            ]
+            if let seal = peer.encryptionKey { fields.append((plain("encryption_key"), scalar(seal))) }
+            return (scalar(key), Node(fields))
         }
         pairs.append((plain("peers"), Node(peerPairs)))
         let body = (try? Yams.serialize(node: Node(pairs), sortKeys: false)) ?? ""

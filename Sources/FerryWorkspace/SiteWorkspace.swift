@@ -37,7 +37,10 @@ public struct SiteWorkspace: @unchecked Sendable {
     }
     /// The peers (name → role, inbox, key), their inboxes resolved against `share:`.
     public var peers: [String: PeerSite] {
-        config.peers.mapValues { PeerSite(role: $0.role, inbox: SharePath.resolve($0.inbox, share: config.share), publicKey: $0.publicKey) }
+        config.peers.mapValues {
+            PeerSite(role: $0.role, inbox: SharePath.resolve($0.inbox, share: config.share), publicKey: $0.publicKey,
+                     encryptionKey: $0.encryptionKey)
+        }
     }
     /// Where this site mounts the share (`share:` of site.yaml), if it says.
     public var shareDirectory: String? { config.share }

@@ -9,7 +9,7 @@ import Testing
                                        "--scratch", scratch])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("read clients + write model"))
-        #expect(result.stdout.contains("streaming FedAvg"))
+        #expect(result.stdout.contains("streaming mean"))
         #expect(result.stdout.contains("peak RSS"))
         #expect(FileManager.default.fileExists(atPath: scratch + "/global.safetensors"))
     }

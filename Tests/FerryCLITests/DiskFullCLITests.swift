@@ -37,12 +37,13 @@ import Glibc
             return UInt8(truncatingIfNeeded: state >> 33)
         }
         try Data(source).write(to: dir.appendingPathComponent("model.bin"))
+        let keys = try transferKeys(in: dir)
         let flow = ["--poll", "20ms", "--polling-only", "--quiet"]
 
         // The sender stages all 16 chunks (window 32) and waits for the receiver.
         let sender = Process()
         sender.executableURL = FerryCLI.binary
-        sender.arguments = ["transfer", "send", "model.bin", "inbox", "--chunk", "64KiB", "--window", "32"] + flow
+        sender.arguments = ["transfer", "send", "model.bin", "inbox", "--chunk", "64KiB", "--window", "32"] + flow + keys.to
         sender.currentDirectoryURL = dir
         sender.standardOutput = FileHandle.nullDevice
         sender.standardError = FileHandle.nullDevice
@@ -50,7 +51,7 @@ import Glibc
         defer { if sender.isRunning { kill(sender.processIdentifier, SIGKILL); sender.waitUntilExit() } }
 
         // Room for 256 KiB only: the receiver fails on the fifth chunk and says why.
-        let full = try runLimited(["transfer", "receive", "inbox", "out", "--once"] + flow, limitKiB: 256, in: dir)
+        let full = try runLimited(["transfer", "receive", "inbox", "out", "--once"] + flow + keys.key, limitKiB: 256, in: dir)
         #expect(full.status == 1, "\(full.stderr)")
         #expect(full.stderr.contains("write the partial output"), "\(full.stderr)")
         let out = dir.appendingPathComponent("out").path
@@ -66,7 +67,7 @@ import Glibc
         #expect(consumed >= 1 && consumed < 16, "acknowledged \(consumed) of 16 chunks")
 
         // Space is back: a new receiver continues from the ack and publishes the exact file.
-        let resumed = try FerryCLI.run(["transfer", "receive", "inbox", "out", "--once"] + flow, in: dir)
+        let resumed = try FerryCLI.run(["transfer", "receive", "inbox", "out", "--once"] + flow + keys.key, in: dir)
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(fm.contents(atPath: out + "/model.bin") == Data(source))
         #expect(try fm.contentsOfDirectory(atPath: out).sorted() == [".ferry-received", "model.bin"], "only the output and the ledger of received transfers")

@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// A `ferry` process running in the background, its output going to a log file.
-private final class FerryProcess {
+final class FerryProcess {
     let process = Process()
     let log: URL
 
@@ -104,6 +104,14 @@ private func writeRandom(_ url: URL, count: Int) throws {
     try Data(bytes).write(to: url)
 }
 
+/// A key pair for sealed transfers made with `ferry transfer keygen` in `dir`: the sender's `--to`
+/// arguments and the receiver's `--key` arguments.
+func transferKeys(in dir: URL) throws -> (to: [String], key: [String]) {
+    let made = try FerryCLI.run(["transfer", "keygen", "receiver.key"], in: dir)
+    #expect(made.status == 0, "\(made.stderr)")
+    return (["--to", "receiver.key.pub"], ["--key", "receiver.key"])
+}
+
 /// Kill points never depend on speed: while one side runs, the other is stopped (SIGSTOP) or dead, so
 /// the window bounds how far the transfer can get before the test kills (a free-running pair could
 /// finish the transfer while a loaded machine keeps the test from looking).
@@ -117,10 +125,11 @@ private func writeRandom(_ url: URL, count: Int) throws {
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("out"), withIntermediateDirectories: true)
         try writeRandom(dir.appendingPathComponent("model.bin"), count: 3_000_000)
         let inbox = dir.appendingPathComponent("inbox")
-        let receiver = try FerryProcess(["transfer", "receive", "inbox", "out", "--once"] + flow, in: dir, log: "receive.log")
+        let keys = try transferKeys(in: dir)
+        let receiver = try FerryProcess(["transfer", "receive", "inbox", "out", "--once"] + flow + keys.key, in: dir, log: "receive.log")
         defer { receiver.resume(); receiver.kill9() }
         receiver.pause()
-        let send = ["transfer", "send", "model.bin", "inbox", "--chunk", "64KiB", "--window", "4"] + flow
+        let send = ["transfer", "send", "model.bin", "inbox", "--chunk", "64KiB", "--window", "4"] + flow + keys.to
         for _ in 1...3 {
             // The receiver is stopped: the sender gets at most 4 chunks past the ack. Kill it once it has
             // published 3 of them (it is writing the fourth, or waiting).
@@ -151,10 +160,11 @@ private func writeRandom(_ url: URL, count: Int) throws {
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("out"), withIntermediateDirectories: true)
         try writeRandom(dir.appendingPathComponent("model.bin"), count: 3_000_000)
         let inbox = dir.appendingPathComponent("inbox")
-        let sender = try FerryProcess(["transfer", "send", "model.bin", "inbox", "--chunk", "64KiB", "--window", "4"] + flow,
+        let keys = try transferKeys(in: dir)
+        let sender = try FerryProcess(["transfer", "send", "model.bin", "inbox", "--chunk", "64KiB", "--window", "4"] + flow + keys.to,
                                       in: dir, log: "send.log")
         defer { sender.resume(); sender.kill9() }
-        let receive = ["transfer", "receive", "inbox", "out", "--once"] + flow
+        let receive = ["transfer", "receive", "inbox", "out", "--once"] + flow + keys.key
         for _ in 1...3 {
             // The sender publishes up to 3 chunks past the ack (a chunk a killed receiver consumed but did
             // not delete yet holds the fourth back), then stops: the receiver can get no further than that.
@@ -185,9 +195,10 @@ private func writeRandom(_ url: URL, count: Int) throws {
         #expect(try FerryCLI.run(["model", "quantize", "m.safetensors", "q.safetensors", "--format", "nf4"], in: dir).status == 0)
         #expect(try FerryCLI.run(["model", "dequantize", "q.safetensors", "expected.safetensors"], in: dir).status == 0)
         let inbox = dir.appendingPathComponent("inbox")
+        let keys = try transferKeys(in: dir)
         let send = ["transfer", "send", "m.safetensors", "inbox", "--mode", "container", "--quantize", "nf4",
-                    "--chunk", "8KiB", "--window", "3"] + flow
-        let receive = ["transfer", "receive", "inbox", "out", "--once"] + flow
+                    "--chunk", "8KiB", "--window", "3"] + flow + keys.to
+        let receive = ["transfer", "receive", "inbox", "out", "--once"] + flow + keys.key
         // Kill both sides three times, restarting them each time: the receiver stopped while the sender
         // publishes, then the sender stopped while the receiver takes what it published.
         for round in 0..<3 {
@@ -214,12 +225,13 @@ private func writeRandom(_ url: URL, count: Int) throws {
         let dir = try FerryCLI.temporaryDirectory("transfer-errors")
         defer { try? FileManager.default.removeItem(at: dir) }
         try writeRandom(dir.appendingPathComponent("a.bin"), count: 10)
-        let r = try FerryCLI.run(["transfer", "send", "a.bin", "no-such-inbox", "--quiet"], in: dir)
+        let keys = try transferKeys(in: dir)
+        let r = try FerryCLI.run(["transfer", "send", "a.bin", "no-such-inbox", "--quiet"] + keys.to, in: dir)
         #expect(r.status == 1)
         #expect(r.stderr.contains("no-such-inbox: inbox folder does not exist"))
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("inbox"), withIntermediateDirectories: true)
         for flags in [["--mode", "container"], ["--quantize", "nf4"]] {
-            let r = try FerryCLI.run(["transfer", "send", "a.bin", "inbox", "--quiet"] + flags, in: dir)
+            let r = try FerryCLI.run(["transfer", "send", "a.bin", "inbox", "--quiet"] + flags + keys.to, in: dir)
             #expect(r.status == 1)
             #expect(r.stderr.contains("need a safetensors model"), "\(r.stderr)")
         }
@@ -233,7 +245,8 @@ private func writeRandom(_ url: URL, count: Int) throws {
     @Test func helpTeachesWithExamples() throws {
         let send = try FerryCLI.run(["transfer", "send", "--help"])
         #expect(send.status == 0)
-        #expect(send.stdout.contains("ferry transfer send model.safetensors inbox-1 inbox-2 inbox-3 --quantize nf4"))
+        #expect(send.stdout.contains("ferry transfer send model.safetensors in-1 in-2 --to a.pub --to b.pub"))
+        #expect(send.stdout.contains("--encryption"))
         let receive = try FerryCLI.run(["transfer", "receive", "--help"])
         #expect(receive.stdout.contains("--polling-only"))
     }

@@ -12,14 +12,15 @@ import Testing
         for sub in ["inbox", "out"] {
             try FileManager.default.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
         }
+        let keys = try transferKeys(in: dir)
         let sender = Process()
         sender.executableURL = FerryCLI.binary
-        sender.arguments = ["transfer", "send", "data.bin", "inbox", "--chunk", "1MiB", "--quiet"] + options
+        sender.arguments = ["transfer", "send", "data.bin", "inbox", "--chunk", "1MiB", "--quiet"] + options + keys.to
         sender.currentDirectoryURL = dir
         sender.standardOutput = FileHandle.nullDevice
         sender.standardError = FileHandle.nullDevice
         try sender.run()
-        let received = try FerryCLI.run(["transfer", "receive", "inbox", "out", "--once", "--quiet"], in: dir)
+        let received = try FerryCLI.run(["transfer", "receive", "inbox", "out", "--once", "--quiet"] + keys.key, in: dir)
         #expect(received.status == 0, "\(received.stderr)")
         #expect(FerryCLI.waitForExit(sender), "the sender ends once the receiver has everything")
         #expect(sender.terminationStatus == 0)

@@ -20,7 +20,9 @@ import Testing
                             MessageKey.task: "deploy", MessageKey.app: "client", MessageKey.message: "\(id).deploy.client"]
         if let signature { options.metadata[MessageKey.signature] = signature }
         let inbox = try #require(fed.server.inbox(ofPeer: "site-1"))
-        _ = try TransferSender(source: archive, inboxes: [inbox], options: options, signingKey: key).run()
+        // Sealed to site-1's encryption key, as the server's are: only the deployment's signature is wrong.
+        let sealTo = try TransferRecipientKey(text: try #require(fed.server.peers["site-1"]?.encryptionKey))
+        _ = try TransferSender(source: archive, inboxes: [inbox], options: options, signingKey: key, recipients: [sealTo]).run()
     }
 
     private func waitForFile(_ path: String) -> Bool {

@@ -23,7 +23,7 @@ import Testing
         let source = try box.writeBytes("lonely.bin", count: 100_000)
         var options = testOptions(chunk: 10_000, window: 2)
         options.expire = .milliseconds(300)
-        let outcome = try #require(BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options)).wait())
+        let outcome = try #require(BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options, recipients: [testRecipient.publicKey])).wait())
         guard case .failure(let error) = outcome, case TransferError.expired = error else {
             Issue.record("expected an expiry, got \(outcome)")
             return
@@ -39,10 +39,10 @@ import Testing
         let source = try box.writeBytes("abandoned.bin", count: 100_000)
         var options = testOptions(chunk: 10_000, window: 2)
         options.expire = .milliseconds(300)
-        _ = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options)).wait()
+        _ = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options, recipients: [testRecipient.publicKey])).wait()
         let dir = try #require(box.transferFolders().first)
         let id = (dir as NSString).lastPathComponent
-        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: hourExpiry())
+        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: hourExpiry(), decryptionKey: testRecipient)
         #expect(try receiver.processPending().isEmpty)
         #expect(box.files(box.out) == [".ferry-partial-\(id)"])
         // Not yet expired: still there after another pass.
@@ -58,8 +58,8 @@ import Testing
         let box = try TransferSandbox()
         let source = try box.writeBytes("done.bin", count: 30_000)
         let options = hourExpiry(testOptions(chunk: 10_000, window: 2))
-        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options)
-        let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options))
+        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options, decryptionKey: testRecipient)
+        let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options, recipients: [testRecipient.publicKey]))
         #expect(try receiveOne(receiver).completed.count == 1)
         _ = try #require(sender.wait()).get()
         let dir = try #require(box.transferFolders().first)
@@ -81,14 +81,14 @@ import Testing
         var options = testOptions(chunk: 10_000, window: 3)
         options.expire = .milliseconds(300)
         // A first sender publishes the window and gives up, nobody acknowledging.
-        _ = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options)).wait()
+        _ = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options, recipients: [testRecipient.publicKey])).wait()
         let dir = try #require(box.transferFolders().first)
         let id = (dir as NSString).lastPathComponent
         // First receiver consumes what is there, then "dies" (dropped without any cleanup). It and the
         // second sender never expire the transfer (a stall under load must not delete it under them).
         options.expire = neverExpires
         do {
-            let first = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options)
+            let first = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options, decryptionKey: testRecipient)
             _ = try first.processPending()
         }
         let ackBefore = try #require(readAck(box, dir))
@@ -103,8 +103,8 @@ import Testing
         try Data("stale".utf8).write(to: URL(fileURLWithPath: dir + "/" + TransferLayout.chunkName(1)))
         try Data("half-written".utf8).write(to: URL(fileURLWithPath: dir + "/.ack.tmp-1-x"))
         // The same send, run again, resumes the same transfer; so does a new receiver.
-        let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options))
-        let second = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options)
+        let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options, recipients: [testRecipient.publicKey]))
+        let second = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options, decryptionKey: testRecipient)
         let pass = try receiveOne(second)
         let done = try #require(pass.completed.first, "\(pass.failed)")
         #expect(box.data(done.outputPath) == box.data(source))
@@ -119,8 +119,8 @@ import Testing
         let box = try TransferSandbox()
         let source = try box.writeBytes("commit.bin", count: 40_000, seed: 22)
         let options = testOptions(chunk: 10_000, window: 8)
-        let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options))
-        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options)
+        let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options, recipients: [testRecipient.publicKey]))
+        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options, decryptionKey: testRecipient)
         #expect(try receiveOne(receiver).completed.count == 1)
         _ = try #require(sender.wait()).get()
         // Rewind the ack to "receiving" as if the receiver died between the rename and the final ack.
@@ -128,7 +128,7 @@ import Testing
         var ack = try #require(readAck(box, dir))
         ack.state = "receiving"
         try Data(ack.encoded()).write(to: URL(fileURLWithPath: dir + "/ack"))
-        let restarted = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options)
+        let restarted = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options, decryptionKey: testRecipient)
         let pass = try receiveOne(restarted)
         #expect(pass.failed.isEmpty)
         #expect(pass.completed.count == 1)

@@ -16,13 +16,13 @@ import Testing
         var options = testOptions(chunk: 10_000, window: 3)
         options.checkpointInterval = 20_000
         options.expire = .milliseconds(500)
-        _ = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options)).wait()
+        _ = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options, recipients: [testRecipient.publicKey])).wait()
         // The receivers and the later senders never expire the transfer: a stall on a loaded machine (a
         // slow fsync, a descheduled thread) longer than a short expiry would delete the transfer folder
         // under the test (a receiver expires a folder idle for that long) or make the sender give up.
         options.expire = neverExpires
         let dir = try #require(box.transferFolders().first)
-        _ = try TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options).processPending()
+        _ = try TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options, decryptionKey: testRecipient).processPending()
         let ack = try #require(readAck(dir))
         #expect(ack.consumed == 3)
         #expect(ack.durable == TransferAckPoint(consumed: 2, bytes: 20_000, chain: try #require(ack.durable?.chain)))
@@ -53,14 +53,14 @@ import Testing
         if senderAlreadyRunning {
             // The sender resumes from the ack it finds (3) and publishes chunk 4 before the receiver
             // comes back and moves its ack back to 2: the sender must then start again from chunk 3.
-            sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options))
+            sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options, recipients: [testRecipient.publicKey]))
             #expect(eventually { FileManager.default.fileExists(atPath: dir + "/" + TransferLayout.chunkName(4)) })
         }
-        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options)
+        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options, decryptionKey: testRecipient)
         _ = try receiver.poll()
         if !senderAlreadyRunning {
             #expect(readAck(dir)?.consumed == 2)
-            sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options))
+            sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options, recipients: [testRecipient.publicKey]))
         }
         let pass = try receiveOne(receiver)
         let done = try #require(pass.completed.first,
@@ -79,10 +79,10 @@ import Testing
         let source = try box.writeBytes("kill.bin", count: 120_000, seed: 32)
         let (dir, _, options) = try receiveThreeChunks(box, source: source)
         // Same boot: the unsynced chunk 3 is still in the page cache, so nothing is sent again.
-        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options)
+        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options, decryptionKey: testRecipient)
         _ = try receiver.poll()
         #expect(readAck(dir)?.consumed == 3)
-        let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options))
+        let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options, recipients: [testRecipient.publicKey]))
         let done = try #require(try receiveOne(receiver).completed.first)
         #expect(box.data(done.outputPath) == box.data(source))
         let summary = try #require(sender.wait()).get()
@@ -97,11 +97,11 @@ import Testing
         let box = try TransferSandbox()
         let source = try box.writeBytes("lost.bin", count: 60_000, seed: 33)
         let options = testOptions(chunk: 10_000, window: 2)
-        let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options))
+        let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options, recipients: [testRecipient.publicKey]))
         #expect(eventually { box.transferFolders().first.map { box.files($0).contains(TransferLayout.chunkName(2)) } ?? false })
         let dir = try #require(box.transferFolders().first)
         try FileManager.default.removeItem(atPath: dir + "/" + TransferLayout.chunkName(1))
-        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options)
+        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options, decryptionKey: testRecipient)
         let done = try #require(try receiveOne(receiver).completed.first)
         #expect(box.data(done.outputPath) == box.data(source))
         let summary = try #require(sender.wait()).get()
@@ -115,10 +115,10 @@ extension HostCrashTests {
         let source = try box.writeBytes("garbled.bin", count: 120_000, seed: 34)
         let (dir, _, options) = try receiveThreeChunks(box, source: source)
         // The sender comes back and reads "3 consumed"; then the ack turns to garbage.
-        let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options))
+        let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options, recipients: [testRecipient.publicKey]))
         #expect(eventually { FileManager.default.fileExists(atPath: dir + "/" + TransferLayout.chunkName(4)) })
         try Data(repeating: 0, count: 40).write(to: URL(fileURLWithPath: dir + "/ack"))
-        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options)
+        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options, decryptionKey: testRecipient)
         let done = try #require(try receiveOne(receiver).completed.first)
         #expect(box.data(done.outputPath) == box.data(source))
         let summary = try #require(sender.wait()).get()

@@ -12,11 +12,11 @@ import Testing
         let key = TransferSigningKey.generate()
         let options = testOptions(chunk: 10_000, window: 8)
         let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: testOptions(),
-                                        trustedKeys: [key.publicKey])
+                                        trustedKeys: [key.publicKey], decryptionKey: testRecipient)
 
         // Version 1 is staged; the attacker copies its folder, then the receiver takes it.
         let v1 = try box.writeBytes("model.bin", count: 30_000, seed: 1)
-        let first = BackgroundSender(TransferSender(source: v1, inboxes: [box.inbox], options: options, signingKey: key))
+        let first = BackgroundSender(TransferSender(source: v1, inboxes: [box.inbox], options: options, signingKey: key, recipients: [testRecipient.publicKey]))
         var staged: String?
         try #require(eventually {
             staged = box.transferFolders().first
@@ -32,7 +32,7 @@ import Testing
         // Version 2 replaces it.
         let v2 = try box.writeBytes("model.bin", count: 30_000, seed: 2)
         let v2Bytes = try #require(box.data(v2))
-        let second = BackgroundSender(TransferSender(source: v2, inboxes: [box.inbox], options: options, signingKey: key))
+        let second = BackgroundSender(TransferSender(source: v2, inboxes: [box.inbox], options: options, signingKey: key, recipients: [testRecipient.publicKey]))
         #expect(try receiveOne(receiver).completed.count == 1)
         guard case .success? = second.wait() else { Issue.record("second transfer did not complete"); return }
         #expect(box.data(box.out + "/model.bin") == v2Bytes)
@@ -48,7 +48,7 @@ import Testing
         try FileManager.default.removeItem(atPath: oldFolder)
         try FileManager.default.copyItem(atPath: snapshot, toPath: oldFolder)
         let restarted = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: testOptions(),
-                                         trustedKeys: [key.publicKey])
+                                         trustedKeys: [key.publicKey], decryptionKey: testRecipient)
         let again = try receiveOne(restarted)
         #expect(again.completed.isEmpty)
         #expect(again.failed.first?.reason.contains("replay") == true, "\(again.failed)")

@@ -9,7 +9,7 @@ import Testing
     /// Runs a receiver on `box` and returns the one refusal; checks nothing was published.
     private func refusal(_ box: TransferSandbox, receiver: TransferReceiver? = nil,
                          sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
-        let r = receiver ?? TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: testOptions())
+        let r = receiver ?? TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: unencryptedOptions(), decryptionKey: testRecipient)
         let pass = try receiveOne(r, seconds: 10)
         #expect(pass.completed.isEmpty, sourceLocation: sourceLocation)
         #expect(box.files(box.out).isEmpty, "published or left: \(box.files(box.out))", sourceLocation: sourceLocation)
@@ -18,7 +18,7 @@ import Testing
 
     private func accepted(_ box: TransferSandbox, receiver: TransferReceiver? = nil,
                           sourceLocation: SourceLocation = #_sourceLocation) throws -> ReceivedTransfer {
-        let r = receiver ?? TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: testOptions())
+        let r = receiver ?? TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: unencryptedOptions(), decryptionKey: testRecipient)
         let pass = try receiveOne(r, seconds: 10)
         return try #require(pass.completed.first, "\(pass.failed)", sourceLocation: sourceLocation)
     }
@@ -56,11 +56,11 @@ import Testing
         var forged = ForgedTransfer(bytes: data, chunkSize: 10_000)
         forged.manifest.source.sha256 = sha256Hex(lying ? bytes(25_000, seed: 9) : data)
         try forged.write(into: box.inbox, chunks: 1...2, final: false)
-        let first = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: testOptions())
+        let first = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: unencryptedOptions(), decryptionKey: testRecipient)
         #expect(try first.poll().failed.isEmpty)
         #expect(!FileManager.default.fileExists(atPath: forged.folder(box.inbox) + "/chunk-000002"))
         try forged.write(into: box.inbox, chunks: 3...3)
-        let restarted = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: testOptions())
+        let restarted = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: unencryptedOptions(), decryptionKey: testRecipient)
         if lying {
             #expect(try refusal(box, receiver: restarted).contains("source.sha256"))
         } else {
@@ -187,10 +187,10 @@ import Testing
                 forged.chunks[next + 1].payload.insert(moved, at: 0)
             }
             try forged.write(into: box.inbox, chunks: 1...consumedBeforeRestart, final: false)
-            let first = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: testOptions())
+            let first = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: unencryptedOptions(), decryptionKey: testRecipient)
             #expect(try first.poll().failed.isEmpty)
             try forged.write(into: box.inbox, chunks: (consumedBeforeRestart + 1)...forged.chunks.count)
-            let restarted = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: testOptions())
+            let restarted = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: unencryptedOptions(), decryptionKey: testRecipient)
             if lying {
                 #expect(try refusal(box, receiver: restarted).contains("made-up chunk sizes"))
             } else {

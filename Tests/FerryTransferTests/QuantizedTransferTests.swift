@@ -16,8 +16,8 @@ import Testing
         var options = testOptions(chunk: 8 << 10, window: 2)
         options.quantize = format
         options.mode = mode
-        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options)
-        let sender = BackgroundSender(TransferSender(source: model, inboxes: [box.inbox], options: options))
+        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options, decryptionKey: testRecipient)
+        let sender = BackgroundSender(TransferSender(source: model, inboxes: [box.inbox], options: options, recipients: [testRecipient.publicKey]))
         let pass = try receiveOne(receiver)
         let summary = try #require(sender.wait()).get()
         let done = try #require(pass.completed.first, "\(pass.failed)")
@@ -43,8 +43,8 @@ import Testing
         options.quantize = format
         let inboxes = try (1...3).map { try box.folder("inbox-\($0)") }
         let outs = try (1...3).map { try box.folder("out-\($0)") }
-        let receivers = zip(inboxes, outs).map { TransferReceiver(inbox: $0, outputDirectory: $1, options: options) }
-        let sender = BackgroundSender(TransferSender(source: model, inboxes: inboxes, options: options))
+        let receivers = zip(inboxes, outs).map { TransferReceiver(inbox: $0, outputDirectory: $1, options: options, decryptionKey: testRecipient) }
+        let sender = BackgroundSender(TransferSender(source: model, inboxes: inboxes, options: options, recipients: [testRecipient.publicKey]))
         var completed = 0
         #expect(eventually {
             for r in receivers { completed += ((try? r.processPending()) ?? []).count }

@@ -8,8 +8,8 @@ import Testing
     /// Sends `source` to the sandbox inbox with a concurrent receiver; returns the summary and output.
     private func roundTrip(_ box: TransferSandbox, source: String, options: TransferOptions) throws
         -> (TransferSummary, ReceivedTransfer) {
-        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options)
-        let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options))
+        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options, decryptionKey: testRecipient)
+        let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options, recipients: [testRecipient.publicKey]))
         let pass = try receiveOne(receiver)
         let summary = try #require(sender.wait()).get()
         let received = try #require(pass.completed.first, "refused: \(pass.failed)")
@@ -37,10 +37,10 @@ import Testing
         var options = testOptions(chunk: 24 << 10, window: 2)
         options.mode = .container
         nonisolated(unsafe) var arrived = [String]()
-        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options) {
+        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options, decryptionKey: testRecipient) {
             arrived += $0.tensorsCompleted
         }
-        let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options))
+        let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options, recipients: [testRecipient.publicKey]))
         let received = try #require(try receiveOne(receiver).completed.first)
         let summary = try #require(sender.wait()).get()
         // Every tensor is announced once, in file order, as soon as its last byte arrived.
@@ -75,8 +75,8 @@ import Testing
         let options = testOptions(chunk: 16 << 10, window: 2)
         let inboxes = try (1...3).map { try box.folder("inbox-\($0)") }
         let outs = try (1...3).map { try box.folder("out-\($0)") }
-        let receivers = zip(inboxes, outs).map { TransferReceiver(inbox: $0, outputDirectory: $1, options: options) }
-        let sender = BackgroundSender(TransferSender(source: source, inboxes: inboxes, options: options))
+        let receivers = zip(inboxes, outs).map { TransferReceiver(inbox: $0, outputDirectory: $1, options: options, decryptionKey: testRecipient) }
+        let sender = BackgroundSender(TransferSender(source: source, inboxes: inboxes, options: options, recipients: [testRecipient.publicKey]))
         var completed = [ReceivedTransfer]()
         #expect(eventually {
             for r in receivers { completed += (try? r.processPending()) ?? [] }
@@ -100,7 +100,7 @@ import Testing
         // short expiry), so all it would ever publish without an ack is there when the folder is read.
         var lonely = options
         lonely.expire = .milliseconds(300)
-        let outcome = try #require(BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: lonely)).wait())
+        let outcome = try #require(BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: lonely, recipients: [testRecipient.publicKey])).wait())
         guard case .failure(let error) = outcome, case TransferError.expired = error else {
             Issue.record("expected the sender to give up, got \(outcome)")
             return
@@ -109,10 +109,10 @@ import Testing
         #expect(box.files(dir).filter { $0.hasPrefix("chunk-") } == ["chunk-000001", "chunk-000002", "chunk-000003"])
         // The same send again (it resumes) with a receiver running: the folder never holds more than
         // `window` chunks.
-        let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options))
+        let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options, recipients: [testRecipient.publicKey]))
         nonisolated(unsafe) var peakChunks = 0
         nonisolated(unsafe) var peakBytes: Int64 = 0
-        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options) { _ in
+        let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options, decryptionKey: testRecipient) { _ in
             let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
             let chunks = names.filter { $0.contains("chunk-") }
             peakChunks = max(peakChunks, chunks.count)

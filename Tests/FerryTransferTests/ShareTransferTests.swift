@@ -33,7 +33,7 @@ import Testing
         var receiving = options
         receiving.expectedSenders = ["site-a"]
         receiving.sweepInterval = .seconds(3600)
-        let receiver = TransferReceiver(inbox: share.b + "/inbox", outputDirectory: box.out, options: receiving)
+        let receiver = TransferReceiver(inbox: share.b + "/inbox", outputDirectory: box.out, options: receiving, decryptionKey: testRecipient)
         // The one sweep, of an empty inbox; later passes never list it.
         #expect(try receiver.poll().completed.isEmpty)
 
@@ -43,7 +43,7 @@ import Testing
             sending.mode = mode
             sending.quantize = format
             let start = Date()
-            let sender = BackgroundSender(TransferSender(source: model, inboxes: [share.a + "/inbox"], options: sending))
+            let sender = BackgroundSender(TransferSender(source: model, inboxes: [share.a + "/inbox"], options: sending, recipients: [testRecipient.publicKey]))
             let pass = try receiveOne(receiver, seconds: 150, pause: 20_000)
             let summary = try #require(sender.wait(seconds: 150), "\(mode) \(format?.rawValue ?? "") did not finish").get()
             let done = try #require(pass.completed.first, "\(mode) \(format?.rawValue ?? ""): \(pass.failed)")

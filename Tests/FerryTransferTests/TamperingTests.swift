@@ -4,57 +4,20 @@ import Testing
 
 /// Every kind of damage to a transfer is refused, reported to the sender, and never published.
 @Suite struct TamperingTests {
-    /// A transfer fully staged in the inbox (all chunks and the final record) by a sender still
-    /// waiting for the receiver.
-    struct Staged {
-        let box: TransferSandbox
-        let source: String
-        let dir: String
-        let sender: BackgroundSender
-        func chunk(_ i: Int) -> String { dir + "/" + TransferLayout.chunkName(i) }
-    }
+    typealias Staged = StagedTransfer
 
     private func stage(_ box: TransferSandbox, name: String = "model.bin", seed: UInt64 = 11, inbox: String? = nil,
                        key: TransferSigningKey? = nil) throws -> Staged {
-        let source = try box.writeBytes(name, count: 50_000, seed: seed)
-        let options = testOptions(chunk: 10_000, window: 8)
-        let sender = BackgroundSender(TransferSender(source: source, inboxes: [inbox ?? box.inbox], options: options,
-                                                     signingKey: key))
-        var dir: String?
-        let ready = eventually {
-            dir = box.transferFolders(in: inbox).first
-            return dir.map { FileManager.default.fileExists(atPath: $0 + "/final") } ?? false
-        }
-        try #require(ready)
-        return Staged(box: box, source: source, dir: try #require(dir), sender: sender)
+        try StagedTransfer.stage(box, name: name, seed: seed, inbox: inbox, options: unencryptedOptions(chunk: 10_000, window: 8),
+                                 signingKey: key)
     }
 
-    /// Runs the receiver and checks the transfer is refused with `reason` and nothing is published.
     private func expectRefused(_ s: Staged, trusting keys: [TransferPublicKey] = [], reason: String,
                                sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let receiver = TransferReceiver(inbox: s.box.inbox, outputDirectory: s.box.out, options: testOptions(),
-                                        trustedKeys: keys)
-        let pass = try receiveOne(receiver)
-        #expect(pass.completed.isEmpty, sourceLocation: sourceLocation)
-        let failure = try #require(pass.failed.first, sourceLocation: sourceLocation)
-        #expect(failure.reason.contains(reason), "\(failure.reason)", sourceLocation: sourceLocation)
-        #expect(s.box.files(s.box.out).isEmpty, "published or left: \(s.box.files(s.box.out))", sourceLocation: sourceLocation)
-        #expect(FileManager.default.fileExists(atPath: s.dir + "/failed"), sourceLocation: sourceLocation)
-        // The sender learns about the refusal and fails with it.
-        let outcome = try #require(s.sender.wait(), sourceLocation: sourceLocation)
-        guard case .failure(let error) = outcome, case TransferError.refused = error else {
-            Issue.record("sender did not report the refusal: \(outcome)", sourceLocation: sourceLocation)
-            return
-        }
-        // Later passes leave the refused transfer alone.
-        #expect(try receiver.poll().failed.isEmpty, sourceLocation: sourceLocation)
+        try s.expectRefused(options: unencryptedOptions(), trusting: keys, reason: reason, sourceLocation: sourceLocation)
     }
 
-    private func modify(_ path: String, _ change: (inout [UInt8]) -> Void) throws {
-        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        change(&bytes)
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-    }
+    private func modify(_ path: String, _ change: (inout [UInt8]) -> Void) throws { try modifyFile(path, change) }
 
     @Test func tamperedPayloadIsRefused() throws {
         let s = try stage(TransferSandbox())
@@ -159,7 +122,7 @@ import Testing
     @Test func validSignatureIsAccepted() throws {
         let key = TransferSigningKey.generate()
         let s = try stage(TransferSandbox(), key: key)
-        let receiver = TransferReceiver(inbox: s.box.inbox, outputDirectory: s.box.out, options: testOptions(),
+        let receiver = TransferReceiver(inbox: s.box.inbox, outputDirectory: s.box.out, options: unencryptedOptions(),
                                         trustedKeys: [key.publicKey])
         let pass = try receiveOne(receiver)
         let done = try #require(pass.completed.first, "\(pass.failed)")

@@ -110,13 +110,25 @@ let failsafeSeconds: Double = 300
 /// sender give up) in a test that is not about expiry.
 let neverExpires: Duration = .seconds(24 * 3600)
 
-/// Fast test options: small chunks, short poll interval, no expiry.
+/// The X25519 key the tests seal their transfers to (``testOptions()`` transfers are sealed: give
+/// senders `recipients: [testRecipient.publicKey]` and receivers `decryptionKey: testRecipient`).
+let testRecipient = TransferDecryptionKey.generate()
+
+/// Fast test options: small chunks, short poll interval, no expiry, sealed.
 func testOptions(chunk: Int = 16 << 10, window: Int = 3) -> TransferOptions {
     var options = TransferOptions()
     options.chunkSize = chunk
     options.window = window
     options.pollInterval = .milliseconds(5)
     options.expire = neverExpires
+    return options
+}
+
+/// ``testOptions(chunk:window:)`` for unencrypted (protocol version 1) transfers, allowed on both sides:
+/// the tests of version 1's own checks (its chunk digests) build on these.
+func unencryptedOptions(chunk: Int = 16 << 10, window: Int = 3) -> TransferOptions {
+    var options = testOptions(chunk: chunk, window: window)
+    options.encryption = .none
     return options
 }
 

@@ -7,7 +7,8 @@ import Logging
 import Synchronization
 
 /// Messages over FerryTransfer: each message is one transfer into the recipients' inboxes, signed
-/// with the site key; the receiver trusts exactly the keys in the workspace's `trusted/`.
+/// with the site key and sealed to the recipients' encryption keys (site.yaml peers' `encryption_key`);
+/// the receiver trusts exactly the keys in the workspace's `trusted/` and refuses unsealed transfers.
 ///
 /// A payload is sent under a unique name (a hard link `outbox/payloads/<message-id>.<ext>`), so the
 /// received file is `received/<message-id>.<ext>` and two messages never collide in the output folder.
@@ -25,6 +26,8 @@ final class TransferTransport: MessageTransport {
         var receiver: TransferReceiver
         var baseOptions: TransferOptions
         var signingKey: TransferSigningKey?
+        /// This site's own encryption key (for messages to its own inbox).
+        var ownRecipientKey: TransferRecipientKey
     }
     private let trust: Mutex<Trust>
 
@@ -35,10 +38,10 @@ final class TransferTransport: MessageTransport {
         payloadDirectory = FileSystem.join(workspace.directory, "outbox/payloads")
         try FileSystem.makeDirectory(receivedDirectory)
         try FileSystem.makeDirectory(payloadDirectory)
-        trust = Mutex(Self.trust(workspace, options: options, receivedDirectory: receivedDirectory))
+        trust = Mutex(try Self.trust(workspace, options: options, receivedDirectory: receivedDirectory))
     }
 
-    private static func trust(_ workspace: SiteWorkspace, options: WatcherOptions, receivedDirectory: String) -> Trust {
+    private static func trust(_ workspace: SiteWorkspace, options: WatcherOptions, receivedDirectory: String) throws -> Trust {
         var base = TransferOptions()
         base.pollInterval = options.pollInterval
         base.pollingOnly = !options.useInotify
@@ -49,9 +52,12 @@ final class TransferTransport: MessageTransport {
         base.expectedSenders = workspace.trustedKeys.keys.sorted().filter { $0 != workspace.name }
         let signingKey = try? TransferSigningKey(rawRepresentation: Array(workspace.keys.privateKey.rawRepresentation))
         let trusted = workspace.trustedKeys.values.compactMap { try? TransferPublicKey(rawRepresentation: Array($0.rawRepresentation)) }
+        let sealKey = try SiteEncryptionKey.load(workspace: workspace.directory)
+        let decryptionKey = try TransferDecryptionKey(rawRepresentation: Array(sealKey.privateKey.rawRepresentation))
         let receiver = TransferReceiver(inbox: workspace.inboxDirectory, outputDirectory: receivedDirectory,
-                                        options: base, trustedKeys: trusted)
-        return Trust(workspace: workspace, receiver: receiver, baseOptions: base, signingKey: signingKey)
+                                        options: base, trustedKeys: trusted, decryptionKey: decryptionKey)
+        return Trust(workspace: workspace, receiver: receiver, baseOptions: base, signingKey: signingKey,
+                     ownRecipientKey: decryptionKey.publicKey)
     }
 
     /// The workspace whose keys and peers are in force.
@@ -59,9 +65,14 @@ final class TransferTransport: MessageTransport {
 
     /// Trusts the keys and peers of `workspace` from now on, and signs with its key. The new receiver
     /// continues the transfers in progress from their acknowledgements, as after a restart; sends in
-    /// progress finish as they started.
+    /// progress finish as they started. A workspace whose encryption key cannot be read keeps the
+    /// previous trust in force (logged).
     func reload(_ workspace: SiteWorkspace) {
-        let next = Self.trust(workspace, options: options, receivedDirectory: receivedDirectory)
+        let next: Trust
+        do { next = try Self.trust(workspace, options: options, receivedDirectory: receivedDirectory) } catch {
+            logger.error("the federation changed but \(workspace.directory)'s keys cannot be loaded; the previous keys stay in force: \(error)")
+            return
+        }
         trust.withLock { $0 = next }
     }
 
@@ -88,9 +99,11 @@ final class TransferTransport: MessageTransport {
         options.metadata = message.metadata
         options.metadata[MessageKey.message] = message.id
         options.stateDirectory = stateDirectory
+        let recipients = try recipientKeys(for: inboxes)
         var notes: [String] = []
         while true {
-            let sender = TransferSender(source: link, inboxes: inboxes, options: options, signingKey: signingKey)
+            let sender = TransferSender(source: link, inboxes: inboxes, options: options, signingKey: signingKey,
+                                        recipients: recipients)
             do {
                 let summary = try sender.run()
                 FileSystem.remove(link)
@@ -107,6 +120,22 @@ final class TransferTransport: MessageTransport {
                 logger.warning("\(message.id): \(fallback.note)")
                 options = fallback.options
             }
+        }
+    }
+
+    /// The encryption keys of the sites whose inboxes these are; a peer without one is an error (a
+    /// message is never sent in the clear).
+    func recipientKeys(for inboxes: [String]) throws -> [TransferRecipientKey] {
+        let peers = workspace.peers
+        return try inboxes.map { inbox throws -> TransferRecipientKey in
+            if inbox == workspace.inboxDirectory { return trust.withLock { $0.ownRecipientKey } }
+            guard let (name, peer) = peers.first(where: { $0.value.inbox == inbox }) else {
+                throw RuntimeError.fileUnwritable(path: inbox, reason: "no peer in \(workspace.siteFile) has this inbox, so there is no key to seal the message to")
+            }
+            guard let text = peer.encryptionKey, let key = try? TransferRecipientKey(text: text) else {
+                throw RuntimeError.fileUnwritable(path: inbox, reason: "peer '\(name)' has no encryption_key in \(workspace.siteFile) (its card predates sealed transfers): the site runs `ferry site encryption-key WORKSPACE` and sends its new card; then `ferry federation add` it again (or re-run `ferry provision`)")
+            }
+            return key
         }
     }
 

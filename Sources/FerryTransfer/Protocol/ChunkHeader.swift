@@ -10,6 +10,8 @@ import Crypto
 struct ChunkHeader: Equatable {
     static let size = 88
     static let magic: [UInt8] = Array("FRYCHNK1".utf8)
+    /// Sealed chunks (version 2): the digest field holds the 16-byte AEAD tag, then 16 zero bytes.
+    static let sealedMagic: [UInt8] = Array("FRYCHNK2".utf8)
 
     var transferID: [UInt8]
     var index: UInt64
@@ -19,7 +21,7 @@ struct ChunkHeader: Equatable {
     var digest: [UInt8]
 
     /// Writes the header into the first 88 bytes of `buffer`.
-    func write(into buffer: UnsafeMutableRawBufferPointer) {
+    func write(into buffer: UnsafeMutableRawBufferPointer, magic: [UInt8] = ChunkHeader.magic) {
         var pos = 0
         func put(_ bytes: [UInt8]) {
             for b in bytes { buffer[pos] = b; pos += 1 }
@@ -28,18 +30,18 @@ struct ChunkHeader: Equatable {
             var le = v.littleEndian
             withUnsafeBytes(of: &le) { for b in $0 { buffer[pos] = b; pos += 1 } }
         }
-        put(Self.magic)
+        put(magic)
         put(transferID)
         putLE(index)
         putLE(offset)
         putLE(payloadLength)
         putLE(infoLength)
         putLE(UInt32(0))
-        put(digest)
+        put(digest + [UInt8](repeating: 0, count: 32 - digest.count))
     }
 
     /// Parses the first 88 bytes of `buffer`; nil when the magic or the reserved field is wrong.
-    static func parse(_ buffer: UnsafeRawBufferPointer) -> ChunkHeader? {
+    static func parse(_ buffer: UnsafeRawBufferPointer, magic: [UInt8] = ChunkHeader.magic) -> ChunkHeader? {
         guard buffer.count >= size, Array(buffer[0..<8]) == magic else { return nil }
         func le<T: FixedWidthInteger>(_ at: Int, _: T.Type) -> T {
             var v: T = 0

@@ -25,7 +25,7 @@ public struct TransferSourceInfo: Codable, Equatable, Sendable {
 
 /// `manifest.json`: written first, never changed. See docs/transfer-protocol.md.
 public struct TransferManifest: Codable, Equatable, Sendable, JSONRecord {
-    /// Protocol version (1).
+    /// Protocol version: 1 (unencrypted) or 2 (sealed, with ``encryption``).
     public var protocolVersion: Int
     /// 32 hex characters, equal to the transfer's folder name.
     public var transferId: String
@@ -51,8 +51,13 @@ public struct TransferManifest: Codable, Equatable, Sendable, JSONRecord {
     public var signerPublicKey: String?
     /// Free-form key/values (job id, message kind, round…).
     public var metadata: [String: String]
+    /// Version 2: the chunk AEAD and the content key wrapped for each recipient; absent in version 1.
+    public var encryption: TransferEncryption? = nil
 
+    /// Unencrypted transfers (`encryption: none`).
     static let currentVersion = 1
+    /// Sealed transfers.
+    static let sealedVersion = 2
 
 }
 
@@ -69,9 +74,9 @@ public struct TransferFinalRecord: Codable, Equatable, Sendable, JSONRecord {
     /// Ed25519 signature (base64) over ``signedMessage``, when signed.
     public var signature: String?
 
-    /// The bytes the signature covers.
-    var signedMessage: [UInt8] {
-        Array("ferry-transfer-v1\n\(manifestSHA256)\n\(chunkCount)\n\(totalBytes)\n\(streamDigest)\n".utf8)
+    /// The bytes the signature covers (`ferry-transfer-v1` or `-v2` after the protocol version).
+    func signedMessage(version: Int) -> [UInt8] {
+        Array("ferry-transfer-v\(version)\n\(manifestSHA256)\n\(chunkCount)\n\(totalBytes)\n\(streamDigest)\n".utf8)
     }
 
 }

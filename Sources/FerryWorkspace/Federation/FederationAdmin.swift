@@ -32,10 +32,12 @@ public struct FederationAdmin: Sendable {
             return try FederationDocument.load(path: path, serverKey: server.keys.publicKey).document
         }
         var sites: [String: FederationDocument.Member] = [
-            server.name: .init(role: .server, publicKey: server.keys.publicKeyText, inbox: server.config.inbox, added: server.config.created),
+            server.name: .init(role: .server, publicKey: server.keys.publicKeyText, inbox: server.config.inbox, added: server.config.created,
+                               encryptionKey: SiteEncryptionKey.publicKeyText(workspace: server.directory)),
         ]
         for (name, peer) in server.config.peers {
-            sites[name] = .init(role: peer.role, publicKey: peer.publicKey, inbox: peer.inbox, added: server.config.updated)
+            sites[name] = .init(role: peer.role, publicKey: peer.publicKey, inbox: peer.inbox, added: server.config.updated,
+                                encryptionKey: peer.encryptionKey)
         }
         return FederationDocument(project: server.project, serial: 0, issued: server.config.updated, server: server.name,
                                   sites: sites, revoked: [])
@@ -66,7 +68,8 @@ public struct FederationAdmin: Sendable {
             let existing = document.sites[card.name]
             if let existing {
                 if existing.publicKey == card.publicKey {
-                    change = existing.inbox == card.inbox ? .unchanged : .inboxChanged
+                    // A new encryption key on a card signed by the member's own key counts as an update too.
+                    change = existing.inbox == card.inbox && existing.encryptionKey == card.encryptionKey ? .unchanged : .inboxChanged
                 } else if card.isEndorsed(by: existing.publicKey) {
                     change = .keyReplaced
                 } else {
@@ -78,7 +81,8 @@ public struct FederationAdmin: Sendable {
             }
             if change != .unchanged {
                 document.sites[card.name] = .init(role: .client, publicKey: card.publicKey, inbox: card.inbox,
-                                                  added: change == .inboxChanged ? existing!.added : stamp)
+                                                  added: change == .inboxChanged ? existing!.added : stamp,
+                                                  encryptionKey: card.encryptionKey)
                 if change == .keyReplaced, let existing {
                     document.revoked.append(.init(name: card.name, publicKey: existing.publicKey, revoked: stamp))
                 }
@@ -113,7 +117,8 @@ public struct FederationAdmin: Sendable {
         var config = server.config
         config.peers = [:]
         for (name, member) in next.sites where name != server.name {
-            config.peers[name] = PeerSite(role: member.role, inbox: member.inbox, publicKey: member.publicKey)
+            config.peers[name] = PeerSite(role: member.role, inbox: member.inbox, publicKey: member.publicKey,
+                                          encryptionKey: member.encryptionKey)
         }
         config.updated = next.issued
         do {

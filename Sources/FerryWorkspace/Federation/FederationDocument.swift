@@ -22,9 +22,12 @@ public struct FederationDocument: Codable, Sendable, Equatable {
         public var inbox: String
         /// When it joined (first added, or its key last replaced).
         public var added: String
+        /// Its X25519 key for sealed transfers (base64 of 32 bytes), from its card.
+        public var encryptionKey: String?
 
         /// Creates a member entry.
-        public init(role: SiteRole, publicKey: String, inbox: String, added: String) {
+        public init(role: SiteRole, publicKey: String, inbox: String, added: String, encryptionKey: String? = nil) {
+            self.encryptionKey = encryptionKey
             self.role = role
             self.publicKey = publicKey
             self.inbox = inbox
@@ -34,6 +37,7 @@ public struct FederationDocument: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case role, inbox, added
             case publicKey = "public_key"
+            case encryptionKey = "encryption_key"
         }
     }
 
@@ -108,6 +112,7 @@ public struct FederationDocument: Codable, Sendable, Equatable {
             lines += ["  \(SignedText.quoted(name)):", "    role: \(m.role.rawValue)",
                       "    public_key: \(SignedText.quoted(m.publicKey))", "    inbox: \(SignedText.quoted(m.inbox))",
                       "    added: \(SignedText.quoted(m.added))"]
+            if let seal = m.encryptionKey { lines.append("    encryption_key: \(SignedText.quoted(seal))") }
         }
         lines.append(revoked.isEmpty ? "revoked: []" : "revoked:")
         for r in revoked {

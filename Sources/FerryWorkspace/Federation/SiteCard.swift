@@ -32,18 +32,22 @@ public struct SiteCard: Codable, Sendable, Equatable {
     public var previousKey: String?
     /// Base64 Ed25519 signature by `previousKey` of `ferry-key-rotation-v1:<name>:<publicKey>`.
     public var endorsement: String?
+    /// The site's X25519 key for sealed transfers (base64 of 32 bytes); absent on cards made before them.
+    public var encryptionKey: String?
 
     enum CodingKeys: String, CodingKey {
         case name, role, inbox, project, created, endorsement
         case publicKey = "public_key"
         case federationFile = "federation_file"
         case previousKey = "previous_key"
+        case encryptionKey = "encryption_key"
     }
 
     /// Creates a card.
     public init(name: String, role: SiteRole, publicKey: String, inbox: String, project: String? = nil,
                 federationFile: String? = nil, created: String = Timestamp.now(),
-                previousKey: String? = nil, endorsement: String? = nil) {
+                previousKey: String? = nil, endorsement: String? = nil, encryptionKey: String? = nil) {
+        self.encryptionKey = encryptionKey
         self.name = name
         self.role = role
         self.publicKey = publicKey
@@ -73,6 +77,7 @@ public struct SiteCard: Codable, Sendable, Equatable {
             "public_key: \(SignedText.quoted(publicKey))",
             "inbox: \(SignedText.quoted(inbox))",
         ]
+        if let encryptionKey { lines.append("encryption_key: \(SignedText.quoted(encryptionKey))") }
         if let project { lines.append("project: \(SignedText.quoted(project))") }
         if let federationFile { lines.append("federation_file: \(SignedText.quoted(federationFile))") }
         lines.append("created: \(SignedText.quoted(created))")
@@ -96,6 +101,9 @@ public struct SiteCard: Codable, Sendable, Equatable {
         }
         guard let key = SiteKeys.decodePublicKey(card.publicKey) else {
             throw .unreadable(path: path, reason: "public_key is not the base64 of a 32-byte Ed25519 key")
+        }
+        if let encryptionKey = card.encryptionKey, !SiteEncryptionKey.isValidPublicKey(encryptionKey) {
+            throw .unreadable(path: path, reason: "encryption_key is not the base64 of a 32-byte X25519 key")
         }
         guard let (body, signature) = SignedText.split(bytes) else {
             throw .tampered(path: path, kind: "site card", reason: "no valid `signature:` last line")

@@ -58,7 +58,8 @@ public struct SiteJoin: Sendable {
         var config = ws.config
         config.project = project
         config.federation = federationFile
-        config.peers = [server.name: PeerSite(role: .server, inbox: server.inbox, publicKey: server.publicKey)]
+        config.peers = [server.name: PeerSite(role: .server, inbox: server.inbox, publicKey: server.publicKey,
+                                              encryptionKey: server.encryptionKey)]
         config.updated = Timestamp.string(now)
         do {
             guard let key = SiteKeys.decodePublicKey(server.publicKey) else { throw FederationError.unreadable(path: card, reason: "bad public_key") }

@@ -21,6 +21,7 @@ public struct SiteKeyRotation: Sendable {
         let master = ws.role == .server ? try FederationAdmin(server: ws).current() : nil
         let old = ws.keys
         let new = SiteKeys.generate()
+        let sealKey = SiteEncryptionKey.generate()
         let endorsement: String
         do {
             endorsement = try old.sign(SiteCard.rotationMessage(name: ws.name, publicKey: new.publicKeyText)).base64EncodedString()
@@ -30,7 +31,8 @@ public struct SiteKeyRotation: Sendable {
         let stamp = Timestamp.string(now)
         let card = SiteCard(name: ws.name, role: ws.role, publicKey: new.publicKeyText, inbox: ws.config.inbox,
                             project: ws.role == .server ? ws.project : nil, federationFile: ws.role == .server ? ws.config.federation : nil,
-                            created: stamp, previousKey: old.publicKeyText, endorsement: endorsement)
+                            created: stamp, previousKey: old.publicKeyText, endorsement: endorsement,
+                            encryptionKey: sealKey.publicKeyText)
         let cardPath = FileSystem.join(ws.directory, SiteSetup.cardFileName)
         var config = ws.config
         config.publicKey = new.publicKeyText
@@ -39,6 +41,12 @@ public struct SiteKeyRotation: Sendable {
             try AtomicFile.write(string: old.privateKey.rawRepresentation.base64EncodedString() + "\n",
                                  to: ws.privateKeyPath + ".previous", permissions: [.ownerReadWrite])
             try new.write(privateKeyPath: ws.privateKeyPath, publicKeyPath: ws.publicKeyPath)
+            // The encryption key rotates with the signing key; the old one stays in .previous like the signing key.
+            let sealPath = SiteEncryptionKey.privateKeyPath(workspace: ws.directory)
+            if let oldSeal = try FileSystem.readIfPresent(sealPath, limit: 4096) {
+                try AtomicFile.write(oldSeal, to: sealPath + ".previous", permissions: [.ownerReadWrite])
+            }
+            try sealKey.write(workspace: ws.directory)
             try config.write(to: ws.siteFile)
         } catch {
             throw .io(path: ws.keysDirectory, operation: "replace the key", reason: "\(error)")
@@ -47,6 +55,7 @@ public struct SiteKeyRotation: Sendable {
         var federationPath: String?
         if var document = master {
             document.sites[ws.name]?.publicKey = new.publicKeyText
+            document.sites[ws.name]?.encryptionKey = sealKey.publicKeyText
             document.revoked.append(.init(name: ws.name, publicKey: old.publicKeyText, revoked: stamp))
             document.serial += 1
             document.issued = stamp

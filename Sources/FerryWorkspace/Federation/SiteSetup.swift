@@ -89,13 +89,15 @@ public struct SiteSetup: Sendable {
             ? (shareRoot == nil ? FileSystem.join(ws, "federation.yaml") : "federation-\(projectName).yaml") : nil
 
         let keys = SiteKeys.generate()
+        let sealKey = SiteEncryptionKey.generate()
         let stamp = Timestamp.string(now)
         var config = SiteConfig(name: name, role: role, project: role == .server ? projectName : "", created: stamp,
                                 updated: stamp, publicKey: keys.publicKeyText, inbox: recordedInbox, poll: nil, peers: [:])
         config.share = shareRoot
         config.federation = federation
         let card = SiteCard(name: name, role: role, publicKey: keys.publicKeyText, inbox: recordedInbox,
-                            project: role == .server ? projectName : nil, federationFile: federation, created: stamp)
+                            project: role == .server ? projectName : nil, federationFile: federation, created: stamp,
+                            encryptionKey: sealKey.publicKeyText)
         let cardPath = FileSystem.join(ws, Self.cardFileName)
         do {
             try FileSystem.makeDirectory(ws)
@@ -109,6 +111,7 @@ public struct SiteSetup: Sendable {
         }
         do {
             try keys.write(privateKeyPath: FileSystem.join(ws, "keys/site.key"), publicKeyPath: FileSystem.join(ws, "keys/site.pub"))
+            try sealKey.write(workspace: ws)
             try config.write(to: FileSystem.join(ws, "site.yaml"))
         } catch {
             throw .io(path: ws, operation: "write the keys and site.yaml", reason: "\(error)")

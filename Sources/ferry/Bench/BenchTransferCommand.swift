@@ -70,6 +70,10 @@ struct BenchTransferCommand: AsyncParsableCommand {
     @Option(name: .customLong("window-bytes"), help: ArgumentHelp("Window in bytes (default 128MiB).", valueName: "SIZE"))
     var windowBytes: String?
 
+    @Option(help: ArgumentHelp("sealed (default): end-to-end encrypted, as transfers are by default; none: unencrypted (debugging).",
+                               valueName: "sealed|none"))
+    var encryption: TransferEncryptionMode = .sealed
+
     @Option(help: "Runs per measurement; the best one counts.")
     var `repeat`: Int = 1
 
@@ -137,6 +141,8 @@ struct BenchTransferCommand: AsyncParsableCommand {
               + rate(transfer.wall).leftPadding(14) + formatFixed(transfer.wall.seconds / cp.seconds, 2).leftPadding(8))
         print("  peak RSS sender \(ByteCount.format(transfer.senderRSS)), receiver \(ByteCount.format(transfer.receiverRSS)); "
               + "on the wire \(ByteCount.format(transfer.wire)) (\(formatFixed(Double(transfer.wire) / Double(modelBytes) * 100, 1)) % of the model)")
+        print("  \(transfer.sealing); written to the share \(ByteCount.format(transfer.shareBytes)) "
+              + "(\(formatFixed(Double(transfer.shareBytes) / Double(modelBytes), 3))× the model)")
         print("  output: \(transfer.check)")
     }
 
@@ -164,6 +170,8 @@ struct BenchTransferCommand: AsyncParsableCommand {
         print("  sent through \(work), received through \(peer)")
         print("  peak RSS sender \(ByteCount.format(transfer.senderRSS)), receiver \(ByteCount.format(transfer.receiverRSS)); "
               + "on the wire \(ByteCount.format(transfer.wire)) (\(formatFixed(Double(transfer.wire) / Double(modelBytes) * 100, 1)) % of the model)")
+        print("  \(transfer.sealing); written to the share \(ByteCount.format(transfer.shareBytes)) "
+              + "(\(formatFixed(Double(transfer.shareBytes) / Double(modelBytes), 3))× the model)")
         print("  output: \(transfer.check)")
     }
 
@@ -215,6 +223,20 @@ struct BenchTransferCommand: AsyncParsableCommand {
         if let windowBytes { send += ["--window-bytes", windowBytes] }
         if let quantize { send += ["--quantize", quantize.rawValue] }
         var receive = ["transfer", "receive", receiveInbox ?? FileSystem.join(work, "inbox"), outDir, "--once", "--quiet"]
+        switch encryption {
+        case .sealed:
+            let key = FileSystem.join(work, "bench-receiver.key")
+            if !FileSystem.exists(key) {
+                let made = try MeasuredChild(executable: ferry, arguments: ["transfer", "keygen", key], logPath: "/dev/null")
+                made.wait()
+                guard made.status == 0 else { throw BenchError.failed(command: "ferry transfer keygen", status: made.status, log: "/dev/null") }
+            }
+            send += ["--to", key + ".pub"]
+            receive += ["--key", key]
+        case .none:
+            send += ["--encryption", "none"]
+            receive += ["--encryption", "none"]
+        }
         if pollingOnly {
             send += ["--polling-only", "--poll", "100ms"]
             receive += ["--polling-only", "--poll", "100ms"]
@@ -228,7 +250,7 @@ struct BenchTransferCommand: AsyncParsableCommand {
         let wall = max(sender.ended!, receiver.ended!) - start
         guard sender.status == 0 else { throw BenchError.failed(command: "ferry transfer send", status: sender.status, log: FileSystem.join(work, "send.log")) }
         guard receiver.status == 0 else { throw BenchError.failed(command: "ferry transfer receive", status: receiver.status, log: FileSystem.join(work, "receive.log")) }
-        let wire = try wireBytes(log: FileSystem.join(work, "receive.log"))
+        let (wire, shareBytes, aead) = try wireBytes(log: FileSystem.join(work, "receive.log"))
         let check: String
         if quantize == nil {
             guard try BenchModelFile.identical(model, out) else { throw BenchError.mismatch(out) }
@@ -247,19 +269,23 @@ struct BenchTransferCommand: AsyncParsableCommand {
         }
         try? FileManager.default.removeItem(atPath: out)
         return TransferRun(wall: wall, senderRSS: sender.peakResidentBytes, receiverRSS: receiver.peakResidentBytes,
-                           wire: wire, check: check)
+                           wire: wire, shareBytes: shareBytes, sealing: aead.map { "sealed, \($0.rawValue)" } ?? "UNENCRYPTED (encryption none)",
+                           check: check)
     }
 
-    /// The stream size, from the manifest left in the inbox.
-    private func wireBytes(log: String) throws -> Int64 {
+    /// The stream size, the bytes the sender wrote to the share (every chunk file: header, info and
+    /// payload; the manifest, final record and ack add a few KiB) and the AEAD, from the manifest left
+    /// in the inbox.
+    private func wireBytes(log: String) throws -> (stream: Int64, share: Int64, aead: TransferAEAD?) {
         let inbox = FileSystem.join((log as NSString).deletingLastPathComponent, "inbox")
         for id in (try? FileManager.default.contentsOfDirectory(atPath: inbox)) ?? [] {
             if let data = FileManager.default.contents(atPath: FileSystem.join(inbox, id, "manifest.json")),
                let manifest = try? JSONDecoder().decode(TransferManifest.self, from: data) {
-                return manifest.streamSize
+                let infos: Int64 = manifest.mode == .container ? Int64(manifest.chunkCount) * 256 : 0
+                return (manifest.streamSize, manifest.streamSize + Int64(manifest.chunkCount) * 88 + infos, manifest.encryption?.aead)
             }
         }
-        return 0
+        return (0, 0, nil)
     }
 }
 
@@ -269,6 +295,10 @@ struct TransferRun: Comparable {
     var senderRSS: Int64
     var receiverRSS: Int64
     var wire: Int64
+    /// Bytes written to the share: every chunk file (one inbox).
+    var shareBytes: Int64
+    /// `sealed, <aead>` or `UNENCRYPTED …`.
+    var sealing: String
     var check: String
     static func < (a: TransferRun, b: TransferRun) -> Bool { a.wall < b.wall }
 }

@@ -17,7 +17,7 @@ struct SiteCommand: AsyncParsableCommand {
           ferry site join /srv/ferry/site-1 server-card.yaml
           ferry site rotate-key /srv/ferry/site-1
         """,
-        subcommands: [SiteInitCommand.self, SiteJoinCommand.self, SiteRotateKeyCommand.self]
+        subcommands: [SiteInitCommand.self, SiteJoinCommand.self, SiteRotateKeyCommand.self, SiteEncryptionKeyCommand.self]
     )
 }
 

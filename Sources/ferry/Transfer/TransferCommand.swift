@@ -5,6 +5,6 @@ struct TransferCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "transfer",
         abstract: "Stream files and models chunk by chunk through inbox folders.",
-        subcommands: [TransferSendCommand.self, TransferReceiveCommand.self]
+        subcommands: [TransferSendCommand.self, TransferReceiveCommand.self, TransferKeygenCommand.self]
     )
 }

@@ -17,12 +17,21 @@ struct TransferCommonOptions: ParsableArguments {
     @Flag(help: "No progress display (the final summary is still printed).")
     var quiet = false
 
+    @Option(help: ArgumentHelp(
+        "sealed (default): end-to-end encrypted to the recipients' keys. none: unencrypted, for debugging only; a receiver accepts it only with --encryption none too.",
+        valueName: "sealed|none"))
+    var encryption: TransferEncryptionMode = .sealed
+
     /// The transfer options these flags describe.
     func options() throws -> TransferOptions {
         var options = TransferOptions()
         options.pollInterval = try Self.duration(poll, flag: "--poll")
         options.pollingOnly = pollingOnly
         options.expire = try Self.duration(expire, flag: "--expire")
+        options.encryption = encryption
+        if encryption == .none {
+            StandardError.write("ferry: WARNING: --encryption none: transfers are NOT encrypted; anyone who can read the share can read them (debugging only)\n")
+        }
         return options
     }
 

@@ -35,7 +35,8 @@ final class ReceiveDisplays: @unchecked Sendable {
 enum TransferReport {
     static func sent(_ s: TransferSummary, file: String) -> String {
         let inboxes = s.receivers == 1 ? "1 inbox" : "\(s.receivers) inboxes"
-        var text = "sent \(file) to \(inboxes): transfer \(s.transferID)\n"
+        var text = "sent \(file) to \(inboxes): transfer \(s.transferID)"
+        text += s.sealed ? " (sealed)\n" : " (UNENCRYPTED: encryption none, for debugging only)\n"
         text += "  on the wire: \(ByteCount.format(s.streamBytes)) per receiver (\(percent(s.ratio)) of \(ByteCount.format(s.sourceBytes))), "
         text += "\(s.chunkCount) chunk\(s.chunkCount == 1 ? "" : "s"), \(ByteCount.format(s.wireBytesWritten)) written in this run\n"
         text += "  wall time \(DurationText.format(s.elapsed)), source read \(s.sourcePasses)×, "
@@ -49,6 +50,7 @@ enum TransferReport {
         let filters = r.filters.compactMap(\.quantize)
         var text = "received \(r.outputPath) from \(r.sender): transfer \(r.transferID)"
         if r.signed { text += " (signed)" }
+        text += r.sealed ? " (sealed)" : " (UNENCRYPTED: encryption none)"
         text += "\n  on the wire: \(ByteCount.format(r.streamBytes)) (\(percent(ratio)) of \(ByteCount.format(r.sourceBytes)))"
         if !filters.isEmpty { text += ", restored from \(filters.joined(separator: "+"))" }
         text += ", output \(ByteCount.format(r.outputBytes))\n"

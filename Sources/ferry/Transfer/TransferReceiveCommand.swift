@@ -17,6 +17,10 @@ struct TransferReceiveCommand: AsyncParsableCommand {
         dtypes. A tampered, truncated, duplicated, foreign or out-of-order chunk makes the receiver refuse \
         the transfer: it writes a `failed` record the sender reports, and publishes nothing.
 
+        Sealed transfers are opened with the receiver's X25519 key, given with --key (a site workspace \
+        or a private key file made by `ferry transfer keygen`). Unencrypted transfers are refused unless \
+        --encryption none is given (debugging only).
+
         Killed at any point, the receiver continues every transfer from its last acknowledgement when \
         started again. Chunks are acknowledged once written; the output is fsynced every --checkpoint \
         bytes and before it is published, so after a crash of the whole host the transfer resumes from \
@@ -31,9 +35,9 @@ struct TransferReceiveCommand: AsyncParsableCommand {
         it exits after the first transfer is published (status 0) or refused (status 1).
 
         Examples:
-          ferry transfer receive /mnt/share/site-1/inbox models/
-          ferry transfer receive inbox out --once
-          ferry transfer receive /mnt/nfs/inbox out --poll 1s --polling-only --trust server.pub
+          ferry transfer receive /mnt/share/site-1/inbox models/ --key site-1/
+          ferry transfer receive inbox out --key receiver.key --once
+          ferry transfer receive /mnt/nfs/inbox out --key r.key --trust server.pub
         """
     )
 
@@ -57,6 +61,10 @@ struct TransferReceiveCommand: AsyncParsableCommand {
         valueName: "NAME"))
     var from: [String] = []
 
+    @Option(help: ArgumentHelp("This receiver's X25519 key: a site workspace or a private key file.",
+                               valueName: "WORKSPACE_OR_KEY"))
+    var key: String?
+
     @Option(help: ArgumentHelp("Fsync the output every SIZE of stream (what a host crash can cost).",
                                valueName: "SIZE"))
     var checkpoint: String = "256MiB"
@@ -73,9 +81,13 @@ struct TransferReceiveCommand: AsyncParsableCommand {
         options.expectedSenders = from.isEmpty ? [Syscall.hostName()] : from
         var keys: [TransferPublicKey] = []
         for path in trust { keys.append(try TransferPublicKey.load(path: path)) }
+        let decryptionKey = try key.map(TransferKeyArguments.decryptionKey)
+        if decryptionKey == nil, options.encryption == .sealed {
+            throw ValidationError("give this receiver's encryption key with --key (a site workspace or a key file made by `ferry transfer keygen`); --encryption none accepts unencrypted transfers only, for debugging")
+        }
         let displays = ReceiveDisplays(quiet: common.quiet)
         let receiver = TransferReceiver(inbox: inbox, outputDirectory: outputDirectory, options: options,
-                                        trustedKeys: keys, progress: { displays.update($0) })
+                                        trustedKeys: keys, decryptionKey: decryptionKey, progress: { displays.update($0) })
         let start = ContinuousClock.now
         var refused = false
         try receiver.run { pass in

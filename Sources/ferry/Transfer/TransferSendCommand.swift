@@ -9,6 +9,12 @@ struct TransferSendCommand: AsyncParsableCommand {
         commandName: "send",
         abstract: "Stream a file or model chunk by chunk into one or more inbox folders.",
         discussion: """
+        Sealed by default: every chunk is encrypted (AES-256-GCM, or ChaCha20-Poly1305 without AES \
+        instructions) with a fresh content key, wrapped with HPKE for each recipient given with --to \
+        (one per recipient: a site card, a site workspace, a public key file made by `ferry transfer \
+        keygen`, or the key in base64). Only the holders of those keys can read the transfer. \
+        --encryption none sends it in the clear, for debugging only (the receiver must allow it too).
+
         Writes a transfer into each INBOX: a manifest, numbered chunks published atomically (by default \
         at most 128MiB of unconsumed chunks per inbox; --window-bytes or --window chunks when given, \
         so the share never holds more than that per inbox), then a final record with the digest of the \
@@ -24,11 +30,11 @@ struct TransferSendCommand: AsyncParsableCommand {
         receiver restores the source dtypes from the manifest without any option.
 
         Examples:
-          ferry transfer send model.safetensors /mnt/share/site-1/inbox
-          ferry transfer send model.safetensors inbox-1 inbox-2 inbox-3 --quantize nf4
-          ferry transfer send model.safetensors inbox --mode container --chunk 16MiB --window 8
-          ferry transfer send model.safetensors /mnt/share/inbox --window-bytes 512MiB --polling-only
-          ferry transfer send data.bin /mnt/nfs/inbox --poll 1s --polling-only
+          ferry transfer send model.safetensors /mnt/share/site-1/inbox --to card.yaml
+          ferry transfer send data.bin inbox --to receiver.key.pub
+          ferry transfer send model.safetensors in-1 in-2 --to a.pub --to b.pub
+          ferry transfer send m.safetensors inbox --to r.pub --quantize nf4
+          ferry transfer send data.bin /mnt/nfs/inbox --to r.pub --polling-only
 
         The protocol is described in docs/transfer-protocol.md.
         """
@@ -67,6 +73,11 @@ struct TransferSendCommand: AsyncParsableCommand {
         "Ed25519 private key file (32 raw bytes, hex or base64) that signs the final record.", valueName: "PATH"))
     var signKey: String?
 
+    @Option(name: .customLong("to"), help: ArgumentHelp(
+        "A recipient's X25519 key: site card, site workspace, public key file or base64 key (repeatable, one per recipient).",
+        valueName: "KEY_OR_CARD"))
+    var recipients: [String] = []
+
     @Option(name: .customLong("state-dir"), help: ArgumentHelp(
         "Where to keep the resume state (default: beside FILE).", valueName: "DIR"))
     var stateDirectory: String?
@@ -81,7 +92,12 @@ struct TransferSendCommand: AsyncParsableCommand {
         options.quantize = quantize
         options.stateDirectory = stateDirectory
         let key = try signKey.map { path throws(TransferError) in try TransferSigningKey.load(path: path) }
-        let sender = TransferSender(source: file, inboxes: inboxes, options: options, signingKey: key)
+        let recipientKeys = try recipients.map(TransferKeyArguments.recipient)
+        if options.encryption == .sealed, recipientKeys.isEmpty {
+            throw ValidationError("give each recipient's encryption key with --to (a site card, workspace, key file or base64 key); --encryption none sends unencrypted, for debugging only")
+        }
+        let sender = TransferSender(source: file, inboxes: inboxes, options: options, signingKey: key,
+                                    recipients: options.encryption == .sealed ? recipientKeys : [])
         let display = LazyProgress(label: "send \(file)", quiet: common.quiet, minimumTotal: 0)
         let summary = try sender.run { display.update($0.bytes, total: $0.totalBytes) }
         display.finish()
@@ -90,4 +106,5 @@ struct TransferSendCommand: AsyncParsableCommand {
 }
 
 extension TransferMode: ExpressibleByArgument {}
+extension TransferEncryptionMode: ExpressibleByArgument {}
 extension QuantFormat: ExpressibleByArgument {}

@@ -327,7 +327,7 @@ def chunk(payload, tid=TID, index=1, offset=0, digest=None):
 def transfer_case(name, files, fragment, attack, folder=TID):
     for rel, data in files.items():
         write(os.path.join("transfers", name, folder, rel), data)
-    case("transfers/" + name, ["transfer", "receive", "FIXTURE", "OUT", "--once"], fragment, attack)
+    case("transfers/" + name, ["transfer", "receive", "FIXTURE", "OUT", "--once", "--encryption", "none"], fragment, attack)
 
 
 def make_transfers():
@@ -393,7 +393,7 @@ def make_transfers():
         for rel, data in files.items():
             write(os.path.join("transfers", name, TID, rel), data)
         write(os.path.join("transfers", name, "trusted.pub"), (trusted + "\n").encode())
-        case("transfers/" + name, ["transfer", "receive", "FIXTURE", "OUT", "--once"] + trust, fragment, attack)
+        case("transfers/" + name, ["transfer", "receive", "FIXTURE", "OUT", "--once", "--encryption", "none"] + trust, fragment, attack)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,90 @@
+import Crypto
+import FerrySupport
+import Foundation
+
+/// The per-transfer content key and the STREAM construction that seals each chunk's body
+/// (`info ‖ payload`) with it. See docs/transfer-protocol.md, section 13.
+///
+/// - nonce (12 bytes): chunk index as u64 big-endian ‖ 3 zero bytes ‖ 1 for the last chunk, else 0;
+/// - associated data: the 60 bytes `FRYCHNK2` ‖ transfer id (16) ‖ index ‖ chunk count ‖ stream offset
+///   ‖ payload length (u64 little-endian each) ‖ info length (u32 little-endian).
+///
+/// The key is fresh for every transfer, so a (key, nonce) pair is never reused; binding the id, index
+/// and count refuses chunks replayed from another transfer, reordered or cut off at the end.
+struct ContentCipher: Sendable {
+    let aead: TransferAEAD
+    private let keyBytes: [UInt8]
+    private let transferID: [UInt8]
+    private let chunkCount: Int
+
+    static let tagSize = 16
+    static let keySize = 32
+
+    init(key: [UInt8], aead: TransferAEAD, transferID: [UInt8], chunkCount: Int) {
+        keyBytes = key
+        self.aead = aead
+        self.transferID = transferID
+        self.chunkCount = chunkCount
+    }
+
+    /// A fresh random 256-bit content key.
+    static func randomKey() -> [UInt8] {
+        SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
+    }
+
+    var key: [UInt8] { keyBytes }
+
+    func nonce(index: Int) -> [UInt8] {
+        var n = [UInt8](repeating: 0, count: 12)
+        let be = UInt64(index).bigEndian
+        withUnsafeBytes(of: be) { for i in 0..<8 { n[i] = $0[i] } }
+        n[11] = index == chunkCount ? 1 : 0
+        return n
+    }
+
+    func associatedData(index: Int, offset: Int64, payloadLength: Int, infoLength: Int) -> [UInt8] {
+        var ad = Array("FRYCHNK2".utf8) + transferID
+        func le<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { ad.append(contentsOf: $0) } }
+        le(UInt64(index)); le(UInt64(chunkCount)); le(UInt64(offset)); le(UInt64(payloadLength)); le(UInt32(infoLength))
+        return ad
+    }
+
+    /// Seals `body` in place; returns the 16-byte tag.
+    func seal(_ body: UnsafeMutableRawBufferPointer, index: Int, offset: Int64, payloadLength: Int, infoLength: Int) throws -> [UInt8] {
+        let key = SymmetricKey(data: keyBytes)
+        let ad = associatedData(index: index, offset: offset, payloadLength: payloadLength, infoLength: infoLength)
+        let plain = UnsafeRawBufferPointer(body)
+        let (ciphertext, tag): (Data, Data)
+        switch aead {
+        case .aes256GCM:
+            let box = try AES.GCM.seal(plain, using: key, nonce: try AES.GCM.Nonce(data: nonce(index: index)), authenticating: ad)
+            (ciphertext, tag) = (box.ciphertext, box.tag)
+        case .chaCha20Poly1305:
+            let box = try ChaChaPoly.seal(plain, using: key, nonce: try ChaChaPoly.Nonce(data: nonce(index: index)), authenticating: ad)
+            (ciphertext, tag) = (box.ciphertext, box.tag)
+        }
+        _ = ciphertext.copyBytes(to: body)
+        return Array(tag)
+    }
+
+    /// Opens `body` (ciphertext) with `tag` into `out` (at least `body.count` bytes); false when the
+    /// tag does not verify (wrong key, tampered, reordered, replayed or truncated).
+    func open(_ body: UnsafeRawBufferPointer, tag: [UInt8], into out: UnsafeMutableRawBufferPointer,
+              index: Int, offset: Int64, payloadLength: Int, infoLength: Int) -> Bool {
+        let key = SymmetricKey(data: keyBytes)
+        let ad = associatedData(index: index, offset: offset, payloadLength: payloadLength, infoLength: infoLength)
+        let plain: Data
+        do {
+            switch aead {
+            case .aes256GCM:
+                let box = try AES.GCM.SealedBox(nonce: try AES.GCM.Nonce(data: nonce(index: index)), ciphertext: body, tag: tag)
+                plain = try AES.GCM.open(box, using: key, authenticating: ad)
+            case .chaCha20Poly1305:
+                let box = try ChaChaPoly.SealedBox(nonce: try ChaChaPoly.Nonce(data: nonce(index: index)), ciphertext: body, tag: tag)
+                plain = try ChaChaPoly.open(box, using: key, authenticating: ad)
+            }
+        } catch { return false }
+        _ = plain.copyBytes(to: out)
+        return true
+    }
+}
