@@ -35,7 +35,10 @@ import Testing
                             MessageKey.result: #"{"metrics":{},"num_samples":1000000}"#,
                             MessageKey.message: "\(id).result.train-r0001.site-2"]
         let key = try TransferSigningKey(rawRepresentation: Array(site1.keys.privateKey.rawRepresentation))
-        _ = try TransferSender(source: model, inboxes: [fed.server.inboxDirectory], options: options, signingKey: key).run()
+        // Sealed to the server's encryption key, as site-1's own messages are: only the claimed sender is false.
+        let sealTo = try TransferRecipientKey(text: try #require(site1.peers["server"]?.encryptionKey))
+        _ = try TransferSender(source: model, inboxes: [fed.server.inboxDirectory], options: options, signingKey: key,
+                               recipients: [sealTo]).run()
 
         let log = fed.server.logsDirectory + "/watcher.log"
         var run = try fed.run(id)
