@@ -74,17 +74,12 @@ extension StreamingAggregator {
             scales = squares.map { $0.squareRoot() > bound ? bound / $0.squareRoot() : 1 }
         }
 
-        let writer: SafetensorsWriter
-        do {
-            writer = try SafetensorsWriter(path: output, tensors: plan.outputSpecs, metadata: readers[0].metadata)
-        } catch {
-            throw .io(path: output, reason: "cannot create the aggregated model: \(error)")
-        }
+        let model = try AggregatedModelWriter(output: output, tensors: plan.outputSpecs, metadata: readers[0].metadata)
         var bytesRead: Int64 = 0
         let column = UnsafeMutablePointer<Double>.allocate(capacity: clients)
         defer { column.deallocate() }
         let clientWeights = inputs.map(\.weight)
-        do {
+        try model.publish { () throws(AggregationError) in
             for tensor in plan.tensors {
                 try forEachSlice(tensor, slice: slice) { (range) throws(AggregationError) in
                     let n = range.count
@@ -115,25 +110,14 @@ extension StreamingAggregator {
                         AggregationKernels.finish(accumulator: acc, count: n, totalWeight: 1, dtype: tensor.outputDType,
                                                   scratch: buffers.scratch, output: buffers.output.baseAddress!)
                     }
-                    do {
-                        try writer.append(UnsafeRawBufferPointer(rebasing: buffers.output[0..<(n * e)]))
-                    } catch {
-                        throw AggregationError.io(path: output, reason: "cannot write the aggregated model: \(error)")
-                    }
+                    try model.append(UnsafeRawBufferPointer(rebasing: buffers.output[0..<(n * e)]))
                 }
             }
-            try writer.commit()
-        } catch let error as AggregationError {
-            writer.abort()
-            throw error
-        } catch {
-            writer.abort()
-            throw .io(path: output, reason: "cannot publish the aggregated model: \(error)")
         }
         let summary = AggregationSummary(
             clientCount: clients, totalWeight: totalWeight, tensorCount: plan.tensors.count,
             elementCount: plan.tensors.reduce(0) { $0 + $1.elementCount }, bytesRead: bytesRead,
-            bytesWritten: writer.header.totalByteCount,
+            bytesWritten: model.writer.header.totalByteCount,
             workingMemoryBytes: buffers.byteCount + slice * (clients + 1) * 8,
             copiedFromFirstClient: plan.tensors.filter { !$0.averaged }.map(\.name))
         return (summary, scales)

@@ -50,19 +50,15 @@ public struct StreamingAggregator: Sendable {
         let readers = try Self.openReaders(inputs)
         let plan = try AggregationPlan(inputs: inputs, readers: readers)
 
-        let writer: SafetensorsWriter
-        do {
-            writer = try SafetensorsWriter(path: output, tensors: plan.outputSpecs, metadata: readers[0].metadata)
-        } catch {
-            throw .io(path: output, reason: "cannot create the aggregated model: \(error)")
-        }
+        let model = try AggregatedModelWriter(output: output, tensors: plan.outputSpecs, metadata: readers[0].metadata)
+        let writer = model.writer
         let slice = sliceElements
         let buffers = SliceBuffers(elements: slice)
         defer { buffers.deallocate() }
         let weights = inputs.map(\.weight)
         var bytesRead: Int64 = 0
         let total = writer.header.dataByteCount
-        do {
+        try model.publish { () throws(AggregationError) in
             for tensorIndex in plan.tensors.indices {
                 let tensor = plan.tensors[tensorIndex]
                 let count = Int(tensor.elementCount)
@@ -83,22 +79,11 @@ public struct StreamingAggregator: Sendable {
                         bytesRead += Int64(n * e)
                         outBytes = n * e
                     }
-                    do {
-                        try writer.append(UnsafeRawBufferPointer(rebasing: buffers.output[0..<outBytes]))
-                    } catch {
-                        throw AggregationError.io(path: output, reason: "cannot write the aggregated model: \(error)")
-                    }
+                    try model.append(UnsafeRawBufferPointer(rebasing: buffers.output[0..<outBytes]))
                     progress?(writer.dataBytesWritten, total)
                     start += n
                 }
             }
-            try writer.commit()
-        } catch let error as AggregationError {
-            writer.abort()
-            throw error
-        } catch {
-            writer.abort()
-            throw .io(path: output, reason: "cannot publish the aggregated model: \(error)")
         }
         return AggregationSummary(
             clientCount: inputs.count, totalWeight: totalWeight, tensorCount: plan.tensors.count,
