@@ -2,8 +2,8 @@
 import PackageDescription
 
 // Dependencies flow one way:
-//   ferry (CLI) → FerryRuntime → FerryTransfer / FerryWorkspace / FerryAggregation / FerryExecutor
-//     → FerryTemplates / FerryTensors / FerryQuant / FerryArchive / FerryJobs → FerrySupport
+//   ferry (CLI) → FerryRuntime → FerryWorkspace / FerryTemplates / FerryExecutor
+//     → FerryJobs / FerryArchive → FerryTransfer / FerryAggregation → FerryQuant → FerryTensors → FerrySupport
 let package = Package(
     name: "ferry",
     platforms: [.macOS(.v15)],
