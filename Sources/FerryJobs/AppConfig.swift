@@ -16,6 +16,10 @@ public enum Workflow: String, Sendable, Equatable, CaseIterable, Codable {
     case cyclic
     /// FedOpt: FedAvg's round, then a server optimizer (`server_optimizer:`) applied to the averaged update.
     case fedopt
+    /// FedProx: FedAvg's round, with the proximal weight `mu` sent to the clients in every round's config.
+    case fedprox
+    /// SCAFFOLD (option II): control variates on the server and at each client, sent with the model.
+    case scaffold
 }
 
 /// The order of clients in a cyclic workflow.
@@ -101,6 +105,10 @@ public struct ServerAppConfig: Sendable, Equatable {
     public var aggregation: RobustAggregation = .mean
     /// `server_optimizer:` (fedopt only).
     public var serverOptimizer: ServerOptimizer? = nil
+    /// `mu:` (fedprox only): the proximal term's weight, sent as `fedprox_mu` in every round's config.
+    public var mu: Double? = nil
+    /// `server_lr:` (scaffold only, default 1): the server step η_g along the averaged update.
+    public var serverLearningRate: Double? = nil
 }
 
 /// How a client app runs its trainer (`executor:`).

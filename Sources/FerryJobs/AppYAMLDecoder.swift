@@ -7,6 +7,7 @@ import Yams
 struct AppYAMLDecoder {
     static let serverKeys = ["workflow", "rounds", "round_timeout", "min_clients", "initial_model", "order", "seed",
                              "filters", "transfer", "keep", "round_config"] + StrategyDecoder.keys
+                             + DriftCorrectionDecoder.keys
     static let clientKeys = ["executor", "filters", "transfer", "keep", "resources"]
     static let transferKeys = ["mode", "chunk", "window", "window_bytes"]
     static let executorKeys = ["command", "env", "timeout", "launcher", "slurm", "queue_timeout"]
@@ -84,11 +85,15 @@ struct AppYAMLDecoder {
             context.error("`workflow: fedopt` needs `initial_model`: the server optimizer steps from it in round 1",
                           at: top.keyMark("workflow"), hint: "add `initial_model: models/initial.safetensors`")
         }
+        let correction = DriftCorrectionDecoder(context: context).decode(top, workflow: workflow, initialModel: initialModel)
         guard let workflow, let rounds else { return nil }
-        return ServerAppConfig(workflow: workflow, rounds: rounds, roundTimeout: timeout, minClients: minClients,
+        var config = ServerAppConfig(workflow: workflow, rounds: rounds, roundTimeout: timeout, minClients: minClients,
                                initialModel: initialModel, order: order, seed: seed, filters: filters,
                                transfer: transfer, keep: top.choice("keep", ServerKeep.self, noneWord: "none"),
                                roundConfig: roundConfig, aggregation: aggregation, serverOptimizer: optimizer)
+        config.mu = correction.mu
+        config.serverLearningRate = correction.serverLearningRate
+        return config
     }
 
     private func decodeClient(_ top: FieldReader) -> ClientAppConfig? {
