@@ -14,14 +14,15 @@ safetensors model and a result JSON out, both written atomically.
 """
 import os
 
-from . import _safetensors, _tensors
+from . import _safetensors, _tensors, fedprox, scaffold
 from ._atomic import write_json
 from ._log import log
 from ._result import metrics_dict, sample_count
 from ._safetensors import SafetensorsError
 from ._task import ContractError, Task, read_task, received_dtypes
 
-__all__ = ["Task", "receive", "send", "log", "ContractError", "SafetensorsError", "load_model", "save_model"]
+__all__ = ["Task", "receive", "send", "log", "ContractError", "SafetensorsError", "load_model", "save_model",
+           "fedprox", "scaffold"]
 __version__ = "0.1.0"
 
 _last = {"dtypes": None}
@@ -38,14 +39,16 @@ def receive(tensors="numpy"):
     return task
 
 
-def send(model, num_samples, metrics=None, *, dtype=None):
+def send(model, num_samples, metrics=None, *, dtype=None, control_delta=None):
     """Writes the trained model and the result of this task, atomically, the result last.
 
     `model` is a dict of names to numpy arrays or torch tensors, or a module with `state_dict()`
     (tensors that share memory, like tied embeddings, are written as separate copies). Float tensors
     go back in the dtype the received model had for the same name (so BF16 stays BF16), or all in
     `dtype` ("bf16", "fp16", "fp32", "fp64") when given. `num_samples` weighs this site in the average;
-    `metrics` maps names to finite numbers.
+    `metrics` maps names to finite numbers. In a scaffold task, `control_delta` ({name: array}, the
+    change of this site's control variate; `ferry.scaffold.control_update`) is required and written
+    as float32 to FERRY_CONTROL_DELTA.
     """
     count = sample_count(num_samples)
     values = metrics_dict(metrics)
@@ -54,8 +57,16 @@ def send(model, num_samples, metrics=None, *, dtype=None):
     if not output or not result:
         raise ContractError("FERRY_OUTPUT_MODEL and FERRY_RESULT are not set: ferry.send() runs inside a ferry "
                             "executor (docs/executor-contract.md)")
+    delta_path = os.environ.get("FERRY_CONTROL_DELTA") or ""
+    if delta_path and control_delta is None:
+        raise ContractError("this is a scaffold task: pass control_delta= to ferry.send (ferry.scaffold.control_update "
+                            "computes it)")
+    if control_delta is not None and not delta_path:
+        raise ContractError("control_delta given, but FERRY_CONTROL_DELTA is not set: only scaffold tasks report one")
     dtypes = _last["dtypes"] if _last["dtypes"] is not None else received_dtypes()
     save_model(model, output, dtypes=dtypes, dtype=dtype)
+    if control_delta is not None:
+        save_model(control_delta, delta_path, dtype="fp32")
     write_json(result, {"num_samples": count, "metrics": values})
 
 

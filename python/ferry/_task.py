@@ -67,6 +67,8 @@ class Task:
     result: str
     work_dir: str
     app_dir: str
+    control_variates: Optional[Any] = None
+    """scaffold: the global c and this site's c_i (`ferry.scaffold.ControlVariates`), None otherwise."""
 
     @property
     def is_first_round(self):
@@ -101,7 +103,24 @@ def read_task(tensors="numpy"):
         result=os.environ.get("FERRY_RESULT", ""),
         work_dir=os.environ.get("FERRY_WORK_DIR", ""),
         app_dir=os.environ.get("FERRY_APP_DIR", ""),
+        control_variates=_control_variates(tensors),
     )
+
+
+def _control_variates(tensors):
+    """c and c_i of a scaffold task (FERRY_CONTROL_GLOBAL / FERRY_CONTROL_LOCAL), None otherwise."""
+    paths = [os.environ.get("FERRY_CONTROL_GLOBAL") or "", os.environ.get("FERRY_CONTROL_LOCAL") or ""]
+    if not paths[0]:
+        return None
+    from .scaffold import ControlVariates
+
+    values = []
+    for variable, path in zip(["FERRY_CONTROL_GLOBAL", "FERRY_CONTROL_LOCAL"], paths):
+        if not path or not os.path.exists(path):
+            raise ContractError(f"{variable} names {path!r}, which does not exist")
+        stored = _safetensors.read(path)
+        values.append(_tensors.to_torch(stored) if tensors == "torch" else _tensors.to_numpy(stored))
+    return ControlVariates(c=values[0], c_i=values[1])
 
 
 def received_dtypes():
