@@ -196,6 +196,7 @@ final class ClientRole: SiteRoleHandler {
         let keepOutputs = (try? plan(for: job).plan.keepOutputs) ?? false
         FileSystem.remove(FileSystem.join(tdir, "input.safetensors"))
         FileSystem.remove(FileSystem.join(tdir, "work"))
+        releaseControlVariates(tdir)
         if !keepOutputs { FileSystem.remove(FileSystem.join(tdir, "output.safetensors")) }
         if record.round >= record.rounds {
             plans.removeValue(forKey: job)
@@ -368,7 +369,7 @@ final class ClientRole: SiteRoleHandler {
         // The received file is removed only after task.json commits the arrival: a watcher killed in
         // between finds it again on restart (received leftovers) instead of losing the task.
         if hasModel {
-            try FileSystem.linkReplacing(message.path, to: FileSystem.join(tdir, "input.safetensors"))
+            try placeTaskInput(message.path, in: tdir)
         }
         let rounds = message.metadata[MessageKey.rounds].flatMap { Int($0) } ?? round
         try writeRoundConfig(message.metadata[MessageKey.config], task: task, in: tdir)
@@ -422,6 +423,7 @@ final class ClientRole: SiteRoleHandler {
             guard stopLeftovers(job: job, task: task, attempt: previous.attempt) else { return }
         }
         for leftover in ["output.safetensors", "result.json"] { FileSystem.remove(FileSystem.join(tdir, leftover)) }
+        try prepareControlVariates(job: job, taskDirectory: tdir)
         // The output is about the size of the input model: wait for that much room instead of starting
         // an executor that would fail on a full disk.
         do {
@@ -465,7 +467,8 @@ final class ClientRole: SiteRoleHandler {
             result: FileSystem.join(tdir, "result.json"), round: record.round, rounds: record.rounds, site: workspace.name,
             jobID: job, task: task, appDirectory: appDir, workDirectory: FileSystem.join(tdir, "work"),
             configFile: roundConfigPath(tdir), metricsFile: FileSystem.join(tdir, ClientFiles.liveMetrics))
-        return ExecutorInvocation(command: plan.command, environment: plan.env, timeout: plan.timeout,
+        return ExecutorInvocation(command: plan.command, environment: plan.env.merging(controlVariateEnvironment(tdir)) { $1 },
+                                  timeout: plan.timeout,
                                   context: context, logPath: logPath(job),
                                   toolDirectory: options.executableDirectory, killGracePeriod: .seconds(2),
                                   processRecordPath: FileSystem.join(tdir, ClientFiles.executorRecord))
@@ -506,7 +509,7 @@ final class ClientRole: SiteRoleHandler {
                 continue
             }
             let tdir = taskDirectory(job, task)
-            let record = TaskOutcome(ok: outcome.succeeded, numSamples: outcome.result?.numSamples, metrics: outcome.result?.metrics,
+            var record = TaskOutcome(ok: outcome.succeeded, numSamples: outcome.result?.numSamples, metrics: outcome.result?.metrics,
                                      durationSeconds: outcome.duration.seconds,
                                      error: outcome.failure.map { "\($0)" }, finishedAt: Date())
             if !record.ok, let reason = diskFull(tdir, job: job, task: task, error: record.error ?? "") {
@@ -517,6 +520,10 @@ final class ClientRole: SiteRoleHandler {
                 log(job, "task \(task): the executor failed while the disk is full; paused, not failed: it runs again once there is room (\(reason))", error: true)
                 waitForSpace(job: job, task: task, reason: reason)
                 continue
+            }
+            if record.ok, let failure = finishControlVariates(job: job, taskDirectory: tdir) {
+                record.ok = false
+                record.error = failure
             }
             if record.ok {
                 let metrics = (record.metrics ?? [:]).keys.sorted().map { "\($0)=\(formatFixed(record.metrics![$0]!, 4))" }.joined(separator: " ")
@@ -607,7 +614,7 @@ final class ClientRole: SiteRoleHandler {
         let record = try JSONFile.read(TaskRecord.self, from: FileSystem.join(tdir, "task.json"))
         let outcome = try JSONFile.read(TaskOutcome.self, from: FileSystem.join(tdir, "outcome.json"))
         try reply(job: job, task: task, round: record.round, ok: outcome.ok, error: outcome.error,
-                  payload: outcome.ok ? FileSystem.join(tdir, "output.safetensors") : nil, outcome: outcome)
+                  payload: outcome.ok ? resultPayload(tdir) : nil, outcome: outcome)
         // Ship the job log with every result (it replaces the server's copy), as much of it as the
         // site's policy lets go (`logs:`).
         let snapshot = FileSystem.join(tdir, "log-snapshot.log")

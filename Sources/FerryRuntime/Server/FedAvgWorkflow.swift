@@ -41,7 +41,9 @@ extension FedAvgWorkflow: ServerWorkflow {
 }
 
 extension ServerJob {
-    fileprivate func collectFedAvg(now: Date) throws -> Bool {
+    /// fedavg's round: sends `payload` (default: the global model) to the participants, gathers their
+    /// outcomes; true when the round can be finished.
+    func collectFedAvg(now: Date, payload: String? = nil) throws -> Bool {
         let round = state.round
         try recordAbsentSites(state.participants, round: round, task: { _ in self.taskName(round: round) }, now: now)
         var outcomes: [String: ClientOutcome] = [:]
@@ -52,7 +54,7 @@ extension ServerJob {
         }
         // A site absent when the round starts gets no task: a broadcast goes at the pace of its slowest inbox.
         let recipients = state.participants.filter { outcomes[$0]?.status != .absent }
-        let input: String? = round == 1 ? state.plan.initialModel : globalModelPath(round - 1)
+        let input: String? = payload ?? (round == 1 ? state.plan.initialModel : globalModelPath(round - 1))
         if !recipients.isEmpty { try sendTask(round: round, step: nil, model: input, to: recipients) }
 
         let allIn = outcomes.count == state.participants.count

@@ -66,6 +66,10 @@ struct JobPlan: Codable, Sendable, Equatable {
     var aggregation: RobustAggregation?
     /// fedopt's `server_optimizer` (nil otherwise).
     var serverOptimizer: ServerOptimizer?
+    /// fedprox's `mu` (nil otherwise); ``roundConfig`` carries it to the clients as `fedprox_mu`.
+    var mu: Double?
+    /// scaffold's `server_lr` (nil otherwise: 1).
+    var serverLearningRate: Double?
 
     /// Checks `folder` against the federation's client sites and builds the plan.
     /// - Throws: ``RuntimeError/federation(_:)`` with a reason a user can act on.
@@ -105,6 +109,13 @@ struct JobPlan: Codable, Sendable, Equatable {
         roundConfig = server.roundConfig
         aggregation = server.aggregation == .mean ? nil : server.aggregation
         serverOptimizer = server.serverOptimizer
+        mu = server.workflow == .fedprox ? server.mu : nil
+        serverLearningRate = server.workflow == .scaffold ? server.serverLearningRate : nil
+        if let mu {
+            var config = server.roundConfig ?? RoundConfig(entries: [:])
+            config.entries[Workflow.fedproxMuKey] = .constant(.number(mu))
+            roundConfig = config
+        }
         guard !sites.isEmpty else {
             throw RuntimeError.federation("the job deploys no client app to any site of this federation")
         }

@@ -12,6 +12,7 @@ extension ServerJob {
         if state.plan.keepRounds != true, round > 1 {
             FileSystem.remove(globalModelPath(round - 1))
             FileSystem.remove(optimizerStatePath(round - 1))
+            FileSystem.remove(controlStatePath(round - 1))
         }
         // Round 1 sent the initial model; the archive keeps it (the unpacked copy is not needed again).
         if round == 1, let initial = state.plan.initialModel { FileSystem.remove(initial) }

@@ -14,7 +14,7 @@ import Foundation
 /// Every step persists what it decided before the next starts (``ServerJob/save()``), so a
 /// restarted server resumes the round. A workflow's own state lives in ``ServerJobState`` (cyclic:
 /// `order`, `step`, `currentModel`) or in files of the job folder (fedopt: the optimizer state beside
-/// the global model). Adding a workflow: a case of ``Workflow`` (FerryJobs, the `workflow:` word of
+/// the global model; scaffold: the control variate c there too). Adding a workflow: a case of ``Workflow`` (FerryJobs, the `workflow:` word of
 /// `app.yaml`), one file with a conforming type, and its line in ``ServerWorkflows/make(_:)``.
 protocol ServerWorkflow: Sendable {
     /// Starts the job's current round (`job.state.round`).
@@ -38,6 +38,8 @@ enum ServerWorkflows {
         case .fedavg: return FedAvgWorkflow()
         case .cyclic: return CyclicWorkflow()
         case .fedopt: return FedOptWorkflow()
+        case .fedprox: return FedProxWorkflow()
+        case .scaffold: return ScaffoldWorkflow()
         }
     }
 }
