@@ -89,10 +89,6 @@ struct LinearCombination {
 
     private func read(_ reader: SafetensorsReader, _ info: TensorInfo, _ bytes: Range<Int64>,
                       _ buffer: UnsafeMutableRawBufferPointer) throws(AggregationError) {
-        do {
-            try reader.read(info, byteRange: bytes, into: buffer)
-        } catch {
-            throw .io(path: reader.path, reason: "cannot read tensor '\(info.name)': \(error.description)")
-        }
+        try StreamingAggregator().readSlice(reader, info, bytes: bytes, into: buffer, label: reader.path)
     }
 }

@@ -5,7 +5,9 @@ import Foundation
 
 /// `fedavg`: each round the global model is broadcast once (quantized once with the server app's
 /// `filters.to_clients`) to every participating site; the results that arrive before the round
-/// deadline are averaged, weighted by num_samples, streaming tensor by tensor.
+/// deadline are averaged, weighted by num_samples, streaming tensor by tensor. It also runs `fedprox`
+/// (Li et al. 2020), whose clients add `mu/2·‖w − w_global‖²` to their loss: the server's part is only
+/// to send `mu`, which ``JobPlan`` puts in the round config as `fedprox_mu`.
 ///
 /// Persisted per round (restart-safe): the task message in the outbox (deterministic id), every
 /// client's outcome in `runtime/round-NNNN/<site>.json`, the global model, the round record, and
@@ -34,7 +36,7 @@ extension FedAvgWorkflow: ServerWorkflow {
     func collect(_ job: ServerJob, now: Date) throws -> Bool { try job.collectFedAvg(now: now) }
 
     func finishRound(_ job: ServerJob) throws {
-        try job.finishAveragedRound(job.state.round, workflow: .fedavg) { inputs, output in
+        try job.finishAveragedRound(job.state.round, workflow: job.state.plan.workflow) { inputs, output in
             try job.aggregate(inputs, into: output)
         }
     }

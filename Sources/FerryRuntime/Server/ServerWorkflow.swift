@@ -38,7 +38,8 @@ enum ServerWorkflows {
         case .fedavg: return FedAvgWorkflow()
         case .cyclic: return CyclicWorkflow()
         case .fedopt: return FedOptWorkflow()
-        case .fedprox: return FedProxWorkflow()
+        // fedprox differs from fedavg only in its round config (JobPlan adds `fedprox_mu`).
+        case .fedprox: return FedAvgWorkflow()
         case .scaffold: return ScaffoldWorkflow()
         }
     }
