@@ -137,7 +137,7 @@ import Testing
 
     /// The reference (option II, η_l = 0.5, K = 2, server_lr 0.8), with the F32 roundings the files make:
     /// the clients' models and Δcᵢ on the wire, cᵢ at the sites, x and c at the server.
-    static func scaffoldReference(rounds: Int, serverLR eta: Double) -> [(x: [Float], c: [Float])] {
+    static func scaffoldReference(rounds: Int, serverLR eta: Double) -> (rounds: [(x: [Float], c: [Float])], local: [String: [Float]]) {
         let lr = 0.5
         var x = initial
         var c = [Float](repeating: 0, count: initial.count)
@@ -168,13 +168,13 @@ import Testing
             }
             out.append((x, c))
         }
-        return out
+        return (out, ci)
     }
 
     func checkScaffold(_ run: JobRun, _ what: String) throws {
         #expect(run.state.state == .finishedCompleted, "\(what): \(run.state.reason ?? "")")
         #expect(run.rounds.map(\.workflow) == ["scaffold", "scaffold"])
-        let reference = Self.scaffoldReference(rounds: 2, serverLR: 0.8)
+        let reference = Self.scaffoldReference(rounds: 2, serverLR: 0.8).rounds
         for round in 1...2 {
             Self.expectClose(try Self.weights(run.paths.globalModel(round: round)), reference[round - 1].x, "\(what): x after round \(round)")
         }
@@ -193,10 +193,10 @@ import Testing
         let run = try RT.waitFinished(fed, id)
         try checkScaffold(run, "scaffold")
         #expect(RT.lines(trace).sorted() == ["site-1 1 None", "site-1 2 None", "site-2 1 None", "site-2 2 None"])
-        // Each site keeps its own cᵢ in its job folder.
-        for client in fed.clients {
-            let local = client + "/jobs/\(id)/control-local.safetensors"
-            #expect(FileManager.default.fileExists(atPath: local), "\(local)")
+        // Each site keeps its own cᵢ in its job folder: cᵢ + Δcᵢ of both rounds.
+        let local = Self.scaffoldReference(rounds: 2, serverLR: 0.8).local
+        for (client, site) in zip(fed.clients, ["site-1", "site-2"]) {
+            Self.expectClose(try Self.weights(client + "/jobs/\(id)/control-local.safetensors"), local[site]!, "c_i of \(site)")
         }
     }
 
