@@ -16,6 +16,9 @@ public enum Workflow: String, Sendable, Equatable, CaseIterable, Codable {
     case cyclic
     /// FedOpt: FedAvg's round, then a server optimizer (`server_optimizer:`) applied to the averaged update.
     case fedopt
+    /// Cross-site evaluation: each site submits its local model (a train task), then every site
+    /// evaluates every site's model and the global one; the result is a site × model matrix of metrics.
+    case crossSiteEval = "cross-site-eval"
 }
 
 /// The order of clients in a cyclic workflow.
@@ -101,6 +104,11 @@ public struct ServerAppConfig: Sendable, Equatable {
     public var aggregation: RobustAggregation = .mean
     /// `server_optimizer:` (fedopt only).
     public var serverOptimizer: ServerOptimizer? = nil
+    /// `evaluate_every: N` (fedavg, fedopt): every site evaluates the global model after every N-th round.
+    public var evaluateEvery: Int? = nil
+    /// `local_models:` (cross-site-eval): whether the sites first submit their local models (`train`,
+    /// the default) or only the global model is evaluated (`none`).
+    public var localModels: Bool = true
 }
 
 /// How a client app runs its trainer (`executor:`).

@@ -66,6 +66,10 @@ struct JobPlan: Codable, Sendable, Equatable {
     var aggregation: RobustAggregation?
     /// fedopt's `server_optimizer` (nil otherwise).
     var serverOptimizer: ServerOptimizer?
+    /// fedavg/fedopt's `evaluate_every` (nil: no evaluation, and in plans of older versions).
+    var evaluateEvery: Int?
+    /// cross-site-eval: false for `local_models: none` (nil otherwise: the sites submit local models).
+    var localModels: Bool?
 
     /// Checks `folder` against the federation's client sites and builds the plan.
     /// - Throws: ``RuntimeError/federation(_:)`` with a reason a user can act on.
@@ -105,6 +109,8 @@ struct JobPlan: Codable, Sendable, Equatable {
         roundConfig = server.roundConfig
         aggregation = server.aggregation == .mean ? nil : server.aggregation
         serverOptimizer = server.serverOptimizer
+        evaluateEvery = server.evaluateEvery
+        localModels = server.workflow == .crossSiteEval && !server.localModels ? false : nil
         guard !sites.isEmpty else {
             throw RuntimeError.federation("the job deploys no client app to any site of this federation")
         }

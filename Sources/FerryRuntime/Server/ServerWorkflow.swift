@@ -28,6 +28,20 @@ protocol ServerWorkflow: Sendable {
     func collect(_ job: ServerJob, now: Date) throws -> Bool
     /// Aggregates the round and commits it.
     func finishRound(_ job: ServerJob) throws
+    /// Where the outcome of `site`'s result for `task` goes, when the job awaits it now; nil for a
+    /// late or unexpected result. The default: the current round's `<site>.json` for the task that
+    /// ``scheduledTask(_:site:)`` and ``currentTask(_:)`` both name.
+    func outcomePath(_ job: ServerJob, task: String, site: String) -> String?
+}
+
+extension ServerWorkflow {
+    func outcomePath(_ job: ServerJob, task: String, site: String) -> String? { roundOutcomePath(job, task: task, site: site) }
+
+    /// The default of ``outcomePath(_:task:site:)``, for workflows that change it only in some phases.
+    func roundOutcomePath(_ job: ServerJob, task: String, site: String) -> String? {
+        guard scheduledTask(job, site: site) == task, currentTask(job) == task else { return nil }
+        return job.outcomePath(round: job.state.round, site: site)
+    }
 }
 
 /// The registry of server workflows.
@@ -38,6 +52,7 @@ enum ServerWorkflows {
         case .fedavg: return FedAvgWorkflow()
         case .cyclic: return CyclicWorkflow()
         case .fedopt: return FedOptWorkflow()
+        case .crossSiteEval: return CrossSiteEvalWorkflow()
         }
     }
 }
