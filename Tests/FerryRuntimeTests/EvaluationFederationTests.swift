@@ -66,13 +66,15 @@ import Testing
 
     static func score(_ result: EvaluationResult?) -> Double? { result?.metrics?["score"] }
 
-    @Test func evaluateEveryEvaluatesTheGlobalModelOfEveryNthRoundAtEverySite() throws {
+    /// fedopt with `sgd`, lr 1 and no momentum steps to the average: the same models as fedavg.
+    @Test(arguments: ["fedavg", "fedopt"])
+    func evaluateEveryEvaluatesTheGlobalModelOfEveryNthRoundAtEverySite(workflow: String) throws {
         let dir = try RT.temporaryDirectory("evaluate-every")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let job = try Self.writeJob(in: dir, name: "evaluate-every", server: .init(rounds: 4, extra: """
+        let job = try Self.writeJob(in: dir, name: "evaluate-every", server: .init(workflow: workflow, rounds: 4, extra: """
         initial_model: models/initial.safetensors
         evaluate_every: 2
-        """))
+        """ + (workflow == "fedopt" ? "\nserver_optimizer: {name: sgd, lr: 1}" : "")))
         let fed = try RT.federation(in: dir)
         defer { fed.stop() }
         let run = try RT.waitFinished(fed, try fed.submit(job).id)
