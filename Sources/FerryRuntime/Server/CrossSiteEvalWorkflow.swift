@@ -25,10 +25,6 @@ struct CrossSiteEvalWorkflow: ServerWorkflow {
 
     func currentTask(_ job: ServerJob) -> String { submission.currentTask(job) }
 
-    func outcomePath(_ job: ServerJob, task: String, site: String) -> String? {
-        submission.outcomePath(job, task: task, site: site)
-    }
-
     func collect(_ job: ServerJob, now: Date) throws -> Bool {
         if let phase = job.currentEvaluation { return try job.collectEvaluation(phase, now: now) }
         let round = job.state.round

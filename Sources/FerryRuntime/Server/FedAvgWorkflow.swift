@@ -34,11 +34,6 @@ extension FedAvgWorkflow: ServerWorkflow {
         job.currentEvaluation?.currentItem?.task ?? job.taskName(round: job.state.round)
     }
 
-    func outcomePath(_ job: ServerJob, task: String, site: String) -> String? {
-        if let phase = job.currentEvaluation { return job.evaluationOutcomePath(phase, task: task, site: site) }
-        return roundOutcomePath(job, task: task, site: site)
-    }
-
     func collect(_ job: ServerJob, now: Date) throws -> Bool {
         if let phase = job.currentEvaluation { return try job.collectEvaluation(phase, now: now) }
         return try job.collectFedAvg(now: now)

@@ -29,13 +29,17 @@ protocol ServerWorkflow: Sendable {
     /// Aggregates the round and commits it.
     func finishRound(_ job: ServerJob) throws
     /// Where the outcome of `site`'s result for `task` goes, when the job awaits it now; nil for a
-    /// late or unexpected result. The default: the current round's `<site>.json` for the task that
-    /// ``scheduledTask(_:site:)`` and ``currentTask(_:)`` both name.
+    /// late or unexpected result. The default: during an evaluation phase of the round
+    /// (``EvaluationPhase``) the current model's evaluate task; otherwise the current round's
+    /// `<site>.json` for the task that ``scheduledTask(_:site:)`` and ``currentTask(_:)`` both name.
     func outcomePath(_ job: ServerJob, task: String, site: String) -> String?
 }
 
 extension ServerWorkflow {
-    func outcomePath(_ job: ServerJob, task: String, site: String) -> String? { roundOutcomePath(job, task: task, site: site) }
+    func outcomePath(_ job: ServerJob, task: String, site: String) -> String? {
+        if let phase = job.currentEvaluation { return job.evaluationOutcomePath(phase, task: task, site: site) }
+        return roundOutcomePath(job, task: task, site: site)
+    }
 
     /// The default of ``outcomePath(_:task:site:)``, for workflows that change it only in some phases.
     func roundOutcomePath(_ job: ServerJob, task: String, site: String) -> String? {
