@@ -27,6 +27,8 @@ public struct ExecutorContext: Sendable, Equatable {
     public var configFile: String
     /// The live metrics file the executor may append to (absolute path), "" when there is none.
     public var metricsFile: String
+    /// Whether the task trains or evaluates (``TaskKind``); an evaluate task has no output model.
+    public var taskKind: TaskKind = .train
 
     /// Creates a context; paths should be absolute because the executor runs in `appDirectory`.
     public init(inputModel: String, outputModel: String, result: String, round: Int, rounds: Int,
@@ -52,7 +54,7 @@ public struct ExecutorContext: Sendable, Equatable {
             "input_model": inputModel, "output_model": outputModel, "result": result,
             "round": String(round), "rounds": String(rounds), "site": site, "job_id": jobID,
             "task": task, "app_dir": appDirectory, "work_dir": workDirectory,
-            "config": configFile, "metrics": metricsFile,
+            "config": configFile, "metrics": metricsFile, "task_kind": taskKind.rawValue,
         ]
     }
 
@@ -63,6 +65,7 @@ public struct ExecutorContext: Sendable, Equatable {
             "FERRY_ROUND": String(round), "FERRY_ROUNDS": String(rounds), "FERRY_SITE": site,
             "FERRY_JOB_ID": jobID, "FERRY_TASK": task, "FERRY_APP_DIR": appDirectory,
             "FERRY_WORK_DIR": workDirectory, "FERRY_CONFIG": configFile, "FERRY_METRICS": metricsFile,
+            "FERRY_TASK_KIND": taskKind.rawValue,
         ]
     }
 

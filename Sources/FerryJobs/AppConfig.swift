@@ -20,6 +20,9 @@ public enum Workflow: String, Sendable, Equatable, CaseIterable, Codable {
     case fedprox
     /// SCAFFOLD (option II): control variates on the server and at each client, sent with the model.
     case scaffold
+    /// Cross-site evaluation: each site submits its local model (a train task), then every site
+    /// evaluates every site's model and the global one; the result is a site × model matrix of metrics.
+    case crossSiteEval = "cross-site-eval"
 }
 
 /// The order of clients in a cyclic workflow.
@@ -109,6 +112,11 @@ public struct ServerAppConfig: Sendable, Equatable {
     public var mu: Double? = nil
     /// `server_lr:` (scaffold only, default 1): the server step η_g along the averaged update.
     public var serverLearningRate: Double? = nil
+    /// `evaluate_every: N` (fedavg, fedopt): every site evaluates the global model after every N-th round.
+    public var evaluateEvery: Int? = nil
+    /// `local_models:` (cross-site-eval): whether the sites first submit their local models (`train`,
+    /// the default) or only the global model is evaluated (`none`).
+    public var localModels: Bool = true
 }
 
 /// How a client app runs its trainer (`executor:`).

@@ -7,7 +7,7 @@ import Yams
 struct AppYAMLDecoder {
     static let serverKeys = ["workflow", "rounds", "round_timeout", "min_clients", "initial_model", "order", "seed",
                              "filters", "transfer", "keep", "round_config"] + StrategyDecoder.keys
-                             + DriftCorrectionDecoder.keys
+                             + DriftCorrectionDecoder.keys + EvaluationDecoder.keys
     static let clientKeys = ["executor", "filters", "transfer", "keep", "resources"]
     static let transferKeys = ["mode", "chunk", "window", "window_bytes"]
     static let executorKeys = ["command", "env", "timeout", "launcher", "slurm", "queue_timeout"]
@@ -48,7 +48,14 @@ struct AppYAMLDecoder {
     private func decodeServer(_ top: FieldReader) -> ServerAppConfig? {
         top.checkKeys(Self.serverKeys)
         let workflow = top.choice("workflow", Workflow.self, required: "add `workflow: fedavg` or `workflow: cyclic`")
-        let rounds = top.int("rounds", range: 1...100_000, required: "add `rounds: 3`")
+        var rounds = top.int("rounds", range: 1...100_000, required: workflow == .crossSiteEval ? nil : "add `rounds: 3`")
+        if workflow == .crossSiteEval {
+            if let given = rounds, given != 1 {
+                context.error("`workflow: cross-site-eval` runs once: 'rounds' must be 1, found \(given)", at: top.value("rounds")?.mark,
+                              hint: "remove 'rounds' (or write `rounds: 1`)")
+            }
+            rounds = 1
+        }
         let timeout = top.duration("round_timeout", range: Self.timeoutRange) ?? Self.defaultTimeout
         let minClients = top.int("min_clients", range: 1...10_000) ?? jobMinClients ?? 1
         let initialModel = top.string("initial_model")
@@ -86,11 +93,21 @@ struct AppYAMLDecoder {
                           at: top.keyMark("workflow"), hint: "add `initial_model: models/initial.safetensors`")
         }
         let correction = DriftCorrectionDecoder(context: context).decode(top, workflow: workflow, initialModel: initialModel)
+        let evaluation = EvaluationDecoder(context: context)
+        let evaluateEvery = evaluation.evaluateEvery(top, workflow: workflow, rounds: rounds)
+        let localModels = evaluation.localModels(top, workflow: workflow, hasInitialModel: initialModel != nil)
+        if workflow == .crossSiteEval {
+            for key in ["aggregator", "trim", "max_update_norm"] where top.keyMark(key) != nil {
+                context.error("'\(key)' does not apply to `workflow: cross-site-eval`, which aggregates nothing", at: top.keyMark(key),
+                              hint: "remove '\(key)'")
+            }
+        }
         guard let workflow, let rounds else { return nil }
         var config = ServerAppConfig(workflow: workflow, rounds: rounds, roundTimeout: timeout, minClients: minClients,
                                initialModel: initialModel, order: order, seed: seed, filters: filters,
                                transfer: transfer, keep: top.choice("keep", ServerKeep.self, noneWord: "none"),
-                               roundConfig: roundConfig, aggregation: aggregation, serverOptimizer: optimizer)
+                               roundConfig: roundConfig, aggregation: aggregation, serverOptimizer: optimizer,
+                               evaluateEvery: evaluateEvery, localModels: localModels)
         config.mu = correction.mu
         config.serverLearningRate = correction.serverLearningRate
         return config

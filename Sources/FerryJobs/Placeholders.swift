@@ -7,7 +7,7 @@ public enum Placeholders {
     /// Every placeholder a job may use, in documentation order.
     public static let names: [String] = [
         "input_model", "output_model", "result", "round", "rounds", "site", "job_id", "task", "app_dir", "work_dir",
-        "config", "metrics",
+        "config", "metrics", "task_kind",
     ]
 
     /// Replaces each `{name}` found in `values` with its value and undoes `{{`/`}}` escapes.

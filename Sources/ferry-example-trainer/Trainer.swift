@@ -1,7 +1,7 @@
 import Foundation
 
 /// One local training round: read the global model, train on the site's data, write the
-/// model and the result file.
+/// model and the result file; or, in an evaluate task, score the model and write the result only.
 struct Trainer {
     var options: TrainerOptions
 
@@ -22,6 +22,12 @@ struct Trainer {
                           exitCode: 3)
         }
         let data = SyntheticFederation(features: o.features, seed: o.seed).dataset(site: o.site)
+        if o.evaluates {
+            let scores = try ModelFile.read(path: o.input, features: o.features).evaluate(on: data)
+            try ResultFile.write(numSamples: data.count, metrics: ["loss": scores.loss, "accuracy": scores.accuracy], to: o.result)
+            print("site \(o.site) round \(o.round): evaluated on \(data.count) samples, loss \(fixed(scores.loss)), accuracy \(fixed(scores.accuracy))")
+            return
+        }
         var model = o.input.isEmpty
             ? LogisticModel.zero(features: o.features)
             : try ModelFile.read(path: o.input, features: o.features)

@@ -9,6 +9,9 @@
         ferry.log(step=step, loss=loss)    # live metrics, shipped to the server during the task
     ferry.send(model, num_samples=n, metrics={"loss": loss})
 
+In an evaluate task (`task.kind == "evaluate"`) the script evaluates `task.model` and sends metrics
+alone: `ferry.send(metrics={"accuracy": acc}, num_samples=n)`.
+
 It speaks ferry's executor contract (docs/executor-contract.md): environment variables in, a
 safetensors model and a result JSON out, both written atomically.
 """
@@ -39,22 +42,39 @@ def receive(tensors="numpy"):
     return task
 
 
-def send(model, num_samples, metrics=None, *, dtype=None, control_delta=None):
-    """Writes the trained model and the result of this task, atomically, the result last.
+def send(model=None, num_samples=None, metrics=None, *, dtype=None, control_delta=None):
+    """Writes the result of this task, atomically: in a train task the trained model, then the result.
 
-    `model` is a dict of names to numpy arrays or torch tensors, or a module with `state_dict()`
-    (tensors that share memory, like tied embeddings, are written as separate copies). Float tensors
-    go back in the dtype the received model had for the same name (so BF16 stays BF16), or all in
-    `dtype` ("bf16", "fp16", "fp32", "fp64") when given. `num_samples` weighs this site in the average;
+    Train tasks (`task.kind == "train"`): `model` is a dict of names to numpy arrays or torch tensors, or
+    a module with `state_dict()` (tensors that share memory, like tied embeddings, are written as
+    separate copies). Float tensors go back in the dtype the received model had for the same name (so
+    BF16 stays BF16), or all in `dtype` ("bf16", "fp16", "fp32", "fp64") when given. `num_samples`
+    weighs this site in the average.
+
+    Evaluate tasks (`task.kind == "evaluate"`): the result is `metrics` alone; no model goes back (a
+    `model` given is not written). `num_samples` is the number of samples evaluated (default 0).
+
     `metrics` maps names to finite numbers. In a scaffold task, `control_delta` ({name: array}, the
     change of this site's control variate; `ferry.scaffold.control_update`) is required and written
     as float32 to FERRY_CONTROL_DELTA.
     """
+    kind = os.environ.get("FERRY_TASK_KIND") or "train"
+    if kind not in ("train", "evaluate"):
+        raise ContractError(f"FERRY_TASK_KIND={kind!r}: this version of ferry knows 'train' and 'evaluate' tasks")
+    evaluating = kind == "evaluate"
+    if not evaluating and model is None:
+        raise ContractError("ferry.send() needs the trained model in a train task: send(model, num_samples=…, metrics=…); "
+                            "only evaluate tasks (task.kind == 'evaluate') send metrics alone")
+    if num_samples is None:
+        if not evaluating:
+            raise ValueError("num_samples is missing: a train task reports how many samples it trained on "
+                             "(the site's weight in the average)")
+        num_samples = 0
     count = sample_count(num_samples)
     values = metrics_dict(metrics)
-    output = os.environ.get("FERRY_OUTPUT_MODEL")
     result = os.environ.get("FERRY_RESULT")
-    if not output or not result:
+    output = os.environ.get("FERRY_OUTPUT_MODEL")
+    if not result or (not evaluating and not output):
         raise ContractError("FERRY_OUTPUT_MODEL and FERRY_RESULT are not set: ferry.send() runs inside a ferry "
                             "executor (docs/executor-contract.md)")
     delta_path = os.environ.get("FERRY_CONTROL_DELTA") or ""
@@ -63,8 +83,9 @@ def send(model, num_samples, metrics=None, *, dtype=None, control_delta=None):
                             "computes it)")
     if control_delta is not None and not delta_path:
         raise ContractError("control_delta given, but FERRY_CONTROL_DELTA is not set: only scaffold tasks report one")
-    dtypes = _last["dtypes"] if _last["dtypes"] is not None else received_dtypes()
-    save_model(model, output, dtypes=dtypes, dtype=dtype)
+    if not evaluating:
+        dtypes = _last["dtypes"] if _last["dtypes"] is not None else received_dtypes()
+        save_model(model, output, dtypes=dtypes, dtype=dtype)
     if control_delta is not None:
         save_model(control_delta, delta_path, dtype="fp32")
     write_json(result, {"num_samples": count, "metrics": values})

@@ -34,6 +34,15 @@ struct TaskRecord: Codable, Sendable, Equatable {
     /// Whether `input.safetensors` holds the global model.
     var hasModel: Bool
     var receivedAt: Date
+    /// `train` or `evaluate` (nil in records of older versions: train).
+    var kind: TaskKind? = nil
+    /// Whether the server said this is the site's last task of the job (nil: the last round's task is).
+    var last: Bool? = nil
+
+    /// Whether no task of the job follows this one at this site.
+    var isLast: Bool { last ?? (round >= rounds) }
+    /// Whether the task evaluates (no output model, metrics only).
+    var evaluates: Bool { kind == .evaluate }
 }
 
 /// File names of a client task folder.

@@ -198,7 +198,7 @@ final class ClientRole: SiteRoleHandler {
         FileSystem.remove(FileSystem.join(tdir, "work"))
         releaseControlVariates(tdir)
         if !keepOutputs { FileSystem.remove(FileSystem.join(tdir, "output.safetensors")) }
-        if record.round >= record.rounds {
+        if record.isLast {
             plans.removeValue(forKey: job)
             FileSystem.remove(FileSystem.join(jobDirectory(job), "job"))
             log(job, "the job's last task is done: removed the unpacked job\(keepOutputs ? "" : " and the task files")")
@@ -214,7 +214,7 @@ final class ClientRole: SiteRoleHandler {
         }
         for task in FileSystem.list(FileSystem.join(dir, "tasks")) {
             guard let record = try? JSONFile.readIfPresent(TaskRecord.self, from: FileSystem.join(taskDirectory(id, task), "task.json")),
-                  record.round >= record.rounds,
+                  record.isLast,
                   let sent = outbox.sentRecord("\(id).result.\(task).\(workspace.name)"), sent.error == nil else { continue }
             return sent.finishedAt
         }
@@ -373,10 +373,13 @@ final class ClientRole: SiteRoleHandler {
         }
         let rounds = message.metadata[MessageKey.rounds].flatMap { Int($0) } ?? round
         try writeRoundConfig(message.metadata[MessageKey.config], task: task, in: tdir)
-        try JSONFile.write(TaskRecord(job: job, task: task, round: round, rounds: rounds, hasModel: hasModel, receivedAt: Date()),
+        let kind = message.metadata[MessageKey.taskKind].flatMap(TaskKind.init(rawValue:)) ?? .train
+        let last = message.metadata[MessageKey.lastTask].map { $0 == "true" }
+        try JSONFile.write(TaskRecord(job: job, task: task, round: round, rounds: rounds, hasModel: hasModel, receivedAt: Date(),
+                                      kind: kind, last: last),
                            to: FileSystem.join(tdir, "task.json"))
         FileSystem.remove(message.path)
-        log(job, "received task \(task) (round \(round) of \(rounds))\(hasModel ? ", model \(message.outputBytes) bytes (\(message.wireBytes) on the wire)" : "")")
+        log(job, "received \(kind == .evaluate ? "evaluate " : "")task \(task) (round \(round) of \(rounds))\(hasModel ? ", model \(message.outputBytes) bytes (\(message.wireBytes) on the wire)" : "")")
     }
 
     private func plan(for job: String) throws -> (app: String, directory: String, plan: ClientPlan) {
@@ -462,16 +465,18 @@ final class ClientRole: SiteRoleHandler {
     /// The executor invocation of a task (the same for every attempt, so a re-attached Slurm job matches).
     func invocation(job: String, task: String, record: TaskRecord, appDir: String, plan: ClientPlan) -> ExecutorInvocation {
         let tdir = taskDirectory(job, task)
-        let context = ExecutorContext(
-            inputModel: record.hasModel ? FileSystem.join(tdir, "input.safetensors") : "", outputModel: FileSystem.join(tdir, "output.safetensors"),
+        var context = ExecutorContext(
+            inputModel: record.hasModel ? FileSystem.join(tdir, "input.safetensors") : "",
+            outputModel: record.evaluates ? "" : FileSystem.join(tdir, "output.safetensors"),
             result: FileSystem.join(tdir, "result.json"), round: record.round, rounds: record.rounds, site: workspace.name,
             jobID: job, task: task, appDirectory: appDir, workDirectory: FileSystem.join(tdir, "work"),
             configFile: roundConfigPath(tdir), metricsFile: FileSystem.join(tdir, ClientFiles.liveMetrics))
+        context.taskKind = record.kind ?? .train
         return ExecutorInvocation(command: plan.command, environment: plan.env.merging(controlVariateEnvironment(tdir)) { $1 },
                                   timeout: plan.timeout,
                                   context: context, logPath: logPath(job),
                                   toolDirectory: options.executableDirectory, killGracePeriod: .seconds(2),
-                                  processRecordPath: FileSystem.join(tdir, ClientFiles.executorRecord))
+                                  requireOutputModel: !record.evaluates, processRecordPath: FileSystem.join(tdir, ClientFiles.executorRecord))
     }
 
     /// Kills what is left of the executor of an earlier attempt of the task (recorded in `executor.json`)
@@ -613,8 +618,9 @@ final class ClientRole: SiteRoleHandler {
         let tdir = taskDirectory(job, task)
         let record = try JSONFile.read(TaskRecord.self, from: FileSystem.join(tdir, "task.json"))
         let outcome = try JSONFile.read(TaskOutcome.self, from: FileSystem.join(tdir, "outcome.json"))
+        // An evaluate task's result is its metrics alone (in the message's metadata): no model goes back.
         try reply(job: job, task: task, round: record.round, ok: outcome.ok, error: outcome.error,
-                  payload: outcome.ok ? resultPayload(tdir) : nil, outcome: outcome)
+                  payload: outcome.ok && !record.evaluates ? resultPayload(tdir) : nil, outcome: outcome)
         // Ship the job log with every result (it replaces the server's copy), as much of it as the
         // site's policy lets go (`logs:`).
         let snapshot = FileSystem.join(tdir, "log-snapshot.log")

@@ -64,6 +64,11 @@ public enum MessageKey {
     public static let reason = "ferry.reason"
     /// Task: the round's config, a JSON object (server app `round_config:`); absent when there is none.
     public static let config = "ferry.config"
+    /// Task: `train` or `evaluate` (``TaskKind``); absent means `train`.
+    public static let taskKind = "ferry.task_kind"
+    /// Task: `true` when it is the site's last task of the job, `false` when more follow; absent: the
+    /// task of the last round is the last.
+    public static let lastTask = "ferry.last_task"
 }
 
 /// A message waiting in a site's outbox, persisted as `outbox/<id>.json` until every recipient has it.

@@ -52,6 +52,7 @@ public enum DefaultReportTemplate {
     td.bad, td.error { color: var(--bad); }
     td.error { white-space: normal; text-align: left; min-width: 12em; }
     .empty { color: var(--muted); margin: 12px 0; }
+    table.matrix { margin-bottom: 10px; }
     footer { margin-top: 36px; padding-top: 10px; border-top: 1px solid var(--line); color: var(--muted); font-size: 12px; }
     @media print { main { max-width: none; padding: 0; } figure.chart-card, .stat { break-inside: avoid; } }
     </style>
@@ -130,6 +131,32 @@ public enum DefaultReportTemplate {
     </tbody>
     </table></div>
     {{/hasRounds}}
+    {{#evaluation}}
+    <h3>Evaluation of the global model</h3>
+    <div class="table-wrap"><table>
+    <thead><tr><th>round</th><th class="l">site</th><th class="l">status</th><th>samples</th>{{#metrics}}<th>{{.}}</th>{{/metrics}}{{#hasErrors}}<th class="l">error</th>{{/hasErrors}}</tr></thead>
+    <tbody>
+    {{#rows}}
+    <tr{{#isAggregate}} class="aggregate"{{/isAggregate}}><td>{{round}}</td><td class="l">{{site}}</td><td class="l {{statusClass}}">{{status}}</td><td>{{samples}}</td>{{#values}}<td>{{.}}</td>{{/values}}{{#hasErrors}}<td class="error">{{error}}</td>{{/hasErrors}}</tr>
+    {{/rows}}
+    </tbody>
+    </table></div>
+    {{/evaluation}}
+    {{#crossSiteEval}}
+    <h3>Cross-site evaluation</h3>
+    <p class="meta">rows: the site whose data evaluated; columns: the model evaluated</p>
+    {{#tables}}
+    <div class="table-wrap"><table class="matrix">
+    <thead><tr><th class="l">{{metric}}</th>{{#models}}<th>{{.}}</th>{{/models}}</tr></thead>
+    <tbody>
+    {{#rows}}
+    <tr><td class="l">{{site}}</td>{{#cells}}<td class="{{cellClass}}"{{#error}} title="{{.}}"{{/error}}>{{value}}</td>{{/cells}}</tr>
+    {{/rows}}
+    </tbody>
+    </table></div>
+    {{/tables}}
+    {{#missing}}<p class="meta">missing: {{.}}</p>{{/missing}}
+    {{/crossSiteEval}}
     </section>
     {{/jobs}}
     <footer>Made by <code>ferry report</code>: one self-contained file, no scripts, nothing loaded from the network.</footer>

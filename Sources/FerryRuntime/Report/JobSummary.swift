@@ -36,6 +36,8 @@ public enum JobSummary {
                 out += "loss: \(formatFixed(first, 4)) → \(formatFixed(last, 4))\n"
             }
         }
+        out += run.evaluationText
+        if let matrix = run.crossSiteEval { out += matrix.text }
         for note in Set(run.rounds.flatMap { $0.notes ?? [] }).sorted() { out += "note: \(note)\n" }
         if let model = run.finalModel { out += "final model: \(model)\n" }
         return out

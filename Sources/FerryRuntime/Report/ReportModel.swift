@@ -58,6 +58,10 @@ struct ReportJob {
     let hasRounds: Bool
     /// Whether any site in any round has an error (the round table's error column).
     let hasErrors: Bool
+    /// The evaluations of the global model (`evaluate_every`); nil when no round was evaluated.
+    let evaluation: ReportEvaluation?
+    /// The site × model matrix of a cross-site-eval job; nil otherwise.
+    let crossSiteEval: ReportMatrix?
 }
 
 /// One round of a job.

@@ -92,6 +92,8 @@ extension ReportJob {
         }
         hasRounds = !rounds.isEmpty
         hasErrors = rounds.contains { $0.sites.contains { $0.error != nil } }
+        evaluation = ReportEvaluation(run: run)
+        crossSiteEval = run.crossSiteEval.map(ReportMatrix.init)
     }
 
     /// A chart per metric (each site, then the aggregate per round) and the bytes per round.
@@ -106,6 +108,7 @@ extension ReportJob {
             if !aggregate.isEmpty { series.append(.init(label: "aggregate", points: aggregate, style: .aggregate)) }
             return SVGChart.lines(title: "\(metric) per round", series: series)
         }
+        charts += ReportEvaluation.charts(run)
         charts += stepCharts(run.paths.liveMetricsHistories())
         let rounds = run.rounds.map { (x: Double($0.round), bytes: TrafficFigures(round: $0)) }
         // Each direction one hue: dark on the wire, light before quantization.

@@ -29,11 +29,17 @@ extension FedAvgWorkflow: ServerWorkflow {
         job.logger.info("round \(job.state.round) of \(job.state.plan.rounds): sending the global model to \(job.state.participants.joined(separator: ", "))")
     }
 
-    func scheduledTask(_ job: ServerJob, site: String) -> String? { job.taskName(round: job.state.round) }
+    func scheduledTask(_ job: ServerJob, site: String) -> String? { currentTask(job) }
 
-    func currentTask(_ job: ServerJob) -> String { job.taskName(round: job.state.round) }
+    /// The round's train task, or its evaluate task once the round's model is being evaluated.
+    func currentTask(_ job: ServerJob) -> String {
+        job.currentEvaluation?.currentItem?.task ?? job.taskName(round: job.state.round)
+    }
 
-    func collect(_ job: ServerJob, now: Date) throws -> Bool { try job.collectFedAvg(now: now) }
+    func collect(_ job: ServerJob, now: Date) throws -> Bool {
+        if let phase = job.currentEvaluation { return try job.collectEvaluation(phase, now: now) }
+        return try job.collectFedAvg(now: now)
+    }
 
     func finishRound(_ job: ServerJob) throws {
         try job.finishAveragedRound(job.state.round, workflow: job.state.plan.workflow) { inputs, output in
@@ -86,25 +92,10 @@ extension ServerJob {
     }
 
     /// The end of a round that aggregates its results (fedavg, fedopt): time-outs, `min_clients`, the
-    /// global model through `aggregate`, the round record, the commit.
+    /// global model through `aggregate`, its evaluation (`evaluate_every`), the round record, the commit.
     func finishAveragedRound(_ round: Int, workflow: Workflow,
                              aggregate: (_ inputs: [AggregationInput], _ output: String) throws -> Void) throws {
-        var outcomes: [String: ClientOutcome] = [:]
-        for site in state.participants {
-            if let o = try JSONFile.readIfPresent(ClientOutcome.self, from: outcomePath(round: round, site: site)) {
-                outcomes[site] = o
-            }
-        }
-        for site in state.participants where outcomes[site] == nil {
-            let timeout = ClientOutcome(site: site, task: taskName(round: round), round: round, status: .timeout,
-                                        error: "no result within the round timeout (\(DurationText.format(.milliseconds(Int64(state.plan.roundTimeout * 1000)))))",
-                                        receivedAt: Date())
-            try FileSystem.makeDirectory(roundDirectory(round))
-            try JSONFile.write(timeout, to: outcomePath(round: round, site: site))
-            outcomes[site] = timeout
-            logger.warning("round \(round): \(site) timed out")
-            try store.update(id) { $0.sites[site] = "timed out round \(round)" }
-        }
+        let outcomes = try recordTimeouts(round: round)
         let ok = state.participants.compactMap { outcomes[$0] }.filter { $0.status == .ok && $0.model != nil }
         if ok.count < state.plan.minClients {
             let problems = state.participants.compactMap { site -> (site: String, problem: String)? in
@@ -121,6 +112,15 @@ extension ServerJob {
             try aggregate(zip(ok, weights).map { AggregationInput(path: $0.model!, weight: $1, label: $0.site) }, output)
             logger.info("round \(round): aggregated \(ok.count) model(s) into models/global-round-\(round).safetensors")
         }
+        var evaluation: RoundEvaluation? = nil
+        if isEvaluationRound(round) {
+            // The evaluation phase starts once the model exists; the round commits after it (collect).
+            guard let phase = currentEvaluation else {
+                try startEvaluation(round: round, items: [.init(label: "global", task: "eval-r" + Names.round(round), model: output)], now: Date())
+                return
+            }
+            evaluation = try roundEvaluation(phase, round: round)
+        }
         let aggregate = MetricsAverage.weighted(ok.map { MetricsAverage.Report(numSamples: $0.numSamples ?? 0, metrics: $0.metrics ?? [:]) })
         let (wire, source) = bytesToClient(taskMessageID(round: round))
         var clients: [String: RoundRecord.Client] = [:]
@@ -134,7 +134,7 @@ extension ServerJob {
         let record = RoundRecord(round: round, workflow: workflow.rawValue, startedAt: state.roundStartedAt ?? Date(), finishedAt: Date(),
                                  clients: clients, aggregate: aggregate,
                                  globalModel: "models/global-round-\(round).safetensors", order: nil,
-                                 notes: sendNotes([taskMessageID(round: round)]))
+                                 notes: sendNotes([taskMessageID(round: round)]), evaluation: evaluation)
         let summary = aggregate.keys.sorted().map { "\($0)=\(formatFixed(aggregate[$0]!, 4))" }.joined(separator: " ")
         logger.info("round \(round) done: \(ok.count)/\(state.participants.count) clients \(summary)")
         if try commitRound(record, clients: ok.count, model: output) { return }

@@ -70,6 +70,10 @@ struct JobPlan: Codable, Sendable, Equatable {
     var mu: Double?
     /// scaffold's `server_lr` (nil otherwise: 1).
     var serverLearningRate: Double?
+    /// fedavg/fedopt's `evaluate_every` (nil: no evaluation, and in plans of older versions).
+    var evaluateEvery: Int?
+    /// cross-site-eval: false for `local_models: none` (nil otherwise: the sites submit local models).
+    var localModels: Bool?
 
     /// Checks `folder` against the federation's client sites and builds the plan.
     /// - Throws: ``RuntimeError/federation(_:)`` with a reason a user can act on.
@@ -116,6 +120,8 @@ struct JobPlan: Codable, Sendable, Equatable {
             config.entries[Workflow.fedproxMuKey] = .constant(.number(mu))
             roundConfig = config
         }
+        evaluateEvery = server.evaluateEvery
+        localModels = server.workflow == .crossSiteEval && !server.localModels ? false : nil
         guard !sites.isEmpty else {
             throw RuntimeError.federation("the job deploys no client app to any site of this federation")
         }

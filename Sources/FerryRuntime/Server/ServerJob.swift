@@ -195,20 +195,16 @@ final class ServerJob {
             return
         }
         let round = message.round ?? -1
-        let expected: Bool
-        if state.phase != .running || round != state.round || !state.participants.contains(site) || state.roundStartedAt == nil {
-            expected = false
-        } else {
-            let workflow = ServerWorkflows.make(state.plan)
-            expected = workflow.scheduledTask(self, site: site) == task && workflow.currentTask(self) == task
+        var awaited: String? = nil
+        if state.phase == .running, round == state.round, state.participants.contains(site), state.roundStartedAt != nil {
+            awaited = ServerWorkflows.make(state.plan).outcomePath(self, task: task, site: site)
         }
-        let path = outcomePath(round: round, site: site)
-        guard expected, !FileSystem.exists(path) else {
+        guard let path = awaited, !FileSystem.exists(path) else {
             logger.info("discarded a late or duplicate result from \(site) for \(task) (round \(round); current round \(state.round))")
             FileSystem.remove(message.path)
             return
         }
-        try FileSystem.makeDirectory(roundDirectory(round))
+        try FileSystem.makeDirectory((path as NSString).deletingLastPathComponent)
         var outcome = ClientOutcome(site: site, task: task, round: round, status: ok ? .ok : .failed,
                                     durationSeconds: message.metadata[MessageKey.duration].flatMap(Double.init),
                                     error: message.metadata[MessageKey.error],
@@ -222,9 +218,11 @@ final class ServerJob {
             }
             // The received file is linked into place and removed only after the outcome commits the
             // result: a watcher killed in between finds it again on restart instead of losing it.
-            let model = FileSystem.join(roundDirectory(round), "\(site).safetensors")
-            try FileSystem.linkReplacing(message.path, to: model)
-            outcome.model = model
+            if TaskKind(taskName: task) == .train {
+                let model = FileSystem.join(roundDirectory(round), "\(site).safetensors")
+                try FileSystem.linkReplacing(message.path, to: model)
+                outcome.model = model
+            }
         }
         try JSONFile.write(outcome, to: path)
         FileSystem.remove(message.path)
@@ -334,8 +332,15 @@ final class ServerJob {
 
     /// Sends a task: the model at `model` (or a small descriptor when nil) to `sites`.
     func sendTask(round: Int, step: Int?, model: String?, to sites: [String]) throws {
-        let task = taskName(round: round, step: step)
-        let messageID = taskMessageID(round: round, step: step)
+        // The last round's train task is a site's last task unless evaluations follow it.
+        let last: Bool? = round >= state.plan.rounds && evaluationFollowsLastRound ? false : nil
+        try sendTask(named: taskName(round: round, step: step), round: round, model: model, kind: .train, last: last, to: sites)
+    }
+
+    /// Sends task `task` of `kind` (message `<job>.task.<task>`); `last` tells the sites whether more
+    /// tasks follow (nil: the client decides by the round).
+    func sendTask(named task: String, round: Int, model: String?, kind: TaskKind, last: Bool?, to sites: [String]) throws {
+        let messageID = "\(id).task.\(task)"
         guard !outbox.contains(messageID) else { return }
         var payload = model
         var wire = state.plan.toClients
@@ -350,6 +355,8 @@ final class ServerJob {
         }
         var extra = [MessageKey.model: model == nil ? "none" : "present", MessageKey.message: messageID]
         extra[MessageKey.config] = state.plan.roundConfig?.json(round: round, rounds: state.plan.rounds)
+        if kind != .train { extra[MessageKey.taskKind] = kind.rawValue }
+        if let last { extra[MessageKey.lastTask] = last ? "true" : "false" }
         let message = OutgoingMessage(
             id: messageID, kind: .task, job: id, payload: payload!, recipients: sites,
             metadata: metadata(.task, task: task, round: round, extra: extra),
@@ -358,7 +365,7 @@ final class ServerJob {
             removePayloadWhenSent: false, createdAt: Date())
         try outbox.enqueue(message)
         try store.update(id) { file in
-            for site in sites { file.sites[site] = "training round \(round)" }
+            for site in sites { file.sites[site] = kind == .evaluate ? "evaluating (\(task))" : "training round \(round)" }
         }
     }
 
@@ -375,11 +382,11 @@ final class ServerJob {
     }
 
     /// Appends this round to `metrics.json`.
-    func recordMetrics(round: Int, aggregate: [String: Double], clients: Int) throws {
+    func recordMetrics(round: Int, aggregate: [String: Double], clients: Int, evaluation: [String: Double]? = nil) throws {
         let path = FileSystem.join(directory, "metrics.json")
         var file = (try? JSONFile.readIfPresent(MetricsFile.self, from: path)) ?? MetricsFile(rounds: [], final: [:])
         file.rounds.removeAll { $0.round >= round }
-        file.rounds.append(.init(round: round, metrics: aggregate, clients: clients))
+        file.rounds.append(.init(round: round, metrics: aggregate, clients: clients, evaluation: evaluation))
         file.final = aggregate
         try JSONFile.write(file, to: path)
     }
@@ -406,14 +413,14 @@ final class ServerJob {
     /// Persists a finished round: its record under `rounds/`, `metrics.json` and the job's current round.
     /// On the last round it also publishes `model` as the final model and completes the job.
     /// - Returns: true when the job is now finished.
-    func commitRound(_ record: RoundRecord, clients: Int, model: String) throws -> Bool {
+    func commitRound(_ record: RoundRecord, clients: Int, model: String?) throws -> Bool {
         try FileSystem.makeDirectory(FileSystem.join(directory, "rounds"))
         try JSONFile.write(record, to: FileSystem.join(directory, "rounds/round-\(Names.round(record.round)).json"))
-        try recordMetrics(round: record.round, aggregate: record.aggregate, clients: clients)
+        try recordMetrics(round: record.round, aggregate: record.aggregate, clients: clients, evaluation: record.evaluation?.aggregate)
         writeTensorBoard(record)
         try store.update(id) { $0.round = record.round }
         guard record.round >= state.plan.rounds else { return false }
-        try publishFinal(from: model)
+        if let model { try publishFinal(from: model) }
         try finish(.completed, reason: nil)
         return true
     }

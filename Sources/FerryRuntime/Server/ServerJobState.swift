@@ -120,9 +120,11 @@ public struct RoundRecord: Codable, Sendable, Equatable {
     public var order: [String]?
     /// What the round's sends did differently from what the job asked (e.g. a filter unavailable in this build).
     public var notes: [String]? = nil
+    /// `evaluate_every`: every site's evaluation of this round's global model (nil in rounds not evaluated).
+    public var evaluation: RoundEvaluation? = nil
 
     enum CodingKeys: String, CodingKey {
-        case round, workflow, clients, aggregate, order, notes
+        case round, workflow, clients, aggregate, order, notes, evaluation
         case startedAt = "started_at"
         case finishedAt = "finished_at"
         case globalModel = "global_model"
@@ -138,6 +140,9 @@ public struct MetricsFile: Codable, Sendable, Equatable {
         public var metrics: [String: Double]
         /// Clients whose results were aggregated.
         public var clients: Int
+        /// `evaluate_every`: the evaluation metrics of the round's global model, averaged over the
+        /// sites weighted by num_samples (nil in rounds not evaluated).
+        public var evaluation: [String: Double]? = nil
     }
 
     /// Every finished round, in order.

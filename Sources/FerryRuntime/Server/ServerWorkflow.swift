@@ -28,6 +28,24 @@ protocol ServerWorkflow: Sendable {
     func collect(_ job: ServerJob, now: Date) throws -> Bool
     /// Aggregates the round and commits it.
     func finishRound(_ job: ServerJob) throws
+    /// Where the outcome of `site`'s result for `task` goes, when the job awaits it now; nil for a
+    /// late or unexpected result. The default: during an evaluation phase of the round
+    /// (``EvaluationPhase``) the current model's evaluate task; otherwise the current round's
+    /// `<site>.json` for the task that ``scheduledTask(_:site:)`` and ``currentTask(_:)`` both name.
+    func outcomePath(_ job: ServerJob, task: String, site: String) -> String?
+}
+
+extension ServerWorkflow {
+    func outcomePath(_ job: ServerJob, task: String, site: String) -> String? {
+        if let phase = job.currentEvaluation { return job.evaluationOutcomePath(phase, task: task, site: site) }
+        return roundOutcomePath(job, task: task, site: site)
+    }
+
+    /// The default of ``outcomePath(_:task:site:)``, for workflows that change it only in some phases.
+    func roundOutcomePath(_ job: ServerJob, task: String, site: String) -> String? {
+        guard scheduledTask(job, site: site) == task, currentTask(job) == task else { return nil }
+        return job.outcomePath(round: job.state.round, site: site)
+    }
 }
 
 /// The registry of server workflows.
@@ -41,6 +59,7 @@ enum ServerWorkflows {
         // fedprox differs from fedavg only in its round config (JobPlan adds `fedprox_mu`).
         case .fedprox: return FedAvgWorkflow()
         case .scaffold: return ScaffoldWorkflow()
+        case .crossSiteEval: return CrossSiteEvalWorkflow()
         }
     }
 }

@@ -4,7 +4,8 @@ import Foundation
 
 /// A job's TensorBoard event files on the server (`jobs/<id>/tensorboard/`, docs/workspaces.md): one
 /// run per site plus `aggregate`. `round/<metric>` scalars (step = the round) come from the round
-/// records: the aggregate in `aggregate`, each client's result in its site's run. `train/<metric>`
+/// records: the aggregate in `aggregate`, each client's result in its site's run; `eval/<metric>` the
+/// same for the rounds' evaluations of the global model (`evaluate_every`). `train/<metric>`
 /// scalars come from the sites' live metrics, at a step that keeps growing across tasks (each task's
 /// steps follow the previous task's last one).
 struct TensorBoardLog {
@@ -39,6 +40,15 @@ struct TensorBoardLog {
         for site in record.clients.keys.sorted() {
             guard let metrics = record.clients[site]?.metrics, !metrics.isEmpty else { continue }
             try append(run: site, TensorBoardEvents.scalars(tags(metrics, "round"), step: Int64(record.round), wallTime: time))
+        }
+        if let evaluation = record.evaluation {
+            if !evaluation.aggregate.isEmpty {
+                try append(run: "aggregate", TensorBoardEvents.scalars(tags(evaluation.aggregate, "eval"), step: Int64(record.round), wallTime: time))
+            }
+            for site in evaluation.sites.keys.sorted() {
+                guard let metrics = evaluation.sites[site]?.metrics, !metrics.isEmpty else { continue }
+                try append(run: site, TensorBoardEvents.scalars(tags(metrics, "eval"), step: Int64(record.round), wallTime: time))
+            }
         }
         state.lastRound = record.round
         try JSONFile.write(state, to: statePath)

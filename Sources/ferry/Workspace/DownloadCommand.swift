@@ -1,4 +1,5 @@
 import ArgumentParser
+import FerryRuntime
 import FerrySupport
 import FerryWorkspace
 import Foundation
@@ -10,7 +11,9 @@ struct DownloadCommand: AsyncParsableCommand {
         abstract: "Copy a job's final model, metrics, round records and logs into a folder.",
         discussion: """
         Creates DIR (it must not exist, or be empty) and copies, when present: final.safetensors (from \
-        models/), metrics.json, state.json, meta.json, rounds/*.json and logs/*.log. --all-models copies \
+        models/), metrics.json, state.json, meta.json, rounds/*.json and logs/*.log; for a cross-site-eval \
+        job also the site × model matrix cross_site_eval.json, and writes it as cross_site_eval.csv (one \
+        row per site and model: site, model, status, num_samples, each metric, error). --all-models copies \
         every file of models/ (the global model of each round too, kept when the server app says \
         `keep: rounds`; otherwise only the final model stays) into DIR/models/ instead of only the \
         final model. Files are copied in pieces and written atomically. What is missing (for instance no \
@@ -47,6 +50,12 @@ struct DownloadCommand: AsyncParsableCommand {
         for (source, target) in plan.files() {
             total += try Self.copy(source, to: (output as NSString).appendingPathComponent(target))
             copied.append(target)
+        }
+        if let matrix = CrossSiteEvalMatrix.read(jobDirectory: job.paths.directory) {
+            let csv = Data(matrix.csv.utf8)
+            try AtomicFile.write(csv, to: (output as NSString).appendingPathComponent(CrossSiteEvalMatrix.csvFileName))
+            copied.append(CrossSiteEvalMatrix.csvFileName)
+            total += Int64(csv.count)
         }
         for target in copied { print(target) }
         let missing = plan.missing()
@@ -99,7 +108,8 @@ struct DownloadPlan {
         } else {
             list.append((job.finalModel, "final.safetensors"))
         }
-        list += [(job.metrics, "metrics.json"), (job.state, "state.json"), (job.meta, "meta.json")]
+        list += [(job.metrics, "metrics.json"), (job.state, "state.json"), (job.meta, "meta.json"),
+                 (FileSystem.join(job.directory, CrossSiteEvalMatrix.fileName), CrossSiteEvalMatrix.fileName)]
         for name in listing(job.roundsDirectory, suffix: ".json") { list.append((FileSystem.join(job.roundsDirectory, name), "rounds/" + name)) }
         for name in listing(job.logsDirectory, suffix: ".log") { list.append((FileSystem.join(job.logsDirectory, name), "logs/" + name)) }
         return list.filter { isFile($0.0) }

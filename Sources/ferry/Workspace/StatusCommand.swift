@@ -19,14 +19,17 @@ struct StatusCommand: AsyncParsableCommand {
         e.g. the policy.yaml rule it broke. Bytes are those the server put on the wire to the sites and \
         took from them, with what they would have been without quantization. `live` shows the latest step \
         each site's executor logged during its task (ferry.log in Python, or the FERRY_METRICS file), \
-        shipped every few seconds.
+        shipped every few seconds. `eval` shows each site's evaluation of the global model in the latest \
+        round evaluated (the server app's evaluate_every); a cross-site-eval job ends with its site × \
+        model matrix, a table per metric.
 
         Sites of an unfinished job whose watcher is dead (no heartbeat for longer than the grace period, \
         see `ferry sites`) are listed under `dead` with how long they have been silent.
 
         --json prints every key of state.json plus abort_requested, dead_sites (names), directory, meta \
-        (meta.json) and live (site → task, round, step, metrics, updated_at); the format is in \
-        docs/workspaces.md.
+        (meta.json) and live (site → task, round, step, metrics, updated_at), evaluations (each \
+        evaluated round: round, sites, aggregate) and cross_site_eval (the matrix) when present; the \
+        format is in docs/workspaces.md.
 
         Examples:
           ferry status 20261125-190501-ab12cd
@@ -46,8 +49,10 @@ struct StatusCommand: AsyncParsableCommand {
         let job = try store.record(id: id.id)
         let dead = Self.deadSites(of: job, in: store.workspace)
         let live = job.paths.liveMetricsSnapshots()
+        let run = try? JobRun(jobDirectory: job.paths.directory)
         if json {
             var object = try JobReport.json(job)
+            if let run { object.merge(try EvaluationReport.json(run)) { _, new in new } }
             object["dead_sites"] = dead.map(\.site)
             object["live"] = LiveMetricsText.json(live)
             print(try JobReport.text(object), terminator: "")
@@ -68,6 +73,10 @@ struct StatusCommand: AsyncParsableCommand {
         let now = Date()
         for (index, line) in live.keys.sorted().compactMap({ LiveMetricsText.line(live[$0]!, now: now) }).enumerated() {
             table.add([index == 0 ? "live" : "", line])
+        }
+        let evaluationLines: [String] = run.map { EvaluationReport.latestLines($0) } ?? []
+        for (index, line) in evaluationLines.enumerated() {
+            table.add([index == 0 ? "eval" : "", line])
         }
         for (index, entry) in dead.enumerated() {
             table.add([index == 0 ? "dead" : "", "\(entry.site): \(SitesCommand.lastSeen(entry)) (grace exceeded)"])
@@ -90,6 +99,7 @@ struct StatusCommand: AsyncParsableCommand {
         table.add(["updated", JobReport.time(state.updatedAt)])
         table.add(["folder", job.paths.directory])
         print(table.text, terminator: "")
+        if let matrix = run?.crossSiteEval { print("\n" + matrix.text, terminator: "") }
     }
 
     /// The job's sites whose heartbeat says dead, while the job is not finished.

@@ -3,7 +3,8 @@
 
 It uses ferry's Python package (python/ in the ferry repository: `pip install ./python`, or
 PYTHONPATH=<ferry>/python): `ferry.receive()` gives the global model (None in round 1 when the job
-has no initial model: start from zeros), `ferry.send()` writes the model and the result.
+has no initial model: start from zeros), `ferry.send()` writes the model and the result. In an
+evaluate task (the server app's `evaluate_every`) it scores the global model and sends metrics only.
 """
 import argparse
 import os
@@ -57,6 +58,11 @@ def main():
     else:
         w, b = np.zeros(FEATURES), 0.0
     before = evaluate(w, b, x, y)
+    if task.kind == "evaluate":  # evaluate_every: score the global model on this site's data, send metrics only
+        ferry.send(metrics={"loss": before[0], "accuracy": before[1]}, num_samples=len(y))
+        print(f"site {task.site} round {task.round}: evaluated the global model on {len(y)} samples: "
+              f"loss {before[0]:.4f}, accuracy {before[1]:.4f}")
+        return
     for epoch in range(args.epochs):
         p = 1 / (1 + np.exp(-(x @ w + b)))
         w = w - lr * (x.T @ (p - y)) / len(y)

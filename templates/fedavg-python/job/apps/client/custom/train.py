@@ -2,7 +2,8 @@
 """Example ferry client trainer in plain numpy: linear regression on synthetic per-site data.
 
 ferry runs it once per round. `ferry.receive()` gives the task: the global model (None in round 1)
-and the round's config; `ferry.send()` writes the updated model and {"num_samples", "metrics"}.
+and the round's config; `ferry.send()` writes the updated model and {"num_samples", "metrics"}. An
+evaluate task (`task.kind == "evaluate"`) scores the global model and sends metrics only.
 Replace the body of `train` with your own code. Needs numpy and ferry's Python package
 (`pip install <ferry checkout>/python`, or PYTHONPATH=<ferry checkout>/python).
 """
@@ -53,6 +54,10 @@ def main():
     else:
         model = {"weight": np.zeros(args.features, dtype=np.float32), "bias": np.zeros(1, dtype=np.float32)}
     before = float(np.mean((x @ model["weight"] + model["bias"][0] - y) ** 2))
+    if task.kind == "evaluate":  # the server app's evaluate_every, or a cross-site-eval job: metrics only
+        ferry.send(metrics={"mse": before}, num_samples=len(y))
+        print(f"{task.site}: evaluated mse {before:.4f} on {len(y)} samples")
+        return
     model = train(model, x, y, args.epochs, lr)
     after = float(np.mean((x @ model["weight"] + model["bias"][0] - y) ** 2))
 
