@@ -9,7 +9,7 @@ struct AppYAMLDecoder {
                              "filters", "transfer", "keep", "round_config"] + StrategyDecoder.keys
     static let clientKeys = ["executor", "filters", "transfer", "keep", "resources"]
     static let transferKeys = ["mode", "chunk", "window", "window_bytes"]
-    static let executorKeys = ["command", "env", "timeout", "launcher", "slurm", "queue_timeout"]
+    static let executorKeys = ["command", "env", "timeout", "launcher", "slurm", "queue_timeout", "persistent", "restarts"]
     static let defaultTimeout: Duration = .seconds(30 * 60)
     static let timeoutRange: ClosedRange<Duration> = .seconds(1) ... .seconds(30 * 86_400)
 
@@ -146,6 +146,7 @@ struct AppYAMLDecoder {
         guard let command else { return nil }
         var config = ExecutorConfig(command: command, env: env, timeout: timeout)
         decodeLauncher(e, into: &config)
+        decodePersistent(e, into: &config)
         return config
     }
 
