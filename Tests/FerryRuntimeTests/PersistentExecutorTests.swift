@@ -1,0 +1,198 @@
+import FerryRuntime
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `executor: {persistent: true}` through the runtime: one process per job per site takes every task over
+/// the request protocol, is started again after a crash (bounded by `restarts`), and a kill -9 of the
+/// executor or of the watcher still ends each task with exactly one outcome.
+@Suite(.tags(.spawnsProcesses)) struct PersistentExecutorTests {
+    /// A persistent executor in plain Python (no ferry package: the protocol as another language sees it).
+    /// It appends `start SITE PID` when it starts, `task SITE ROUND PID` per request, `stop SITE PID` at the
+    /// stop file, and runs the example trainer for each request. `HANG` (`SITE ROUND`) makes the first
+    /// attempt of that task sleep an hour (once: a marker file remembers it); `CRASH_AFTER_TASK=1` makes
+    /// every process exit 3 right after it answered a task.
+    static func executor(trace: String, marker: String) -> (command: [String], files: [String: String]) {
+        let script = """
+        import json, os, subprocess, sys, time
+        folder, site, pid = os.environ["FERRY_EXECUTOR_DIR"], os.environ["FERRY_SITE"], os.getpid()
+        def note(line):
+            with open(\(pythonString(trace)), "a") as f:
+                f.write(line + "\\n")
+        note(f"start {site} {pid}")
+        n = 1
+        while True:
+            request = os.path.join(folder, "requests", "%06d.json" % n)
+            while not os.path.exists(request):
+                if os.path.exists(os.path.join(folder, "stop")):
+                    note(f"stop {site} {pid}")
+                    sys.exit(0)
+                time.sleep(0.05)
+            with open(request) as f:
+                r = json.load(f)
+            note(f"task {site} {r['round']} {pid}")
+            if os.environ.get("HANG") == f"{site} {r['round']}" and not os.path.exists(\(pythonString(marker))):
+                open(\(pythonString(marker)), "w").close()
+                time.sleep(3600)
+            subprocess.run(["ferry-example-trainer", "--input", r["input_model"], "--output", r["output_model"],
+                            "--result", r["result"], "--site", site, "--round", str(r["round"])], check=True)
+            done = os.path.join(folder, "requests", "%06d.done" % n)
+            with open(done + ".tmp", "w") as f:
+                f.write('{"status": "ok"}')
+            os.replace(done + ".tmp", done)
+            if os.environ.get("CRASH_AFTER_TASK") == "1":
+                sys.exit(3)
+            n += 1
+
+        """
+        return (["python3", "executor.py"], ["executor.py": script])
+    }
+
+    private static func pythonString(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "\\'") + "'" }
+
+    /// Writes a test job whose client app is `executor` run persistent (`extra` goes into `executor:`).
+    static func writeJob(in dir: String, name: String, server: RT.Server, trace: String, marker: String,
+                         env: [String: String] = [:], extra: String = "  persistent: true\n") throws -> String {
+        let (command, files) = executor(trace: trace, marker: marker)
+        let job = try RT.writeJob(in: dir, name: name, server: server, command: command, env: env, files: files)
+        let app = job + "/apps/client/app.yaml"
+        let text = try String(contentsOfFile: app, encoding: .utf8)
+        try text.replacingOccurrences(of: "executor:\n", with: "executor:\n" + extra).write(toFile: app, atomically: true, encoding: .utf8)
+        return job
+    }
+
+    /// The trace lines starting with `prefix`, as their last field (a pid).
+    static func pids(_ trace: String, _ prefix: String) -> [Int32] {
+        RT.lines(trace).filter { $0.hasPrefix(prefix) }.compactMap { $0.split(separator: " ").last.flatMap { Int32($0) } }
+    }
+
+    /// Waits (polling, failsafe deadline) until `condition` holds.
+    static func eventually(_ condition: () -> Bool) -> Bool {
+        let deadline = ContinuousClock.now + RT.failsafe
+        while !condition() {
+            if ContinuousClock.now >= deadline { return false }
+            usleep(20_000)
+        }
+        return true
+    }
+
+    static func jobLog(_ fed: LocalFederation, client: Int, id: String) -> String {
+        (try? String(contentsOfFile: fed.clients[client] + "/jobs/\(id)/logs/site-\(client + 1).log", encoding: .utf8)) ?? ""
+    }
+
+    @Test func oneProcessTakesEveryTaskOfTheJobAndExitsAtItsEnd() throws {
+        let dir = try RT.temporaryDirectory("persistent")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let trace = dir + "/trace"
+        let server = RT.Server(rounds: 3, minClients: 2)
+        let job = try Self.writeJob(in: dir, name: "persistent", server: server, trace: trace, marker: dir + "/marker")
+        let reference = try RT.writeJob(in: dir, name: "oneshot", server: server, command: RT.trainer)
+        let fed = try RT.federation(in: dir, clients: 2)
+        defer { fed.stop() }
+
+        let id = try fed.submit(job).id
+        let run = try RT.waitFinished(fed, id)
+        #expect(run.state.state == .finishedCompleted, "\(run.state.state.rawValue): \(run.state.reason ?? "")")
+        for site in ["site-1", "site-2"] {
+            let starts = Self.pids(trace, "start \(site) ")
+            #expect(starts.count == 1, "\(site) started \(starts.count) executors: \(RT.lines(trace))")
+            let tasks = (1...3).map { Self.pids(trace, "task \(site) \($0) ") }
+            #expect(tasks == [starts, starts, starts], "every task of \(site) must go to its one process: \(RT.lines(trace))")
+            #expect(Self.eventually { Self.pids(trace, "stop \(site) ") == starts }, "\(site)'s executor did not exit at the job's end")
+            if let pid = starts.first { #expect(Self.eventually { !RT.isAlive(pid) }, "\(site)'s executor \(pid) still runs") }
+        }
+        // The same trainer run one-shot gives the same model: the requests carry the same task values.
+        let oneShot = try RT.waitFinished(fed, try fed.submit(reference).id)
+        #expect(oneShot.state.state == .finishedCompleted)
+        let model = try Data(contentsOf: URL(fileURLWithPath: try #require(run.finalModel)))
+        #expect(model == (try Data(contentsOf: URL(fileURLWithPath: try #require(oneShot.finalModel)))))
+    }
+
+    @Test func aKilledExecutorFailsItsTaskOnceAndIsStartedAgainForTheNext() throws {
+        let dir = try RT.temporaryDirectory("persistent-kill")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let trace = dir + "/trace"
+        let job = try Self.writeJob(in: dir, name: "killed", server: RT.Server(rounds: 2, minClients: 1), trace: trace,
+                                    marker: dir + "/marker", env: ["HANG": "site-1 1"])
+        let fed = try RT.federation(in: dir, clients: 2)
+        defer { fed.stop() }
+        let id = try fed.submit(job).id
+        var hung: Int32 = 0
+        #expect(Self.eventually {
+            hung = Self.pids(trace, "task site-1 1 ").first ?? 0
+            return hung > 0 && FileManager.default.fileExists(atPath: dir + "/marker")
+        }, "site-1 never started its first task")
+        defer { if hung > 0, RT.isAlive(hung) { kill(hung, SIGKILL) } }
+        kill(hung, SIGKILL)
+
+        let run = try RT.waitFinished(fed, id)
+        #expect(run.state.state == .finishedCompleted, "\(run.state.state.rawValue): \(run.state.reason ?? "")")
+        let round1 = try #require(run.rounds.first?.clients["site-1"])
+        #expect(round1.status == "failed")
+        #expect(round1.error?.contains("killed by signal 9") == true, "\(round1.error ?? "")")
+        #expect(run.rounds.last?.clients["site-1"]?.status == "ok")
+        #expect(Self.pids(trace, "task site-1 1 ").count == 1, "a failed task must not run again: \(RT.lines(trace))")
+        let starts = Self.pids(trace, "start site-1 ")
+        #expect(starts.count == 2 && starts.first == hung, "\(RT.lines(trace))")
+        #expect(Self.pids(trace, "task site-1 2 ") == [starts.last ?? 0], "round 2 must run on the restarted executor")
+        let log = Self.jobLog(fed, client: 0, id: id)
+        #expect(log.contains("crashed: killed by signal 9") && log.contains("restart 1 of 3"), "\(log)")
+    }
+
+    @Test func aKilledWatcherLeavesOneOutcomePerTask() throws {
+        let dir = try RT.temporaryDirectory("persistent-watcher")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let trace = dir + "/trace"
+        let job = try Self.writeJob(in: dir, name: "orphan", server: RT.Server(rounds: 2, minClients: 2), trace: trace,
+                                    marker: dir + "/marker", env: ["HANG": "site-1 1"])
+        let fed = try RT.federation(in: dir, clients: 2)
+        defer { fed.stop() }
+        let id = try fed.submit(job).id
+        var orphan: Int32 = 0
+        #expect(Self.eventually {
+            orphan = Self.pids(trace, "task site-1 1 ").first ?? 0
+            return orphan > 0 && FileManager.default.fileExists(atPath: dir + "/marker")
+        }, "site-1 never started its first task")
+        defer { if orphan > 0, RT.isAlive(orphan) { kill(orphan, SIGKILL) } }
+        let watcher = try #require(fed.watcher("site-1"))
+        watcher.send(SIGKILL)
+        #expect(watcher.wait(timeout: .seconds(120)), "the site-1 watcher did not die")
+        #expect(RT.isAlive(orphan), "the executor died with its watcher: nothing to test")
+        try fed.restart("site-1")
+
+        let run = try RT.waitFinished(fed, id)
+        #expect(run.state.state == .finishedCompleted, "\(run.state.state.rawValue): \(run.state.reason ?? "")")
+        #expect(run.rounds.allSatisfy { $0.clients["site-1"]?.status == "ok" })
+        #expect(!RT.isAlive(orphan), "the orphaned persistent executor \(orphan) still runs")
+        let round1 = Self.pids(trace, "task site-1 1 ")
+        #expect(round1.count == 2 && round1.first == orphan && round1.last != orphan, "\(RT.lines(trace))")
+        let log = Self.jobLog(fed, client: 0, id: id)
+        #expect(log.contains("process(es) of the persistent executor, still running after the watcher's restart"), "\(log)")
+        #expect(log.contains("was interrupted (attempt 1)"), "\(log)")
+    }
+
+    @Test func crashesAreBoundedByRestarts() throws {
+        let dir = try RT.temporaryDirectory("persistent-restarts")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let trace = dir + "/trace"
+        let job = try Self.writeJob(in: dir, name: "crashing", server: RT.Server(rounds: 3, minClients: 1), trace: trace,
+                                    marker: dir + "/marker", env: ["CRASH_AFTER_TASK": "1"],
+                                    extra: "  persistent: true\n  restarts: 1\n")
+        let fed = try RT.federation(in: dir, clients: 1)
+        defer { fed.stop() }
+        let id = try fed.submit(job).id
+        let run = try RT.waitFinished(fed, id)
+        #expect(run.state.state == .finishedFailed, "\(run.state.state.rawValue): \(run.state.reason ?? "")")
+        #expect(run.rounds.prefix(2).allSatisfy { $0.clients["site-1"]?.status == "ok" }, "\(run.rounds)")
+        // Round 3 fails the job (min_clients 1): its reason carries site-1's error.
+        let reason = run.state.reason ?? ""
+        #expect(run.rounds.count == 2 && reason.hasPrefix("round 3:"), "\(run.rounds.count) rounds: \(reason)")
+        #expect(reason.contains("crashed 2 times") && reason.contains("executor.restarts: 1"), "\(reason)")
+        #expect(Self.pids(trace, "start site-1 ").count == 2, "\(RT.lines(trace))")
+        let log = Self.jobLog(fed, client: 0, id: id)
+        #expect(log.contains("exited with status 3 between tasks") && log.contains("it is not started again"), "\(log)")
+    }
+}
