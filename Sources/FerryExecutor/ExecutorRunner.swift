@@ -141,10 +141,7 @@ public struct ExecutorRunner: Sendable {
 
             pump.pump(child, open: &open, buffer: buffer, milliseconds: 50)
         }
-        for stream in 0..<2 where open[stream] { pump.finish(stream: stream) }
-        close(child.stdoutFD)
-        close(child.stderrFD)
-        pump.trimTail()
+        pump.finishAll(child, open: open)
 
         let duration = exitedAt - start
         let status = waitStatus ?? 0

@@ -54,6 +54,15 @@ struct OutputPump {
         }
     }
 
+    /// The child has exited and its output is drained: finishes the streams still open, closes the
+    /// pipes and trims the stderr tail.
+    mutating func finishAll(_ child: ChildProcess, open: [Bool]) {
+        for stream in 0..<2 where open[stream] { finish(stream: stream) }
+        close(child.stdoutFD)
+        close(child.stderrFD)
+        trimTail()
+    }
+
     /// Writes a line of ferry's own to the log.
     func note(_ text: String) {
         writeLog(Array((text + "\n").utf8)[...])

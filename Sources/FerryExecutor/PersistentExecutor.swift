@@ -278,10 +278,7 @@ public final class PersistentExecutor: Sendable {
             }
             pump.pump(child, open: &open, buffer: buffer, milliseconds: 50)
         }
-        for stream in 0..<2 where open[stream] { pump.finish(stream: stream) }
-        close(child.stdoutFD)
-        close(child.stderrFD)
-        pump.trimTail()
+        pump.finishAll(child, open: open)
 
         let now = clock.now
         collectAnswer(now)  // an answer written just before the end counts
