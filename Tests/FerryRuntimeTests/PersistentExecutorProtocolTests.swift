@@ -8,43 +8,28 @@ import Testing
     /// A persistent executor in plain Python. At its start it writes `start PID INPUT SITE` (INPUT: whether
     /// FERRY_INPUT_MODEL is set) to `trace`; per request it answers by the task's name: `hang` sleeps,
     /// `fail` answers failed, anything else writes a result with `num_samples` = the round.
-    static let script = """
-    import json, os, sys, time
-    folder, trace, pid = os.environ["FERRY_EXECUTOR_DIR"], sys.argv[1], os.getpid()
-    def note(line):
-        with open(trace, "a") as f:
-            f.write(line + "\\n")
-    note(f"start {pid} {'FERRY_INPUT_MODEL' in os.environ} {os.environ.get('FERRY_SITE')}")
-    n = 1
-    while True:
-        request = os.path.join(folder, "requests", "%06d.json" % n)
-        while not os.path.exists(request):
-            if os.path.exists(os.path.join(folder, "stop")):
-                note(f"stop {pid}")
-                sys.exit(0)
-            time.sleep(0.05)
-        with open(request) as f:
-            r = json.load(f)
-        note(f"task {r['task']} {pid}")
-        answer = {"status": "ok"}
-        if r["task"] == "hang":
-            time.sleep(3600)
-        elif r["task"] == "fail":
-            answer = {"status": "failed", "error": "no data for this task"}
-        else:
+    static func script(trace: String) -> String {
+        PersistentExecutorTests.requestLoop(trace: trace) + """
+        note(f"start {pid} {'FERRY_INPUT_MODEL' in os.environ} {site}")
+        for r, answer in requests():
+            note(f"task {r['task']} {pid}")
+            if r["task"] == "hang":
+                time.sleep(3600)
+            elif r["task"] == "fail":
+                answer({"status": "failed", "error": "no data for this task"})
+                continue
             with open(r["result"], "w") as f:
                 json.dump({"num_samples": r["round"]}, f)
-        with open(os.path.join(folder, "requests", "%06d.done" % n), "w") as f:
-            json.dump(answer, f)
-        n += 1
+            answer({"status": "ok"})
 
-    """
+        """
+    }
 
     private func invocation(_ dir: String, task: String, round: Int, timeout: Duration) -> ExecutorInvocation {
         let context = ExecutorContext(inputModel: "", outputModel: "\(dir)/\(task).safetensors", result: "\(dir)/\(task).json",
                                       round: round, rounds: 9, site: "site-3", jobID: "job", task: task,
                                       appDirectory: dir + "/app", workDirectory: dir)
-        return ExecutorInvocation(command: ["python3", "executor.py", dir + "/trace"], timeout: timeout, context: context,
+        return ExecutorInvocation(command: ["python3", "executor.py"], timeout: timeout, context: context,
                                   logPath: dir + "/job.log", killGracePeriod: .milliseconds(500), requireOutputModel: false)
     }
 
@@ -58,7 +43,7 @@ import Testing
         let dir = try RT.temporaryDirectory("persistent-protocol")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try FileManager.default.createDirectory(atPath: dir + "/app", withIntermediateDirectories: true)
-        try Self.script.write(toFile: dir + "/app/executor.py", atomically: true, encoding: .utf8)
+        try Self.script(trace: dir + "/trace").write(toFile: dir + "/app/executor.py", atomically: true, encoding: .utf8)
         let job = invocation(dir, task: "", round: 0, timeout: .seconds(3600))
         let executor = PersistentExecutor(.init(invocation: job, directory: dir + "/executor", restarts: 0))
         defer { executor.stop(grace: .seconds(1)); executor.waitUntilStopped() }
@@ -83,7 +68,7 @@ import Testing
         executor.stop(grace: .seconds(3600))  // it must exit on the stop file, long before SIGTERM
         executor.waitUntilStopped()
         let second = starts.last?.split(separator: " ")[1] ?? ""
-        #expect(RT.lines(dir + "/trace").last == "stop \(second)")
+        #expect(RT.lines(dir + "/trace").last == "stop site-3 \(second)")
         let late = try #require(outcome(of: executor.submit(invocation(dir, task: "late", round: 5, timeout: .seconds(3600)))))
         #expect(late.failure == .cancelled, "a task after the stop is cancelled")
     }

@@ -16,42 +16,56 @@ import Glibc
     /// attempt of that task sleep an hour (once: a marker file remembers it); `CRASH_AFTER_TASK=1` makes
     /// every process exit 3 right after it answered a task.
     static func executor(trace: String, marker: String) -> (command: [String], files: [String: String]) {
-        let script = """
-        import json, os, subprocess, sys, time
-        folder, site, pid = os.environ["FERRY_EXECUTOR_DIR"], os.environ["FERRY_SITE"], os.getpid()
-        def note(line):
-            with open(\(pythonString(trace)), "a") as f:
-                f.write(line + "\\n")
+        let script = requestLoop(trace: trace) + """
         note(f"start {site} {pid}")
-        n = 1
-        while True:
-            request = os.path.join(folder, "requests", "%06d.json" % n)
-            while not os.path.exists(request):
-                if os.path.exists(os.path.join(folder, "stop")):
-                    note(f"stop {site} {pid}")
-                    sys.exit(0)
-                time.sleep(0.05)
-            with open(request) as f:
-                r = json.load(f)
+        for r, answer in requests():
             note(f"task {site} {r['round']} {pid}")
             if os.environ.get("HANG") == f"{site} {r['round']}" and not os.path.exists(\(pythonString(marker))):
                 open(\(pythonString(marker)), "w").close()
                 time.sleep(3600)
             subprocess.run(["ferry-example-trainer", "--input", r["input_model"], "--output", r["output_model"],
                             "--result", r["result"], "--site", site, "--round", str(r["round"])], check=True)
-            done = os.path.join(folder, "requests", "%06d.done" % n)
-            with open(done + ".tmp", "w") as f:
-                f.write('{"status": "ok"}')
-            os.replace(done + ".tmp", done)
+            answer({"status": "ok"})
             if os.environ.get("CRASH_AFTER_TASK") == "1":
                 sys.exit(3)
-            n += 1
 
         """
         return (["python3", "executor.py"], ["executor.py": script])
     }
 
-    private static func pythonString(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "\\'") + "'" }
+    /// The protocol's loop in plain Python for test executors: `note(line)` appends to `trace`;
+    /// `requests()` yields each request with a function that writes its done marker, and exits the process
+    /// (after noting `stop SITE PID`) at the stop file.
+    static func requestLoop(trace: String) -> String {
+        """
+        import json, os, subprocess, sys, time
+        folder, site, pid = os.environ["FERRY_EXECUTOR_DIR"], os.environ.get("FERRY_SITE"), os.getpid()
+        def note(line):
+            with open(\(pythonString(trace)), "a") as f:
+                f.write(line + "\\n")
+        def requests():
+            n = 1
+            while True:
+                request = os.path.join(folder, "requests", "%06d.json" % n)
+                while not os.path.exists(request):
+                    if os.path.exists(os.path.join(folder, "stop")):
+                        note(f"stop {site} {pid}")
+                        sys.exit(0)
+                    time.sleep(0.05)
+                with open(request) as f:
+                    r = json.load(f)
+                done = os.path.join(folder, "requests", "%06d.done" % n)
+                def answer(value, done=done):
+                    with open(done + ".tmp", "w") as f:
+                        json.dump(value, f)
+                    os.replace(done + ".tmp", done)
+                yield r, answer
+                n += 1
+
+        """
+    }
+
+    static func pythonString(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "\\'") + "'" }
 
     /// Writes a test job whose client app is `executor` run persistent (`extra` goes into `executor:`).
     static func writeJob(in dir: String, name: String, server: RT.Server, trace: String, marker: String,
@@ -81,6 +95,21 @@ import Glibc
 
     static func jobLog(_ fed: LocalFederation, client: Int, id: String) -> String {
         (try? String(contentsOfFile: fed.clients[client] + "/jobs/\(id)/logs/site-\(client + 1).log", encoding: .utf8)) ?? ""
+    }
+
+    /// Submits `job` to a new 2-client federation under `dir` and waits until site-1's executor hangs in
+    /// its round-1 task (the job's `HANG`); returns the federation, the job id and the hanging pid.
+    static func startHanging(_ job: String, in dir: String, trace: String) throws -> (LocalFederation, String, Int32) {
+        let fed = try RT.federation(in: dir, clients: 2)
+        let id = try fed.submit(job).id
+        var hung: Int32 = 0
+        let started = eventually {
+            hung = pids(trace, "task site-1 1 ").first ?? 0
+            return hung > 0 && FileManager.default.fileExists(atPath: dir + "/marker")
+        }
+        if !started { fed.stop() }
+        try #require(started, "site-1 never started its first task")
+        return (fed, id, hung)
     }
 
     @Test func oneProcessTakesEveryTaskOfTheJobAndExitsAtItsEnd() throws {
@@ -117,14 +146,8 @@ import Glibc
         let trace = dir + "/trace"
         let job = try Self.writeJob(in: dir, name: "killed", server: RT.Server(rounds: 2, minClients: 1), trace: trace,
                                     marker: dir + "/marker", env: ["HANG": "site-1 1"])
-        let fed = try RT.federation(in: dir, clients: 2)
+        let (fed, id, hung) = try Self.startHanging(job, in: dir, trace: trace)
         defer { fed.stop() }
-        let id = try fed.submit(job).id
-        var hung: Int32 = 0
-        #expect(Self.eventually {
-            hung = Self.pids(trace, "task site-1 1 ").first ?? 0
-            return hung > 0 && FileManager.default.fileExists(atPath: dir + "/marker")
-        }, "site-1 never started its first task")
         defer { if hung > 0, RT.isAlive(hung) { kill(hung, SIGKILL) } }
         kill(hung, SIGKILL)
 
@@ -148,14 +171,8 @@ import Glibc
         let trace = dir + "/trace"
         let job = try Self.writeJob(in: dir, name: "orphan", server: RT.Server(rounds: 2, minClients: 2), trace: trace,
                                     marker: dir + "/marker", env: ["HANG": "site-1 1"])
-        let fed = try RT.federation(in: dir, clients: 2)
+        let (fed, id, orphan) = try Self.startHanging(job, in: dir, trace: trace)
         defer { fed.stop() }
-        let id = try fed.submit(job).id
-        var orphan: Int32 = 0
-        #expect(Self.eventually {
-            orphan = Self.pids(trace, "task site-1 1 ").first ?? 0
-            return orphan > 0 && FileManager.default.fileExists(atPath: dir + "/marker")
-        }, "site-1 never started its first task")
         defer { if orphan > 0, RT.isAlive(orphan) { kill(orphan, SIGKILL) } }
         let watcher = try #require(fed.watcher("site-1"))
         watcher.send(SIGKILL)
