@@ -185,7 +185,8 @@ final class ClientRole: SiteRoleHandler {
             let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { return nil }
             let record = try? JSONFile.readIfPresent(TaskRecord.self, from: FileSystem.join(taskDirectory(parts[0], parts[1]), "task.json"))
-            return Heartbeat.Task(job: parts[0], round: record?.round ?? 0, task: parts[1])
+            return Heartbeat.Task(job: parts[0], round: record?.round ?? 0, task: parts[1],
+                                  executorCrashes: persistentExecutors[parts[0]]?.record.crashes)
         }
     }
 
