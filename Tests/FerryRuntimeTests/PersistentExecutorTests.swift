@@ -12,16 +12,17 @@ import Glibc
 @Suite(.tags(.spawnsProcesses)) struct PersistentExecutorTests {
     /// A persistent executor in plain Python (no ferry package: the protocol as another language sees it).
     /// It appends `start SITE PID` when it starts, `task SITE ROUND PID` per request, `stop SITE PID` at the
-    /// stop file, and runs the example trainer for each request. `HANG` (`SITE ROUND`) makes the first
-    /// attempt of that task sleep an hour (once: a marker file remembers it); `CRASH_AFTER_TASK=1` makes
-    /// every process exit 3 right after it answered a task.
+    /// stop file, and runs the example trainer for each request. `HANG` (`SITE ROUND`, comma-separated)
+    /// makes the first attempt of those tasks sleep an hour (once: a file `marker-ROUND` remembers it);
+    /// `CRASH_AFTER_TASK=1` makes every process exit 3 right after it answered a task.
     static func executor(trace: String, marker: String) -> (command: [String], files: [String: String]) {
         let script = requestLoop(trace: trace) + """
         note(f"start {site} {pid}")
         for r, answer in requests():
             note(f"task {site} {r['round']} {pid}")
-            if os.environ.get("HANG") == f"{site} {r['round']}" and not os.path.exists(\(pythonString(marker))):
-                open(\(pythonString(marker)), "w").close()
+            mark = \(pythonString(marker)) + f"-{r['round']}"
+            if f"{site} {r['round']}" in os.environ.get("HANG", "").split(",") and not os.path.exists(mark):
+                open(mark, "w").close()
                 time.sleep(3600)
             subprocess.run(["ferry-example-trainer", "--input", r["input_model"], "--output", r["output_model"],
                             "--result", r["result"], "--site", site, "--round", str(r["round"])], check=True)
@@ -105,7 +106,7 @@ import Glibc
         var hung: Int32 = 0
         let started = eventually {
             hung = pids(trace, "task site-1 1 ").first ?? 0
-            return hung > 0 && FileManager.default.fileExists(atPath: dir + "/marker")
+            return hung > 0 && FileManager.default.fileExists(atPath: dir + "/marker-1")
         }
         if !started { fed.stop() }
         try #require(started, "site-1 never started its first task")
@@ -144,25 +145,42 @@ import Glibc
         let dir = try RT.temporaryDirectory("persistent-kill")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let trace = dir + "/trace"
-        let job = try Self.writeJob(in: dir, name: "killed", server: RT.Server(rounds: 2, minClients: 1), trace: trace,
-                                    marker: dir + "/marker", env: ["HANG": "site-1 1"])
+        let job = try Self.writeJob(in: dir, name: "killed", server: RT.Server(rounds: 3, minClients: 1), trace: trace,
+                                    marker: dir + "/marker", env: ["HANG": "site-1 1,site-1 2"])
         let (fed, id, hung) = try Self.startHanging(job, in: dir, trace: trace)
         defer { fed.stop() }
-        defer { if hung > 0, RT.isAlive(hung) { kill(hung, SIGKILL) } }
+        var second: Int32 = 0
+        defer { for pid in [hung, second] where pid > 0 && RT.isAlive(pid) { kill(pid, SIGKILL) } }
         kill(hung, SIGKILL)
+
+        // Round 2 hangs on the restarted process: the site's heartbeat shows the crash beside the task.
+        #expect(Self.eventually {
+            second = Self.pids(trace, "task site-1 2 ").first ?? 0
+            return second > 0 && FileManager.default.fileExists(atPath: dir + "/marker-2")
+        }, "site-1 never started its second task")
+        #expect(second != hung)
+        #expect(Self.eventually {
+            let report = try? SiteLivenessReport.read(server: fed.server)
+            let tasks = report?.sites.first { $0.site == "site-1" }?.heartbeat?.tasks ?? []
+            return tasks.contains { $0.task == "train-r0002" && $0.executorCrashes == 1 }
+        }, "site-1's heartbeat does not show the crash")
+        kill(second, SIGKILL)
 
         let run = try RT.waitFinished(fed, id)
         #expect(run.state.state == .finishedCompleted, "\(run.state.state.rawValue): \(run.state.reason ?? "")")
-        let round1 = try #require(run.rounds.first?.clients["site-1"])
-        #expect(round1.status == "failed")
-        #expect(round1.error?.contains("killed by signal 9") == true, "\(round1.error ?? "")")
-        #expect(run.rounds.last?.clients["site-1"]?.status == "ok")
-        #expect(Self.pids(trace, "task site-1 1 ").count == 1, "a failed task must not run again: \(RT.lines(trace))")
+        for round in run.rounds.prefix(2) {
+            let site1 = try #require(round.clients["site-1"])
+            #expect(site1.status == "failed" && site1.error?.contains("killed by signal 9") == true, "\(site1.error ?? "")")
+        }
+        #expect(run.rounds.count == 3 && run.rounds.last?.clients["site-1"]?.status == "ok")
+        for round in 1...2 {
+            #expect(Self.pids(trace, "task site-1 \(round) ").count == 1, "a failed task must not run again: \(RT.lines(trace))")
+        }
         let starts = Self.pids(trace, "start site-1 ")
-        #expect(starts.count == 2 && starts.first == hung, "\(RT.lines(trace))")
-        #expect(Self.pids(trace, "task site-1 2 ") == [starts.last ?? 0], "round 2 must run on the restarted executor")
+        #expect(starts.count == 3 && Array(starts.prefix(2)) == [hung, second], "\(RT.lines(trace))")
+        #expect(Self.pids(trace, "task site-1 3 ") == [starts.last ?? 0], "round 3 must run on the third process")
         let log = Self.jobLog(fed, client: 0, id: id)
-        #expect(log.contains("crashed: killed by signal 9") && log.contains("restart 1 of 3"), "\(log)")
+        #expect(log.contains("crashed: killed by signal 9") && log.contains("restart 2 of 3"), "\(log)")
     }
 
     @Test func aKilledWatcherLeavesOneOutcomePerTask() throws {
