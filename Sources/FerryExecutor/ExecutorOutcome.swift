@@ -53,6 +53,12 @@ public enum ExecutorFailure: Error, Sendable, Equatable, CustomStringConvertible
     /// The Slurm job ended in a state that is not an exit of the executor (cancelled outside ferry,
     /// out of memory, node failure, Slurm's own time limit…).
     case slurmJobEnded(jobID: String, state: String, detail: String)
+    /// A persistent executor ended (exited or was killed by a signal not from ferry) before it answered the task.
+    case endedBeforeAnswer(ExecutorTermination, stderrTail: String)
+    /// A persistent executor answered the task with a failure (its done marker's `error`).
+    case reportedFailure(String)
+    /// A persistent executor crashed more often than `executor.restarts` allows: it is not started again.
+    case restartsExhausted(crashes: Int, restarts: Int, last: String)
 
     public var description: String {
         switch self {
@@ -98,6 +104,15 @@ public enum ExecutorFailure: Error, Sendable, Equatable, CustomStringConvertible
                 + "and was cancelled: raise queue_timeout, or ask for less (partition, gpus, time) in executor.slurm"
         case let .slurmJobEnded(jobID, state, detail):
             return "the Slurm job \(jobID) ended \(state)" + (detail.isEmpty ? "" : ": \(detail)")
+        case let .endedBeforeAnswer(termination, tail):
+            return "the persistent executor \(termination) before it answered the task (no done marker): "
+                + "it must write the task's result files, then requests/<n>.done, before it exits (docs/executor-contract.md)"
+                + Self.tailText(tail)
+        case let .reportedFailure(error):
+            return "the persistent executor reported a failure: \(error)"
+        case let .restartsExhausted(crashes, restarts, last):
+            return "the persistent executor crashed \(crashes) times (last: \(last)) and is not started again "
+                + "(executor.restarts: \(restarts)): fix the crash (see the job's log), or raise executor.restarts in the client app.yaml"
         }
     }
 

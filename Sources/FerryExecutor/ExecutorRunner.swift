@@ -139,34 +139,17 @@ public struct ExecutorRunner: Sendable {
                 killSent = true
             }
 
-            var fds = [pollfd(fd: open[0] ? child.stdoutFD : -1, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: open[1] ? child.stderrFD : -1, events: Int16(POLLIN), revents: 0)]
-            let ready = poll(&fds, 2, 50)
-            guard ready > 0 else { continue }
-            for stream in 0..<2 where open[stream] && fds[stream].revents != 0 {
-                let n = Syscall.retryingInterrupts { read(fds[stream].fd, buffer.baseAddress, buffer.count) }
-                if n > 0 {
-                    pump.consume(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), stream: stream)
-                } else if n == 0 || errno != EAGAIN {
-                    open[stream] = false
-                    pump.finish(stream: stream)
-                }
-            }
+            pump.pump(child, open: &open, buffer: buffer, milliseconds: 50)
         }
-        for stream in 0..<2 where open[stream] { pump.finish(stream: stream) }
-        close(child.stdoutFD)
-        close(child.stderrFD)
-        pump.trimTail()
+        pump.finishAll(child, open: open)
 
         let duration = exitedAt - start
         let status = waitStatus ?? 0
         let termination: ExecutorTermination
         if let reason = stopReason {
             termination = reason
-        } else if let code = WaitStatus.exitCode(status) {
-            termination = .exited(code)
         } else {
-            termination = .signaled(WaitStatus.signal(status) ?? 0)
+            termination = ExecutorTermination(waitStatus: status)
         }
         let tail = pump.stderrTail
         let ended = ExecutorOutcome.ended(termination, duration: duration, stderrTail: tail, invocation: invocation)
@@ -235,7 +218,7 @@ public struct ExecutorRunner: Sendable {
         throw .commandNotFound(name, appDirectory: appDirectory, searchPath: path)
     }
 
-    private func openLog() throws(ExecutorFailure) -> Int32 {
+    func openLog() throws(ExecutorFailure) -> Int32 {
         let path = invocation.logPath
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty {

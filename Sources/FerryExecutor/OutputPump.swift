@@ -37,6 +37,32 @@ struct OutputPump {
         pending[stream].removeAll()
     }
 
+    /// Waits up to `milliseconds` for output of `child` on the streams still `open`, and copies what
+    /// came into the log (a stream at its end is finished and marked closed).
+    mutating func pump(_ child: ChildProcess, open: inout [Bool], buffer: UnsafeMutableRawBufferPointer, milliseconds: Int32) {
+        var fds = [pollfd(fd: open[0] ? child.stdoutFD : -1, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: open[1] ? child.stderrFD : -1, events: Int16(POLLIN), revents: 0)]
+        guard poll(&fds, 2, milliseconds) > 0 else { return }
+        for stream in 0..<2 where open[stream] && fds[stream].revents != 0 {
+            let n = Syscall.retryingInterrupts { read(fds[stream].fd, buffer.baseAddress, buffer.count) }
+            if n > 0 {
+                consume(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), stream: stream)
+            } else if n == 0 || errno != EAGAIN {
+                open[stream] = false
+                finish(stream: stream)
+            }
+        }
+    }
+
+    /// The child has exited and its output is drained: finishes the streams still open, closes the
+    /// pipes and trims the stderr tail.
+    mutating func finishAll(_ child: ChildProcess, open: [Bool]) {
+        for stream in 0..<2 where open[stream] { finish(stream: stream) }
+        close(child.stdoutFD)
+        close(child.stderrFD)
+        trimTail()
+    }
+
     /// Writes a line of ferry's own to the log.
     func note(_ text: String) {
         writeLog(Array((text + "\n").utf8)[...])

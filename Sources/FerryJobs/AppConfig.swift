@@ -133,6 +133,9 @@ public struct ExecutorConfig: Sendable, Equatable {
     public var slurm: SlurmRequest? = nil
     /// Longest a Slurm job may wait in the queue before ferry cancels it (nil: no limit).
     public var queueTimeout: Duration? = nil
+    /// `persistent: true`: one process per job per site takes every task of the job in turn over the
+    /// request protocol of docs/executor-contract.md; nil: a new process per task (the default).
+    public var persistent: PersistentExecutorSettings? = nil
 }
 
 /// `apps/<client>/app.yaml`.

@@ -10,7 +10,7 @@ struct AppYAMLDecoder {
                              + DriftCorrectionDecoder.keys + EvaluationDecoder.keys
     static let clientKeys = ["executor", "filters", "transfer", "keep", "resources"]
     static let transferKeys = ["mode", "chunk", "window", "window_bytes"]
-    static let executorKeys = ["command", "env", "timeout", "launcher", "slurm", "queue_timeout"]
+    static let executorKeys = ["command", "env", "timeout", "launcher", "slurm", "queue_timeout", "persistent", "restarts"]
     static let defaultTimeout: Duration = .seconds(30 * 60)
     static let timeoutRange: ClosedRange<Duration> = .seconds(1) ... .seconds(30 * 86_400)
 
@@ -168,6 +168,7 @@ struct AppYAMLDecoder {
         guard let command else { return nil }
         var config = ExecutorConfig(command: command, env: env, timeout: timeout)
         decodeLauncher(e, into: &config)
+        decodePersistent(e, into: &config)
         return config
     }
 

@@ -13,33 +13,72 @@ In an evaluate task (`task.kind == "evaluate"`) the script evaluates `task.model
 alone: `ferry.send(metrics={"accuracy": acc}, num_samples=n)`.
 
 It speaks ferry's executor contract (docs/executor-contract.md): environment variables in, a
-safetensors model and a result JSON out, both written atomically.
+safetensors model and a result JSON out, both written atomically. With `executor: {persistent: true}`
+one process takes every task of the job (the model is loaded once):
+
+    for task in ferry.tasks():             # or: while (task := ferry.receive()) is not None:
+        ...
+        ferry.send(model, num_samples=n)
 """
 import os
+import sys
 
-from . import _safetensors, _tensors, fedprox, scaffold
+from . import _log, _persistent, _safetensors, _tensors, fedprox, scaffold
 from ._atomic import write_json
 from ._log import log
 from ._result import metrics_dict, sample_count
 from ._safetensors import SafetensorsError
 from ._task import ContractError, Task, read_task, received_dtypes
 
-__all__ = ["Task", "receive", "send", "log", "ContractError", "SafetensorsError", "load_model", "save_model",
+__all__ = ["Task", "receive", "tasks", "send", "fail", "log", "ContractError", "SafetensorsError", "load_model", "save_model",
            "fedprox", "scaffold"]
 __version__ = "0.1.0"
 
-_last = {"dtypes": None}
+_last = {"dtypes": None, "sent": None}  # "sent": the FERRY_RESULT of the one-shot task already sent
 
 
 def receive(tensors="numpy"):
-    """The current task: kind, round, site, config and the global model.
+    """The next task: kind, round, site, config and the global model; None when there is no more.
 
     `tensors="numpy"` (default) gives the model as numpy arrays (BF16 tensors as float32);
     `tensors="torch"` gives torch tensors in the file's dtypes (BF16 as torch.bfloat16).
+
+    A persistent executor (`executor: {persistent: true}`) blocks here until the watcher hands it the
+    job's next task, and gets None when the job is over on this site: then exit. A one-shot executor
+    gets its one task, and None once it was sent, so the same loop serves both.
     """
+    folder = _persistent.directory()
+    if folder is not None:
+        if _persistent.next_request(folder) is None:
+            return None
+        _log.restart_steps()
+    elif _last["sent"] is not None and _last["sent"] == os.environ.get("FERRY_RESULT"):
+        return None
     task = read_task(tensors)
     _last["dtypes"] = dict(task.dtypes)
     return task
+
+
+def tasks(tensors="numpy"):
+    """Yields the tasks of this executor until there is no more (see `receive`):
+    `for task in ferry.tasks(): ...; ferry.send(model, num_samples=n)`."""
+    while True:
+        task = receive(tensors)
+        if task is None:
+            return
+        yield task
+
+
+def fail(reason):
+    """Reports that the current task failed, with `reason` (shown on the server).
+
+    A persistent executor answers the task as failed and may go on with the next one; a one-shot
+    executor prints the reason to stderr and exits with status 1.
+    """
+    if _persistent.directory() is None:
+        print(f"ferry.fail: {reason}", file=sys.stderr)
+        sys.exit(1)
+    _persistent.answer(error=reason)
 
 
 def send(model=None, num_samples=None, metrics=None, *, dtype=None, control_delta=None):
@@ -89,6 +128,9 @@ def send(model=None, num_samples=None, metrics=None, *, dtype=None, control_delt
     if control_delta is not None:
         save_model(control_delta, delta_path, dtype="fp32")
     write_json(result, {"num_samples": count, "metrics": values})
+    if _persistent.current() is None:
+        _last["sent"] = result
+    _persistent.answer()
 
 
 def load_model(path, tensors="numpy"):

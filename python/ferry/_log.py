@@ -36,3 +36,9 @@ def log(step=None, **metrics):
             finally:
                 os.close(fd)
     return record
+
+
+def restart_steps():
+    """A new task begins: `step` counts from 0 again when left out."""
+    with _lock:
+        _next_step[0] = 0

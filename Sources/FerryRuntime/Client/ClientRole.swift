@@ -28,6 +28,8 @@ final class ClientRole: SiteRoleHandler {
     let liveMetrics = LiveMetricsShipper()
     /// Tasks started and not yet collected, by `job/task`.
     var running: [String: (job: String, launcher: any TaskLauncher)] = [:]
+    /// The executor process of each job with `executor.persistent: true` (ClientRole+Persistent.swift).
+    var persistentExecutors: [String: PersistentExecutor] = [:]
     /// GPUs (indices of site.yaml's `resources.gpus`) held by running local tasks, by `job/task`.
     var gpusInUse: [String: [Int]] = [:]
     /// Tasks waiting for GPUs (reported once).
@@ -81,6 +83,7 @@ final class ClientRole: SiteRoleHandler {
                       let previous = try? JSONFile.readIfPresent(TaskStart.self, from: FileSystem.join(tdir, "started.json")) else { continue }
                 _ = stopLeftovers(job: job, task: task, attempt: previous.attempt)
             }
+            _ = stopPersistentLeftovers(job: job)
         }
     }
 
@@ -172,6 +175,7 @@ final class ClientRole: SiteRoleHandler {
             run.launcher.detach()
         }
         for (_, run) in running { run.launcher.waitUntilStopped() }
+        stopPersistentExecutors()
         running.removeAll()
         gpusInUse.removeAll()
     }
@@ -181,7 +185,8 @@ final class ClientRole: SiteRoleHandler {
             let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { return nil }
             let record = try? JSONFile.readIfPresent(TaskRecord.self, from: FileSystem.join(taskDirectory(parts[0], parts[1]), "task.json"))
-            return Heartbeat.Task(job: parts[0], round: record?.round ?? 0, task: parts[1])
+            return Heartbeat.Task(job: parts[0], round: record?.round ?? 0, task: parts[1],
+                                  executorCrashes: persistentExecutors[parts[0]]?.record.crashes)
         }
     }
 
@@ -199,6 +204,7 @@ final class ClientRole: SiteRoleHandler {
         releaseControlVariates(tdir)
         if !keepOutputs { FileSystem.remove(FileSystem.join(tdir, "output.safetensors")) }
         if record.isLast {
+            stopPersistentExecutor(job)
             plans.removeValue(forKey: job)
             FileSystem.remove(FileSystem.join(jobDirectory(job), "job"))
             log(job, "the job's last task is done: removed the unpacked job\(keepOutputs ? "" : " and the task files")")
@@ -228,6 +234,7 @@ final class ClientRole: SiteRoleHandler {
             guard !running.values.contains(where: { $0.job == id }), let ended = endedAt(id),
                   now.timeIntervalSince(ended) > seconds else { continue }
             plans.removeValue(forKey: id)
+            stopPersistentExecutor(id)
             FileSystem.remove(jobDirectory(id))
             logger.info("job \(id): removed its files, ended \(Timestamp.string(ended)), past the retention of \(workspace.config.retention ?? "")")
         }
@@ -415,7 +422,7 @@ final class ClientRole: SiteRoleHandler {
             return
         }
         var gpus: [Int] = []
-        if plan.launcher != .slurm {
+        if plan.launcher != .slurm && plan.persistent == nil {
             guard let assigned = assignGPUs(job: job, task: task, count: plan.resources?.gpus ?? 0) else { return }
             gpus = assigned
         }
@@ -447,6 +454,10 @@ final class ClientRole: SiteRoleHandler {
         let launcher: any TaskLauncher
         if plan.launcher == .slurm {
             launcher = try slurmLauncher(job: job, task: task, record: record, appDir: appDir, plan: plan)
+        } else if let settings = plan.persistent {
+            guard let executor = persistentExecutor(job: job, record: record, appDir: appDir, plan: plan, settings: settings) else { return }
+            launcher = PersistentTaskLauncher(executor: executor, invocation: invocation(job: job, task: task, record: record, appDir: appDir, plan: plan),
+                                              onEnd: wake)
         } else {
             var invocation = invocation(job: job, task: task, record: record, appDir: appDir, plan: plan)
             invocation.memoryLimit = plan.resources?.maxMemory
@@ -481,12 +492,14 @@ final class ClientRole: SiteRoleHandler {
 
     /// Kills what is left of the executor of an earlier attempt of the task (recorded in `executor.json`)
     /// and waits until it is gone; false when some of it survives (the task must not run yet).
-    private func stopLeftovers(job: String, task: String, attempt: Int) -> Bool {
+    func stopLeftovers(job: String, task: String, attempt: Int, record: String? = nil) -> Bool {
         let key = FileSystem.join(job, task)
         do {
-            let killed = try ExecutorProcessRecord.stopLeftovers(recordedAt: FileSystem.join(taskDirectory(job, task), ClientFiles.executorRecord))
+            let killed = try ExecutorProcessRecord.stopLeftovers(
+                recordedAt: record ?? FileSystem.join(taskDirectory(job, task), ClientFiles.executorRecord))
             if killed > 0 {
-                log(job, "task \(task): killed \(killed) process(es) of the executor of attempt \(attempt), still running after the watcher's restart")
+                log(job, record == nil ? "task \(task): killed \(killed) process(es) of the executor of attempt \(attempt), still running after the watcher's restart"
+                    : "killed \(killed) process(es) of the persistent executor, still running after the watcher's restart")
             }
             blockedTasks.remove(key)
             return true
@@ -690,6 +703,7 @@ final class ClientRole: SiteRoleHandler {
             log(job, "stopping \(key): \(reason)")
         }
         cancelSlurmJobs(of: job)
+        stopPersistentExecutor(job, grace: .seconds(2))
         outbox.cancel(job: job)
         log(job, "job stopped by \(stoppedBy): \(reason)")
     }

@@ -27,12 +27,15 @@ public struct Heartbeat: Codable, Sendable, Equatable {
         public var round: Int
         /// The task: `deploy`, `train-rNNNN`, `train-rNNNN-sSS`.
         public var task: String
+        /// How often the job's persistent executor crashed so far (`executor.persistent`); nil for a one-shot executor.
+        public var executorCrashes: Int?
 
         /// A task of `job`.
-        public init(job: String, round: Int, task: String) {
+        public init(job: String, round: Int, task: String, executorCrashes: Int? = nil) {
             self.job = job
             self.round = round
             self.task = task
+            self.executorCrashes = executorCrashes
         }
     }
 

@@ -147,12 +147,15 @@ struct ClientPlan: Codable, Sendable {
     var queueTimeout: Duration?
     /// The app's `resources:`, `max_memory` defaulting to job.yaml's.
     var resources: TaskResources?
+    /// `executor.persistent: true`: one process takes all the job's tasks (nil: one per task).
+    var persistent: PersistentExecutorSettings?
 
     init(_ app: ClientAppConfig, job: JobResources? = nil) {
         launcher = app.executor.launcher
         slurm = app.executor.slurm
         queueTimeout = app.executor.queueTimeout
         resources = app.resources
+        persistent = app.executor.persistent
         if let memory = job?.maxMemory, resources?.maxMemory == nil {
             resources = TaskResources(gpus: resources?.gpus ?? 0, maxMemory: memory)
         }

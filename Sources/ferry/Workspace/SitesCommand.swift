@@ -69,8 +69,10 @@ struct SitesCommand: AsyncParsableCommand {
 
     static func free(_ bytes: Int64?) -> String { bytes.map { ByteCount.format($0) } ?? "-" }
 
-    /// `<job> r2 train-r0002, …` or `-`.
+    /// `<job> r2 train-r0002, …` (with `(executor crashed 1x)` after a persistent executor's crashes) or `-`.
     static func tasks(_ tasks: [Heartbeat.Task]) -> String {
-        tasks.isEmpty ? "-" : tasks.map { "\($0.job) r\($0.round) \($0.task)" }.joined(separator: ", ")
+        tasks.isEmpty ? "-" : tasks.map { task in
+            "\(task.job) r\(task.round) \(task.task)" + (task.executorCrashes.map { $0 > 0 ? " (executor crashed \($0)x)" : "" } ?? "")
+        }.joined(separator: ", ")
     }
 }

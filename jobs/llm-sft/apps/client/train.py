@@ -8,6 +8,9 @@ federated averaging starts from one model; later rounds start from the global mo
 repository) reads the task and writes the weights and the result (docs/executor-contract.md); the
 loss of every step goes to the server as live metrics (`ferry.log`).
 
+The executor is persistent (`persistent: true` in app.yaml): one process per site takes every round's
+task, so torch and transformers are imported and the model built once per job, not once per round.
+
 Requirements: python3, torch, transformers, and ferry's package (`pip install <ferry checkout>/python`).
 """
 import argparse
@@ -67,20 +70,13 @@ def evaluate(model, data):
         return float(model(input_ids=data, labels=labels).loss)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=int(os.environ.get("SFT_STEPS", "30")))
-    parser.add_argument("--batch", type=int, default=8)
-    args = parser.parse_args()
-    task = ferry.receive(tensors="torch")
+def train_round(task, model, initial, args):
+    """One round: start from the global model (or the initial weights), train, send."""
     lr = float(task.config.get("learning_rate", os.environ.get("SFT_LR", "0.001")))
-
-    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
-    model = build_model()
-    if task.model is not None:
-        missing, unexpected = model.load_state_dict({k: v.float() for k, v in task.model.items()}, strict=False)
-        if unexpected:
-            raise SystemExit(f"the global model has tensors this model does not: {unexpected[:5]}")
+    state = initial if task.model is None else {k: v.float() for k, v in task.model.items()}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected:
+        raise SystemExit(f"the global model has tensors this model does not: {unexpected[:5]}")
     generator = torch.Generator().manual_seed(1000 * task.round + len(task.site))
     data = batches(site_shard(task.site), generator)
     before = evaluate(model, data)
@@ -100,6 +96,18 @@ def main():
     ferry.send(model, num_samples=len(data),
                metrics={"loss": after, "perplexity": math.exp(min(after, 50)), "input_loss": before})
     print(f"site {task.site} round {task.round}: {len(data)} windows, {args.steps} steps, loss {before:.4f} -> {after:.4f}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=int(os.environ.get("SFT_STEPS", "30")))
+    parser.add_argument("--batch", type=int, default=8)
+    args = parser.parse_args()
+    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+    model = build_model()  # once per job: every round loads the global weights into it
+    initial = {k: v.clone() for k, v in model.state_dict().items()}
+    for task in ferry.tasks(tensors="torch"):
+        train_round(task, model, initial, args)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,11 @@ embeddings included, in the dtypes they came in) and {"num_samples": N, "metrics
 of every step reaches the server as live metrics (`ferry.log`). Settings come from SFT_* variables;
 the round's config (`task.config`, from the server app's round_config) may set `learning_rate`.
 Needs ferry's Python package: `pip install <ferry checkout>/python`.
+
+The base model is loaded once per process and the script takes tasks in a loop (`ferry.tasks()`), so
+with `persistent: true` under `executor:` in app.yaml one process serves every round and the base
+model is loaded once per job (docs/executor-contract.md, "Persistent executors"); that needs env
+values without task placeholders (a `dataset` without `{work_dir}`, for example).
 """
 import argparse
 import json
@@ -47,26 +52,34 @@ def main():
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    task = ferry.receive(tensors="torch")
-
     base = env("SFT_BASE_MODEL", "meta-llama/Llama-3.2-1B")
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[env("SFT_PRECISION", "bf16")]
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(base, torch_dtype=dtype).to(device)
+    fresh = True  # the model holds the base weights
+    for task in ferry.tasks(tensors="torch"):
+        if task.model is None and not fresh:  # a later task without a global model starts from the base again
+            model = AutoModelForCausalLM.from_pretrained(base, torch_dtype=dtype).to(device)
+        if task.model is not None:
+            missing, unexpected = model.load_state_dict({k: v.to(dtype) for k, v in task.model.items()}, strict=False)
+            if unexpected:
+                sys.exit(f"sft.py: the global model has tensors this architecture lacks: {unexpected[:5]}")
+            task.model = None
+        fresh = False
+        train(task, model, tokenizer, device)
+
+
+def train(task, model, tokenizer, device):
+    import ferry
+    import torch
+
     steps = int(env("SFT_MAX_STEPS", "100"))
     batch = int(env("SFT_BATCH_SIZE", "4"))
     max_length = int(env("SFT_MAX_LENGTH", "1024"))
     lr = float(task.config.get("learning_rate", env("SFT_LEARNING_RATE", "1e-5")))
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(base, torch_dtype=dtype)
-    if task.model is not None:
-        missing, unexpected = model.load_state_dict({k: v.to(dtype) for k, v in task.model.items()}, strict=False)
-        if unexpected:
-            sys.exit(f"sft.py: the global model has tensors this architecture lacks: {unexpected[:5]}")
-        task.model = None
-    model.to(device)
     model.train()
 
     texts = load_examples(env("SFT_DATASET", "data/train.jsonl"), steps * batch)
@@ -85,11 +98,9 @@ def main():
         if step % 10 == 0:
             print(f"{task.site}: step {step}/{steps} loss {losses[-1]:.4f}", flush=True)
 
-    model.to("cpu")
     tail = losses[-min(10, len(losses)):]
     metrics = {"loss": sum(tail) / len(tail), "first_loss": losses[0], "perplexity": math.exp(min(20.0, sum(tail) / len(tail)))}
     ferry.send(model, num_samples=len(texts), metrics=metrics)
-
 
 if __name__ == "__main__":
     main()
