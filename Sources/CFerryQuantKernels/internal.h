@@ -66,6 +66,15 @@ static inline uint16_t fq_f32_to_bf16(float f) {
     return (uint16_t)((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
 }
 
+/* a * b and a + b as x86 computes them: a NaN made from numbers (0 * inf, inf - inf) is x86's default
+ * NaN, 0xFFC00000 (sign set), where ARM makes a positive one. The decoders compute through these, so
+ * their bytes are the same on every CPU. */
+static inline float fq_x86_nan(float r, float a, float b) {
+    return (r != r && a == a && b == b) ? fq_float(0xFFC00000u) : r;
+}
+static inline float fq_mul(float a, float b) { return fq_x86_nan(a * b, a, b); }
+static inline float fq_add(float a, float b) { return fq_x86_nan(a + b, a, b); }
+
 static inline float fq_bf16_to_f32(uint16_t b) { return fq_float((uint32_t)b << 16); }
 
 static inline float fq_load(const void *src, int type, size_t i) {
@@ -181,6 +190,7 @@ typedef struct {
 } fq_impl;
 
 extern const fq_impl fq_impl_scalar;
+extern const fq_impl fq_impl_portable;
 #if FQ_X86
 extern const fq_impl fq_impl_avx2;
 extern const fq_impl fq_impl_avx512;
@@ -191,6 +201,7 @@ void fq_scalar_cast_fp16(const void *src, int type, uint16_t *dst, size_t n);
 void fq_scalar_cast_bf16(const void *src, int type, uint16_t *dst, size_t n);
 void fq_scalar_from_fp16(const uint16_t *src, int type, void *dst, size_t n);
 void fq_scalar_from_bf16(const uint16_t *src, int type, void *dst, size_t n);
+void fq_scalar_q8_dequantize(const uint8_t *codes, const float *absmax, size_t n, int type, void *dst);
 void fq_scalar_q4_dequant_range(int kind, const uint8_t *packed, float am, size_t s, size_t e,
                                 int dst_type, void *dst);
 
