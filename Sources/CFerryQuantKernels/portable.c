@@ -36,6 +36,14 @@ static inline fv8 f16_to_f32(hv8 h16) {
     return (fv8)sel(e == 0u, sub, sel(e == 31u, special, normal));
 }
 
+#if defined(__aarch64__)
+typedef _Float16 f16v8 __attribute__((vector_size(16)));
+
+/* NEON narrows in hardware (fcvtn) by the rules of fq_f32_to_f16: round to nearest even, overflow to
+ * inf, NaN quieted with its sign and top payload bits. (Widening stays in integers: the compiler may
+ * fold a widening and a narrowing into nothing, which would keep a signaling f16 NaN signaling.) */
+static inline hv8 f32_to_f16(fv8 f) { return (hv8)__builtin_convertvector(f, f16v8); }
+#else
 /* fq_f32_to_f16, lane by lane (the same float operations, so the same rounding). */
 static inline hv8 f32_to_f16(fv8 f) {
     uv8 w = (uv8)f;
@@ -51,6 +59,7 @@ static inline hv8 f32_to_f16(fv8 f) {
     uv8 h = (sign >> 16) | (((bits >> 13) & 0x00007C00u) + (bits & 0x00000FFFu));
     return __builtin_convertvector(sel(shl1 > 0xFF000000u, nan, h), hv8);
 }
+#endif
 
 /* fq_f32_to_bf16, lane by lane. */
 static inline hv8 f32_to_bf16(fv8 f) {
