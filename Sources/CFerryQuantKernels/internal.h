@@ -122,6 +122,16 @@ static inline void fq_q8_block_codes(const void *src, int type, size_t s, size_t
     }
 }
 
+/* The tail block of an 8-bit quantization (elements [s, n), shorter than a block), scalar in every
+ * variant: codes, and the absmax returned. */
+static inline float fq_q8_tail_block(const void *src, int type, size_t s, size_t n, const uint8_t *lut,
+                                     uint8_t *codes) {
+    float am = fq_q8_block_absmax(src, type, s, n);
+    if (am == 0.0f) memset(codes + s, 0, n - s);
+    else fq_q8_block_codes(src, type, s, n, am, lut, codes);
+    return am;
+}
+
 /* 4-bit block absmax before the tail clamp: max |x|, NaN propagates (returned as NaN). */
 static inline float fq_q4_block_max(const void *src, int type, size_t s, size_t e) {
     float m = 0.0f;
@@ -173,6 +183,14 @@ static inline float fq_q4_stored_absmax(float m, size_t len) {
 static inline float fq_q4_reciprocal(float stored) {
     if (stored != stored) return stored;
     return 1.0f / (stored > 1e-38f ? stored : 1e-38f);
+}
+
+/* The tail block of a 4-bit quantization (elements [s, n), shorter than a block), scalar in every
+ * variant: packed codes, and the stored absmax returned. */
+static inline float fq_q4_tail_block(int kind, const void *src, int type, size_t s, size_t n, uint8_t *packed) {
+    float stored = fq_q4_stored_absmax(fq_q4_block_max(src, type, s, n), n - s);
+    fq_q4_block_codes(kind, src, type, s, n, stored, 1, packed);
+    return stored;
 }
 
 /* ---- the variant table ---- */

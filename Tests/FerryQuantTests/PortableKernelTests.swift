@@ -66,7 +66,6 @@ private struct KernelRun {
 /// for f32 the f16 values with the f32 bits around half an f16 step (the cast's rounding ties), random
 /// bit patterns, tiny (subnormal) values, and an odd tail that fills no block.
 private func edgeInput(_ type: FloatType) -> [UInt8] {
-    var random = SplitMix(seed: 19)
     let normal = normalValues(9_000, seed: 19)
     let tiny = normalValues(4_200, seed: 20).map { $0 * 1e-36 }
     switch type {
@@ -77,15 +76,15 @@ private func edgeInput(_ type: FloatType) -> [UInt8] {
             let f = Float(Float16(bitPattern: UInt16(h))).bitPattern
             words += [f &+ 0x0FFF, f &+ 0x1000, f &+ 0x1001]
         }
-        words += (0..<20_000).map { _ in UInt32(truncatingIfNeeded: random.next()) }
+        words += (0..<20_000).map { UInt32(truncatingIfNeeded: randomBits($0) >> 32) }
         words += [Float(65504), 65519.99, 65520, -65520, 1e30, -.infinity].map(\.bitPattern)
         words += tiny.map(\.bitPattern) + normal.prefix(37).map(\.bitPattern)
         return words.withUnsafeBytes { Array($0) }
     case .f16, .bf16:
         var halves = bytes16(of: normal, as: type)
         halves += (0...UInt16(0xFFFF)).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
-        halves += (0..<20_000).flatMap { _ in
-            let h = UInt16(truncatingIfNeeded: random.next())
+        halves += (0..<20_000).flatMap { i in
+            let h = UInt16(truncatingIfNeeded: randomBits(i) >> 48)
             return [UInt8(h & 0xFF), UInt8(h >> 8)]
         }
         halves += bytes16(of: tiny, as: type) + bytes16(of: Array(normal.prefix(37)), as: type)
@@ -93,15 +92,8 @@ private func edgeInput(_ type: FloatType) -> [UInt8] {
     }
 }
 
-/// A small deterministic generator (SplitMix64).
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Bit pattern `i` of a fixed pseudo-random sequence (a multiplicative hash of the index).
+private func randomBits(_ i: Int) -> UInt64 {
+    let x = UInt64(i) &* 0x9E37_79B9_7F4A_7C15
+    return (x ^ (x >> 29)) &* 0xBF58_476D_1CE4_E5B9
 }
