@@ -92,9 +92,10 @@ plat="manylinux_2_${glibc#GLIBC_2.}_$arch"
 
 venv=.build/release-venv
 py="$venv/bin/python"
-if ! "$py" -c "import setuptools, wheel" >/dev/null 2>&1; then
+# setuptools 77 or later: the SPDX `license` of python/pyproject.toml (PEP 639).
+if ! "$py" -c "import sys, setuptools, wheel; sys.exit(int(setuptools.__version__.split('.')[0]) < 77)" >/dev/null 2>&1; then
   [ -x "$py" ] || python3 -m venv "$venv"
-  "$py" -m pip --disable-pip-version-check --quiet install setuptools wheel
+  "$py" -m pip --disable-pip-version-check --quiet install "setuptools>=77" wheel
 fi
 wheel_src="dist/stage/python"
 rm -rf "$wheel_src" && mkdir -p "$wheel_src"
