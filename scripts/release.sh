@@ -6,13 +6,15 @@
 #       share/ferry/templates/                      found by ferry relative to its own executable
 #       share/bash-completion/completions/ferry, share/zsh/site-functions/_ferry,
 #       share/fish/vendor_completions.d/ferry.fish  shell completions
-#       share/doc/ferry/                            README, docs/
+#       share/doc/ferry/                            README, docs/, LICENSE (Apache-2.0)
 #   dist/ferry_fl-VERSION-py3-none-manylinux_2_NN_x86_64.whl
 #       the Python client library (python/, `import ferry`) with that same tree inside the package
-#       (ferry/_bundle/), and a `ferry` console script that execs the bundled binary.
+#       (ferry/_bundle/), and a `ferry` console script that execs the bundled binary; the licence
+#       in its metadata (License-Expression: Apache-2.0, .dist-info/licenses/LICENSE).
 #
-# The binaries need glibc and libarchive (libarchive13 on Debian/Ubuntu) at run time and no Swift
-# toolchain library. VERSION is FerryVersion.current; `ferry --version` shows it and the commit.
+# The binaries need glibc and libarchive (libarchive13 on Debian/Ubuntu) at run time and nothing
+# else: the Swift runtime, Foundation, libstdc++ and libgcc are linked statically. VERSION is
+# FerryVersion.current; `ferry --version` shows it and the commit.
 # Usage: scripts/release.sh [--skip-build]   (--skip-build packages the existing release build)
 # Test the result with scripts/release-test.sh.
 set -euo pipefail
@@ -43,9 +45,22 @@ extension BuildStamp {
 # Rewritten only when it changes, so a repeated run does not recompile the ferry module.
 if [ "$(cat "$stamp" 2>/dev/null)" != "$new_stamp" ]; then printf '%s\n' "$new_stamp" > "$stamp"; fi
 
+# The GCC runtime (libstdc++, which the static Swift runtime and Foundation's ICU need, and
+# libgcc_s) is linked statically too. swiftc names `-lstdc++` itself, so clang's -static-libstdc++
+# does not apply to it: a folder holding only libstdc++.a, searched before the compiler's own
+# (where libstdc++.so sits), makes that -lstdc++ find the archive. -static-libgcc links libgcc_eh
+# in place of libgcc_s.
+static_cxx=.build/static-cxx
+libstdcxx=$(clang -print-file-name=libstdc++.a 2>/dev/null || true)
+if [ ! -f "$libstdcxx" ]; then
+  echo "release.sh: no libstdc++.a (clang -print-file-name=libstdc++.a): install libstdc++-12-dev (Debian) or libstdc++-static (RHEL)" >&2
+  exit 1
+fi
+mkdir -p "$static_cxx" && ln -sfn "$libstdcxx" "$static_cxx/libstdc++.a"
 if [ "$skip_build" = 0 ]; then
   scripts/ensure-deps.sh
-  swift build -c release --static-swift-stdlib -Xswiftc -DFERRY_RELEASE
+  swift build -c release --static-swift-stdlib -Xswiftc -DFERRY_RELEASE \
+    -Xswiftc -L"$(pwd)/$static_cxx" -Xswiftc -Xclang-linker -Xswiftc -static-libgcc
 fi
 bin_dir=$(swift build -c release --show-bin-path)
 
@@ -59,9 +74,7 @@ done
 cp -R templates "$stage/share/ferry/templates"
 cp README.md "$stage/share/doc/ferry/"
 cp -R docs "$stage/share/doc/ferry/docs"
-for file in LICENSE LICENSE.txt LICENSE.md COPYING NOTICE; do
-  if [ -f "$file" ]; then cp "$file" "$stage/share/doc/ferry/"; fi
-done
+cp LICENSE "$stage/share/doc/ferry/"
 mkdir -p "$stage/share/bash-completion/completions" "$stage/share/zsh/site-functions" \
   "$stage/share/fish/vendor_completions.d"
 "$stage/bin/ferry" --generate-completion-script bash > "$stage/share/bash-completion/completions/ferry"
@@ -79,13 +92,15 @@ plat="manylinux_2_${glibc#GLIBC_2.}_$arch"
 
 venv=.build/release-venv
 py="$venv/bin/python"
-if ! "$py" -c "import setuptools, wheel" >/dev/null 2>&1; then
+# setuptools 77 or later: the SPDX `license` of python/pyproject.toml (PEP 639).
+if ! "$py" -c "import sys, setuptools, wheel; sys.exit(int(setuptools.__version__.split('.')[0]) < 77)" >/dev/null 2>&1; then
   [ -x "$py" ] || python3 -m venv "$venv"
-  "$py" -m pip --disable-pip-version-check --quiet install setuptools wheel
+  "$py" -m pip --disable-pip-version-check --quiet install "setuptools>=77" wheel
 fi
 wheel_src="dist/stage/python"
 rm -rf "$wheel_src" && mkdir -p "$wheel_src"
-cp -R python/ferry python/README.md "$wheel_src/"
+# LICENSE beside pyproject.toml: setuptools puts it in the wheel's .dist-info/licenses/.
+cp -R python/ferry python/README.md LICENSE "$wheel_src/"
 cp -R "$stage" "$wheel_src/ferry/_bundle"
 find "$wheel_src" -name __pycache__ -prune -exec rm -rf {} +
 # python/pyproject.toml plus the bundle as package data and the `ferry` console script.

@@ -110,13 +110,7 @@ FQ_T static inline __m256i q8_codes8(__m256 x, __m256 inv, const uint8_t *lut) {
 FQ_T static void q8_quantize(const void *src, int type, size_t n, uint8_t *codes, float *absmax) {
     const uint8_t *lut = fq_lut8_padded();
     for (size_t s = 0, b = 0; s < n; s += FERRY_Q8_BLOCK, b++) {
-        if (s + FERRY_Q8_BLOCK > n) {
-            float am = fq_q8_block_absmax(src, type, s, n);
-            absmax[b] = am;
-            if (am == 0.0f) memset(codes + s, 0, n - s);
-            else fq_q8_block_codes(src, type, s, n, am, lut, codes);
-            continue;
-        }
+        if (s + FERRY_Q8_BLOCK > n) { absmax[b] = fq_q8_tail_block(src, type, s, n, lut, codes); continue; }
         float am = q8_full_absmax(src, type, s);
         absmax[b] = am;
         if (am == 0.0f) { memset(codes + s, 0, FERRY_Q8_BLOCK); continue; }
@@ -183,12 +177,7 @@ FQ_T static void q4_quantize(int kind, const void *src, int type, size_t n, uint
     const __m256i ohi = _mm256_loadu_si256((const __m256i *)(fq_q4_order[kind] + 8));
     __m256 x[8];
     for (size_t s = 0, b = 0; s < n; s += FERRY_Q4_BLOCK, b++) {
-        if (s + FERRY_Q4_BLOCK > n) {
-            float stored = fq_q4_stored_absmax(fq_q4_block_max(src, type, s, n), n - s);
-            absmax[b] = stored;
-            fq_q4_block_codes(kind, src, type, s, n, stored, 1, packed);
-            continue;
-        }
+        if (s + FERRY_Q4_BLOCK > n) { absmax[b] = fq_q4_tail_block(kind, src, type, s, n, packed); continue; }
         float stored = q4_full_max(src, type, s, x);
         absmax[b] = stored;
         const __m256 r = _mm256_set1_ps(fq_q4_reciprocal(stored));

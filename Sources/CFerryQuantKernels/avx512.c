@@ -102,13 +102,7 @@ FQ_T static inline __m128i q8_codes16(__m512 x, __m512 inv, const uint8_t *lut) 
 FQ_T static void q8_quantize(const void *src, int type, size_t n, uint8_t *codes, float *absmax) {
     const uint8_t *lut = fq_lut8_padded();
     for (size_t s = 0, b = 0; s < n; s += FERRY_Q8_BLOCK, b++) {
-        if (s + FERRY_Q8_BLOCK > n) {
-            float am = fq_q8_block_absmax(src, type, s, n);
-            absmax[b] = am;
-            if (am == 0.0f) memset(codes + s, 0, n - s);
-            else fq_q8_block_codes(src, type, s, n, am, lut, codes);
-            continue;
-        }
+        if (s + FERRY_Q8_BLOCK > n) { absmax[b] = fq_q8_tail_block(src, type, s, n, lut, codes); continue; }
         float am = q8_full_absmax(src, type, s);
         absmax[b] = am;
         if (am == 0.0f) { memset(codes + s, 0, FERRY_Q8_BLOCK); continue; }
@@ -186,12 +180,7 @@ FQ_T static void q4_quantize(int kind, const void *src, int type, size_t n, uint
     const __m512i order = _mm512_loadu_si512((const void *)fq_q4_order[kind]);
     __m512 x[4];
     for (size_t s = 0, b = 0; s < n; s += FERRY_Q4_BLOCK, b++) {
-        if (s + FERRY_Q4_BLOCK > n) {
-            float stored = fq_q4_stored_absmax(fq_q4_block_max(src, type, s, n), n - s);
-            absmax[b] = stored;
-            fq_q4_block_codes(kind, src, type, s, n, stored, 1, packed);
-            continue;
-        }
+        if (s + FERRY_Q4_BLOCK > n) { absmax[b] = fq_q4_tail_block(kind, src, type, s, n, packed); continue; }
         float stored = q4_full_max(src, type, s, x);
         absmax[b] = stored;
         const __m512 r = _mm512_set1_ps(fq_q4_reciprocal(stored));

@@ -60,8 +60,8 @@ void ferry_q4dq_dequantize_absmax(const uint8_t *codes, const float *scales, flo
         size_t e = nblocks - s < FERRY_Q4DQ_GROUP ? nblocks : s + FERRY_Q4DQ_GROUP;
         float scale = scales[g];
         for (size_t j = s; j < e; j++) {
-            float scaled = code[codes[j]] * scale; /* two roundings, never fused (contract off) */
-            absmax[j] = scaled + offset;
+            float scaled = fq_mul(code[codes[j]], scale); /* two roundings, never fused (contract off) */
+            absmax[j] = fq_add(scaled, offset);
         }
     }
 }

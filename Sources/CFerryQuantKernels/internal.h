@@ -66,6 +66,15 @@ static inline uint16_t fq_f32_to_bf16(float f) {
     return (uint16_t)((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
 }
 
+/* a * b and a + b as x86 computes them: a NaN made from numbers (0 * inf, inf - inf) is x86's default
+ * NaN, 0xFFC00000 (sign set), where ARM makes a positive one. The decoders compute through these, so
+ * their bytes are the same on every CPU. */
+static inline float fq_x86_nan(float r, float a, float b) {
+    return (r != r && a == a && b == b) ? fq_float(0xFFC00000u) : r;
+}
+static inline float fq_mul(float a, float b) { return fq_x86_nan(a * b, a, b); }
+static inline float fq_add(float a, float b) { return fq_x86_nan(a + b, a, b); }
+
 static inline float fq_bf16_to_f32(uint16_t b) { return fq_float((uint32_t)b << 16); }
 
 static inline float fq_load(const void *src, int type, size_t i) {
@@ -111,6 +120,16 @@ static inline void fq_q8_block_codes(const void *src, int type, size_t s, size_t
         uint32_t idx = (g == g) ? ((uint32_t)(int32_t)g & 0xFFFFu) : 0u;
         codes[i] = lut[idx];
     }
+}
+
+/* The tail block of an 8-bit quantization (elements [s, n), shorter than a block), scalar in every
+ * variant: codes, and the absmax returned. */
+static inline float fq_q8_tail_block(const void *src, int type, size_t s, size_t n, const uint8_t *lut,
+                                     uint8_t *codes) {
+    float am = fq_q8_block_absmax(src, type, s, n);
+    if (am == 0.0f) memset(codes + s, 0, n - s);
+    else fq_q8_block_codes(src, type, s, n, am, lut, codes);
+    return am;
 }
 
 /* 4-bit block absmax before the tail clamp: max |x|, NaN propagates (returned as NaN). */
@@ -166,6 +185,14 @@ static inline float fq_q4_reciprocal(float stored) {
     return 1.0f / (stored > 1e-38f ? stored : 1e-38f);
 }
 
+/* The tail block of a 4-bit quantization (elements [s, n), shorter than a block), scalar in every
+ * variant: packed codes, and the stored absmax returned. */
+static inline float fq_q4_tail_block(int kind, const void *src, int type, size_t s, size_t n, uint8_t *packed) {
+    float stored = fq_q4_stored_absmax(fq_q4_block_max(src, type, s, n), n - s);
+    fq_q4_block_codes(kind, src, type, s, n, stored, 1, packed);
+    return stored;
+}
+
 /* ---- the variant table ---- */
 typedef struct {
     void (*cast_fp16)(const void *, int, uint16_t *, size_t);
@@ -181,6 +208,7 @@ typedef struct {
 } fq_impl;
 
 extern const fq_impl fq_impl_scalar;
+extern const fq_impl fq_impl_portable;
 #if FQ_X86
 extern const fq_impl fq_impl_avx2;
 extern const fq_impl fq_impl_avx512;
@@ -191,6 +219,7 @@ void fq_scalar_cast_fp16(const void *src, int type, uint16_t *dst, size_t n);
 void fq_scalar_cast_bf16(const void *src, int type, uint16_t *dst, size_t n);
 void fq_scalar_from_fp16(const uint16_t *src, int type, void *dst, size_t n);
 void fq_scalar_from_bf16(const uint16_t *src, int type, void *dst, size_t n);
+void fq_scalar_q8_dequantize(const uint8_t *codes, const float *absmax, size_t n, int type, void *dst);
 void fq_scalar_q4_dequant_range(int kind, const uint8_t *packed, float am, size_t s, size_t e,
                                 int dst_type, void *dst);
 

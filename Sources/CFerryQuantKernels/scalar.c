@@ -42,13 +42,13 @@ static void q8_quantize(const void *src, int type, size_t n, uint8_t *codes, flo
     }
 }
 
-static void q8_dequantize(const uint8_t *codes, const float *absmax, size_t n, int type, void *dst) {
+void fq_scalar_q8_dequantize(const uint8_t *codes, const float *absmax, size_t n, int type, void *dst) {
     const float *code = (const float *)fq_dynamic_map_bits;
     float table[256];
     for (size_t s = 0, b = 0; s < n; s += FERRY_Q8_BLOCK, b++) {
         size_t e = s + FERRY_Q8_BLOCK < n ? s + FERRY_Q8_BLOCK : n;
         float am = absmax[b];
-        for (int k = 0; k < 256; k++) table[k] = code[k] * am;
+        for (int k = 0; k < 256; k++) table[k] = fq_mul(code[k], am);
         switch (type) {
         case FERRY_Q_F32:
             for (size_t i = s; i < e; i++) ((float *)dst)[i] = table[codes[i]];
@@ -89,7 +89,7 @@ void fq_scalar_q4_dequant_range(int kind, const uint8_t *packed, float am, size_
     for (size_t i = s; i < e; i++) {
         uint8_t byte = packed[i / 2];
         int nib = (i & 1) ? (byte & 0xF) : (byte >> 4);
-        fq_store(dst, type, i, code[nib] * am);
+        fq_store(dst, type, i, fq_mul(code[nib], am));
     }
 }
 
@@ -102,5 +102,5 @@ static void q4_dequantize(int kind, const uint8_t *packed, const float *absmax, 
 
 const fq_impl fq_impl_scalar = {
     fq_scalar_cast_fp16, fq_scalar_cast_bf16, fq_scalar_from_fp16, fq_scalar_from_bf16,
-    q8_absmax, q8_quantize, q8_dequantize, q4_absmax, q4_quantize, q4_dequantize,
+    q8_absmax, q8_quantize, fq_scalar_q8_dequantize, q4_absmax, q4_quantize, q4_dequantize,
 };

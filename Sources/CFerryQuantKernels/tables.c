@@ -101,7 +101,7 @@ static int fq_max_level = -1;  /* cap set by tests and benchmarks */
 int ferry_q_cpu_level(void) {
     int level = __atomic_load_n(&fq_cpu_level, __ATOMIC_RELAXED);
     if (level >= 0) return level;
-    level = FERRY_Q_LEVEL_SCALAR;
+    level = FERRY_Q_LEVEL_PORTABLE;
 #if FQ_X86
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
@@ -125,19 +125,20 @@ const char *ferry_q_level_name(int level) {
     switch (level) {
     case FERRY_Q_LEVEL_AVX512: return "avx512";
     case FERRY_Q_LEVEL_AVX2: return "avx2";
+    case FERRY_Q_LEVEL_PORTABLE: return "portable";
     default: return "scalar";
     }
 }
 
 static const fq_impl *fq_impl_now(void) {
-#if FQ_X86
     switch (ferry_q_active_level()) {
+#if FQ_X86
     case FERRY_Q_LEVEL_AVX512: return &fq_impl_avx512;
     case FERRY_Q_LEVEL_AVX2: return &fq_impl_avx2;
-    default: break;
-    }
 #endif
-    return &fq_impl_scalar;
+    case FERRY_Q_LEVEL_PORTABLE: return &fq_impl_portable;
+    default: return &fq_impl_scalar;
+    }
 }
 
 void ferry_q_cast_fp16(const void *src, int src_type, uint16_t *dst, size_t n) {

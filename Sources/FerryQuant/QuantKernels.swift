@@ -2,16 +2,18 @@ import CFerryQuantKernels
 
 /// The C kernels' implementation level (run-time CPU dispatch) and code books.
 public enum QuantKernels {
-    /// A kernel implementation, from the portable one up.
+    /// A kernel implementation, from the scalar reference up.
     public enum Level: Int32, Sendable, CaseIterable, Comparable {
-        /// Portable C, the reference.
+        /// Scalar C, the reference.
         case scalar = 0
+        /// Portable SIMD (C vector extensions: NEON on aarch64, SSE2 on x86-64); every CPU runs it.
+        case portable = 1
         /// AVX2 + FMA + F16C.
-        case avx2 = 1
+        case avx2 = 2
         /// AVX-512F.
-        case avx512 = 2
+        case avx512 = 3
 
-        /// `scalar`, `avx2` or `avx512`.
+        /// `scalar`, `portable`, `avx2` or `avx512`.
         public var name: String { String(cString: ferry_q_level_name(rawValue)) }
 
         public static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }

@@ -5,7 +5,8 @@
  * (dynamic map, 65,536-point LUT rounding of bnb's CPU quantizer), 4-bit fp4/nf4 codecs and the
  * double quantization of their absmax values (nf4-dq, fp4-dq).
  *
- * Every function has a portable scalar implementation and, on x86-64, AVX2+FMA+F16C and AVX-512
+ * Every function has a scalar reference implementation, a portable SIMD one (C vector extensions:
+ * NEON on aarch64, SSE2 on x86-64; every CPU runs it) and, on x86-64, AVX2+FMA+F16C and AVX-512
  * variants chosen at run time (`__builtin_cpu_supports`). All variants give bit-identical results.
  * The exact algorithms are described in docs/quantized-format.md.
  *
@@ -27,11 +28,12 @@ typedef enum {
     FERRY_Q_BF16 = 2, /**< bfloat16 (upper half of a binary32) */
 } ferry_q_type;
 
-/** Kernel implementations, from the portable one up. */
+/** Kernel implementations, from the scalar reference up. */
 typedef enum {
     FERRY_Q_LEVEL_SCALAR = 0,
-    FERRY_Q_LEVEL_AVX2 = 1,   /**< AVX2 + FMA + F16C */
-    FERRY_Q_LEVEL_AVX512 = 2, /**< AVX-512F (+ AVX2, FMA, F16C) */
+    FERRY_Q_LEVEL_PORTABLE = 1, /**< C vector extensions: NEON on aarch64, SSE2 on x86-64 */
+    FERRY_Q_LEVEL_AVX2 = 2,     /**< AVX2 + FMA + F16C */
+    FERRY_Q_LEVEL_AVX512 = 3,   /**< AVX-512F (+ AVX2, FMA, F16C) */
 } ferry_q_level;
 
 /** 4-bit code books. */
@@ -52,7 +54,7 @@ int ferry_q_cpu_level(void);
 int ferry_q_active_level(void);
 /** Caps the level used (tests and benchmarks compare implementations); -1 removes the cap. */
 void ferry_q_set_max_level(int level);
-/** "scalar", "avx2" or "avx512". */
+/** "scalar", "portable", "avx2" or "avx512". */
 const char *ferry_q_level_name(int level);
 
 /** bitsandbytes' signed dynamic map, 256 ascending float32 values. */

@@ -14,13 +14,15 @@ struct BenchQuantCommand: AsyncParsableCommand {
         dequantize (codes + absmax → f32), each on --threads threads (default: every core, at most 8). \
         nf4-dq and fp4-dq include their second, small pass over the absmax values (double quantization \
         after the codes, restoring the absmax before decoding). Each figure is the best of --repeat runs. GB/s counts f32 input bytes (10^9 bytes per second); \
-        "× memcpy" is the ratio to the memcpy rate. The kernel level (scalar, avx2, avx512) is chosen at \
-        run time; --level caps it to compare implementations.
+        "× memcpy" is the ratio to the memcpy rate. The kernel level (scalar, portable, avx2, avx512) is \
+        chosen at run time; --level caps it to compare implementations (portable: the C vector code \
+        that ARM runs).
 
         Examples:
           ferry bench quant
           ferry bench quant --size 1GiB --repeat 5
           ferry bench quant --level scalar --threads 1
+          ferry bench quant --level portable
         """
     )
 
@@ -33,7 +35,7 @@ struct BenchQuantCommand: AsyncParsableCommand {
     @Option(help: "Threads (default: online cores, at most 8).")
     var threads: Int?
 
-    @Option(help: ArgumentHelp("Highest kernel level to use: scalar, avx2 or avx512.", valueName: "level"))
+    @Option(help: ArgumentHelp("Highest kernel level to use: scalar, portable, avx2 or avx512.", valueName: "level"))
     var level: String?
 
     func validate() throws {
@@ -42,7 +44,7 @@ struct BenchQuantCommand: AsyncParsableCommand {
         guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let level, QuantKernels.Level.allCases.first(where: { $0.name == level }) == nil {
-            throw ValidationError("--level must be scalar, avx2 or avx512")
+            throw ValidationError("--level must be scalar, portable, avx2 or avx512")
         }
     }
 

@@ -1,3 +1,4 @@
+import FerryRuntime
 import FerrySupport
 /// A child process started with posix_spawn, whose exit status and peak RSS are collected with wait4.
 final class MeasuredChild {
@@ -57,10 +58,7 @@ enum BenchError: Error, CustomStringConvertible {
     }
 }
 
-/// The path of the running executable.
+/// The path of the running executable (/proc/self/exe on Linux, the loader's path elsewhere).
 func currentExecutablePath() -> String {
-    var buf = [CChar](repeating: 0, count: 4096)
-    let n = readlink("/proc/self/exe", &buf, buf.count - 1)
-    guard n > 0 else { return CommandLine.arguments[0] }
-    return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    LocalFederation.currentExecutable ?? CommandLine.arguments[0]
 }

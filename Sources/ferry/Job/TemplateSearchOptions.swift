@@ -1,4 +1,5 @@
 import ArgumentParser
+import FerryRuntime
 import FerryTemplates
 import Foundation
 
@@ -16,8 +17,8 @@ struct TemplateSearchOptions: ParsableArguments {
                                    currentDirectory: FileManager.default.currentDirectoryPath)
     }
 
+    /// /proc/self/exe on Linux, the loader's path elsewhere (argv[0] names no folder when found on PATH).
     private static var executablePath: String? {
-        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
-        return CommandLine.arguments.first.map { URL(fileURLWithPath: $0).path }
+        LocalFederation.currentExecutable ?? CommandLine.arguments.first.map { URL(fileURLWithPath: $0).path }
     }
 }
