@@ -64,6 +64,9 @@ public enum MessageKey {
     public static let reason = "ferry.reason"
     /// Task: the round's config, a JSON object (server app `round_config:`); absent when there is none.
     public static let config = "ferry.config"
+    /// Result: the privacy filters the site applied, a JSON array of ``AppliedFilter`` (docs/filters.md);
+    /// absent when there were none.
+    public static let filters = "ferry.filters"
 }
 
 /// A message waiting in a site's outbox, persisted as `outbox/<id>.json` until every recipient has it.

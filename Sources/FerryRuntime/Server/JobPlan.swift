@@ -130,8 +130,11 @@ struct ClientPlan: Codable, Sendable {
     var queueTimeout: Duration?
     /// The app's `resources:`, `max_memory` defaulting to job.yaml's.
     var resources: TaskResources?
+    /// Privacy filters applied to each result before it is sent (nil: none).
+    var privacy: [PrivacyFilter]?
 
     init(_ app: ClientAppConfig, job: JobResources? = nil) {
+        privacy = app.filters.privacy.isEmpty ? nil : app.filters.privacy
         launcher = app.executor.launcher
         slurm = app.executor.slurm
         queueTimeout = app.executor.queueTimeout
