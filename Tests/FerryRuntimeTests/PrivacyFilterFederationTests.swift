@@ -63,4 +63,50 @@ import Testing
             #expect(filters[2].clip == 100 && filters[2].noiseMultiplier == 0 && filters[2].seedSource == "site")
         }
     }
+
+    /// A site whose policy requires more noise refuses the job with the reason; a site with
+    /// `approve: manual` shows its operator the filters, and once approved sends a noised result whose
+    /// seed it drew itself and kept.
+    @Test func aPolicyRequiringNoiseRefusesTheJobAndApprovalShowsTheFilters() throws {
+        let dir = try RT.temporaryDirectory("privacy-policy")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let results = dir + "/results"
+        try FileManager.default.createDirectory(atPath: results, withIntermediateDirectories: true)
+        try RT.writeModel(results + "/model.safetensors", tensors: [("w", [3, 4])])
+        let script = """
+        cp '\(results)/model.safetensors' "$FERRY_OUTPUT_MODEL"
+        echo '{"num_samples": 1, "metrics": {}}' > "$FERRY_RESULT"
+
+        """
+        let server = RT.Server(workflow: "fedavg", rounds: 1, minClients: 1, extra: "initial_model: models/initial.safetensors\n")
+        let job = try RT.writeJob(in: dir, name: "noised", server: server, command: ["sh", "fixed.sh"], files: ["fixed.sh": script])
+        let client = try String(contentsOfFile: job + "/apps/client/app.yaml", encoding: .utf8)
+            + "filters:\n  to_server:\n    - dp-gaussian: {clip: 1, noise_multiplier: 0.5}\n"
+        try client.write(toFile: job + "/apps/client/app.yaml", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: job + "/models", withIntermediateDirectories: true)
+        try RT.writeModel(job + "/models/initial.safetensors", tensors: [("w", [0, 0])])
+        let fed = try RT.federation(in: dir, clients: 2, start: false)
+        try "filters:\n  privacy:\n    dp-gaussian: {min_noise_multiplier: 1.0}\n".write(toFile: fed.clients[0] + "/policy.yaml", atomically: true, encoding: .utf8)
+        try "approve: manual\nfilters:\n  privacy:\n    dp-gaussian: {}\n".write(toFile: fed.clients[1] + "/policy.yaml", atomically: true, encoding: .utf8)
+        try RT.startWatchers(fed)
+        defer { fed.stop() }
+        let id = try fed.submit(job).id
+        _ = try RT.wait(fed, id) { $0.state.sites["site-2"] == "waiting for approval" || $0.state.state.isFinished }
+        let list = try RT.run(RT.ferryBinary, ["approvals", "--workspace", fed.clients[1]])
+        #expect(list.output.contains("dp-gaussian clip 1.0, noise_multiplier 0.5"), "\(list.output)")
+        #expect(try RT.run(RT.ferryBinary, ["approve", id, "--workspace", fed.clients[1]]).status == 0)
+        let run = try RT.waitFinished(fed, id)
+        #expect(run.state.state == .finishedCompleted, "\(run.state.reason ?? "")")
+        #expect(run.state.sites["site-1"]?.hasPrefix("refused: policy.yaml:2: filters.privacy: the job's dp-gaussian has noise_multiplier 0.5; this site requires at least 1.0") == true,
+                "\(run.state.sites)")
+        let record = try #require(run.rounds.first)
+        #expect(record.clients.keys.sorted() == ["site-2"])
+        let dp = try #require(record.clients["site-2"]?.filters?.first)
+        #expect(dp.name == "dp-gaussian" && dp.noiseStd == 0.5 && dp.seedSource == "site" && dp.values == 2)
+        // The update [3, 4] (norm 5) is clipped to norm 1, then noised with σ = 0.5: not the trained model.
+        let w = try Self.weights(run.paths.finalModel, "w")
+        #expect(w != [3, 4] && w != [0.6, 0.8], "\(w)")
+        let report = try String(contentsOfFile: fed.clients[1] + "/jobs/\(id)/tasks/train-r0001/filters.json", encoding: .utf8)
+        #expect(report.contains("\"siteSeed\"") && report.contains("\"updateNorms\" : [\n    5"), "\(report)")
+    }
 }

@@ -19,6 +19,18 @@ public enum PrivacyFilter: Sendable, Equatable, Codable {
         }
     }
 
+    /// The filter and its settings in words (`dp-gaussian clip 1.0, noise_multiplier 1.1`).
+    public var summary: String {
+        switch self {
+        case .exclude(let patterns):
+            return "exclude " + patterns.joined(separator: ", ")
+        case .dpGaussian(let s):
+            return "dp-gaussian clip \(s.clip), noise_multiplier \(s.noiseMultiplier)" + (s.seed == nil ? "" : ", seed fixed by the job")
+        case .percentile(let s):
+            return "percentile \(s.percentile), gamma \(s.gamma)"
+        }
+    }
+
     /// Whether the filter changes values (needs the global model the update is measured from).
     public var needsReference: Bool {
         if case .exclude = self { return false }
