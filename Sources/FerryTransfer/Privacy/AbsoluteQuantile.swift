@@ -1,5 +1,5 @@
 /// The exact linear-interpolated percentile of |x| over a stream of Float values, in two passes with
-/// 1 MiB of counters whatever the stream's length (numpy.percentile's default `linear` method).
+/// 1.5 MiB of counters whatever the stream's length (numpy.percentile's default `linear` method).
 ///
 /// A non-negative Float's bit pattern orders as the value does, so pass 1 counts the values by their
 /// top 16 bits and finds the bins holding the two order statistics the percentile interpolates;
