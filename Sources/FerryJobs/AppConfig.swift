@@ -81,6 +81,10 @@ public struct ServerFilters: Sendable, Equatable {
 public struct ClientFilters: Sendable, Equatable {
     /// Quantization of models sent to the server; nil means none.
     public var toServer: QuantFormat?
+    /// Privacy filters applied to the update before quantization, in order (docs/filters.md).
+    public var privacy: [PrivacyFilter] = []
+    /// Line of `to_server` in app.yaml, for diagnostics about the filters.
+    public var line: Int? = nil
 }
 
 /// `apps/<server>/app.yaml`.

@@ -119,7 +119,8 @@ struct AppYAMLDecoder {
         var filters = ClientFilters(toServer: nil)
         if let f = top.nested("filters") {
             f.checkKeys(["to_server"])
-            filters.toServer = f.choice("to_server", QuantFormat.self, noneWord: "none")
+            (filters.toServer, filters.privacy) = FilterChainDecoder(context: context).decode(f)
+            filters.line = f.keyMark("to_server")?.line
         }
         let transfer = decodeTransfer(top)
         let keep = top.choice("keep", ClientKeep.self, noneWord: "none")

@@ -1,4 +1,5 @@
 import FerrySupport
+import FerryTransfer
 import Foundation
 import Yams
 
@@ -53,6 +54,7 @@ struct JobFolderLoader {
         if let definition = job.definition {
             serverApp = checkDeploy(definition, folders: folders, apps: apps, output: job, context: jobContext)
         }
+        diagnostics += filterDiagnostics(apps)
         diagnostics = Self.inFileOrder(jobContext.diagnostics + stray + diagnostics)
         guard diagnostics.isEmpty, let definition = job.definition, let serverApp else {
             throw JobValidationFailure(diagnostics: diagnostics.isEmpty ? [Diagnostic(
@@ -95,6 +97,38 @@ struct JobFolderLoader {
     }
 
     /// Applies the deploy rules; returns the server app's name when they hold.
+    /// Privacy filters a client app asks for that the server app cannot serve: dp-gaussian and
+    /// percentile measure the update from the global model (round 1 needs `initial_model`); the server
+    /// fills excluded tensors from the global model, which cyclic does not keep; scaffold's results carry a
+    /// control variate change and cross-site-eval's local models are not averaged.
+    private func filterDiagnostics(_ apps: [String: AppConfig]) -> [Diagnostic] {
+        guard let server = apps.values.lazy.compactMap({ app -> ServerAppConfig? in
+            if case .server(let config) = app { return config }
+            return nil
+        }).first else { return [] }
+        var found: [Diagnostic] = []
+        for (name, app) in apps.sorted(by: { $0.key < $1.key }) {
+            guard case .client(let config) = app else { continue }
+            let line = config.filters.line ?? 1
+            if let numeric = config.filters.privacy.first(where: \.needsReference), server.initialModel == nil {
+                found.append(Diagnostic(file: display("apps/\(name)/app.yaml"), line: line, column: 1,
+                                        message: "the filter \(numeric.name) measures each update from the global model, and the server app has no `initial_model` for round 1",
+                                        hint: "add `initial_model: models/initial.safetensors` to the server app"))
+            }
+            if server.workflow == .cyclic, config.filters.privacy.contains(where: { $0.name == "exclude" }) {
+                found.append(Diagnostic(file: display("apps/\(name)/app.yaml"), line: line, column: 1,
+                                        message: "the filter exclude leaves tensors out of results, which `workflow: cyclic` would pass on to the next site incomplete",
+                                        hint: "use exclude with an aggregating workflow (fedavg, fedopt), or remove it"))
+            }
+            if server.workflow == .scaffold || server.workflow == .crossSiteEval, !config.filters.privacy.isEmpty {
+                found.append(Diagnostic(file: display("apps/\(name)/app.yaml"), line: line, column: 1,
+                                        message: "privacy filters apply to model updates that are averaged; `workflow: \(server.workflow.rawValue)` sends \(server.workflow == .scaffold ? "a control variate change with each model, which they would treat as part of the update" : "local models to be evaluated, not averaged")",
+                                        hint: "use the filters with fedavg, fedopt or fedprox, or remove them"))
+            }
+        }
+        return found
+    }
+
     private func checkDeploy(_ definition: JobDefinition, folders: [String], apps: [String: AppConfig],
                              output: JobYAMLDecoder.Output, context: YAMLContext) -> String? {
         var server: String?

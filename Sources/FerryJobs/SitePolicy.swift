@@ -17,13 +17,16 @@ public struct SitePolicy: Sendable, Equatable {
     /// The coarsest precision results may leave with: the job's `filters.to_server` must carry at
     /// most as many bits per value as this format; nil allows any filter, `none` included.
     public var toServer: QuantFormat?
+    /// The privacy filters a job must apply to results (`filters.privacy`); nil requires none.
+    public var privacy: PrivacyRequirements?
     /// The most rounds a job may run; nil for no limit.
     public var maxRounds: Int?
     /// How much of the job's log on this site is shipped to the server with each result.
     public var logs: LogShipping = .all
     /// Lines shipped with `logs: tail`.
     public var logTailLines = SitePolicy.defaultTailLines
-    /// Line of each rule's key in the file (`commands`, `env`, `filters.to_server`, `max_rounds`), for
+    /// Line of each rule's key in the file (`commands`, `env`, `filters.to_server`, `filters.privacy`,
+    /// `max_rounds`), for
     /// the reasons of refusals.
     public var lines: [String: Int] = [:]
 

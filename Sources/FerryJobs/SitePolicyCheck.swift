@@ -4,7 +4,7 @@ import Foundation
 
 /// A rule of `policy.yaml` that a job breaks.
 public struct PolicyViolation: Sendable, Equatable, CustomStringConvertible {
-    /// The rule: `commands`, `env`, `filters.to_server` or `max_rounds`.
+    /// The rule: `commands`, `env`, `filters.to_server`, `filters.privacy` or `max_rounds`.
     public var rule: String
     /// The rule's line in `policy.yaml`.
     public var line: Int
@@ -61,6 +61,9 @@ extension SitePolicy {
                 let allowed = QuantFormat.allCases.filter { Self.bitsPerValue($0) <= limit }.map(\.rawValue).joined(separator: ", ")
                 add("filters.to_server", "the job sends results \(what); this site sends at most \(limit) bits per value (filters.to_server: one of \(allowed))")
             }
+        }
+        if let privacy {
+            for shortfall in privacy.shortfalls(of: app.filters.privacy) { add("filters.privacy", shortfall) }
         }
         if let maxRounds, rounds > maxRounds {
             add("max_rounds", "the job runs \(rounds) rounds; this site allows at most \(maxRounds)")

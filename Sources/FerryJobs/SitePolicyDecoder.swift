@@ -4,7 +4,7 @@ import Yams
 /// Decodes `policy.yaml` into a ``SitePolicy``, reporting every problem to the context.
 struct SitePolicyDecoder {
     static let keys = ["approve", "commands", "env", "filters", "max_rounds", "logs", "log_tail_lines"]
-    static let filterKeys = ["to_server"]
+    static let filterKeys = ["to_server", "privacy"]
 
     let context: YAMLContext
 
@@ -27,6 +27,10 @@ struct SitePolicyDecoder {
             if let format = filters.choice("to_server", QuantFormat.self) {
                 policy.toServer = format
                 policy.lines["filters.to_server"] = line("to_server", of: filters)
+            }
+            if let privacy = filters.nested("privacy") {
+                policy.privacy = PrivacyRequirementsDecoder(context: context).decode(privacy)
+                policy.lines["filters.privacy"] = line("privacy", of: filters)
             }
         }
         if let rounds = top.int("max_rounds", range: 1...100_000) {

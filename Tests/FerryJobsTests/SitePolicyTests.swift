@@ -151,7 +151,7 @@ import Testing
         expectOne(found, 2, 1, "unknown key 'comands'", hint: "did you mean 'commands'?")
         expectOne(found, 3, 6, "'env' must be a list of patterns")
         expectOne(found, 5, 14, "'filters.to_server' must be one of fp16, bf16, blockwise8, fp4, nf4, fp4-dq, nf4-dq, found 'fp8'")
-        expectOne(found, 6, 3, "unknown key 'privacy' in 'filters'")
+        expectOne(found, 6, 12, "'filters.privacy' must be a mapping of keys to values, found 'dp'")
         expectOne(found, 7, 13, "'max_rounds' must be a whole number")
         expectOne(found, 8, 1, "'log_tail_lines' applies only to `logs: tail`")
         #expect(found.count == 7)

@@ -7,10 +7,11 @@ import Foundation
 extension ClientRole {
     /// Records the deployment as waiting for approval and tells the server.
     func holdForApproval(job: String, folder: JobFolder, app: String, config: ClientAppConfig) throws {
-        let pending = PendingApproval(
+        var pending = PendingApproval(
             job: job, name: folder.definition.name, app: app, server: serverName, command: config.executor.command,
             env: config.executor.env, toServer: config.filters.toServer?.rawValue, rounds: folder.serverApp.rounds,
             receivedAt: Date())
+        if !config.filters.privacy.isEmpty { pending.privacy = config.filters.privacy.map(\.summary) }
         try JSONFile.write(pending, to: FileSystem.join(jobDirectory(job), PendingApproval.fileName))
         log(job, "waiting for approval by this site's operator: `ferry approve \(job) --workspace \(workspace.directory)` "
             + "runs it, `ferry reject \(job) --workspace \(workspace.directory)` refuses it")

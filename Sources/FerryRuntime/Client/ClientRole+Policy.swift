@@ -39,6 +39,11 @@ extension ClientRole {
             if let commands = policy.commands { rules.append("commands \(commands)") }
             if let env = policy.env { rules.append("env \(env)") }
             if let format = policy.toServer { rules.append("results at most \(format.rawValue)") }
+            if let privacy = policy.privacy {
+                let required = [privacy.exclude.isEmpty ? nil : "exclude", privacy.dpGaussian == nil ? nil : "dp-gaussian",
+                                privacy.percentile == nil ? nil : "percentile"].compactMap { $0 }
+                rules.append("privacy filters required: \(required.isEmpty ? "none" : required.joined(separator: ", "))")
+            }
             if let rounds = policy.maxRounds { rules.append("max_rounds \(rounds)") }
             logger.info("\(SitePolicy.fileName): \(rules.joined(separator: ", "))")
         } catch {

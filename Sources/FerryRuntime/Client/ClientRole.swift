@@ -2,6 +2,7 @@ import FerryExecutor
 import FerryArchive
 import FerryJobs
 import FerrySupport
+import FerryTransfer
 import FerryWorkspace
 import Foundation
 import Logging
@@ -200,6 +201,7 @@ final class ClientRole: SiteRoleHandler {
         guard let record = try? JSONFile.readIfPresent(TaskRecord.self, from: FileSystem.join(tdir, "task.json")) else { return }
         let keepOutputs = (try? plan(for: job).plan.keepOutputs) ?? false
         FileSystem.remove(FileSystem.join(tdir, "input.safetensors"))
+        FileSystem.remove(FileSystem.join(tdir, "filtered.safetensors"))
         FileSystem.remove(FileSystem.join(tdir, "work"))
         releaseControlVariates(tdir)
         if !keepOutputs { FileSystem.remove(FileSystem.join(tdir, "output.safetensors")) }
@@ -389,7 +391,7 @@ final class ClientRole: SiteRoleHandler {
         log(job, "received \(kind == .evaluate ? "evaluate " : "")task \(task) (round \(round) of \(rounds))\(hasModel ? ", model \(message.outputBytes) bytes (\(message.wireBytes) on the wire)" : "")")
     }
 
-    private func plan(for job: String) throws -> (app: String, directory: String, plan: ClientPlan) {
+    func plan(for job: String) throws -> (app: String, directory: String, plan: ClientPlan) {
         if let p = plans[job] { return p }
         let dir = jobDirectory(job)
         if let saved = try JSONFile.readIfPresent(ClientDeployment.self, from: FileSystem.join(dir, "plan.json")) {
@@ -560,9 +562,10 @@ final class ClientRole: SiteRoleHandler {
         do {
             try JSONFile.write(record, to: FileSystem.join(taskDirectory(job, task), "outcome.json"))
             unrecorded.removeValue(forKey: key)
-            // A task with an outcome never runs again: its input is no longer needed.
-            FileSystem.remove(FileSystem.join(taskDirectory(job, task), "input.safetensors"))
             try queueResult(job: job, task: task)
+            // A task with an outcome never runs again, and its result is filtered (privacy filters
+            // measure the update from the input): the input is no longer needed.
+            FileSystem.remove(FileSystem.join(taskDirectory(job, task), "input.safetensors"))
         } catch {
             if !FileSystem.exists(FileSystem.join(taskDirectory(job, task), "outcome.json")) {
                 if unrecorded.updateValue(record, forKey: key) == nil {
@@ -631,9 +634,25 @@ final class ClientRole: SiteRoleHandler {
         let tdir = taskDirectory(job, task)
         let record = try JSONFile.read(TaskRecord.self, from: FileSystem.join(tdir, "task.json"))
         let outcome = try JSONFile.read(TaskOutcome.self, from: FileSystem.join(tdir, "outcome.json"))
-        // An evaluate task's result is its metrics alone (in the message's metadata): no model goes back.
-        try reply(job: job, task: task, round: record.round, ok: outcome.ok, error: outcome.error,
-                  payload: outcome.ok && !record.evaluates ? resultPayload(tdir) : nil, outcome: outcome)
+        if outcome.ok && record.evaluates {
+            // An evaluate task's result is its metrics alone (in the message's metadata): no model goes back.
+            try reply(job: job, task: task, round: record.round, ok: true, error: nil, payload: nil, outcome: outcome)
+        } else if outcome.ok {
+            // The job's privacy filters run before anything leaves the site; when they cannot, the
+            // result is not sent at all and the server gets the reason.
+            do {
+                let (payload, filters) = try filteredResult(job: job, task: task, round: record.round,
+                                                            output: resultPayload(tdir))
+                try reply(job: job, task: task, round: record.round, ok: true, error: nil, payload: payload,
+                          outcome: outcome, extraMetadata: filters)
+            } catch let error as PrivacyFilterError where !DiskSpace.isFull(error) {
+                let reason = "the result of \(task) was not sent: its privacy filters failed: \(error)"
+                log(job, reason, error: true)
+                try reply(job: job, task: task, round: record.round, ok: false, error: reason, payload: nil)
+            }
+        } else {
+            try reply(job: job, task: task, round: record.round, ok: false, error: outcome.error, payload: nil, outcome: outcome)
+        }
         // Ship the job log with every result (it replaces the server's copy), as much of it as the
         // site's policy lets go (`logs:`).
         let snapshot = FileSystem.join(tdir, "log-snapshot.log")
@@ -655,7 +674,7 @@ final class ClientRole: SiteRoleHandler {
 
     /// Queues a result message (also the answer to a deployment).
     func reply(job: String, task: String, round: Int, ok: Bool, error: String?, payload: String?,
-               outcome: TaskOutcome? = nil, id: String? = nil) throws {
+               outcome: TaskOutcome? = nil, id: String? = nil, extraMetadata: [String: String] = [:]) throws {
         let messageID = id ?? "\(job).result.\(task).\(workspace.name)"
         var metadata: [String: String] = [
             MessageKey.kind: MessageKind.result.rawValue, MessageKey.job: job, MessageKey.site: workspace.name,
@@ -663,6 +682,7 @@ final class ClientRole: SiteRoleHandler {
             MessageKey.message: messageID,
         ]
         if let error { metadata[MessageKey.error] = String(error.suffix(4096)) }
+        metadata.merge(extraMetadata) { current, _ in current }
         if let outcome {
             metadata[MessageKey.duration] = String(outcome.durationSeconds)
             if outcome.ok, let n = outcome.numSamples {

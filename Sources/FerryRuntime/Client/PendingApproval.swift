@@ -20,6 +20,8 @@ public struct PendingApproval: Codable, Sendable, Equatable {
     public var env: [String: String]
     /// The filter results would leave with (`fp16`, …), nil for none.
     public var toServer: String?
+    /// The privacy filters results would go through, in order, in words (nil for none; docs/filters.md).
+    public var privacy: [String]? = nil
     /// The job's number of rounds.
     public var rounds: Int
     /// When the deployment arrived.

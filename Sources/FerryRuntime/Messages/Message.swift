@@ -69,6 +69,9 @@ public enum MessageKey {
     /// Task: `true` when it is the site's last task of the job, `false` when more follow; absent: the
     /// task of the last round is the last.
     public static let lastTask = "ferry.last_task"
+    /// Result: the privacy filters the site applied, a JSON array of ``AppliedFilter`` (docs/filters.md);
+    /// absent when there were none.
+    public static let filters = "ferry.filters"
 }
 
 /// A message waiting in a site's outbox, persisted as `outbox/<id>.json` until every recipient has it.

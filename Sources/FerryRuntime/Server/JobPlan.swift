@@ -149,8 +149,11 @@ struct ClientPlan: Codable, Sendable {
     var resources: TaskResources?
     /// `executor.persistent: true`: one process takes all the job's tasks (nil: one per task).
     var persistent: PersistentExecutorSettings?
+    /// Privacy filters applied to each result before it is sent (nil: none).
+    var privacy: [PrivacyFilter]?
 
     init(_ app: ClientAppConfig, job: JobResources? = nil) {
+        privacy = app.filters.privacy.isEmpty ? nil : app.filters.privacy
         launcher = app.executor.launcher
         slurm = app.executor.slurm
         queueTimeout = app.executor.queueTimeout

@@ -220,7 +220,10 @@ final class ServerJob {
             // result: a watcher killed in between finds it again on restart instead of losing it.
             if TaskKind(taskName: task) == .train {
                 let model = FileSystem.join(roundDirectory(round), "\(site).safetensors")
-                try FileSystem.linkReplacing(message.path, to: model)
+                outcome.filters = Self.appliedFilters(message.metadata)
+                if !completeExcluded(message.path, filters: outcome.filters, round: round, site: site, into: model) {
+                    try FileSystem.linkReplacing(message.path, to: model)
+                }
                 outcome.model = model
             }
         }
@@ -414,6 +417,7 @@ final class ServerJob {
     /// On the last round it also publishes `model` as the final model and completes the job.
     /// - Returns: true when the job is now finished.
     func commitRound(_ record: RoundRecord, clients: Int, model: String?) throws -> Bool {
+        let record = withFilters(record)
         try FileSystem.makeDirectory(FileSystem.join(directory, "rounds"))
         try JSONFile.write(record, to: FileSystem.join(directory, "rounds/round-\(Names.round(record.round)).json"))
         try recordMetrics(round: record.round, aggregate: record.aggregate, clients: clients, evaluation: record.evaluation?.aggregate)

@@ -1,3 +1,4 @@
+import FerryTransfer
 import Foundation
 
 /// The server's runtime state of one job: `jobs/<id>/runtime/workflow.json`, rewritten atomically at
@@ -64,6 +65,8 @@ struct ClientOutcome: Codable, Sendable, Equatable {
     var receivedAt: Date
     /// The received model (absolute path) for ok results.
     var model: String?
+    /// The privacy filters the site applied to the result (docs/filters.md).
+    var filters: [AppliedFilter]?
 }
 
 /// A round's record: `rounds/round-NNNN.json` in the job store (schema in docs/executor-contract.md,
@@ -90,9 +93,11 @@ public struct RoundRecord: Codable, Sendable, Equatable {
         public var bytesFromClientUnquantized: Int64
         /// Cyclic: the position of the site in the round's order (1-based).
         public var position: Int?
+        /// The privacy filters the site applied to its result, for privacy accounting (docs/filters.md).
+        public var filters: [AppliedFilter]? = nil
 
         enum CodingKeys: String, CodingKey {
-            case status, metrics, error, position
+            case status, metrics, error, position, filters
             case numSamples = "num_samples"
             case durationSeconds = "duration_s"
             case bytesToClient = "bytes_to_client"

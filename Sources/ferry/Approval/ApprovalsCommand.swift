@@ -64,6 +64,7 @@ struct ApprovalsCommand: AsyncParsableCommand {
             table.add(["command", job.command.joined(separator: " ")])
             table.add(["env", job.env.isEmpty ? "(none)" : job.env.keys.sorted().map { "\($0)=\(job.env[$0]!)" }.joined(separator: " ")])
             table.add(["results", job.toServer.map { "quantized to \($0)" } ?? "unfiltered (full precision)"])
+            if let privacy = job.privacy { table.add(["privacy", privacy.joined(separator: "; ")]) }
             table.add(["rounds", String(job.rounds)])
             table.add(["decision", entry.requested.map { "\($0.rawValue) requested; the watcher acts on it at its next pass" }
                 ?? "none yet: ferry approve \(job.job) / ferry reject \(job.job)"])
