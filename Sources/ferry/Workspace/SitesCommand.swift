@@ -58,6 +58,7 @@ struct SitesCommand: AsyncParsableCommand {
             note += "; the server watcher has not observed the heartbeats yet: last seen is by the sites' own clocks"
         }
         print(note)
+        print(server.shareGroupSummary(members: server.shareGroupMembers))
     }
 
     /// `4.2s ago`, `never`, `never (waited 1m02s)`.
