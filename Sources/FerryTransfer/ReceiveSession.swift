@@ -347,10 +347,8 @@ final class ReceiveSession {
             throw Refusal(reason: "the stream digest does not match the final record (tampered or mixed-up chunks)")
         }
         if let keyText = manifest.signerPublicKey {
-            guard let sigText = final.signature, let sig = Data(base64Encoded: sigText),
-                  let keyData = Data(base64Encoded: keyText),
-                  let key = try? TransferPublicKey(rawRepresentation: Array(keyData)),
-                  key.verify(Array(sig), for: final.signedMessage(version: manifest.protocolVersion)) else {
+            guard TransferPublicKey.verify(signature: final.signature, by: keyText,
+                                           for: final.signedMessage(version: manifest.protocolVersion)) else {
                 throw Refusal(reason: "the signature of the final record is missing or invalid")
             }
         } else if !trustedKeys.isEmpty {

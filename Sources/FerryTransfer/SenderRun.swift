@@ -66,23 +66,29 @@ struct SenderRun {
     mutating func prepareInboxes() throws {
         for i in receivers.indices {
             let dir = receivers[i].dir
-            try TransferError.io({ try FileSystem.makeDirectory(dir) })
-            for name in FileSystem.list(dir) where name.hasPrefix(".") && name.contains(".tmp-") && !name.hasPrefix(".ack") {
-                FileSystem.remove(FileSystem.join(dir, name))
-            }
-            let path = FileSystem.join(dir, TransferLayout.manifest)
-            if let existing = try TransferError.io({ try FileSystem.readIfPresent(path) }) {
-                guard existing == manifestBytes else {
-                    throw TransferError.invalidFolder(
-                        path: dir, reason: "holds a different manifest for transfer \(id); remove the folder or the sender state file and send again")
-                }
-            } else {
-                try TransferError.io({ try FileSystem.write(manifestBytes, to: path) })
-                shareBytes += Int64(manifestBytes.count)
-            }
+            try placeManifest(in: dir)
             try TransferAnnouncements.announce(id: id, sender: senderName, inbox: receivers[i].inbox)
             waiter.watch(dir)
             try refresh(i)
+        }
+    }
+
+    /// Creates `dir` (a transfer folder or a shared area), removes the sender's own leftover temporary
+    /// files there, and writes the manifest, or checks that the one there is byte-identical.
+    mutating func placeManifest(in dir: String) throws {
+        try TransferError.io({ try FileSystem.makeDirectory(dir) })
+        for name in FileSystem.list(dir) where name.hasPrefix(".") && name.contains(".tmp-") && !name.hasPrefix(".ack") {
+            FileSystem.remove(FileSystem.join(dir, name))
+        }
+        let path = FileSystem.join(dir, TransferLayout.manifest)
+        if let existing = try TransferError.io({ try FileSystem.readIfPresent(path) }) {
+            guard existing == manifestBytes else {
+                throw TransferError.invalidFolder(
+                    path: dir, reason: "holds a different manifest for transfer \(id); remove the folder or the sender state file and send again")
+            }
+        } else {
+            try TransferError.io({ try FileSystem.write(manifestBytes, to: path) })
+            shareBytes += Int64(manifestBytes.count)
         }
     }
 

@@ -43,6 +43,8 @@ import Testing
         let fed = try RT.federation(in: dir, clients: 4)
         defer { fed.stop() }
         #expect(fed.server.shareGroupMembers == ["server", "site-1", "site-2", "site-3", "site-4"])
+        let sites = try RT.run(RT.ferryBinary, ["sites", "--workspace", fed.server.directory])
+        #expect(sites.output.contains("share group: \(fed.directory): server, site-1, site-2, site-3, site-4"), "\(sites.output)")
         let id = try fed.submit(job).id
         let run = try RT.waitFinished(fed, id)
         #expect(run.state.state == .finishedCompleted, "\(run.state.reason ?? "")")

@@ -57,9 +57,7 @@ extension BroadcastRecord {
             throw Refusal(reason: "the broadcast record was made for another manifest (manifest SHA-256 \(record.manifestSHA256), the inbox's is \(digest))")
         }
         if let keyText = manifest.signerPublicKey {
-            guard let sigText = record.signature, let sig = Data(base64Encoded: sigText),
-                  let keyData = Data(base64Encoded: keyText), let key = try? TransferPublicKey(rawRepresentation: Array(keyData)),
-                  key.verify(Array(sig), for: record.signedMessage) else {
+            guard TransferPublicKey.verify(signature: record.signature, by: keyText, for: record.signedMessage) else {
                 throw Refusal(reason: "the signature of the broadcast record is missing or invalid")
             }
         } else if !trustedKeys.isEmpty {

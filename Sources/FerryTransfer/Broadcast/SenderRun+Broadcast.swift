@@ -13,20 +13,7 @@ extension SenderRun {
         self.area = area
         // Twice the expiry time: a live sender gives up on a silent receiver after one.
         BroadcastLayout.removeAbandoned(root: root, keep: id, idle: 2 * Double(options.expire.milliseconds) / 1000)
-        try TransferError.io({ try FileSystem.makeDirectory(area) })
-        for name in FileSystem.list(area) where name.hasPrefix(".") && name.contains(".tmp-") {
-            FileSystem.remove(FileSystem.join(area, name))
-        }
-        let manifestPath = FileSystem.join(area, TransferLayout.manifest)
-        if let existing = try TransferError.io({ try FileSystem.readIfPresent(manifestPath) }) {
-            guard existing == manifestBytes else {
-                throw TransferError.invalidFolder(
-                    path: area, reason: "holds a different manifest for transfer \(id); remove the folder or the sender state file and send again")
-            }
-        } else {
-            try TransferError.io({ try FileSystem.write(manifestBytes, to: manifestPath) })
-            shareBytes += Int64(manifestBytes.count)
-        }
+        try placeManifest(in: area)
         let digest = Hex.encode(Array(SHA256.hash(data: manifestBytes)))
         for i in receivers.indices {
             guard let path = relative[i] else { continue }
