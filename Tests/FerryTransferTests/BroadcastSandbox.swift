@@ -1,3 +1,4 @@
+import FerrySupport
 import Foundation
 import Testing
 @testable import FerryTransfer
@@ -68,4 +69,19 @@ struct BroadcastSandbox {
     }
 }
 
-import FerrySupport
+/// Polls `receivers` in turn, `pause` apart, until each has completed one transfer (the failsafe
+/// `seconds` at most); a refusal is a test failure. Index k holds receiver k's transfer, nil if none.
+func receiveEach(_ receivers: [TransferReceiver], seconds: Double = failsafeSeconds,
+                 pause: useconds_t = 2_000) throws -> [ReceivedTransfer?] {
+    var done = [ReceivedTransfer?](repeating: nil, count: receivers.count)
+    let deadline = Date().addingTimeInterval(seconds)
+    while done.contains(where: { $0 == nil }), Date() < deadline {
+        for (k, receiver) in receivers.enumerated() where done[k] == nil {
+            let pass = try receiver.poll()
+            #expect(pass.failed.isEmpty, "\(pass.failed)")
+            done[k] = pass.completed.first
+        }
+        usleep(pause)
+    }
+    return done
+}

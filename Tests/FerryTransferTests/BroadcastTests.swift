@@ -6,20 +6,7 @@ import Testing
 /// Broadcast once (issue 18): chunks written once into a shared area for every recipient on the share,
 /// deleted when all have acknowledged them; a slow, killed or dead recipient does not hold the others.
 @Suite struct BroadcastTests {
-    /// Polls the receivers in turn until each has completed one transfer (the failsafe at most).
-    private func receiveAll(_ receivers: [TransferReceiver]) throws -> [ReceivedTransfer?] {
-        var done = [ReceivedTransfer?](repeating: nil, count: receivers.count)
-        let deadline = Date().addingTimeInterval(failsafeSeconds)
-        while done.contains(where: { $0 == nil }), Date() < deadline {
-            for (k, receiver) in receivers.enumerated() where done[k] == nil {
-                let pass = try receiver.poll()
-                #expect(pass.failed.isEmpty, "\(pass.failed)")
-                done[k] = pass.completed.first
-            }
-            usleep(2_000)
-        }
-        return done
-    }
+    private func receiveAll(_ receivers: [TransferReceiver]) throws -> [ReceivedTransfer?] { try receiveEach(receivers) }
 
     @Test func fourRecipientsShareOneCopyAndGetIdenticalModels() throws {
         let s = try BroadcastSandbox(recipients: 4)

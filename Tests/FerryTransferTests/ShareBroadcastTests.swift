@@ -17,16 +17,7 @@ import Testing
         let keys = (1...3).map { _ in TransferDecryptionKey.generate() }
         for k in 1...3 { try FileSystem.makeDirectory(share.a + "/site-\(k)/inbox") }
 
-        var options = TransferOptions()
-        options.chunkSize = 64 << 10
-        options.window = 2
-        options.pollInterval = .milliseconds(50)
-        options.pollingOnly = true
-        options.expire = .seconds(600)
-        options.senderName = "server"
-        var receiving = options
-        receiving.expectedSenders = ["server"]
-        receiving.sweepInterval = .seconds(3600)
+        let (options, receiving) = ShareTransferTests.shareOptions(sender: "server")
         let receivers = try (1...3).map { k in
             let out = try box.folder("out-\(k)")
             return TransferReceiver(inbox: share.b + "/site-\(k)/inbox", outputDirectory: out, options: receiving,
@@ -39,16 +30,7 @@ import Testing
         sending.broadcastShare = share.a
         let sender = BackgroundSender(TransferSender(source: source, inboxes: (1...3).map { share.a + "/site-\($0)/inbox" },
                                                      options: sending, recipients: keys.map(\.publicKey)))
-        var done = [ReceivedTransfer?](repeating: nil, count: 3)
-        let deadline = Date().addingTimeInterval(150)
-        while done.contains(where: { $0 == nil }), Date() < deadline {
-            for (k, r) in receivers.enumerated() where done[k] == nil {
-                let pass = try r.poll()
-                #expect(pass.failed.isEmpty, "\(pass.failed)")
-                done[k] = pass.completed.first
-            }
-            usleep(20_000)
-        }
+        let done = try receiveEach(receivers, seconds: 150, pause: 20_000)
         let summary = try #require(sender.wait(seconds: 150), "the broadcast did not finish").get()
         #expect(summary.broadcastRecipients == 3)
         #expect(Double(summary.shareBytesWritten) <= 1.1 * 1_500_000)
