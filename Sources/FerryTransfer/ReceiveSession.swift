@@ -16,6 +16,9 @@ struct Refusal: Error { var reason: String }
 final class ReceiveSession {
     let id: String
     let dir: String
+    /// Where the chunks are read from: `dir`, or a broadcast's shared area (whose chunks the sender
+    /// deletes once every recipient has acknowledged them).
+    let chunkDirectory: String
     let manifest: TransferManifest
     let manifestBytes: [UInt8]
     let outputPath: String
@@ -44,8 +47,9 @@ final class ReceiveSession {
     /// Opens (or re-opens after a restart) the session of transfer folder `dir`.
     init(id: String, dir: String, manifestBytes: [UInt8], manifest: TransferManifest,
          outputDirectory: String, trustedKeys: [TransferPublicKey], checkpointInterval: Int64,
-         decryptionKey: TransferDecryptionKey?, acceptUnencrypted: Bool) throws {
+         decryptionKey: TransferDecryptionKey?, acceptUnencrypted: Bool, chunkDirectory: String? = nil) throws {
         self.id = id
+        self.chunkDirectory = chunkDirectory ?? dir
         self.checkpointInterval = checkpointInterval
         self.dir = dir
         self.manifest = manifest
@@ -137,7 +141,7 @@ final class ReceiveSession {
         // An ack without a durable point comes from a receiver that fsynced every chunk.
         durable = ack?.durable ?? TransferAckPoint(consumed: consumed, bytes: bytes, chain: chain.hex)
         if durable.consumed > consumed { durable = TransferAckPoint(consumed: consumed, bytes: bytes, chain: chain.hex) }
-        prefetcher = try ChunkPrefetcher(dir: dir, maxFileSize: ChunkHeader.size + (1 << 20) + manifest.chunkSize,
+        prefetcher = try ChunkPrefetcher(dir: self.chunkDirectory, maxFileSize: ChunkHeader.size + (1 << 20) + manifest.chunkSize,
                                          hashBody: cipher == nil)
         fd = open(partialPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw TransferError.posix(partialPath, "open the partial output") }
@@ -227,7 +231,8 @@ final class ReceiveSession {
         try expected.accept(index: index, name: name, offset: bytes, payload: payload, info: info)
         lastCompletedTensors = info.isEmpty ? []
             : (ChunkInfo.decode(Array(info))?.tensors ?? []).filter { $0.end == $0.size }.map(\.name)
-        try append(payload, path: FileSystem.join(dir, name))
+        // A shared area's chunks are the sender's to delete (the other recipients still need them).
+        try append(payload, path: chunkDirectory == dir ? FileSystem.join(dir, name) : nil)
         return true
     }
 
@@ -282,7 +287,7 @@ final class ReceiveSession {
         return (UnsafeRawBufferPointer(rebasing: plain[0..<infoLength]), UnsafeRawBufferPointer(rebasing: plain[infoLength..<body]))
     }
 
-    private func append(_ payload: UnsafeRawBufferPointer, path: String) throws {
+    private func append(_ payload: UnsafeRawBufferPointer, path: String?) throws {
         var off = 0
         while off < payload.count {
             let n = Syscall.retryingInterrupts {
@@ -303,7 +308,7 @@ final class ReceiveSession {
         } else {
             try writeAck(state: "receiving", durably: false)
         }
-        FileSystem.remove(path)
+        if let path { FileSystem.remove(path) }
     }
 
     /// Fsyncs the partial output and records the point as durable in the ack.
@@ -342,10 +347,8 @@ final class ReceiveSession {
             throw Refusal(reason: "the stream digest does not match the final record (tampered or mixed-up chunks)")
         }
         if let keyText = manifest.signerPublicKey {
-            guard let sigText = final.signature, let sig = Data(base64Encoded: sigText),
-                  let keyData = Data(base64Encoded: keyText),
-                  let key = try? TransferPublicKey(rawRepresentation: Array(keyData)),
-                  key.verify(Array(sig), for: final.signedMessage(version: manifest.protocolVersion)) else {
+            guard TransferPublicKey.verify(signature: final.signature, by: keyText,
+                                           for: final.signedMessage(version: manifest.protocolVersion)) else {
                 throw Refusal(reason: "the signature of the final record is missing or invalid")
             }
         } else if !trustedKeys.isEmpty {

@@ -7,6 +7,13 @@ struct SenderRun {
     struct Receiver {
         var inbox: String
         var dir: String
+        /// Where this receiver's chunks are published: `dir`, or the shared area of a broadcast.
+        var chunkDir: String
+        /// Reads its chunks from the shared area (broadcast once).
+        var shared = false
+        /// A shared receiver the sender gave up on (no progress for the expiry time), so that it no
+        /// longer pins the shared area.
+        var dropped = false
         var consumed = 0
         var chain = DigestChain()
         var complete = false
@@ -33,7 +40,13 @@ struct SenderRun {
     let waiter: ChangeWaiter
     /// A receiver moved its ack back (it restarted after a crash of its host and resumes from its last
     /// durable point): the stream must start again from there.
-    private var rewound = false
+    var rewound = false
+    /// Broadcast once: the shared area the `shared` receivers read their chunks from.
+    var area: String?
+    /// The shared area's chunks up to this index are deleted (every shared receiver consumed them).
+    var areaCollected = 0
+    /// Every byte this run wrote to the share: chunk files, manifests, records.
+    var shareBytes: Int64 = 0
 
     init(id: String, manifestBytes: [UInt8], inboxes: [String], options: TransferOptions, plan: ChunkPlan, senderName: String) {
         self.id = id
@@ -43,7 +56,7 @@ struct SenderRun {
         self.plan = plan
         let now = Syscall.realTime()
         receivers = inboxes.map {
-            Receiver(inbox: $0, dir: FileSystem.join($0, id), lastProgress: now)
+            Receiver(inbox: $0, dir: FileSystem.join($0, id), chunkDir: FileSystem.join($0, id), lastProgress: now)
         }
         waiter = ChangeWaiter(notifications: !options.pollingOnly)
     }
@@ -53,22 +66,29 @@ struct SenderRun {
     mutating func prepareInboxes() throws {
         for i in receivers.indices {
             let dir = receivers[i].dir
-            try TransferError.io({ try FileSystem.makeDirectory(dir) })
-            for name in FileSystem.list(dir) where name.hasPrefix(".") && name.contains(".tmp-") && !name.hasPrefix(".ack") {
-                FileSystem.remove(FileSystem.join(dir, name))
-            }
-            let path = FileSystem.join(dir, TransferLayout.manifest)
-            if let existing = try TransferError.io({ try FileSystem.readIfPresent(path) }) {
-                guard existing == manifestBytes else {
-                    throw TransferError.invalidFolder(
-                        path: dir, reason: "holds a different manifest for transfer \(id); remove the folder or the sender state file and send again")
-                }
-            } else {
-                try TransferError.io({ try FileSystem.write(manifestBytes, to: path) })
-            }
+            try placeManifest(in: dir)
             try TransferAnnouncements.announce(id: id, sender: senderName, inbox: receivers[i].inbox)
             waiter.watch(dir)
             try refresh(i)
+        }
+    }
+
+    /// Creates `dir` (a transfer folder or a shared area), removes the sender's own leftover temporary
+    /// files there, and writes the manifest, or checks that the one there is byte-identical.
+    mutating func placeManifest(in dir: String) throws {
+        try TransferError.io({ try FileSystem.makeDirectory(dir) })
+        for name in FileSystem.list(dir) where name.hasPrefix(".") && name.contains(".tmp-") && !name.hasPrefix(".ack") {
+            FileSystem.remove(FileSystem.join(dir, name))
+        }
+        let path = FileSystem.join(dir, TransferLayout.manifest)
+        if let existing = try TransferError.io({ try FileSystem.readIfPresent(path) }) {
+            guard existing == manifestBytes else {
+                throw TransferError.invalidFolder(
+                    path: dir, reason: "holds a different manifest for transfer \(id); remove the folder or the sender state file and send again")
+            }
+        } else {
+            try TransferError.io({ try FileSystem.write(manifestBytes, to: path) })
+            shareBytes += Int64(manifestBytes.count)
         }
     }
 
@@ -95,7 +115,7 @@ struct SenderRun {
         receivers[i].complete = ack.state == "complete"
     }
 
-    private var active: [Int] { receivers.indices.filter { receivers[$0].failure == nil } }
+    var active: [Int] { receivers.indices.filter { receivers[$0].failure == nil } }
 
     /// Produces every chunk once, publishes it to each receiver that still needs it, writes the final
     /// records and waits for every receiver to complete.
@@ -140,30 +160,33 @@ struct SenderRun {
 
     /// Publishes chunk `index` to receiver `i` once its window allows; false when it was not needed.
     private mutating func publish(chunk index: Int, bytes: UnsafeRawBufferPointer, to i: Int) throws -> Bool {
-        let path = FileSystem.join(receivers[i].dir, TransferLayout.chunkName(index))
+        let path = FileSystem.join(receivers[i].chunkDir, TransferLayout.chunkName(index))
         while true {
-            try refresh(i)
+            if receivers[i].shared { try refreshShared() } else { try refresh(i) }
             let r = receivers[i]
             if rewound { return false }
             if r.failure != nil || r.complete || r.consumed >= index || FileSystem.opens(path) { return false }
             // The ack moves before the receiver deletes the consumed chunk: also wait for that deletion,
-            // so the folder never holds more than `window` chunks.
+            // so the folder never holds more than `window` chunks. A shared area goes at the pace of its
+            // fastest receiver; the others read the chunks it keeps until they have consumed them.
             let oldest = index - options.chunkWindow
-            if index <= r.consumed + options.chunkWindow,
-               oldest < 1 || !FileSystem.opens(FileSystem.join(receivers[i].dir, TransferLayout.chunkName(oldest))) {
+            if r.shared ? index <= sharedFront + options.chunkWindow
+                : index <= r.consumed + options.chunkWindow
+                    && (oldest < 1 || !FileSystem.opens(FileSystem.join(receivers[i].dir, TransferLayout.chunkName(oldest)))) {
                 do {
                     // The chunk is fsynced as the protocol requires; its name is not (a chunk lost with
                     // its folder entry is published again from the receiver's ack).
                     let writer = try AtomicFileWriter(destination: path)
                     try writer.write(bytes)
                     try writer.commit(syncData: true, syncDirectory: false)
+                    shareBytes += Int64(bytes.count)
                 } catch {
                     throw TransferError.io(path: path, operation: "publish chunk", detail: String(describing: error))
                 }
                 return true
             }
             if try lostChunk(i, publishedBelow: index) { return false }
-            try checkExpiry(i)
+            if receivers[i].shared { try checkSharedExpiry() } else { try checkExpiry(i) }
             waiter.wait(timeout: options.pollInterval)
         }
     }
@@ -175,7 +198,7 @@ struct SenderRun {
     private mutating func lostChunk(_ i: Int, publishedBelow index: Int) throws -> Bool {
         let next = receivers[i].consumed + 1
         guard next < index, receivers[i].failure == nil, !receivers[i].complete,
-              !FileSystem.opens(FileSystem.join(receivers[i].dir, TransferLayout.chunkName(next))) else { return false }
+              !FileSystem.opens(FileSystem.join(receivers[i].chunkDir, TransferLayout.chunkName(next))) else { return false }
         try refresh(i)
         guard receivers[i].consumed + 1 == next, receivers[i].failure == nil else {
             receivers[i].suspectedLoss = nil
@@ -195,7 +218,7 @@ struct SenderRun {
         return rewound
     }
 
-    private func checkExpiry(_ i: Int) throws {
+    func checkExpiry(_ i: Int) throws {
         let idle = Syscall.realTime() - receivers[i].lastProgress
         if idle * 1000 > Double(options.expire.milliseconds) {
             throw TransferError.expired(inbox: receivers[i].inbox, transferID: id,
@@ -216,17 +239,24 @@ struct SenderRun {
         let bytes = record.encoded()
         for i in active where !receivers[i].complete {
             let path = FileSystem.join(receivers[i].dir, TransferLayout.final)
-            if !FileSystem.exists(path) { try TransferError.io({ try FileSystem.write(bytes, to: path) }) }
+            if !FileSystem.exists(path) {
+                try TransferError.io({ try FileSystem.write(bytes, to: path) })
+                shareBytes += Int64(bytes.count)
+            }
         }
         while true {
             for i in receivers.indices { try refresh(i) }
+            collectShared()
             if rewound { return false }
             let pending = active.filter { !receivers[$0].complete }
             if pending.isEmpty { break }
             for i in pending where try lostChunk(i, publishedBelow: plan.chunks.count + 1) { return false }
-            for i in pending { try checkExpiry(i) }
+            for i in pending {
+                if receivers[i].shared { dropIfIdle(i) } else { try checkExpiry(i) }
+            }
             waiter.wait(timeout: options.pollInterval)
         }
+        try closeArea()
         // The folders (manifest, final record, complete ack) stay: the receiver owns its inbox and
         // removes settled transfers once they have been idle for the expiry time.
         return true

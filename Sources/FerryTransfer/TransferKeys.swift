@@ -72,6 +72,14 @@ public struct TransferPublicKey: Sendable, Equatable {
         key.isValidSignature(signature, for: message)
     }
 
+    /// Whether `signature` (base64, as in records) is a valid signature of `message` by the key whose
+    /// base64 is `keyText` (a manifest's `signerPublicKey`); false when either does not decode.
+    static func verify(signature: String?, by keyText: String, for message: [UInt8]) -> Bool {
+        guard let signature, let sig = Data(base64Encoded: signature), let keyData = Data(base64Encoded: keyText),
+              let key = try? TransferPublicKey(rawRepresentation: Array(keyData)) else { return false }
+        return key.verify(Array(sig), for: message)
+    }
+
 }
 
 enum KeyFile {

@@ -54,6 +54,12 @@ public struct TransferOptions: Sendable {
     public var encryption: TransferEncryptionMode = .sealed
     /// The chunk AEAD of sealed transfers (sender); default ``TransferAEAD/preferred``.
     public var aead: TransferAEAD? = nil
+    /// Broadcast once (sender, sealed transfers): the root of the share that holds the inboxes. When
+    /// two or more inboxes lie below it, every chunk is written once into
+    /// `<root>/.ferry-broadcast/<transfer-id>/` and each of those inboxes gets a signed record that
+    /// points there (docs/transfer-protocol.md, section 14); the recipient keys must then be given one
+    /// per inbox, in the inboxes' order. Inboxes outside the root get their own copy as usual.
+    public var broadcastShare: String? = nil
 
     /// Default options: file mode, 8 MiB chunks, window 4, polling every 200 ms with inotify, expiry 1 h.
     public init() {}

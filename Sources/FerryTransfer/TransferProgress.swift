@@ -39,6 +39,11 @@ public struct TransferSummary: Sendable {
     public var elapsed: Duration
     /// Whether the transfer was sealed (protocol version 2); false for `encryption: none`.
     public var sealed: Bool = false
+    /// Every byte this run wrote to the inboxes and the shared area: chunk files (header, info and
+    /// payload), manifests, broadcast records and final records.
+    public var shareBytesWritten: Int64 = 0
+    /// Receivers that read one shared copy of the chunks (broadcast once); 0 when every inbox got its own.
+    public var broadcastRecipients: Int = 0
     /// ``streamBytes`` / ``sourceBytes``.
     public var ratio: Double { sourceBytes > 0 ? Double(streamBytes) / Double(sourceBytes) : 1 }
 }

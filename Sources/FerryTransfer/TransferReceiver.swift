@@ -178,12 +178,21 @@ public final class TransferReceiver: @unchecked Sendable {
             guard let manifest = TransferManifest.decode(raw) else {
                 throw Refusal(reason: "manifest.json is not a valid transfer manifest")
             }
+            let chunks: String
+            switch try BroadcastRecord.chunkSource(inbox: inbox, dir: dir, id: name, manifestBytes: raw, manifest: manifest,
+                                                   decryptionKey: decryptionKey, trustedKeys: trustedKeys) {
+            case .inbox: chunks = dir
+            case .shared(let area): chunks = area
+            case .notYet: return nil
+            }
             for tmp in FileSystem.list(dir) where tmp.hasPrefix(".ack.tmp-") { FileSystem.remove(FileSystem.join(dir, tmp)) }
             session = try ReceiveSession(id: name, dir: dir, manifestBytes: raw, manifest: manifest,
                                          outputDirectory: outputDirectory, trustedKeys: trustedKeys,
                                          checkpointInterval: options.checkpointInterval,
-                                         decryptionKey: decryptionKey, acceptUnencrypted: options.encryption == .none)
+                                         decryptionKey: decryptionKey, acceptUnencrypted: options.encryption == .none,
+                                         chunkDirectory: chunks)
             sessions[name] = session
+            if chunks != dir { waiter?.watch(chunks) }
             removeStaleChunks(session)
         }
         removeRepublishedChunks(session)

@@ -54,6 +54,7 @@ public final class TransferSender: Sendable {
             run.cipher = ContentCipher(key: key, aead: encryption.aead, transferID: TransferID(hex: state.transferId)!.bytes,
                                        chunkCount: producer.plan.chunks.count)
         }
+        try prepareBroadcast(&run, id: state.transferId)
         try run.prepareInboxes()
         let resumed = resumedState || run.receivers.contains { $0.consumed > 0 }
         let result = try run.stream(producer: producer, signingKey: signingKey, progress: progress)
@@ -66,7 +67,24 @@ public final class TransferSender: Sendable {
             streamBytes: producer.plan.streamSize, wireBytesWritten: result,
             chunkCount: producer.plan.chunks.count, receivers: run.receivers.count,
             sourcePasses: producer.passes, producedBytes: producer.producedBytes,
-            resumed: resumed, elapsed: clock.now - start, sealed: run.cipher != nil)
+            resumed: resumed, elapsed: clock.now - start, sealed: run.cipher != nil,
+            shareBytesWritten: run.shareBytes, broadcastRecipients: run.receivers.filter(\.shared).count)
+    }
+
+    /// Broadcast once: with ``TransferOptions/broadcastShare`` and two or more inboxes below it, their
+    /// chunks go once into the shared area there (docs/transfer-protocol.md, section 14).
+    private func prepareBroadcast(_ run: inout SenderRun, id: String) throws {
+        guard let root = options.broadcastShare else { return }
+        let relative = inboxes.map { BroadcastLayout.relativeArea(inbox: $0, root: root, id: id) }
+        guard relative.compactMap({ $0 }).count >= 2 else { return }
+        guard run.cipher != nil else {
+            throw TransferError.invalidOption("broadcast once (--share \(root)) needs a sealed transfer: drop --encryption none, or drop --share to send one copy per inbox")
+        }
+        guard recipients.count == inboxes.count else {
+            throw TransferError.invalidOption("broadcast once (--share \(root)) needs one recipient key per inbox, in the inboxes' order (got \(recipients.count) keys for \(inboxes.count) inboxes)")
+        }
+        try run.prepareArea(BroadcastLayout.area(root: root, id: id), root: root, relative: relative,
+                            recipients: recipients.map(\.base64), signingKey: signingKey)
     }
 
     private func loadState(producer: StreamProducer) throws(TransferError) -> (SenderState, String, Bool) {

@@ -103,6 +103,7 @@ public struct Provisioner: Sendable {
                                     retention: plan.existing?.retention, resources: plan.existing?.resources,
                                     slurm: plan.existing?.slurm)
             config.liveness = plan.existing?.liveness
+            config.shareGroup = plan.existing?.shareGroup
             let removed = try write(plan: plan, config: config, trusted: peers.map { ($0.site.name, $0.keys.publicKey) })
             results.append(ProvisionedSite(name: plan.site.name, role: plan.site.role, workspace: plan.workspace,
                                            inbox: plan.inbox, keyStatus: plan.status, publicKey: plan.keys.publicKeyText,

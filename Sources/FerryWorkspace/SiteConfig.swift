@@ -52,6 +52,11 @@ public struct SiteConfig: Codable, Sendable, Equatable {
     public var share: String?
     /// The federation file (`ferry site init`/`join`): absolute, or relative to `share`.
     public var federation: String?
+    /// The share group (broadcast once): the folder that holds the inboxes of the sites that share one
+    /// copy of a broadcast, absolute or relative to `share`; `off` for none. Absent: the share root when
+    /// `share` is set, else none (docs/workspaces.md, "Share groups"). Set by the operator; kept by
+    /// provisioning.
+    public var shareGroup: String? = nil
     /// Default poll interval text (e.g. `1s`), if the project set one.
     public var poll: String?
     /// The sites this one talks to, by name: a client lists the server, the server lists every client.
@@ -89,6 +94,7 @@ public struct SiteConfig: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case version, name, role, project, created, updated, inbox, poll, peers, retention, share, federation, liveness, resources, slurm
         case publicKey = "public_key"
+        case shareGroup = "share_group"
     }
 
     /// Reads `site.yaml`.
@@ -123,6 +129,7 @@ public struct SiteConfig: Codable, Sendable, Equatable {
         ]
         if let share { pairs.append((plain("share"), scalar(share))) }
         if let federation { pairs.append((plain("federation"), scalar(federation))) }
+        if let shareGroup { pairs.append((plain("share_group"), scalar(shareGroup))) }
         if let poll { pairs.append((plain("poll"), scalar(poll))) }
         if let retention { pairs.append((plain("retention"), scalar(retention))) }
         if let grace = liveness?.grace { pairs.append((plain("liveness"), Node([(plain("grace"), scalar(grace))]))) }

@@ -23,16 +23,7 @@ import Testing
         try ModelQuantizer.dequantize(input: quantized, output: expected)
         try FileSystem.makeDirectory(share.a + "/inbox")
 
-        var options = TransferOptions()
-        options.chunkSize = 64 << 10
-        options.window = 2
-        options.pollInterval = .milliseconds(50)
-        options.pollingOnly = true
-        options.expire = .seconds(600)
-        options.senderName = "site-a"
-        var receiving = options
-        receiving.expectedSenders = ["site-a"]
-        receiving.sweepInterval = .seconds(3600)
+        let (options, receiving) = Self.shareOptions(sender: "site-a")
         let receiver = TransferReceiver(inbox: share.b + "/inbox", outputDirectory: box.out, options: receiving, decryptionKey: testRecipient)
         // The one sweep, of an empty inbox; later passes never list it.
         #expect(try receiver.poll().completed.isEmpty)
@@ -53,6 +44,23 @@ import Testing
             #expect(box.data(done.outputPath) == box.data(reference))
             try FileSystem.move(done.outputPath, to: box.root + "/received-\(mode.rawValue)-\(format?.rawValue ?? "none")")
         }
+    }
+
+    /// Options for both sides of a transfer across the share's two mounts: 64 KiB chunks, window 2,
+    /// polling every 50 ms; the receiver reads `sender`'s announcements and sweeps once an hour (so,
+    /// in a test, only on its first pass).
+    static func shareOptions(sender: String) -> (sending: TransferOptions, receiving: TransferOptions) {
+        var options = TransferOptions()
+        options.chunkSize = 64 << 10
+        options.window = 2
+        options.pollInterval = .milliseconds(50)
+        options.pollingOnly = true
+        options.expire = .seconds(600)
+        options.senderName = sender
+        var receiving = options
+        receiving.expectedSenders = [sender]
+        receiving.sweepInterval = .seconds(3600)
+        return (options, receiving)
     }
 
     /// A 3 MiB f32 model: one large tensor split across chunks and a few small ones grouped.

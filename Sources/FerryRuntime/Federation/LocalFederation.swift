@@ -60,6 +60,12 @@ public final class LocalFederation {
         guard let server = sites.first(where: { $0.role == .server }) else {
             throw RuntimeError.federation("provisioning made no server workspace")
         }
+        // Every inbox is under this folder: the sites form one share group (broadcast once).
+        var config = try SiteWorkspace.open(server.workspace).config
+        if config.shareGroup == nil {
+            config.shareGroup = root
+            try config.write(to: FileSystem.join(server.workspace, "site.yaml"))
+        }
         return LocalFederation(directory: root, server: try SiteWorkspace.open(server.workspace),
                                clients: sites.filter { $0.role == .client }.map(\.workspace), provisioned: true)
     }

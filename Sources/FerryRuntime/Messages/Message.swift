@@ -117,6 +117,9 @@ struct SentRecord: Codable, Sendable, Equatable {
     var error: String?
     /// What the send had to do differently from what was asked (e.g. "filter unavailable: nf4 …").
     var notes: [String]?
+    /// Every byte the send wrote to the share: its chunks once per inbox, or once for the inboxes of a
+    /// share group (broadcast once), plus manifests and records.
+    var shareBytes: Int64?
 }
 
 /// A message taken out of the inbox.

@@ -22,6 +22,8 @@ struct SendOutcome: Sendable, Equatable {
     var sourceBytes: Int64
     /// What the send had to do differently from what was asked (an unavailable filter, say).
     var notes: [String] = []
+    /// Every byte written to the share (chunks, manifests, records).
+    var shareBytes: Int64 = 0
 }
 
 /// The persistent outbox of a site: `outbox/<id>.json` specs, each sent on its own thread (a sender
@@ -176,7 +178,7 @@ final class Outbox: Sendable {
         }
         let record = SentRecord(id: message.id, job: message.job, kind: message.kind, recipients: message.recipients,
                                 bytesOnWire: outcome?.bytesOnWire ?? 0, sourceBytes: outcome?.sourceBytes ?? 0,
-                                finishedAt: Date(), error: error, notes: outcome?.notes ?? [])
+                                finishedAt: Date(), error: error, notes: outcome?.notes ?? [], shareBytes: outcome?.shareBytes)
         do {
             try JSONFile.write(record, to: sentPath(message.id))
             FileSystem.remove(specPath(message.id))

@@ -47,6 +47,8 @@ final class TransferTransport: MessageTransport {
         base.pollingOnly = !options.useInotify
         base.expire = options.transferExpiry
         base.senderName = workspace.name
+        // Broadcast once: a message to several sites of the share group writes its chunks once there.
+        base.broadcastShare = workspace.shareGroupRoot
         // The peers' announcement files are read by name on every pass: a new message is found as soon
         // as a share shows the new version of that file, never only when a listing refreshes.
         base.expectedSenders = workspace.trustedKeys.keys.sorted().filter { $0 != workspace.name }
@@ -107,7 +109,11 @@ final class TransferTransport: MessageTransport {
             do {
                 let summary = try sender.run()
                 FileSystem.remove(link)
-                return SendOutcome(bytesOnWire: summary.streamBytes, sourceBytes: summary.sourceBytes, notes: notes)
+                if summary.broadcastRecipients > 0 {
+                    logger.info("\(message.id): broadcast once to \(summary.broadcastRecipients) inboxes of the share group, \(summary.shareBytesWritten) bytes written to the share")
+                }
+                return SendOutcome(bytesOnWire: summary.streamBytes, sourceBytes: summary.sourceBytes, notes: notes,
+                                   shareBytes: summary.shareBytesWritten)
             } catch let error as TransferError {
                 // A filter or the container mode this build cannot provide: the payload still goes, at full
                 // precision / in file mode, and the job log says so (never a silent pretence).

@@ -27,6 +27,11 @@ struct BenchTransferCommand: AsyncParsableCommand {
         inbox through --dir, the receiver reads it through DIR2 (--polling-only, --poll 100ms), and the \
         baseline is `cp` onto the share through --dir plus `cp` off it through DIR2.
 
+        With --recipients N (2 or more), the model is broadcast once to N inboxes on one share \
+        (`ferry transfer send --share`): the sender runs in this process and counts every byte it \
+        writes to the share (chunks, manifests, records), printed as a ratio of the model's bytes; \
+        the N receivers are `ferry transfer receive --once` processes.
+
         Examples:
           ferry bench transfer                                  256 MiB, file mode
           ferry bench transfer --size 1GiB --mode container
@@ -34,6 +39,7 @@ struct BenchTransferCommand: AsyncParsableCommand {
           ferry bench transfer --size 1GiB --dir /mnt/nfs/scratch
           ferry bench transfer --like gpt2-small --dir /mnt/a/bench --peer-dir /mnt/b/bench
           ferry bench transfer --model llama.safetensors --mode container
+          ferry bench transfer --size 1GiB --recipients 4
         """
     )
 
@@ -74,6 +80,9 @@ struct BenchTransferCommand: AsyncParsableCommand {
                                valueName: "sealed|none"))
     var encryption: TransferEncryptionMode = .sealed
 
+    @Option(help: ArgumentHelp("Broadcast once to this many inboxes on one share (2 or more; sealed).", valueName: "N"))
+    var recipients: Int = 1
+
     @Option(help: "Runs per measurement; the best one counts.")
     var `repeat`: Int = 1
 
@@ -90,6 +99,10 @@ struct BenchTransferCommand: AsyncParsableCommand {
         if let windowBytes { _ = try TransferCommonOptions.size(windowBytes, flag: "--window-bytes") }
         if peerDir != nil, dir == nil { throw ValidationError("--peer-dir needs --dir (the same folder through the sender's mount)") }
         guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
+        guard recipients >= 1, recipients <= 64 else { throw ValidationError("--recipients must be between 1 and 64") }
+        if recipients > 1, peerDir != nil || encryption == .none {
+            throw ValidationError("--recipients broadcasts sealed on one folder: drop --peer-dir and --encryption none")
+        }
     }
 
     /// The window as the send gets it.
@@ -128,6 +141,24 @@ struct BenchTransferCommand: AsyncParsableCommand {
             let start = ContinuousClock.now
             _ = try FileSHA256.digest(of: model)
             return ContinuousClock.now - start
+        }
+        if recipients > 1 {
+            var options = TransferOptions()
+            options.mode = mode
+            options.chunkSize = Int(try TransferCommonOptions.size(chunk, flag: "--chunk"))
+            if let window { options.window = window }
+            options.windowBytes = try windowBytes.map { try TransferCommonOptions.size($0, flag: "--window-bytes") }
+                ?? (window == nil ? TransferOptions.defaultWindowBytes : nil)
+            options.quantize = quantize
+            let bench = BenchBroadcast(recipients: recipients, options: options, modelBytes: modelBytes)
+            var outcome = try bench.run(model: model, work: work, local: local)
+            for _ in 1..<`repeat` {
+                let next = try bench.run(model: model, work: work, local: local)
+                if next.wall < outcome.wall { outcome = next }
+            }
+            print("cp".padding(30) + DurationText.format(cp).leftPadding(10))
+            for line in bench.report(outcome, cp: cp) { print(line) }
+            return
         }
         let transfer = try best { try timeTransfer(model: model, work: work) }
         let rate = { (d: Duration) in ByteCount.format(Int64(Double(modelBytes) / max(d.seconds, 1e-9))) + "/s" }

@@ -46,6 +46,7 @@ struct FederationShowCommand: AsyncParsableCommand {
             table.add([name, m.role.rawValue, SiteCard.fingerprint(of: m.publicKey), m.inbox, m.added])
         }
         print(table.lines(indent: "  ").joined(separator: "\n"))
+        print(ws.shareGroupSummary(members: ws.shareGroupMembers(of: d.sites.mapValues(\.inbox))))
         if !d.revoked.isEmpty {
             print("revoked keys:")
             for r in d.revoked { print("  \(r.name) \(SiteCard.fingerprint(of: r.publicKey)) revoked \(r.revoked)") }

@@ -39,6 +39,11 @@ enum TransferReport {
         text += s.sealed ? " (sealed)\n" : " (UNENCRYPTED: encryption none, for debugging only)\n"
         text += "  on the wire: \(ByteCount.format(s.streamBytes)) per receiver (\(percent(s.ratio)) of \(ByteCount.format(s.sourceBytes))), "
         text += "\(s.chunkCount) chunk\(s.chunkCount == 1 ? "" : "s"), \(ByteCount.format(s.wireBytesWritten)) written in this run\n"
+        if s.broadcastRecipients > 0 {
+            let ratio = s.streamBytes > 0 ? Double(s.shareBytesWritten) / Double(s.streamBytes) : 0
+            text += "  broadcast once to \(s.broadcastRecipients) inboxes: \(ByteCount.format(s.shareBytesWritten)) written to the share "
+            text += "(\(formatFixed(ratio, 3))× the stream)\n"
+        }
         text += "  wall time \(DurationText.format(s.elapsed)), source read \(s.sourcePasses)×, "
         text += "peak memory \(ByteCount.format(ProcessStats.peakResidentBytes))"
         if s.resumed { text += ", resumed" }

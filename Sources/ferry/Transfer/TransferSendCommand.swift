@@ -25,6 +25,11 @@ struct TransferSendCommand: AsyncParsableCommand {
         running the same command again resumes the transfer from the receivers' acknowledgements (the \
         resume state is a small `.ferry-send-*.json` file beside FILE, or in --state-dir).
 
+        --share ROOT broadcasts once: when two or more inboxes lie below ROOT (the root of the share \
+        that holds them), every chunk is written once into ROOT/.ferry-broadcast/<transfer-id>/ instead \
+        of once per inbox, and deleted when every recipient has acknowledged it. Give one --to per \
+        inbox, in the inboxes' order; every receiver must be able to read ROOT.
+
         --mode container cuts a safetensors model on tensor boundaries (small tensors grouped, large \
         ones split), so the receiver gets whole tensors early. --quantize quantizes on the way; the \
         receiver restores the source dtypes from the manifest without any option.
@@ -35,6 +40,7 @@ struct TransferSendCommand: AsyncParsableCommand {
           ferry transfer send model.safetensors in-1 in-2 --to a.pub --to b.pub
           ferry transfer send m.safetensors inbox --to r.pub --quantize nf4
           ferry transfer send data.bin /mnt/nfs/inbox --to r.pub --polling-only
+          ferry transfer send m.safetensors /mnt/s/a/inbox /mnt/s/b/inbox --to a.pub --to b.pub --share /mnt/s
 
         The protocol is described in docs/transfer-protocol.md.
         """
@@ -82,6 +88,11 @@ struct TransferSendCommand: AsyncParsableCommand {
         "Where to keep the resume state (default: beside FILE).", valueName: "DIR"))
     var stateDirectory: String?
 
+    @Option(help: ArgumentHelp(
+        "Broadcast once: the root of the share holding the inboxes; chunks go once into ROOT/.ferry-broadcast/.",
+        valueName: "ROOT"))
+    var share: String?
+
     func run() async throws {
         var options = try common.options()
         options.mode = mode
@@ -91,6 +102,7 @@ struct TransferSendCommand: AsyncParsableCommand {
         if window == nil && windowBytes == nil { options.windowBytes = TransferOptions.defaultWindowBytes }
         options.quantize = quantize
         options.stateDirectory = stateDirectory
+        options.broadcastShare = share
         let key = try signKey.map { path throws(TransferError) in try TransferSigningKey.load(path: path) }
         let recipientKeys = try recipients.map(TransferKeyArguments.recipient)
         if options.encryption == .sealed, recipientKeys.isEmpty {

@@ -53,6 +53,7 @@ struct SitesCommand: AsyncParsableCommand {
                        Self.tasks(heartbeat?.tasks ?? [])])
         }
         print(table.text, terminator: "")
+        print(server.shareGroupSummary(members: server.shareGroupMembers))
         var note = "grace \(DurationText.format(.milliseconds(Int64(report.graceSeconds * 1000))))"
         if report.observedAt == nil {
             note += "; the server watcher has not observed the heartbeats yet: last seen is by the sites' own clocks"
