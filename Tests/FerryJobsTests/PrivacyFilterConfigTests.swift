@@ -86,6 +86,12 @@ import Testing
             "apps/client/app.yaml": "executor:\n  command: [train]\nfilters:\n  to_server:\n    - exclude: [\"b\"]\n",
         ])
         expectDiagnostic(cyclic, "apps/client/app.yaml", 4, 1, "`workflow: cyclic` would pass on to the next site incomplete")
+        let scaffold = try JobFixture.diagnostics([
+            "apps/server/app.yaml": "workflow: scaffold\nrounds: 2\ninitial_model: models/initial.safetensors\n",
+            "apps/client/app.yaml": "executor:\n  command: [train]\nfilters:\n  to_server:\n    - exclude: [\"b\"]\n",
+            "models/initial.safetensors": "not read by the checks",
+        ])
+        expectDiagnostic(scaffold, "apps/client/app.yaml", 4, 1, "`workflow: scaffold` sends a control variate change with each model")
     }
 
     @Test func aPolicyRequiringFiltersRefusesJobsWithoutThem() throws {
