@@ -30,13 +30,9 @@ extension ServerOptimizer {
         let moments = plan.tensors.filter(\.averaged)
         let stateInfos = try stateTensors(s, moments: moments)
         let clients = inputs.count
-        let combiner = SliceCombiner(aggregator: aggregator, readers: readers, clients: clients, rule: aggregation.rule,
-                                     weights: inputs.map(\.weight), totalWeight: totalWeight,
-                                     bounded: aggregation.maxUpdateNorm != nil, fused: true)
+        let combiner = try SliceCombiner.prepared(aggregator, readers: readers, plan: plan, inputs: inputs,
+                                                  robust: aggregation, totalWeight: totalWeight, fused: true)
         defer { combiner.deallocate() }
-        if let bound = aggregation.maxUpdateNorm {
-            combiner.scales = try combiner.normScales(plan, bound: bound)
-        }
         let (stateWriter, writer) = try writers(plan, moments: moments, metadata: readers[0].metadata, output: output,
                                                 stateOutput: stateOutput)
         let out = combiner.output, mv = combiner.moments!

@@ -52,13 +52,9 @@ extension StreamingAggregator {
         let readers = try Self.openReaders(all)
         let plan = try AggregationPlan(inputs: all, readers: readers)
         let clients = inputs.count
-        let combiner = SliceCombiner(aggregator: self, readers: readers, clients: clients, rule: robust.rule,
-                                     weights: inputs.map(\.weight), totalWeight: totalWeight,
-                                     bounded: robust.maxUpdateNorm != nil, fused: false)
+        let combiner = try SliceCombiner.prepared(self, readers: readers, plan: plan, inputs: inputs, robust: robust,
+                                                  totalWeight: totalWeight, fused: false)
         defer { combiner.deallocate() }
-        if let bound = robust.maxUpdateNorm {
-            combiner.scales = try combiner.normScales(plan, bound: bound)
-        }
 
         let model = try AggregatedModelWriter(output: output, tensors: plan.outputSpecs, metadata: readers[0].metadata)
         let output = combiner.output

@@ -80,6 +80,25 @@ final class SliceCombiner: @unchecked Sendable {
         columns = .allocate(capacity: threads * clients)
     }
 
+    /// A combiner of `inputs` (their readers first in `readers`, the reference after) under `robust`,
+    /// with the norm bound's scales measured; the caller deallocates it.
+    static func prepared(_ aggregator: StreamingAggregator, readers: [SafetensorsReader], plan: AggregationPlan,
+                         inputs: [AggregationInput], robust: RobustAggregation, totalWeight: Double,
+                         fused: Bool) throws(AggregationError) -> SliceCombiner {
+        let combiner = SliceCombiner(aggregator: aggregator, readers: readers, clients: inputs.count, rule: robust.rule,
+                                     weights: inputs.map(\.weight), totalWeight: totalWeight,
+                                     bounded: robust.maxUpdateNorm != nil, fused: fused)
+        if let bound = robust.maxUpdateNorm {
+            do {
+                combiner.scales = try combiner.normScales(plan, bound: bound)
+            } catch {
+                combiner.deallocate()
+                throw error
+            }
+        }
+        return combiner
+    }
+
     func deallocate() {
         output.deallocate()
         moments?.deallocate()
