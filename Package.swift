@@ -97,10 +97,15 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // The aggregators' hot loops (C, -O3 in every configuration, no FMA contraction: exact).
+        .target(
+            name: "CFerryAggregationKernels",
+            cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-fno-math-errno"])]
+        ),
         // Streaming weighted averaging of client models, and of their metrics.
         .target(
             name: "FerryAggregation",
-            dependencies: ["FerrySupport", "FerryTensors", "FerryQuant"]
+            dependencies: ["FerrySupport", "FerryTensors", "FerryQuant", "CFerryAggregationKernels"]
         ),
         // Running a task's training program: the child process, its gate, output, result and leftovers.
         .target(

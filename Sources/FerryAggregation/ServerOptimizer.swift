@@ -1,3 +1,4 @@
+import CFerryAggregationKernels
 import FerryTensors
 
 /// FedOpt's server optimizer (Reddi et al., "Adaptive Federated Optimization", 2021, Algorithm 2):
@@ -40,26 +41,18 @@ public struct ServerOptimizer: Sendable, Equatable, Codable {
         self.eps = eps
     }
 
-    /// One element: updates `m` and `v` (rounded to F32) and returns the new value.
-    @inline(__always)
-    func update(g: Double, a: Double, m: inout Double, v: inout Double) -> Double {
-        let d = a - g
+    /// One step on `count` elements: `out[k]` from `g[k]` and `a[k]`, updating `moments` (`m`, `v`
+    /// interleaved, F32) in place. Every build runs the same -O3 C loop (no fused multiply-add).
+    func apply(g: UnsafePointer<Double>, a: UnsafePointer<Double>, moments: UnsafeMutablePointer<Float>,
+               out: UnsafeMutablePointer<Double>, count: Int) {
+        let kernel: ferry_agg_optimizer
         switch name {
-        case .sgd:
-            m = Double(Float(momentum * m + d))
-            return g + lr * m
-        case .adagrad:
-            m = Double(Float(beta1 * m + (1 - beta1) * d))
-            v = Double(Float(v + d * d))
-        case .adam:
-            m = Double(Float(beta1 * m + (1 - beta1) * d))
-            v = Double(Float(beta2 * v + (1 - beta2) * d * d))
-        case .yogi:
-            m = Double(Float(beta1 * m + (1 - beta1) * d))
-            let sign: Double = v > d * d ? 1 : (v < d * d ? -1 : 0)
-            v = Double(Float(v - (1 - beta2) * d * d * sign))
+        case .sgd: kernel = FERRY_AGG_SGD
+        case .adam: kernel = FERRY_AGG_ADAM
+        case .yogi: kernel = FERRY_AGG_YOGI
+        case .adagrad: kernel = FERRY_AGG_ADAGRAD
         }
-        return g + lr * m / (v.squareRoot() + eps)
+        ferry_agg_optimizer_step(kernel, lr, momentum, beta1, beta2, eps, g, a, moments, out, count)
     }
 
     /// Applies one step, streaming slice by slice: writes the new global model to `output` and the
@@ -68,7 +61,7 @@ public struct ServerOptimizer: Sendable, Equatable, Codable {
     ///   - previous: the global model the round started from (`g`).
     ///   - averaged: the aggregated client models (`a`).
     ///   - state: the previous round's state file, nil in the first round (zeros).
-    ///   - sliceElements: elements per slice; memory is about 40 bytes per element.
+    ///   - sliceElements: elements per slice; memory is about 48 bytes per element.
     public func step(previous: String, averaged: String, state: String?, output: String, stateOutput: String,
                      sliceElements: Int = 1 << 19) throws(AggregationError) {
         let g = try open(previous, label: "the previous global model")
@@ -78,17 +71,7 @@ public struct ServerOptimizer: Sendable, Equatable, Codable {
                                                 AggregationInput(path: previous, weight: 1, label: "the previous global model")],
                                        readers: [a, g])
         let moments = plan.tensors.filter(\.averaged)
-        var stateInfos: [String: TensorInfo] = [:]
-        if let s {
-            for tensor in moments {
-                guard let info = s.header.tensor(named: tensor.name), info.dtype == .f32,
-                      info.shape == tensor.shape + [2] else {
-                    throw .invalidRule("the optimizer state \(s.path) has no F32 tensor '\(tensor.name)' of shape \(tensor.shape + [2]): "
-                        + "it belongs to another model; remove it to restart the optimizer from zero")
-                }
-                stateInfos[tensor.name] = info
-            }
-        }
+        let stateInfos = try stateTensors(s, moments: moments)
         let slice = max(64, sliceElements)
         let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: slice * 8, alignment: 64)
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: slice * 2)
@@ -96,19 +79,15 @@ public struct ServerOptimizer: Sendable, Equatable, Codable {
         let ax = UnsafeMutablePointer<Double>.allocate(capacity: slice)
         let out = UnsafeMutableRawBufferPointer.allocate(byteCount: slice * 8, alignment: 64)
         let mv = UnsafeMutablePointer<Float>.allocate(capacity: slice * 2)
-        defer { raw.deallocate(); scratch.deallocate(); gx.deallocate(); ax.deallocate(); out.deallocate(); mv.deallocate() }
-
-        let stateWriter: SafetensorsWriter
-        let writer: SafetensorsWriter
-        do {
-            stateWriter = try SafetensorsWriter(path: stateOutput,
-                                                tensors: moments.map { TensorSpec(name: $0.name, dtype: .f32, shape: $0.shape + [2]) },
-                                                metadata: ["ferry.optimizer": name.rawValue])
-            writer = try SafetensorsWriter(path: output, tensors: plan.outputSpecs, metadata: a.metadata)
-        } catch {
-            throw .io(path: output, reason: "cannot create the new global model: \(error)")
+        let result = UnsafeMutablePointer<Double>.allocate(capacity: slice)
+        defer {
+            raw.deallocate(); scratch.deallocate(); gx.deallocate(); ax.deallocate(); out.deallocate(); mv.deallocate()
+            result.deallocate()
         }
-        do {
+
+        let (stateWriter, writer) = try writers(plan, moments: moments, metadata: a.metadata, output: output,
+                                                stateOutput: stateOutput)
+        try publish(stateWriter, writer, output: output) { () throws in
             for tensor in plan.tensors {
                 let count = Int(tensor.elementCount)
                 let e = tensor.outputDType.byteSize
@@ -124,15 +103,9 @@ public struct ServerOptimizer: Sendable, Equatable, Codable {
                         } else {
                             mv.update(repeating: 0, count: 2 * n)
                         }
-                        let acc = gx  // reused for the result
-                        for k in 0..<n {
-                            var m = Double(mv[2 * k]), v = Double(mv[2 * k + 1])
-                            acc[k] = update(g: gx[k], a: ax[k], m: &m, v: &v)
-                            mv[2 * k] = Float(m)
-                            mv[2 * k + 1] = Float(v)
-                        }
+                        apply(g: gx, a: ax, moments: mv, out: result, count: n)
                         try stateWriter.append(UnsafeRawBufferPointer(start: UnsafeRawPointer(mv), count: n * 8))
-                        AggregationKernels.finish(accumulator: acc, count: n, totalWeight: 1, dtype: tensor.outputDType,
+                        AggregationKernels.finish(accumulator: result, count: n, totalWeight: 1, dtype: tensor.outputDType,
                                                   scratch: scratch, output: out.baseAddress!)
                     } else {
                         try read(a, tensor.clientTensors[0], Int64(start * e)..<Int64((start + n) * e), out)
@@ -141,6 +114,43 @@ public struct ServerOptimizer: Sendable, Equatable, Codable {
                     start += n
                 }
             }
+        }
+    }
+
+    /// The previous state's tensor for each of `moments`, checked to belong to this model (none without a state).
+    func stateTensors(_ s: SafetensorsReader?, moments: [AggregationPlan.Tensor]) throws(AggregationError) -> [String: TensorInfo] {
+        var stateInfos: [String: TensorInfo] = [:]
+        guard let s else { return stateInfos }
+        for tensor in moments {
+            guard let info = s.header.tensor(named: tensor.name), info.dtype == .f32,
+                  info.shape == tensor.shape + [2] else {
+                throw .invalidRule("the optimizer state \(s.path) has no F32 tensor '\(tensor.name)' of shape \(tensor.shape + [2]): "
+                    + "it belongs to another model; remove it to restart the optimizer from zero")
+            }
+            stateInfos[tensor.name] = info
+        }
+        return stateInfos
+    }
+
+    /// The writers of the new state (`m`, `v` of each of `moments`) and of the new global model.
+    func writers(_ plan: AggregationPlan, moments: [AggregationPlan.Tensor], metadata: [String: String], output: String,
+                 stateOutput: String) throws(AggregationError) -> (state: SafetensorsWriter, model: SafetensorsWriter) {
+        do {
+            let stateWriter = try SafetensorsWriter(path: stateOutput,
+                                                    tensors: moments.map { TensorSpec(name: $0.name, dtype: .f32, shape: $0.shape + [2]) },
+                                                    metadata: ["ferry.optimizer": name.rawValue])
+            return (stateWriter, try SafetensorsWriter(path: output, tensors: plan.outputSpecs, metadata: metadata))
+        } catch {
+            throw .io(path: output, reason: "cannot create the new global model: \(error)")
+        }
+    }
+
+    /// Runs `body` (which appends every tensor to both writers), then commits the state and the model,
+    /// in that order; on any error neither is left behind.
+    func publish(_ stateWriter: SafetensorsWriter, _ writer: SafetensorsWriter, output: String,
+                 _ body: () throws -> Void) throws(AggregationError) {
+        do {
+            try body()
             try stateWriter.commit()
             try writer.commit()
         } catch let error as AggregationError {

@@ -3,7 +3,8 @@ import FerrySupport
 import Foundation
 
 /// `fedopt`: FedAvg's round (broadcast, collect, aggregate with the plan's aggregator), then the
-/// plan's ``ServerOptimizer`` steps from the previous global model along the aggregated update.
+/// plan's ``ServerOptimizer`` steps from the previous global model along the aggregated update
+/// (both in one streaming pass over the clients' results).
 ///
 /// Restart-safe: the optimizer state of round N goes to `models/optimizer-round-N.safetensors`
 /// before the global model of round N (whose existence marks the round aggregated); a server killed
@@ -24,12 +25,13 @@ struct FedOptWorkflow: ServerWorkflow {
             return
         }
         try job.finishAveragedRound(round, workflow: .fedopt) { inputs, output in
-            let averaged = FileSystem.join(job.roundDirectory(round), "aggregated.safetensors")
-            try job.aggregate(inputs, into: averaged)
-            try optimizer.step(previous: previous, averaged: averaged,
-                               state: round == 1 ? nil : job.optimizerStatePath(round - 1),
-                               output: output, stateOutput: job.optimizerStatePath(round))
-            FileSystem.remove(averaged)
+            // One pass: the aggregate is stepped slice by slice, never written as a model of its own.
+            let (_, scales) = try optimizer.step(clients: inputs, aggregation: job.state.plan.aggregation ?? .mean,
+                                                 previous: previous, state: round == 1 ? nil : job.optimizerStatePath(round - 1),
+                                                 output: output, stateOutput: job.optimizerStatePath(round))
+            for (input, scale) in zip(inputs, scales) where scale < 1 {
+                job.logger.warning("round \(round): the update of \(input.label) was scaled by \(formatFixed(scale, 4)) to max_update_norm")
+            }
         }
     }
 }

@@ -13,9 +13,10 @@ struct BenchAggregateCommand: AsyncParsableCommand {
         Writes --clients synthetic models (--like, one seed each) into a scratch folder, then measures in \
         the same run: the baseline (read every client file and write one file of the model's size, in \
         8 MiB pieces — the I/O any aggregation needs), and the --aggregator of the clients with the \
-        streaming aggregator (tensor by tensor, slice by slice; mean uses --threads threads; median and \
-        trimmed-mean hold one slice of every client; fedopt is the mean then an adam step from site-1's \
-        model, with its optimizer state written beside). Each figure is the \
+        streaming aggregator (tensor by tensor, slice by slice, on --threads threads; median and \
+        trimmed-mean combine a cache-sized chunk of every client at a time; fedopt is the mean and an \
+        adam step from site-1's \
+        model in one pass, with its optimizer state written beside). Each figure is the \
         best of --repeat runs. GB/s counts client bytes read per second; "× baseline" is the time ratio. \
         Peak memory is the process's peak RSS, to compare with the (clients + 2) × model size that \
         NVFlare's FedAvg holds.
@@ -130,11 +131,9 @@ struct BenchAggregateCommand: AsyncParsableCommand {
         case "trimmed-mean":
             try streaming.aggregate(inputs, robust: RobustAggregation(rule: .trimmedMean(trim: trim)), reference: nil, into: output)
         case "fedopt":
-            let averaged = scratch + "/averaged.safetensors"
-            try streaming.aggregate(inputs, into: averaged)
-            try ServerOptimizer(name: .adam, lr: 0.01).step(previous: inputs[0].path, averaged: averaged, state: nil,
+            try ServerOptimizer(name: .adam, lr: 0.01).step(clients: inputs, previous: inputs[0].path, state: nil,
                                                             output: output, stateOutput: scratch + "/optimizer.safetensors",
-                                                            sliceElements: streaming.sliceElements)
+                                                            aggregator: streaming)
         default:
             try streaming.aggregate(inputs, into: output)
         }
