@@ -40,11 +40,14 @@ final class ReceiveSession {
     private var sourceHasher: SHA256?
     /// Sealed transfers (version 2): opens each chunk.
     private let cipher: ContentCipher?
+    /// Sealed transfers: the position, among the receiver's decryption keys (current, then previous),
+    /// of the key whose wrapped content key opened.
+    private(set) var decryptionKeyUsed: Int?
 
     /// Opens (or re-opens after a restart) the session of transfer folder `dir`.
     init(id: String, dir: String, manifestBytes: [UInt8], manifest: TransferManifest,
          outputDirectory: String, trustedKeys: [TransferPublicKey], checkpointInterval: Int64,
-         decryptionKey: TransferDecryptionKey?, acceptUnencrypted: Bool) throws {
+         decryptionKeys: [TransferDecryptionKey], acceptUnencrypted: Bool) throws {
         self.id = id
         self.checkpointInterval = checkpointInterval
         self.dir = dir
@@ -63,16 +66,17 @@ final class ReceiveSession {
             guard let encryption = manifest.encryption else {
                 throw Refusal(reason: "a version 2 manifest has no encryption object")
             }
-            guard let decryptionKey else {
+            guard !decryptionKeys.isEmpty else {
                 throw Refusal(reason: "the transfer is sealed but this receiver has no encryption key; give it with --key WORKSPACE_OR_KEY")
             }
             guard manifest.transferId == id, let rawID = TransferID(hex: id)?.bytes else {
                 throw Refusal(reason: "manifest names transfer \(manifest.transferId) but sits in folder \(id) (foreign manifest)")
             }
-            switch KeyWrap.unwrap(encryption, with: decryptionKey, transferID: id) {
+            switch KeyWrap.unwrap(encryption, with: decryptionKeys, transferID: id) {
             case .failure(let refusal): throw refusal
-            case .success(let key):
-                cipher = ContentCipher(key: key, aead: encryption.aead, transferID: rawID, chunkCount: manifest.chunkCount)
+            case .success(let opened):
+                decryptionKeyUsed = opened.used
+                cipher = ContentCipher(key: opened.key, aead: encryption.aead, transferID: rawID, chunkCount: manifest.chunkCount)
             }
         default:
             throw Refusal(reason: "protocol version \(manifest.protocolVersion) is not supported (this receiver speaks 1 and 2)")
