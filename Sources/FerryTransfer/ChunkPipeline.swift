@@ -1,31 +1,22 @@
 import Foundation
 
 /// Produces chunk files (header, info, payload, digest) on a background thread, one chunk ahead of
-/// the thread that publishes them: reading and hashing (or sealing) chunk k + 1 overlaps the write and
-/// fsync of chunk k. Two buffers of one chunk each; the producer waits while both are full. A sealed
-/// chunk's ciphertext stays in the AEAD's own buffer and is written from there: one pass over the
-/// bytes less than copying it back (docs/benchmarks.md, "Sealed transfers").
+/// the thread that publishes them: reading and hashing chunk k + 1 overlaps the write and fsync of
+/// chunk k. Two buffers of one chunk each; the producer waits while both are full.
 final class ChunkPipeline: @unchecked Sendable {
     /// A chunk file ready to be published.
     struct Chunk {
         /// 1-based chunk index.
         let index: Int
-        /// The start of the chunk file: the whole file (header, info, payload) when unsealed, the
-        /// header only when sealed; valid until ``release()``.
-        let head: UnsafeRawBufferPointer
-        /// A sealed chunk's body (the ciphertext of info ‖ payload), which follows ``head``.
-        let sealedBody: Data?
+        /// The whole chunk file (header, info, payload); valid until ``release()``.
+        let file: UnsafeRawBufferPointer
         /// Payload bytes.
         let payloadLength: Int
         /// SHA-256 of info ‖ payload, or the AEAD tag of a sealed chunk: what the stream digest chains.
         let digest: [UInt8]
     }
 
-    /// Chunk buffers: two used in turn, or one when sealing (the plaintext is dead once sealed, so the
-    /// next chunk may be read into it while the previous ciphertext is being written).
     private let slots: [UnsafeMutableRawBufferPointer]
-    /// Sealed chunks: the two headers in flight.
-    private let heads: [UnsafeMutableRawBufferPointer]
     // Created at 0 and signalled twice: libdispatch traps when a semaphore is disposed of with a value
     // below the one it was created with, which a pipeline stopped early would do.
     private let free = DispatchSemaphore(value: 0)
@@ -43,7 +34,7 @@ final class ChunkPipeline: @unchecked Sendable {
 
     /// Starts producing chunks `range` (0-based plan positions) of `plan` from `producer`, which must
     /// already be positioned at the first of them. The producer is used by the pipeline thread only.
-    /// With `cipher`, each chunk's info ‖ payload is sealed (protocol version 2).
+    /// With `cipher`, each chunk's info ‖ payload is sealed in place (protocol version 2).
     init(producer: StreamProducer, plan: ChunkPlan, range: Range<Int>, transferID: [UInt8], cipher: ContentCipher? = nil) {
         self.cipher = cipher
         self.producer = producer
@@ -52,11 +43,8 @@ final class ChunkPipeline: @unchecked Sendable {
         self.transferID = transferID
         let maxChunk = plan.chunks.map(\.length).max() ?? 0
         let maxInfo = plan.chunks.map(\.info.count).max() ?? 0
-        slots = (0..<(cipher == nil ? 2 : 1)).map { _ in
+        slots = (0..<2).map { _ in
             UnsafeMutableRawBufferPointer.allocate(byteCount: ChunkHeader.size + maxInfo + maxChunk, alignment: 4096)
-        }
-        heads = cipher == nil ? [] : (0..<2).map { _ in
-            UnsafeMutableRawBufferPointer.allocate(byteCount: ChunkHeader.size, alignment: 64)
         }
         free.signal()
         free.signal()
@@ -72,7 +60,7 @@ final class ChunkPipeline: @unchecked Sendable {
 
     deinit {
         cancel()
-        for slot in slots + heads { slot.deallocate() }
+        for slot in slots { slot.deallocate() }
     }
 
     /// The next chunk, in order; blocks until it is produced. Rethrows the producer's error.
@@ -102,7 +90,7 @@ final class ChunkPipeline: @unchecked Sendable {
         for k in range {
             free.wait()
             if lock.withLock({ cancelled }) { return }
-            let slot = slots[k % slots.count]
+            let slot = slots[k % 2]
             let spec = plan.chunks[k]
             do throws(TransferError) {
                 let bodyStart = ChunkHeader.size
@@ -112,25 +100,22 @@ final class ChunkPipeline: @unchecked Sendable {
                 let payloadStart = bodyStart + spec.info.count
                 let end = payloadStart + spec.length
                 try producer.read(exactly: UnsafeMutableRawBufferPointer(rebasing: slot[payloadStart..<end]))
-                let body = UnsafeRawBufferPointer(rebasing: slot[bodyStart..<end])
+                let body = UnsafeMutableRawBufferPointer(rebasing: slot[bodyStart..<end])
                 let digest: [UInt8]
-                var sealedBody: Data?
                 if let cipher {
                     do {
-                        let sealed = try cipher.seal(body, index: k + 1, offset: spec.offset, payloadLength: spec.length,
-                                                     infoLength: spec.info.count)
-                        (sealedBody, digest) = (sealed.ciphertext, sealed.tag)
+                        digest = try cipher.seal(body, index: k + 1, offset: spec.offset, payloadLength: spec.length,
+                                                 infoLength: spec.info.count)
                     } catch {
                         throw TransferError.io(path: "chunk \(k + 1)", operation: "seal", detail: String(describing: error))
                     }
                 } else {
-                    digest = ChunkDigest.compute(body)
+                    digest = ChunkDigest.compute(UnsafeRawBufferPointer(body))
                 }
-                let head = sealedBody == nil ? UnsafeMutableRawBufferPointer(rebasing: slot[0..<end]) : heads[k % 2]
                 ChunkHeader(transferID: transferID, index: UInt64(k + 1), offset: UInt64(spec.offset),
                             payloadLength: UInt64(spec.length), infoLength: UInt32(spec.info.count), digest: digest)
-                    .write(into: head, magic: cipher == nil ? ChunkHeader.magic : ChunkHeader.sealedMagic)
-                let chunk = Chunk(index: k + 1, head: UnsafeRawBufferPointer(head), sealedBody: sealedBody,
+                    .write(into: slot, magic: cipher == nil ? ChunkHeader.magic : ChunkHeader.sealedMagic)
+                let chunk = Chunk(index: k + 1, file: UnsafeRawBufferPointer(rebasing: slot[0..<end]),
                                   payloadLength: spec.length, digest: digest)
                 lock.withLock { produced.append(.success(chunk)) }
                 ready.signal()

@@ -11,11 +11,6 @@ enum LoadedChunk {
     /// The chunk's bytes (valid until the next load into the same slot) and the SHA-256 of
     /// everything after the header (the chunk digest, when the header is honest).
     case loaded(file: UnsafeRawBufferPointer, bodyDigest: [UInt8])
-    /// A sealed chunk opened on the prefetch thread with the index, offset and lengths its own header
-    /// gives: the receiver then checks that the header says what it expects (the same values then went
-    /// into the nonce and the associated data). `plain` is nil when the tag did not verify. The chunk
-    /// buffer is free again: the next chunk may already be read into it.
-    case opened(header: ChunkHeader, fileSize: Int, plain: Data?)
 
     var isAbsent: Bool {
         if case .absent = self { return true }
@@ -25,9 +20,8 @@ enum LoadedChunk {
 
 /// Reads and hashes chunk k + 1 on a second thread while the receiver writes chunk k, with two
 /// buffers used in turn. Hashing is about half of a receiver's work: on a 2-core host a receiver
-/// alone drains 1 GiB in 1.3–1.6 s instead of 2.1–2.7 s (docs/benchmarks.md). Sealed chunks are
-/// read and opened (AEAD) on the second thread into the AEAD's own buffer, so one chunk buffer serves.
-/// All methods are called from the receiving thread.
+/// alone drains 1 GiB in 1.3–1.6 s instead of 2.1–2.7 s (docs/benchmarks.md). All methods are
+/// called from the receiving thread.
 final class ChunkPrefetcher: @unchecked Sendable {
     /// One chunk buffer: an anonymous mapping of the largest acceptable chunk file, reserved once.
     /// Only the pages a chunk touches count; malloc would keep buffers freed by the second thread
@@ -51,8 +45,6 @@ final class ChunkPrefetcher: @unchecked Sendable {
     private let maxFileSize: Int
     /// Whether the body is hashed (version 1); sealed chunks are checked by their AEAD tag instead.
     private let hashBody: Bool
-    /// Sealed transfers: opens each chunk after reading it.
-    private let cipher: ContentCipher?
     private let slots: [Slot]
     private var next = 0
     private let queue = DispatchQueue(label: "ferry-receive-prefetch")
@@ -61,28 +53,14 @@ final class ChunkPrefetcher: @unchecked Sendable {
     private var inFlight: Int?
 
     /// - Parameter maxFileSize: larger chunk files are refused without being read.
-    /// - Parameter cipher: sealed transfers: each chunk is opened as it is read (and not hashed).
-    init(dir: String, maxFileSize: Int, cipher: ContentCipher? = nil) throws(TransferError) {
-        self.cipher = cipher
-        hashBody = cipher == nil
+    init(dir: String, maxFileSize: Int, hashBody: Bool = true) throws(TransferError) {
+        self.hashBody = hashBody
         self.dir = dir
         self.maxFileSize = maxFileSize
-        var slots: [Slot] = []
-        for _ in 0..<(cipher == nil ? 2 : 1) {
-            guard let slot = Slot(capacity: maxFileSize) else {
-                throw TransferError.posix(dir, "reserve \(maxFileSize) bytes for chunk buffers")
-            }
-            slots.append(slot)
+        guard let a = Slot(capacity: maxFileSize), let b = Slot(capacity: maxFileSize) else {
+            throw TransferError.posix(dir, "reserve \(maxFileSize) bytes for chunk buffers")
         }
-        self.slots = slots
-    }
-
-    /// Whether ``prefetch(_:)`` may start while the chunk returned by the last ``load(_:)`` is in use:
-    /// always with two buffers, and with one once that chunk was opened (its buffer is free).
-    func canPrefetch(after loaded: LoadedChunk) -> Bool {
-        if slots.count > 1 { return true }
-        if case .opened = loaded { return true }
-        return false
+        slots = [a, b]
     }
 
     deinit { cancel() }
@@ -97,7 +75,7 @@ final class ChunkPrefetcher: @unchecked Sendable {
         }
         let slot = slots[next]
         slot.result = Self.readChunk(path: FileSystem.join(dir, TransferLayout.chunkName(index)),
-                                     maxFileSize: maxFileSize, hashBody: hashBody, cipher: cipher, into: slot)
+                                     maxFileSize: maxFileSize, hashBody: hashBody, into: slot)
         return slot.result
     }
 
@@ -105,15 +83,14 @@ final class ChunkPrefetcher: @unchecked Sendable {
     /// last ``load(_:)`` stays valid meanwhile.
     func prefetch(_ index: Int) {
         precondition(inFlight == nil)
-        next = (next + 1) % slots.count
+        next ^= 1
         let slot = slots[next]
         let path = FileSystem.join(dir, TransferLayout.chunkName(index))
         let limit = maxFileSize
         let hash = hashBody
-        let cipher = cipher
         inFlight = index
         queue.async { [done] in
-            slot.result = Self.readChunk(path: path, maxFileSize: limit, hashBody: hash, cipher: cipher, into: slot)
+            slot.result = Self.readChunk(path: path, maxFileSize: limit, hashBody: hash, into: slot)
             done.signal()
         }
     }
@@ -126,8 +103,7 @@ final class ChunkPrefetcher: @unchecked Sendable {
         }
     }
 
-    private static func readChunk(path: String, maxFileSize: Int, hashBody: Bool, cipher: ContentCipher?,
-                                  into slot: Slot) -> LoadedChunk {
+    private static func readChunk(path: String, maxFileSize: Int, hashBody: Bool, into slot: Slot) -> LoadedChunk {
         let name = (path as NSString).lastPathComponent
         let cfd = open(path, O_RDONLY | O_CLOEXEC)
         if cfd < 0 {
@@ -150,21 +126,6 @@ final class ChunkPrefetcher: @unchecked Sendable {
         }
         let file = UnsafeRawBufferPointer(rebasing: slot.buffer[0..<got])
         let body = got >= ChunkHeader.size ? UnsafeRawBufferPointer(rebasing: file[ChunkHeader.size...]) : UnsafeRawBufferPointer(start: nil, count: 0)
-        if let cipher, let opened = openSealed(file, with: cipher) { return opened }
         return .loaded(file: file, bodyDigest: hashBody ? ChunkDigest.compute(body) : [])
-    }
-
-    /// Opens a sealed chunk whose header is well formed (the receiver's other checks of it come later);
-    /// nil when it is not, so that the receiver refuses it for what is wrong with it.
-    private static func openSealed(_ file: UnsafeRawBufferPointer, with cipher: ContentCipher) -> LoadedChunk? {
-        guard let h = ChunkHeader.parse(file, magic: ChunkHeader.sealedMagic), h.infoLength <= 1 << 20,
-              let index = Int(exactly: h.index), let offset = Int64(exactly: h.offset),
-              let payloadLength = Int(exactly: h.payloadLength), payloadLength > 0,
-              ChunkHeader.size + Int(h.infoLength) + payloadLength == file.count,
-              h.digest[ContentCipher.tagSize...].allSatisfy({ $0 == 0 }) else { return nil }
-        let plain = cipher.open(UnsafeRawBufferPointer(rebasing: file[ChunkHeader.size...]),
-                                tag: Array(h.digest[0..<ContentCipher.tagSize]), index: index, offset: offset,
-                                payloadLength: payloadLength, infoLength: Int(h.infoLength))
-        return .opened(header: h, fileSize: file.count, plain: plain)
     }
 }

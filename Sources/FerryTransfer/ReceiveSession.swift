@@ -142,7 +142,7 @@ final class ReceiveSession {
         durable = ack?.durable ?? TransferAckPoint(consumed: consumed, bytes: bytes, chain: chain.hex)
         if durable.consumed > consumed { durable = TransferAckPoint(consumed: consumed, bytes: bytes, chain: chain.hex) }
         prefetcher = try ChunkPrefetcher(dir: dir, maxFileSize: ChunkHeader.size + (1 << 20) + manifest.chunkSize,
-                                         cipher: cipher)
+                                         hashBody: cipher == nil)
         fd = open(partialPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw TransferError.posix(partialPath, "open the partial output") }
         let have = FileSystem.info(partialPath)?.size ?? 0
@@ -219,29 +219,24 @@ final class ReceiveSession {
         let index = consumed + 1
         guard index <= manifest.chunkCount else { return false }
         let name = TransferLayout.chunkName(index)
-        let loaded = prefetcher.load(index)
-        if case .absent = loaded { return false }
-        if case .refused(let reason) = loaded { throw Refusal(reason: reason) }
-        if index < manifest.chunkCount, prefetcher.canPrefetch(after: loaded) { prefetcher.prefetch(index + 1) }
-        let use = { (info: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) throws in
-            try self.expected.accept(index: index, name: name, offset: self.bytes, payload: payload, info: info)
-            self.lastCompletedTensors = info.isEmpty ? []
-                : (ChunkInfo.decode(Array(info))?.tensors ?? []).filter { $0.end == $0.size }.map(\.name)
-            try self.append(payload, path: FileSystem.join(self.dir, name))
+        let file: UnsafeRawBufferPointer
+        let digest: [UInt8]
+        switch prefetcher.load(index) {
+        case .absent: return false
+        case .refused(let reason): throw Refusal(reason: reason)
+        case .loaded(let f, let d): (file, digest) = (f, d)
         }
-        switch loaded {
-        case .opened(let header, let size, let plain):
-            try check(header, fileSize: size, name: name, index: index)
-            try accept(sealed: header, plain: plain, name: name, use)
-        case .loaded(let file, let digest):
-            try verify(file, name: name, index: index, bodyDigest: digest, use)
-        case .absent, .refused: break
+        if index < manifest.chunkCount { prefetcher.prefetch(index + 1) }
+        try verify(file, name: name, index: index, bodyDigest: digest) { info, payload in
+            try expected.accept(index: index, name: name, offset: bytes, payload: payload, info: info)
+            lastCompletedTensors = info.isEmpty ? []
+                : (ChunkInfo.decode(Array(info))?.tensors ?? []).filter { $0.end == $0.size }.map(\.name)
+            try append(payload, path: FileSystem.join(dir, name))
         }
         return true
     }
 
-    /// Checks chunk `index` read as it is (version 1, or a sealed chunk the prefetcher did not open)
-    /// and passes its (opened) info and payload to `use`.
+    /// Checks chunk `index` and passes its (opened) info and payload to `use`.
     private func verify(_ file: UnsafeRawBufferPointer, name: String, index: Int, bodyDigest: [UInt8],
                         _ use: (_ info: UnsafeRawBufferPointer, _ payload: UnsafeRawBufferPointer) throws -> Void) throws {
         guard let h = ChunkHeader.parse(file, magic: cipher == nil ? ChunkHeader.magic : ChunkHeader.sealedMagic) else {
@@ -250,22 +245,6 @@ final class ReceiveSession {
             }
             throw Refusal(reason: "\(name) is not a ferry chunk (bad header)")
         }
-        try check(h, fileSize: file.count, name: name, index: index)
-        guard let cipher else {
-            guard bodyDigest == h.digest else {
-                throw Refusal(reason: "\(name) is corrupt: its SHA-256 does not match (tampered or damaged)")
-            }
-            chain.append(h.digest)
-            let infoEnd = ChunkHeader.size + Int(h.infoLength)
-            return try use(UnsafeRawBufferPointer(rebasing: file[ChunkHeader.size..<infoEnd]), UnsafeRawBufferPointer(rebasing: file[infoEnd...]))
-        }
-        let plain = cipher.open(UnsafeRawBufferPointer(rebasing: file[ChunkHeader.size...]), tag: Array(h.digest[0..<ContentCipher.tagSize]),
-                                index: index, offset: bytes, payloadLength: Int(h.payloadLength), infoLength: Int(h.infoLength))
-        try accept(sealed: h, plain: plain, name: name, use)
-    }
-
-    /// The checks of a chunk header against the receiver's own position (section 9, step 4).
-    private func check(_ h: ChunkHeader, fileSize: Int, name: String, index: Int) throws {
         guard h.transferID == TransferID(hex: id)?.bytes else {
             throw Refusal(reason: "\(name) belongs to transfer \(Hex.encode(h.transferID)), not \(id) (foreign chunk)")
         }
@@ -276,30 +255,35 @@ final class ReceiveSession {
             throw Refusal(reason: "\(name) starts at stream offset \(h.offset) but \(bytes) bytes were received (out of order or duplicated data)")
         }
         let body = Int(h.infoLength) + Int(clamping: h.payloadLength)
-        guard h.infoLength <= 1 << 20, h.payloadLength <= UInt64(manifest.chunkSize), ChunkHeader.size + body == fileSize,
+        guard h.infoLength <= 1 << 20, h.payloadLength <= UInt64(manifest.chunkSize), ChunkHeader.size + body == file.count,
               h.payloadLength > 0 else {
-            throw Refusal(reason: "\(name) is truncated or padded: \(fileSize) bytes for a declared \(h.payloadLength)-byte payload")
+            throw Refusal(reason: "\(name) is truncated or padded: \(file.count) bytes for a declared \(h.payloadLength)-byte payload")
         }
         guard bytes + Int64(h.payloadLength) <= manifest.streamSize else {
             throw Refusal(reason: "\(name) goes past the stream size announced in the manifest")
         }
-    }
-
-    /// A sealed chunk whose header passed ``check(_:fileSize:name:index:)``, opened with the values it
-    /// checked (`plain`, nil when the tag did not verify): chains its tag and passes info and payload
-    /// to `use`, straight from the AEAD's buffer.
-    private func accept(sealed h: ChunkHeader, plain: Data?, name: String,
-                        _ use: (_ info: UnsafeRawBufferPointer, _ payload: UnsafeRawBufferPointer) throws -> Void) throws {
+        let infoLength = Int(h.infoLength)
+        guard let cipher else {
+            guard bodyDigest == h.digest else {
+                throw Refusal(reason: "\(name) is corrupt: its SHA-256 does not match (tampered or damaged)")
+            }
+            chain.append(h.digest)
+            let infoEnd = ChunkHeader.size + infoLength
+            return try use(UnsafeRawBufferPointer(rebasing: file[ChunkHeader.size..<infoEnd]), UnsafeRawBufferPointer(rebasing: file[infoEnd...]))
+        }
+        let tag = Array(h.digest[0..<ContentCipher.tagSize])
         guard h.digest[ContentCipher.tagSize...].allSatisfy({ $0 == 0 }) else {
             throw Refusal(reason: "\(name) has a non-zero reserved field after its AEAD tag")
         }
-        guard let plain else {
+        // The plaintext is written from the AEAD's own buffer: no copy back into the chunk buffer.
+        let sealed = UnsafeRawBufferPointer(rebasing: file[ChunkHeader.size...])
+        guard let plain = cipher.open(sealed, tag: tag, index: index, offset: bytes, payloadLength: Int(h.payloadLength),
+                                      infoLength: infoLength) else {
             throw Refusal(reason: "\(name) does not open with the transfer's content key (tampered, swapped, replayed from another transfer, or cut short)")
         }
-        chain.append(Array(h.digest[0..<ContentCipher.tagSize]))
-        let infoLength = Int(h.infoLength)
+        chain.append(tag)
         try plain.withUnsafeBytes { opened in
-            try use(UnsafeRawBufferPointer(rebasing: opened[0..<infoLength]), UnsafeRawBufferPointer(rebasing: opened[infoLength...]))
+            try use(UnsafeRawBufferPointer(rebasing: opened[0..<infoLength]), UnsafeRawBufferPointer(rebasing: opened[infoLength..<body]))
         }
     }
 

@@ -127,7 +127,7 @@ struct SenderRun {
             let chunk = try pipeline.next()
             chain.append(chunk.digest)
             for i in active {
-                if try publish(chunk, to: i) { written += Int64(chunk.payloadLength) }
+                if try publish(chunk: chunk.index, bytes: chunk.file, to: i) { written += Int64(chunk.payloadLength) }
                 if rewound { return false }
             }
             pipeline.release()
@@ -138,9 +138,8 @@ struct SenderRun {
         return try finish(chain: chain, signingKey: signingKey)
     }
 
-    /// Publishes `chunk` to receiver `i` once its window allows; false when it was not needed.
-    private mutating func publish(_ chunk: ChunkPipeline.Chunk, to i: Int) throws -> Bool {
-        let index = chunk.index
+    /// Publishes chunk `index` to receiver `i` once its window allows; false when it was not needed.
+    private mutating func publish(chunk index: Int, bytes: UnsafeRawBufferPointer, to i: Int) throws -> Bool {
         let path = FileSystem.join(receivers[i].dir, TransferLayout.chunkName(index))
         while true {
             try refresh(i)
@@ -156,8 +155,7 @@ struct SenderRun {
                     // The chunk is fsynced as the protocol requires; its name is not (a chunk lost with
                     // its folder entry is published again from the receiver's ack).
                     let writer = try AtomicFileWriter(destination: path)
-                    try writer.write(chunk.head)
-                    try chunk.sealedBody?.withUnsafeBytes { try writer.write($0) }
+                    try writer.write(bytes)
                     try writer.commit(syncData: true, syncDirectory: false)
                 } catch {
                     throw TransferError.io(path: path, operation: "publish chunk", detail: String(describing: error))

@@ -49,20 +49,22 @@ struct ContentCipher: Sendable {
         return ad
     }
 
-    /// Seals `body`: returns the ciphertext (as long as `body`) and the 16-byte tag. The ciphertext is
-    /// the AEAD's own buffer, written out as it is (no copy back into the chunk buffer).
-    func seal(_ body: UnsafeRawBufferPointer, index: Int, offset: Int64, payloadLength: Int,
-              infoLength: Int) throws -> (ciphertext: Data, tag: [UInt8]) {
+    /// Seals `body` in place; returns the 16-byte tag.
+    func seal(_ body: UnsafeMutableRawBufferPointer, index: Int, offset: Int64, payloadLength: Int, infoLength: Int) throws -> [UInt8] {
         let key = SymmetricKey(data: keyBytes)
         let ad = associatedData(index: index, offset: offset, payloadLength: payloadLength, infoLength: infoLength)
+        let plain = UnsafeRawBufferPointer(body)
+        let (ciphertext, tag): (Data, Data)
         switch aead {
         case .aes256GCM:
-            let box = try AES.GCM.seal(body, using: key, nonce: try AES.GCM.Nonce(data: nonce(index: index)), authenticating: ad)
-            return (box.ciphertext, Array(box.tag))
+            let box = try AES.GCM.seal(plain, using: key, nonce: try AES.GCM.Nonce(data: nonce(index: index)), authenticating: ad)
+            (ciphertext, tag) = (box.ciphertext, box.tag)
         case .chaCha20Poly1305:
-            let box = try ChaChaPoly.seal(body, using: key, nonce: try ChaChaPoly.Nonce(data: nonce(index: index)), authenticating: ad)
-            return (box.ciphertext, Array(box.tag))
+            let box = try ChaChaPoly.seal(plain, using: key, nonce: try ChaChaPoly.Nonce(data: nonce(index: index)), authenticating: ad)
+            (ciphertext, tag) = (box.ciphertext, box.tag)
         }
+        _ = ciphertext.copyBytes(to: body)
+        return Array(tag)
     }
 
     /// Opens `body` (ciphertext) with `tag`: the plaintext, or nil when the tag does not verify (wrong
