@@ -146,7 +146,8 @@ let package = Package(
         .testTarget(name: "FerryQuantTests", dependencies: ["FerryQuant", "FerryTensors", "FerrySupport"], resources: [.copy("Fixtures")]),
         // The real network share of the tests (scripts/share.sh), shared by the test targets that use it.
         .target(name: "FerryShareHarness", path: "Tests/Support/FerryShareHarness"),
-        .testTarget(name: "FerryTransferTests", dependencies: ["FerryTransfer", "FerryQuant", "FerryTensors", "FerrySupport", "FerryShareHarness"]),
+        .testTarget(name: "FerryTransferTests", dependencies: ["FerryTransfer", "FerryQuant", "FerryTensors", "FerrySupport", "FerryShareHarness"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "FerryWorkspaceTests", dependencies: ["FerryWorkspace", "FerryArchive", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "FerryTemplatesTests", dependencies: ["FerryTemplates", "FerryJobs", "FerryQuant"]),
         .testTarget(name: "FerryAggregationTests", dependencies: ["FerryAggregation", "FerryTensors"]),

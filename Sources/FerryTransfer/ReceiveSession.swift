@@ -43,11 +43,14 @@ final class ReceiveSession {
     private var sourceHasher: SHA256?
     /// Sealed transfers (version 2): opens each chunk.
     private let cipher: ContentCipher?
+    /// Sealed transfers: the position, among the receiver's decryption keys (current, then previous),
+    /// of the key whose wrapped content key opened.
+    private(set) var decryptionKeyUsed: Int?
 
     /// Opens (or re-opens after a restart) the session of transfer folder `dir`.
     init(id: String, dir: String, manifestBytes: [UInt8], manifest: TransferManifest,
          outputDirectory: String, trustedKeys: [TransferPublicKey], checkpointInterval: Int64,
-         decryptionKey: TransferDecryptionKey?, acceptUnencrypted: Bool, chunkDirectory: String? = nil) throws {
+         decryptionKeys: [TransferDecryptionKey], acceptUnencrypted: Bool, chunkDirectory: String? = nil) throws {
         self.id = id
         self.chunkDirectory = chunkDirectory ?? dir
         self.checkpointInterval = checkpointInterval
@@ -67,16 +70,17 @@ final class ReceiveSession {
             guard let encryption = manifest.encryption else {
                 throw Refusal(reason: "a version 2 manifest has no encryption object")
             }
-            guard let decryptionKey else {
+            guard !decryptionKeys.isEmpty else {
                 throw Refusal(reason: "the transfer is sealed but this receiver has no encryption key; give it with --key WORKSPACE_OR_KEY")
             }
             guard manifest.transferId == id, let rawID = TransferID(hex: id)?.bytes else {
                 throw Refusal(reason: "manifest names transfer \(manifest.transferId) but sits in folder \(id) (foreign manifest)")
             }
-            switch KeyWrap.unwrap(encryption, with: decryptionKey, transferID: id) {
+            switch KeyWrap.unwrap(encryption, with: decryptionKeys, transferID: id) {
             case .failure(let refusal): throw refusal
-            case .success(let key):
-                cipher = ContentCipher(key: key, aead: encryption.aead, transferID: rawID, chunkCount: manifest.chunkCount)
+            case .success(let opened):
+                decryptionKeyUsed = opened.used
+                cipher = ContentCipher(key: opened.key, aead: encryption.aead, transferID: rawID, chunkCount: manifest.chunkCount)
             }
         default:
             throw Refusal(reason: "protocol version \(manifest.protocolVersion) is not supported (this receiver speaks 1 and 2)")
@@ -227,18 +231,19 @@ final class ReceiveSession {
         case .loaded(let f, let d): (file, digest) = (f, d)
         }
         if index < manifest.chunkCount { prefetcher.prefetch(index + 1) }
-        let (info, payload) = try verify(file, name: name, index: index, bodyDigest: digest)
-        try expected.accept(index: index, name: name, offset: bytes, payload: payload, info: info)
-        lastCompletedTensors = info.isEmpty ? []
-            : (ChunkInfo.decode(Array(info))?.tensors ?? []).filter { $0.end == $0.size }.map(\.name)
-        // A shared area's chunks are the sender's to delete (the other recipients still need them).
-        try append(payload, path: chunkDirectory == dir ? FileSystem.join(dir, name) : nil)
+        try verify(file, name: name, index: index, bodyDigest: digest) { info, payload in
+            try expected.accept(index: index, name: name, offset: bytes, payload: payload, info: info)
+            lastCompletedTensors = info.isEmpty ? []
+                : (ChunkInfo.decode(Array(info))?.tensors ?? []).filter { $0.end == $0.size }.map(\.name)
+            // A shared area's chunks are the sender's to delete (the other recipients still need them).
+            try append(payload, path: chunkDirectory == dir ? FileSystem.join(dir, name) : nil)
+        }
         return true
     }
 
-    /// Checks chunk `index` and returns its (opened) info and payload.
-    private func verify(_ file: UnsafeRawBufferPointer, name: String, index: Int,
-                        bodyDigest: [UInt8]) throws -> (info: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) {
+    /// Checks chunk `index` and passes its (opened) info and payload to `use`.
+    private func verify(_ file: UnsafeRawBufferPointer, name: String, index: Int, bodyDigest: [UInt8],
+                        _ use: (_ info: UnsafeRawBufferPointer, _ payload: UnsafeRawBufferPointer) throws -> Void) throws {
         guard let h = ChunkHeader.parse(file, magic: cipher == nil ? ChunkHeader.magic : ChunkHeader.sealedMagic) else {
             if cipher != nil, ChunkHeader.parse(file) != nil {
                 throw Refusal(reason: "\(name) is an unencrypted (version 1) chunk in a sealed transfer (downgrade refused)")
@@ -269,22 +274,22 @@ final class ReceiveSession {
             }
             chain.append(h.digest)
             let infoEnd = ChunkHeader.size + infoLength
-            return (UnsafeRawBufferPointer(rebasing: file[ChunkHeader.size..<infoEnd]), UnsafeRawBufferPointer(rebasing: file[infoEnd...]))
+            return try use(UnsafeRawBufferPointer(rebasing: file[ChunkHeader.size..<infoEnd]), UnsafeRawBufferPointer(rebasing: file[infoEnd...]))
         }
         let tag = Array(h.digest[0..<ContentCipher.tagSize])
         guard h.digest[ContentCipher.tagSize...].allSatisfy({ $0 == 0 }) else {
             throw Refusal(reason: "\(name) has a non-zero reserved field after its AEAD tag")
         }
-        // Opened in place: the chunk buffer is the prefetcher's own writable memory, and the sealed bytes are
-        // not needed once opened (no third chunk-sized buffer, so a side stays within its memory budget).
+        // The plaintext is written from the AEAD's own buffer: no copy back into the chunk buffer.
         let sealed = UnsafeRawBufferPointer(rebasing: file[ChunkHeader.size...])
-        let plain = UnsafeMutableRawBufferPointer(mutating: sealed)
-        guard cipher.open(sealed, tag: tag, into: plain, index: index,
-                          offset: bytes, payloadLength: Int(h.payloadLength), infoLength: infoLength) else {
+        guard let plain = cipher.open(sealed, tag: tag, index: index, offset: bytes, payloadLength: Int(h.payloadLength),
+                                      infoLength: infoLength) else {
             throw Refusal(reason: "\(name) does not open with the transfer's content key (tampered, swapped, replayed from another transfer, or cut short)")
         }
         chain.append(tag)
-        return (UnsafeRawBufferPointer(rebasing: plain[0..<infoLength]), UnsafeRawBufferPointer(rebasing: plain[infoLength..<body]))
+        try plain.withUnsafeBytes { opened in
+            try use(UnsafeRawBufferPointer(rebasing: opened[0..<infoLength]), UnsafeRawBufferPointer(rebasing: opened[infoLength..<body]))
+        }
     }
 
     private func append(_ payload: UnsafeRawBufferPointer, path: String?) throws {

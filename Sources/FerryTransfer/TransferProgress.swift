@@ -75,6 +75,9 @@ public struct ReceivedTransfer: Sendable, Equatable {
     public var signerPublicKey: String? = nil
     /// Whether the transfer was sealed (protocol version 2); false for an unencrypted one.
     public var sealed: Bool = false
+    /// A sealed transfer whose content key was wrapped for the receiver's previous key (sent before
+    /// the receiver's key rotation reached the sender), not its current one.
+    public var openedWithPreviousKey: Bool = false
 }
 
 /// A transfer the receiver refused.

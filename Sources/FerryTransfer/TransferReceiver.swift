@@ -18,6 +18,10 @@ public final class TransferReceiver: @unchecked Sendable {
     public let trustedKeys: [TransferPublicKey]
     /// Opens sealed transfers (protocol version 2) wrapped for its public half.
     public let decryptionKey: TransferDecryptionKey?
+    /// The key this receiver had before its last rotation (`keys/encryption.key.previous` of a site):
+    /// tried when a transfer is not sealed to ``decryptionKey``, so a transfer in flight during a
+    /// rotation still opens. ``ReceivedTransfer/openedWithPreviousKey`` says when it was used.
+    public let previousDecryptionKey: TransferDecryptionKey?
     private let progress: (@Sendable (TransferProgress) -> Void)?
     private let lock = NSLock()
     private var sessions: [String: ReceiveSession] = [:]
@@ -32,8 +36,10 @@ public final class TransferReceiver: @unchecked Sendable {
     /// - Parameter progress: called after every consumed chunk.
     public init(inbox: String, outputDirectory: String, options: TransferOptions = TransferOptions(),
                 trustedKeys: [TransferPublicKey] = [], decryptionKey: TransferDecryptionKey? = nil,
+                previousDecryptionKey: TransferDecryptionKey? = nil,
                 progress: (@Sendable (TransferProgress) -> Void)? = nil) {
         self.decryptionKey = decryptionKey
+        self.previousDecryptionKey = decryptionKey == nil ? nil : previousDecryptionKey
         self.inbox = inbox
         self.outputDirectory = outputDirectory
         self.options = options
@@ -180,7 +186,7 @@ public final class TransferReceiver: @unchecked Sendable {
             }
             let chunks: String
             switch try BroadcastRecord.chunkSource(inbox: inbox, dir: dir, id: name, manifestBytes: raw, manifest: manifest,
-                                                   decryptionKey: decryptionKey, trustedKeys: trustedKeys) {
+                                                   decryptionKeys: [decryptionKey, previousDecryptionKey].compactMap { $0 }, trustedKeys: trustedKeys) {
             case .inbox: chunks = dir
             case .shared(let area): chunks = area
             case .notYet: return nil
@@ -189,8 +195,8 @@ public final class TransferReceiver: @unchecked Sendable {
             session = try ReceiveSession(id: name, dir: dir, manifestBytes: raw, manifest: manifest,
                                          outputDirectory: outputDirectory, trustedKeys: trustedKeys,
                                          checkpointInterval: options.checkpointInterval,
-                                         decryptionKey: decryptionKey, acceptUnencrypted: options.encryption == .none,
-                                         chunkDirectory: chunks)
+                                         decryptionKeys: [decryptionKey, previousDecryptionKey].compactMap { $0 },
+                                         acceptUnencrypted: options.encryption == .none, chunkDirectory: chunks)
             sessions[name] = session
             if chunks != dir { waiter?.watch(chunks) }
             removeStaleChunks(session)
@@ -207,7 +213,8 @@ public final class TransferReceiver: @unchecked Sendable {
         return ReceivedTransfer(transferID: name, sender: m.sender, metadata: m.metadata, outputPath: session.outputPath,
                                 streamBytes: session.bytes, outputBytes: FileSystem.info(session.outputPath)?.size ?? 0,
                                 sourceBytes: m.source.size, mode: m.mode, filters: m.filters,
-                                signed: m.signerPublicKey != nil, signerPublicKey: m.signerPublicKey, sealed: m.encryption != nil)
+                                signed: m.signerPublicKey != nil, signerPublicKey: m.signerPublicKey, sealed: m.encryption != nil,
+                                openedWithPreviousKey: (session.decryptionKeyUsed ?? 0) > 0)
     }
 
     /// Chunks at or below the ack were consumed before a crash cut the deletion short: remove them.

@@ -56,8 +56,12 @@ final class TransferTransport: MessageTransport {
         let trusted = workspace.trustedKeys.values.compactMap { try? TransferPublicKey(rawRepresentation: Array($0.rawRepresentation)) }
         let sealKey = try SiteEncryptionKey.load(workspace: workspace.directory)
         let decryptionKey = try TransferDecryptionKey(rawRepresentation: Array(sealKey.privateKey.rawRepresentation))
+        // Messages sealed to the key before `ferry site rotate-key` (in flight during the rotation) still open.
+        let previousKey = try SiteEncryptionKey.loadPrevious(workspace: workspace.directory)
+            .map { try TransferDecryptionKey(rawRepresentation: Array($0.privateKey.rawRepresentation)) }
         let receiver = TransferReceiver(inbox: workspace.inboxDirectory, outputDirectory: receivedDirectory,
-                                        options: base, trustedKeys: trusted, decryptionKey: decryptionKey)
+                                        options: base, trustedKeys: trusted, decryptionKey: decryptionKey,
+                                        previousDecryptionKey: previousKey)
         return Trust(workspace: workspace, receiver: receiver, baseOptions: base, signingKey: signingKey,
                      ownRecipientKey: decryptionKey.publicKey)
     }
@@ -169,6 +173,9 @@ final class TransferTransport: MessageTransport {
         let pass = try trust.withLock { $0.receiver }.poll()
         for failed in pass.failed {
             logger.warning("refused transfer \(failed.transferID) from \(failed.sender ?? "unknown sender"): \(failed.reason)")
+        }
+        for t in pass.completed where t.openedWithPreviousKey {
+            logger.notice("transfer \(t.transferID) from \(t.sender) was sealed to this site's previous encryption key; opened with keys/encryption.key.previous (the sender does not have the rotated key yet)")
         }
         var messages = pass.completed.map { t in
             IncomingMessage(transferID: t.transferID, sender: t.sender, metadata: t.metadata, path: t.outputPath,

@@ -38,9 +38,9 @@ extension BroadcastRecord {
     /// manifest read from that folder. Throws a ``Refusal`` for a record or an area that does not
     /// match: another transfer id, an area path that is not `../…/.ferry-broadcast/<id>`, another
     /// manifest, a record for another recipient or one not in the manifest's list, a missing or false
-    /// signature.
+    /// signature. `decryptionKeys`: the receiver's current key first, then its previous one.
     static func chunkSource(inbox: String, dir: String, id: String, manifestBytes: [UInt8], manifest: TransferManifest,
-                            decryptionKey: TransferDecryptionKey?, trustedKeys: [TransferPublicKey]) throws -> ChunkSource {
+                            decryptionKeys: [TransferDecryptionKey], trustedKeys: [TransferPublicKey]) throws -> ChunkSource {
         let raw: [UInt8]?
         do { raw = try TransferError.io({ try FileSystem.readIfPresent(FileSystem.join(dir, BroadcastLayout.record), limit: 64 << 10) }) } catch {
             throw Refusal(reason: "the broadcast record cannot be read: \(error)")
@@ -66,11 +66,12 @@ extension BroadcastRecord {
         guard manifest.encryption != nil else {
             throw Refusal(reason: "a broadcast must be sealed (protocol version 2), this one is not")
         }
-        guard let own = decryptionKey?.publicKey.base64 else {
+        guard let current = decryptionKeys.first?.publicKey.base64 else {
             throw Refusal(reason: "the transfer is sealed but this receiver has no encryption key; give it with --key WORKSPACE_OR_KEY")
         }
-        guard record.recipient == own else {
-            throw Refusal(reason: "the broadcast record is addressed to recipient key \(record.recipient), not to this receiver's \(own)")
+        // The current key, or the one `ferry site rotate-key` kept (a broadcast sealed before the rotation).
+        guard let own = decryptionKeys.map(\.publicKey.base64).first(where: { $0 == record.recipient }) else {
+            throw Refusal(reason: "the broadcast record is addressed to recipient key \(record.recipient), not to this receiver's \(current)")
         }
         guard manifest.encryption?.recipients.contains(where: { $0.publicKey == own }) == true else {
             throw Refusal(reason: "this receiver is not in the broadcast's recipient list (not sealed to this receiver)")

@@ -67,24 +67,21 @@ struct ContentCipher: Sendable {
         return Array(tag)
     }
 
-    /// Opens `body` (ciphertext) with `tag` into `out` (at least `body.count` bytes); false when the
-    /// tag does not verify (wrong key, tampered, reordered, replayed or truncated).
-    func open(_ body: UnsafeRawBufferPointer, tag: [UInt8], into out: UnsafeMutableRawBufferPointer,
-              index: Int, offset: Int64, payloadLength: Int, infoLength: Int) -> Bool {
+    /// Opens `body` (ciphertext) with `tag`: the plaintext, or nil when the tag does not verify (wrong
+    /// key, tampered, reordered, replayed or truncated).
+    func open(_ body: UnsafeRawBufferPointer, tag: [UInt8], index: Int, offset: Int64, payloadLength: Int,
+              infoLength: Int) -> Data? {
         let key = SymmetricKey(data: keyBytes)
         let ad = associatedData(index: index, offset: offset, payloadLength: payloadLength, infoLength: infoLength)
-        let plain: Data
         do {
             switch aead {
             case .aes256GCM:
                 let box = try AES.GCM.SealedBox(nonce: try AES.GCM.Nonce(data: nonce(index: index)), ciphertext: body, tag: tag)
-                plain = try AES.GCM.open(box, using: key, authenticating: ad)
+                return try AES.GCM.open(box, using: key, authenticating: ad)
             case .chaCha20Poly1305:
                 let box = try ChaChaPoly.SealedBox(nonce: try ChaChaPoly.Nonce(data: nonce(index: index)), ciphertext: body, tag: tag)
-                plain = try ChaChaPoly.open(box, using: key, authenticating: ad)
+                return try ChaChaPoly.open(box, using: key, authenticating: ad)
             }
-        } catch { return false }
-        _ = plain.copyBytes(to: out)
-        return true
+        } catch { return nil }
     }
 }

@@ -29,23 +29,38 @@ enum KeyWrap {
         return TransferEncryption(aead: aead, hpke: TransferEncryption.hpkeSuite, recipients: wrapped)
     }
 
-    /// The content key wrapped for `key`, or the reason the receiver refuses the transfer.
-    static func unwrap(_ encryption: TransferEncryption, with key: TransferDecryptionKey,
-                       transferID: String) -> Result<[UInt8], Refusal> {
+    /// The content key wrapped for the first of `keys` (the receiver's current key, then the key it had
+    /// before its last rotation) that has an entry in the manifest, with the position of that key in
+    /// `keys`; or the reason the receiver refuses the transfer.
+    static func unwrap(_ encryption: TransferEncryption, with keys: [TransferDecryptionKey],
+                       transferID: String) -> Result<(key: [UInt8], used: Int), Refusal> {
         guard encryption.hpke == TransferEncryption.hpkeSuite else {
             return .failure(Refusal(reason: "the manifest wraps its key with HPKE suite '\(encryption.hpke)'; this receiver supports \(TransferEncryption.hpkeSuite) only"))
         }
-        let mine = key.publicKey.base64
-        guard let entry = encryption.recipients.first(where: { $0.publicKey == mine }) else {
-            return .failure(Refusal(reason: "the transfer is not sealed to this receiver's encryption key \(mine) (a recipient not in the list: ask the sender to add this key with --to)"))
+        var listed = false
+        for (position, key) in keys.enumerated() {
+            let mine = key.publicKey.base64
+            guard let entry = encryption.recipients.first(where: { $0.publicKey == mine }) else { continue }
+            listed = true
+            if let content = open(entry, with: key, transferID: transferID, aead: encryption.aead) {
+                return .success((content, position))
+            }
         }
+        guard listed else {
+            let mine = keys.map(\.publicKey.base64)
+            let named = mine.count > 1 ? "\(mine[0]) (nor its previous key \(mine.dropFirst().joined(separator: ", ")))" : mine.first ?? "(none)"
+            return .failure(Refusal(reason: "the transfer is not sealed to this receiver's encryption key \(named) (a recipient not in the list: ask the sender to add this key with --to)"))
+        }
+        return .failure(Refusal(reason: "the content key wrapped for this receiver does not open (wrong key, or a key wrapped for another transfer)"))
+    }
+
+    private static func open(_ entry: TransferWrappedKey, with key: TransferDecryptionKey, transferID: String,
+                             aead: TransferAEAD) -> [UInt8]? {
         guard let enc = Data(base64Encoded: entry.enc), let wrapped = Data(base64Encoded: entry.wrappedKey),
               let opened = try? HPKE.Recipient(privateKey: key.cryptoKey, ciphersuite: suite, info: info, encapsulatedKey: enc),
               case var recipient = opened,
-              let content = try? recipient.open(wrapped, authenticating: aad(transferID: transferID, aead: encryption.aead)),
-              content.count == ContentCipher.keySize else {
-            return .failure(Refusal(reason: "the content key wrapped for this receiver does not open (wrong key, or a key wrapped for another transfer)"))
-        }
-        return .success(Array(content))
+              let content = try? recipient.open(wrapped, authenticating: aad(transferID: transferID, aead: aead)),
+              content.count == ContentCipher.keySize else { return nil }
+        return Array(content)
     }
 }

@@ -56,6 +56,7 @@ enum TransferReport {
         var text = "received \(r.outputPath) from \(r.sender): transfer \(r.transferID)"
         if r.signed { text += " (signed)" }
         text += r.sealed ? " (sealed)" : " (UNENCRYPTED: encryption none)"
+        if r.openedWithPreviousKey { text += " (opened with the previous encryption key, keys/encryption.key.previous)" }
         text += "\n  on the wire: \(ByteCount.format(r.streamBytes)) (\(percent(ratio)) of \(ByteCount.format(r.sourceBytes)))"
         if !filters.isEmpty { text += ", restored from \(filters.joined(separator: "+"))" }
         text += ", output \(ByteCount.format(r.outputBytes))\n"

@@ -33,6 +33,15 @@ enum TransferKeyArguments {
     }
 
     /// `--key`: a site workspace (`keys/encryption.key`) or a private key file.
+    /// A workspace's key from before its last rotation (`keys/encryption.key.previous`), if it has one.
+    static func previousDecryptionKey(_ path: String) throws -> TransferDecryptionKey? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
+              let key = try SiteEncryptionKey.loadPrevious(workspace: path) else { return nil }
+        return try TransferDecryptionKey(rawRepresentation: Array(key.privateKey.rawRepresentation))
+    }
+
+    /// `--key`: a site workspace (`keys/encryption.key`) or a private key file.
     static func decryptionKey(_ path: String) throws -> TransferDecryptionKey {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {

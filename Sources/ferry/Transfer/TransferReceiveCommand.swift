@@ -18,8 +18,10 @@ struct TransferReceiveCommand: AsyncParsableCommand {
         the transfer: it writes a `failed` record the sender reports, and publishes nothing.
 
         Sealed transfers are opened with the receiver's X25519 key, given with --key (a site workspace \
-        or a private key file made by `ferry transfer keygen`). Unencrypted transfers are refused unless \
-        --encryption none is given (debugging only).
+        or a private key file made by `ferry transfer keygen`). A workspace's key from before its last \
+        `ferry site rotate-key` (keys/encryption.key.previous) is tried too, so a transfer sealed during \
+        the rotation still opens; the report says when it was used. Unencrypted transfers are refused \
+        unless --encryption none is given (debugging only).
 
         Killed at any point, the receiver continues every transfer from its last acknowledgement when \
         started again. Chunks are acknowledged once written; the output is fsynced every --checkpoint \
@@ -87,7 +89,9 @@ struct TransferReceiveCommand: AsyncParsableCommand {
         }
         let displays = ReceiveDisplays(quiet: common.quiet)
         let receiver = TransferReceiver(inbox: inbox, outputDirectory: outputDirectory, options: options,
-                                        trustedKeys: keys, decryptionKey: decryptionKey, progress: { displays.update($0) })
+                                        trustedKeys: keys, decryptionKey: decryptionKey,
+                                        previousDecryptionKey: try key.flatMap(TransferKeyArguments.previousDecryptionKey),
+                                        progress: { displays.update($0) })
         let start = ContinuousClock.now
         var refused = false
         try receiver.run { pass in
