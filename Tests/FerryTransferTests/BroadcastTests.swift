@@ -33,6 +33,22 @@ import Testing
         }
     }
 
+    /// A broadcast sealed before a recipient ran `ferry site rotate-key` still opens with the key the
+    /// rotation kept (the record names the previous key, not the current one).
+    @Test func aBroadcastSealedToARotatedOutKeyOpensWithThePreviousKey() throws {
+        let s = try BroadcastSandbox(recipients: 2)
+        let source = try s.box.writeBytes("model.bin", count: 100_000, seed: 11)
+        let rotated = TransferDecryptionKey.generate()
+        let sender = s.send(source, options: s.options(chunk: 16 << 10, window: 2))
+        let receivers = [s.receiver(0),
+                         TransferReceiver(inbox: s.inboxes[1], outputDirectory: s.outs[1], options: testOptions(),
+                                          decryptionKey: rotated, previousDecryptionKey: s.keys[1])]
+        let done = try receiveAll(receivers)
+        _ = try #require(sender.wait()).get()
+        let original = try #require(s.box.data(source))
+        for transfer in done { #expect(s.box.data(try #require(transfer).outputPath) == original) }
+    }
+
     @Test func aRecipientNotStartedDoesNotHoldTheOthersBack() throws {
         let s = try BroadcastSandbox(recipients: 4)
         let source = try s.box.writeBytes("model.bin", count: 200_000, seed: 6)
