@@ -125,36 +125,20 @@ final class SliceCombiner: @unchecked Sendable {
     ///   client is scaled by the norm bound).
     func combine(_ tensor: AggregationPlan.Tensor, range: Range<Int>, loadReference: Bool,
                  then body: @escaping @Sendable (Int, Int, Part) throws(AggregationError) -> Void) throws(AggregationError) {
-        let n = range.count
-        let parts = (threads > 1 && n >= aggregator.parallelThreshold) ? threads : 1
-        // Part boundaries on multiples of 64 elements keep every part's output cache-line aligned.
-        let step = ((n + parts - 1) / parts + 63) / 64 * 64
-        let failures = PartFailures(parts: parts)
         let reference = loadReference || scales.contains { $0 < 1 }
-        let work: @Sendable (Int) -> Void = { (index: Int) in
+        try SliceParts.run(count: range.count, threads: threads, threshold: aggregator.parallelThreshold) { index, start, end in
             let buffers = self.part(index)
-            var lo = min(n, index * step)
-            let end = min(n, lo + step)
-            do {
-                while lo < end {
-                    let hi = min(end, lo + self.chunk)
-                    if reference {
-                        try self.load(tensor, client: self.clients, range: range, lo: lo, hi: hi, into: buffers.rows, buffers)
-                    }
-                    try self.combineChunk(tensor, range: range, lo: lo, hi: hi, buffers)
-                    try body(lo, hi, buffers)
-                    lo = hi
+            var lo = start
+            while lo < end {
+                let hi = min(end, lo + self.chunk)
+                if reference {
+                    try self.load(tensor, client: self.clients, range: range, lo: lo, hi: hi, into: buffers.rows, buffers)
                 }
-            } catch {
-                failures.record(error, part: index)
+                try self.combineChunk(tensor, range: range, lo: lo, hi: hi, buffers)
+                try body(lo, hi, buffers)
+                lo = hi
             }
         }
-        if parts == 1 {
-            work(0)
-        } else {
-            DispatchQueue.concurrentPerform(iterations: parts, execute: work)
-        }
-        if let error = failures.first { throw error }
     }
 
     private func combineChunk(_ tensor: AggregationPlan.Tensor, range: Range<Int>, lo: Int, hi: Int,

@@ -95,39 +95,22 @@ public struct StreamingAggregator: Sendable {
     /// Averages elements `range` of one tensor into `buffers.output`, in up to ``threads`` parts.
     private func averageSlice(tensor: AggregationPlan.Tensor, readers: [SafetensorsReader], weights: [Double],
                               totalWeight: Double, range: Range<Int>, buffers: SliceBuffers) throws(AggregationError) {
-        let n = range.count
-        let parts = (threads > 1 && n >= parallelThreshold) ? threads : 1
-        // Part boundaries on multiples of 64 elements keep every part's buffers cache-line aligned.
-        let step = ((n + parts - 1) / parts + 63) / 64 * 64
-        let failures = PartFailures(parts: parts)
-        let body: @Sendable (Int) -> Void = { (part: Int) in
-            let lo = min(n, part * step), hi = min(n, lo + step)
-            guard lo < hi else { return }
-            do {
-                for client in readers.indices {
-                    let info = tensor.clientTensors[client]
-                    let e = info.dtype.byteSize
-                    let raw = UnsafeMutableRawBufferPointer(rebasing: buffers.raw[(lo * 8)..<(hi * 8)])
-                    try self.readSlice(readers[client], info,
-                                       bytes: Int64((range.lowerBound + lo) * e)..<Int64((range.lowerBound + hi) * e),
-                                       into: raw, label: readers[client].path)
-                    AggregationKernels.accumulate(raw: UnsafeRawBufferPointer(raw), dtype: info.dtype, count: hi - lo,
-                                                  weight: weights[client], first: client == 0,
-                                                  accumulator: buffers.accumulator + lo, scratch: buffers.scratch + lo)
-                }
-                AggregationKernels.finish(accumulator: buffers.accumulator + lo, count: hi - lo, totalWeight: totalWeight,
-                                          dtype: tensor.outputDType, scratch: buffers.scratch + lo,
-                                          output: buffers.output.baseAddress! + lo * tensor.outputDType.byteSize)
-            } catch {
-                failures.record(error, part: part)
+        try SliceParts.run(count: range.count, threads: threads, threshold: parallelThreshold) { _, lo, hi in
+            for client in readers.indices {
+                let info = tensor.clientTensors[client]
+                let e = info.dtype.byteSize
+                let raw = UnsafeMutableRawBufferPointer(rebasing: buffers.raw[(lo * 8)..<(hi * 8)])
+                try self.readSlice(readers[client], info,
+                                   bytes: Int64((range.lowerBound + lo) * e)..<Int64((range.lowerBound + hi) * e),
+                                   into: raw, label: readers[client].path)
+                AggregationKernels.accumulate(raw: UnsafeRawBufferPointer(raw), dtype: info.dtype, count: hi - lo,
+                                              weight: weights[client], first: client == 0,
+                                              accumulator: buffers.accumulator + lo, scratch: buffers.scratch + lo)
             }
+            AggregationKernels.finish(accumulator: buffers.accumulator + lo, count: hi - lo, totalWeight: totalWeight,
+                                      dtype: tensor.outputDType, scratch: buffers.scratch + lo,
+                                      output: buffers.output.baseAddress! + lo * tensor.outputDType.byteSize)
         }
-        if parts == 1 {
-            body(0)
-        } else {
-            DispatchQueue.concurrentPerform(iterations: parts, execute: body)
-        }
-        if let error = failures.first { throw error }
     }
 
     /// The sum of the inputs' weights, after checking there are inputs and each weight is finite and >= 0
@@ -187,25 +170,5 @@ final class SliceBuffers: @unchecked Sendable {
         scratch.deallocate()
         accumulator.deallocate()
         output.deallocate()
-    }
-}
-
-/// Errors raised by the parts of a parallel slice.
-final class PartFailures: @unchecked Sendable {
-    private let lock = NSLock()
-    private var errors: [AggregationError?]
-
-    init(parts: Int) { errors = Array(repeating: nil, count: parts) }
-
-    func record(_ error: any Error, part: Int) {
-        lock.lock()
-        errors[part] = (error as? AggregationError) ?? .io(path: "", reason: "\(error)")
-        lock.unlock()
-    }
-
-    var first: AggregationError? {
-        lock.lock()
-        defer { lock.unlock() }
-        return errors.compactMap { $0 }.first
     }
 }
