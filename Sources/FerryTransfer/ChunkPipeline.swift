@@ -1,22 +1,40 @@
+import FerrySupport
 import Foundation
 
-/// Produces chunk files (header, info, payload, digest) on a background thread, one chunk ahead of
-/// the thread that publishes them: reading and hashing chunk k + 1 overlaps the write and fsync of
-/// chunk k. Two buffers of one chunk each; the producer waits while both are full.
+/// Produces chunk files on a background thread, one chunk ahead of the thread that publishes them:
+/// it reads chunk k + 1, hashes or seals it and writes it under a temporary name into every target
+/// folder, while the publishing thread waits for the window and renames chunk k into place.
+///
+/// Memory: one chunk buffer, plus (sealed) the AEAD's output for the chunk being written, all used and
+/// freed by the producer thread alone; at most two chunks are staged on disk ahead of the window.
 final class ChunkPipeline: @unchecked Sendable {
-    /// A chunk file ready to be published.
+    /// A folder chunks are staged in: a receiver's transfer folder, or a broadcast's shared area.
+    struct Target: Equatable {
+        let dir: String
+        /// Shared areas: the chunk is fsynced before it is published (several receivers read it and
+        /// none may delete it, so the torn-chunk rule cannot apply).
+        let durable: Bool
+    }
+
+    /// A chunk staged in every target folder, ready to be published.
     struct Chunk {
         /// 1-based chunk index.
         let index: Int
-        /// The whole chunk file (header, info, payload); valid until ``release()``.
-        let file: UnsafeRawBufferPointer
         /// Payload bytes.
         let payloadLength: Int
+        /// Bytes of the chunk file.
+        let fileSize: Int
         /// SHA-256 of info ‖ payload, or the AEAD tag of a sealed chunk: what the stream digest chains.
         let digest: [UInt8]
+        /// The chunk written under a temporary name in each target's folder, in the order of the
+        /// targets; a writer not committed removes its file when the chunk is dropped.
+        let staged: [AtomicFileWriter]
     }
 
-    private let slots: [UnsafeMutableRawBufferPointer]
+    /// The chunk file being made: header, then info ‖ payload (sealed: the plaintext body, written
+    /// from the AEAD's output instead). Producer thread only.
+    private let buffer: UnsafeMutableRawBufferPointer
+    let targets: [Target]
     // Created at 0 and signalled twice: libdispatch traps when a semaphore is disposed of with a value
     // below the one it was created with, which a pipeline stopped early would do.
     private let free = DispatchSemaphore(value: 0)
@@ -33,9 +51,12 @@ final class ChunkPipeline: @unchecked Sendable {
     private let cipher: ContentCipher?
 
     /// Starts producing chunks `range` (0-based plan positions) of `plan` from `producer`, which must
-    /// already be positioned at the first of them. The producer is used by the pipeline thread only.
-    /// With `cipher`, each chunk's info ‖ payload is sealed in place (protocol version 2).
-    init(producer: StreamProducer, plan: ChunkPlan, range: Range<Int>, transferID: [UInt8], cipher: ContentCipher? = nil) {
+    /// already be positioned at the first of them, staging each in every target folder. The producer is
+    /// used by the pipeline thread only. With `cipher`, each chunk's info ‖ payload is sealed
+    /// (protocol version 2).
+    init(producer: StreamProducer, plan: ChunkPlan, range: Range<Int>, transferID: [UInt8], cipher: ContentCipher? = nil,
+         targets: [Target]) {
+        self.targets = targets
         self.cipher = cipher
         self.producer = producer
         self.plan = plan
@@ -43,9 +64,7 @@ final class ChunkPipeline: @unchecked Sendable {
         self.transferID = transferID
         let maxChunk = plan.chunks.map(\.length).max() ?? 0
         let maxInfo = plan.chunks.map(\.info.count).max() ?? 0
-        slots = (0..<2).map { _ in
-            UnsafeMutableRawBufferPointer.allocate(byteCount: ChunkHeader.size + maxInfo + maxChunk, alignment: 4096)
-        }
+        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ChunkHeader.size + maxInfo + maxChunk, alignment: 4096)
         free.signal()
         free.signal()
         guard !range.isEmpty else { return }
@@ -60,7 +79,7 @@ final class ChunkPipeline: @unchecked Sendable {
 
     deinit {
         cancel()
-        for slot in slots { slot.deallocate() }
+        buffer.deallocate()
     }
 
     /// The next chunk, in order; blocks until it is produced. Rethrows the producer's error.
@@ -70,7 +89,7 @@ final class ChunkPipeline: @unchecked Sendable {
         return try result.get()
     }
 
-    /// Hands the oldest chunk's buffer back to the producer.
+    /// Lets the producer stage one more chunk (after the oldest was published).
     func release() { free.signal() }
 
     /// Stops the producer thread and waits for it to exit.
@@ -90,22 +109,20 @@ final class ChunkPipeline: @unchecked Sendable {
         for k in range {
             free.wait()
             if lock.withLock({ cancelled }) { return }
-            let slot = slots[k % 2]
             let spec = plan.chunks[k]
             do throws(TransferError) {
-                let bodyStart = ChunkHeader.size
+                let body = UnsafeMutableRawBufferPointer(rebasing: buffer[ChunkHeader.size..<(ChunkHeader.size + spec.info.count + spec.length)])
                 spec.info.withUnsafeBytes { info in
-                    UnsafeMutableRawBufferPointer(rebasing: slot[bodyStart..<(bodyStart + info.count)]).copyMemory(from: info)
+                    UnsafeMutableRawBufferPointer(rebasing: body[0..<info.count]).copyMemory(from: info)
                 }
-                let payloadStart = bodyStart + spec.info.count
-                let end = payloadStart + spec.length
-                try producer.read(exactly: UnsafeMutableRawBufferPointer(rebasing: slot[payloadStart..<end]))
-                let body = UnsafeMutableRawBufferPointer(rebasing: slot[bodyStart..<end])
+                try producer.read(exactly: UnsafeMutableRawBufferPointer(rebasing: body[spec.info.count...]))
                 let digest: [UInt8]
+                var sealed: SealedChunkBody?
                 if let cipher {
                     do {
-                        digest = try cipher.seal(body, index: k + 1, offset: spec.offset, payloadLength: spec.length,
-                                                 infoLength: spec.info.count)
+                        let box = try cipher.seal(UnsafeRawBufferPointer(body), index: k + 1, offset: spec.offset,
+                                                  payloadLength: spec.length, infoLength: spec.info.count)
+                        (sealed, digest) = (box, box.tag)
                     } catch {
                         throw TransferError.io(path: "chunk \(k + 1)", operation: "seal", detail: String(describing: error))
                     }
@@ -114,9 +131,26 @@ final class ChunkPipeline: @unchecked Sendable {
                 }
                 ChunkHeader(transferID: transferID, index: UInt64(k + 1), offset: UInt64(spec.offset),
                             payloadLength: UInt64(spec.length), infoLength: UInt32(spec.info.count), digest: digest)
-                    .write(into: slot, magic: cipher == nil ? ChunkHeader.magic : ChunkHeader.sealedMagic)
-                let chunk = Chunk(index: k + 1, file: UnsafeRawBufferPointer(rebasing: slot[0..<end]),
-                                  payloadLength: spec.length, digest: digest)
+                    .write(into: buffer, magic: cipher == nil ? ChunkHeader.magic : ChunkHeader.sealedMagic)
+                let head = UnsafeRawBufferPointer(rebasing: buffer[0..<(sealed == nil ? ChunkHeader.size + body.count : ChunkHeader.size)])
+                let name = TransferLayout.chunkName(k + 1)
+                var staged: [AtomicFileWriter] = []
+                for target in targets {
+                    let path = FileSystem.join(target.dir, name)
+                    do {
+                        // Without writeback started: a chunk deleted by its receiver before the page cache
+                        // flushes it never reaches the disk.
+                        let writer = try AtomicFileWriter(destination: path, startsWriteback: target.durable)
+                        try writer.write(head)
+                        try sealed?.withCiphertext { try writer.write($0) }
+                        if target.durable { try writer.sync() }
+                        staged.append(writer)
+                    } catch {
+                        throw TransferError.io(path: path, operation: "stage chunk", detail: String(describing: error))
+                    }
+                }
+                let chunk = Chunk(index: k + 1, payloadLength: spec.length, fileSize: ChunkHeader.size + body.count,
+                                  digest: digest, staged: staged)
                 lock.withLock { produced.append(.success(chunk)) }
                 ready.signal()
             } catch {

@@ -8,6 +8,8 @@ enum LoadedChunk {
     case absent
     /// Not a readable regular file of an acceptable size: the reason the transfer is refused.
     case refused(String)
+    /// Shorter than a chunk header: torn by a crash (the reason, for the torn-chunk rule).
+    case damaged(String)
     /// The chunk's bytes (valid until the next load into the same slot) and the SHA-256 of
     /// everything after the header (the chunk digest, when the header is honest).
     case loaded(file: UnsafeRawBufferPointer, bodyDigest: [UInt8])
@@ -114,7 +116,9 @@ final class ChunkPrefetcher: @unchecked Sendable {
         var st = stat()
         guard fstat(cfd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return .refused("\(name) is not a regular file") }
         let size = Int(st.st_size)
-        guard size >= ChunkHeader.size else { return .refused("\(name) is truncated (\(size) bytes)") }
+        guard size >= ChunkHeader.size else {
+            return .damaged("\(name) is truncated (\(size) bytes, less than a chunk header; torn by a crash of the host that held it)")
+        }
         guard size <= maxFileSize else { return .refused("\(name) is larger than the manifest's chunk size allows") }
         var got = 0
         while got < size {

@@ -5,12 +5,17 @@ import Foundation
 /// Why a transfer is refused; becomes the `failed` record's reason.
 struct Refusal: Error { var reason: String }
 
+/// A chunk file that looks torn by a crash of the host that held it (empty, cut short, or with a block
+/// of zeros where sealed data cannot have one): deleted, and published again by the sender.
+struct DamagedChunk: Error { var reason: String }
+
 /// The receiving side of one transfer: verifies chunks in order, appends them to the partial stream
 /// file in the output folder (feeding the filter sink when the transfer is filtered), acknowledges,
 /// and commits the output once the final record matches.
 ///
 /// Durability: a chunk is acknowledged once its bytes are written (the page cache survives a killed
-/// process) and their writeback has started. The partial output is fsynced at checkpoints (every
+/// process) and their writeback has started. One ack covers up to half the sender's window of chunks
+/// (fewer renames on the share); a consumed chunk is deleted only once an ack covering it is in place. The partial output is fsynced at checkpoints (every
 /// ``TransferOptions/checkpointInterval`` bytes) and before the commit; each ack records the last
 /// fsynced point and the host's boot id, so a receiver restarted after a host crash resumes from there.
 final class ReceiveSession {
@@ -43,6 +48,20 @@ final class ReceiveSession {
     private var sourceHasher: SHA256?
     /// Sealed transfers (version 2): opens each chunk.
     private let cipher: ContentCipher?
+    /// The chunks consumed since the last ack, and which of them are this inbox's to delete once an ack
+    /// covers them.
+    private var unacknowledged = 0
+    private var unacknowledgedFiles: [String] = []
+    /// Chunks consumed and covered by the ack on disk.
+    private(set) var acknowledged: Int
+    /// An ack is written after this many consumed chunks (and whenever the next chunk is not there yet).
+    private let ackEvery: Int
+    /// How many times each chunk index arrived damaged (torn-chunk rule).
+    private var damageCount: [Int: Int] = [:]
+    /// Damaged chunks deleted so that the sender publishes them again.
+    private(set) var damagedChunks = 0
+    /// A chunk that arrives damaged this many times refuses the transfer.
+    static let damageLimit = 3
     /// Sealed transfers: the position, among the receiver's decryption keys (current, then previous),
     /// of the key whose wrapped content key opened.
     private(set) var decryptionKeyUsed: Int?
@@ -143,6 +162,8 @@ final class ReceiveSession {
             rewound = true
         }
         // An ack without a durable point comes from a receiver that fsynced every chunk.
+        acknowledged = consumed
+        ackEvery = max(1, manifest.window / 2)
         durable = ack?.durable ?? TransferAckPoint(consumed: consumed, bytes: bytes, chain: chain.hex)
         if durable.consumed > consumed { durable = TransferAckPoint(consumed: consumed, bytes: bytes, chain: chain.hex) }
         prefetcher = try ChunkPrefetcher(dir: self.chunkDirectory, maxFileSize: ChunkHeader.size + (1 << 20) + manifest.chunkSize,
@@ -218,7 +239,8 @@ final class ReceiveSession {
 
     var isFinished: Bool { consumed >= manifest.chunkCount }
 
-    /// Consumes the next chunk when it is there. Returns false when it is not (yet).
+    /// Consumes the next chunk when it is there. Returns false when it is not (yet), and after deleting a
+    /// damaged chunk (the sender publishes it again).
     func consumeNext(options: TransferOptions) throws -> Bool {
         let index = consumed + 1
         guard index <= manifest.chunkCount else { return false }
@@ -228,23 +250,54 @@ final class ReceiveSession {
         switch prefetcher.load(index) {
         case .absent: return false
         case .refused(let reason): throw Refusal(reason: reason)
+        case .damaged(let reason): return try setAside(damaged: DamagedChunk(reason: reason), index: index)
         case .loaded(let f, let d): (file, digest) = (f, d)
         }
         if index < manifest.chunkCount { prefetcher.prefetch(index + 1) }
-        try verify(file, name: name, index: index, bodyDigest: digest) { info, payload in
-            try expected.accept(index: index, name: name, offset: bytes, payload: payload, info: info)
-            lastCompletedTensors = info.isEmpty ? []
-                : (ChunkInfo.decode(Array(info))?.tensors ?? []).filter { $0.end == $0.size }.map(\.name)
-            // A shared area's chunks are the sender's to delete (the other recipients still need them).
-            try append(payload, path: chunkDirectory == dir ? FileSystem.join(dir, name) : nil)
+        do {
+            try verify(file, name: name, index: index, bodyDigest: digest) { info, payload in
+                try expected.accept(index: index, name: name, offset: bytes, payload: payload, info: info)
+                lastCompletedTensors = info.isEmpty ? []
+                    : (ChunkInfo.decode(Array(info))?.tensors ?? []).filter { $0.end == $0.size }.map(\.name)
+                // A shared area's chunks are the sender's to delete (the other recipients still need them).
+                try append(payload, path: chunkDirectory == dir ? FileSystem.join(dir, name) : nil)
+            }
+        } catch let damage as DamagedChunk {
+            return try setAside(damaged: damage, index: index)
         }
         return true
+    }
+
+    /// The torn-chunk rule: a chunk of this inbox that looks torn is deleted after an ack up to the chunk
+    /// before it, so that the sender, finding it gone and the ack unchanged, publishes it again. A
+    /// chunk that comes damaged ``damageLimit`` times, or a damaged chunk of a shared area (fsynced by
+    /// the sender, and not this receiver's to delete), refuses the transfer.
+    private func setAside(damaged: DamagedChunk, index: Int) throws -> Bool {
+        let path = FileSystem.join(chunkDirectory, TransferLayout.chunkName(index))
+        guard chunkDirectory == dir else { throw Refusal(reason: damaged.reason) }
+        let seen = damageCount[index, default: 0] + 1
+        guard seen < Self.damageLimit else {
+            throw Refusal(reason: "\(damaged.reason); it arrived damaged \(seen) times in a row (the share keeps corrupting it, or someone alters it)")
+        }
+        damageCount[index] = seen
+        try acknowledge()
+        FileSystem.remove(path)
+        damagedChunks += 1
+        return false
+    }
+
+    /// Writes the ack when chunks were consumed since the last one (before the receiver waits for more).
+    func acknowledge() throws {
+        if unacknowledged > 0 { try writeAck(state: "receiving", durably: false) }
     }
 
     /// Checks chunk `index` and passes its (opened) info and payload to `use`.
     private func verify(_ file: UnsafeRawBufferPointer, name: String, index: Int, bodyDigest: [UInt8],
                         _ use: (_ info: UnsafeRawBufferPointer, _ payload: UnsafeRawBufferPointer) throws -> Void) throws {
         guard let h = ChunkHeader.parse(file, magic: cipher == nil ? ChunkHeader.magic : ChunkHeader.sealedMagic) else {
+            if file[0..<ChunkHeader.size].allSatisfy({ $0 == 0 }) {
+                throw DamagedChunk(reason: "\(name) has a header of zeros (torn by a crash of the host that held it)")
+            }
             if cipher != nil, ChunkHeader.parse(file) != nil {
                 throw Refusal(reason: "\(name) is an unencrypted (version 1) chunk in a sealed transfer (downgrade refused)")
             }
@@ -260,6 +313,10 @@ final class ReceiveSession {
             throw Refusal(reason: "\(name) starts at stream offset \(h.offset) but \(bytes) bytes were received (out of order or duplicated data)")
         }
         let body = Int(h.infoLength) + Int(clamping: h.payloadLength)
+        if h.infoLength <= 1 << 20, h.payloadLength <= UInt64(manifest.chunkSize), h.payloadLength > 0,
+           file.count < ChunkHeader.size + body {
+            throw DamagedChunk(reason: "\(name) is truncated: \(file.count) bytes for a declared \(h.payloadLength)-byte payload (torn by a crash of the host that held it)")
+        }
         guard h.infoLength <= 1 << 20, h.payloadLength <= UInt64(manifest.chunkSize), ChunkHeader.size + body == file.count,
               h.payloadLength > 0 else {
             throw Refusal(reason: "\(name) is truncated or padded: \(file.count) bytes for a declared \(h.payloadLength)-byte payload")
@@ -270,6 +327,7 @@ final class ReceiveSession {
         let infoLength = Int(h.infoLength)
         guard let cipher else {
             guard bodyDigest == h.digest else {
+                try Self.checkTorn(file, name: name)
                 throw Refusal(reason: "\(name) is corrupt: its SHA-256 does not match (tampered or damaged)")
             }
             chain.append(h.digest)
@@ -284,11 +342,26 @@ final class ReceiveSession {
         let sealed = UnsafeRawBufferPointer(rebasing: file[ChunkHeader.size...])
         guard let plain = cipher.open(sealed, tag: tag, index: index, offset: bytes, payloadLength: Int(h.payloadLength),
                                       infoLength: infoLength) else {
+            try Self.checkTorn(file, name: name)
             throw Refusal(reason: "\(name) does not open with the transfer's content key (tampered, swapped, replayed from another transfer, or cut short)")
         }
         chain.append(tag)
         try plain.withUnsafeBytes { opened in
             try use(UnsafeRawBufferPointer(rebasing: opened[0..<infoLength]), UnsafeRawBufferPointer(rebasing: opened[infoLength..<body]))
+        }
+    }
+
+    /// Throws ``DamagedChunk`` when a chunk that failed its check holds a 4 KiB block of zeros (at a
+    /// multiple of 4 KiB in the file): what a crash leaves where the data had not reached the disk.
+    /// Sealed data never has one, and a bit flipped in transit or by hand leaves none.
+    private static func checkTorn(_ file: UnsafeRawBufferPointer, name: String) throws {
+        let block = 4096
+        var start = 0
+        while start + block <= file.count {
+            if UnsafeRawBufferPointer(rebasing: file[start..<(start + block)]).allSatisfy({ $0 == 0 }) {
+                throw DamagedChunk(reason: "\(name) holds 4 KiB of zeros at byte \(start) and fails its check (torn by a crash of the host that held it)")
+            }
+            start += block
         }
     }
 
@@ -308,12 +381,13 @@ final class ReceiveSession {
         HostDurability.startWriteback(fd, offset: bytes, length: Int64(payload.count))
         consumed += 1
         bytes += Int64(payload.count)
+        unacknowledged += 1
+        if let path { unacknowledgedFiles.append(path) }
         if bytes - durable.bytes >= checkpointInterval {
             try checkpoint()
-        } else {
+        } else if unacknowledged >= ackEvery || isFinished {
             try writeAck(state: "receiving", durably: false)
         }
-        if let path { FileSystem.remove(path) }
     }
 
     /// Fsyncs the partial output and records the point as durable in the ack.
@@ -331,6 +405,10 @@ final class ReceiveSession {
         ack.boot = HostDurability.bootID
         ack.durable = durable
         try TransferError.io({ try FileSystem.write(ack.encoded(), to: FileSystem.join(dir, TransferLayout.ack), durable: durably) })
+        acknowledged = consumed
+        unacknowledged = 0
+        for path in unacknowledgedFiles { FileSystem.remove(path) }
+        unacknowledgedFiles.removeAll()
     }
 
     /// Checks the final record and publishes the output. Returns false while the record is not there.

@@ -139,15 +139,20 @@ struct SenderRun {
         if startChunk < plan.chunks.count {
             try producer.seek(to: plan.chunks[startChunk].offset)
         }
+        var targets: [ChunkPipeline.Target] = []
+        for i in needing {
+            let target = ChunkPipeline.Target(dir: receivers[i].chunkDir, durable: receivers[i].shared)
+            if !targets.contains(target) { targets.append(target) }
+        }
         let pipeline = ChunkPipeline(producer: producer, plan: plan, range: startChunk..<plan.chunks.count,
-                                     transferID: TransferID(hex: id)!.bytes, cipher: cipher)
+                                     transferID: TransferID(hex: id)!.bytes, cipher: cipher, targets: targets)
         defer { pipeline.cancel() }
         for _ in startChunk..<plan.chunks.count {
             if active.isEmpty { break }
             let chunk = try pipeline.next()
             chain.append(chunk.digest)
             for i in active {
-                if try publish(chunk: chunk.index, bytes: chunk.file, to: i) { written += Int64(chunk.payloadLength) }
+                if try publish(chunk, from: pipeline, to: i) { written += Int64(chunk.payloadLength) }
                 if rewound { return false }
             }
             pipeline.release()
@@ -158,9 +163,13 @@ struct SenderRun {
         return try finish(chain: chain, signingKey: signingKey)
     }
 
-    /// Publishes chunk `index` to receiver `i` once its window allows; false when it was not needed.
-    private mutating func publish(chunk index: Int, bytes: UnsafeRawBufferPointer, to i: Int) throws -> Bool {
+    /// Publishes `chunk` to receiver `i` once its window allows; false when it was not needed.
+    private mutating func publish(_ chunk: ChunkPipeline.Chunk, from pipeline: ChunkPipeline, to i: Int) throws -> Bool {
+        let index = chunk.index
         let path = FileSystem.join(receivers[i].chunkDir, TransferLayout.chunkName(index))
+        guard let staged = pipeline.targets.firstIndex(where: { $0.dir == receivers[i].chunkDir }).map({ chunk.staged[$0] }) else {
+            return false
+        }
         while true {
             if receivers[i].shared { try refreshShared() } else { try refresh(i) }
             let r = receivers[i]
@@ -174,12 +183,14 @@ struct SenderRun {
                 : index <= r.consumed + options.chunkWindow
                     && (oldest < 1 || !FileSystem.opens(FileSystem.join(receivers[i].dir, TransferLayout.chunkName(oldest)))) {
                 do {
-                    // The chunk is fsynced as the protocol requires; its name is not (a chunk lost with
-                    // its folder entry is published again from the receiver's ack).
-                    let writer = try AtomicFileWriter(destination: path)
-                    try writer.write(bytes)
-                    try writer.commit(syncData: true, syncDirectory: false)
-                    shareBytes += Int64(bytes.count)
+                    // A chunk in a receiver's own inbox is not fsynced: the receiver deletes it within the
+                    // window, usually before it would reach the disk, and a chunk torn by a crash of the
+                    // host that holds it is deleted by the receiver and published again (the torn-chunk
+                    // rule, docs/transfer-protocol.md section 9a). A shared area's chunk was fsynced when
+                    // it was staged. Its name is not: a chunk lost with its folder entry is published
+                    // again from the receiver's ack.
+                    try staged.commit(syncData: false, syncDirectory: false)
+                    shareBytes += Int64(chunk.fileSize)
                 } catch {
                     throw TransferError.io(path: path, operation: "publish chunk", detail: String(describing: error))
                 }

@@ -78,6 +78,9 @@ public struct ReceivedTransfer: Sendable, Equatable {
     /// A sealed transfer whose content key was wrapped for the receiver's previous key (sent before
     /// the receiver's key rotation reached the sender), not its current one.
     public var openedWithPreviousKey: Bool = false
+    /// Chunk files that arrived torn (by a crash of the host that held them) and were published again
+    /// by the sender (the torn-chunk rule, docs/transfer-protocol.md section 9a).
+    public var damagedChunksResent: Int = 0
 }
 
 /// A transfer the receiver refused.

@@ -207,6 +207,8 @@ public final class TransferReceiver: @unchecked Sendable {
                                        chunks: session.consumed, chunkCount: session.manifest.chunkCount,
                                        tensorsCompleted: session.lastCompletedTensors))
         }
+        // Caught up (or a damaged chunk was set aside): the sender waits for this ack to go on.
+        try session.acknowledge()
         guard try session.commitIfFinal(trustedKeys: trustedKeys) else { return nil }
         sessions[name] = nil
         let m = session.manifest
@@ -214,7 +216,8 @@ public final class TransferReceiver: @unchecked Sendable {
                                 streamBytes: session.bytes, outputBytes: FileSystem.info(session.outputPath)?.size ?? 0,
                                 sourceBytes: m.source.size, mode: m.mode, filters: m.filters,
                                 signed: m.signerPublicKey != nil, signerPublicKey: m.signerPublicKey, sealed: m.encryption != nil,
-                                openedWithPreviousKey: (session.decryptionKeyUsed ?? 0) > 0)
+                                openedWithPreviousKey: (session.decryptionKeyUsed ?? 0) > 0,
+                                damagedChunksResent: session.damagedChunks)
     }
 
     /// Chunks at or below the ack were consumed before a crash cut the deletion short: remove them.
@@ -230,9 +233,9 @@ public final class TransferReceiver: @unchecked Sendable {
     /// receiver already consumed; it waits for that chunk to disappear. Such chunks are removed by name
     /// (a listing might not show them for a cache period): the last two windows below the ack.
     private func removeRepublishedChunks(_ session: ReceiveSession) {
-        let low = max(1, session.consumed - 2 * max(1, session.manifest.window) + 1)
-        guard low <= session.consumed else { return }
-        for i in low...session.consumed { FileSystem.remove(FileSystem.join(session.dir, TransferLayout.chunkName(i))) }
+        let low = max(1, session.acknowledged - 2 * max(1, session.manifest.window) + 1)
+        guard low <= session.acknowledged else { return }
+        for i in low...session.acknowledged { FileSystem.remove(FileSystem.join(session.dir, TransferLayout.chunkName(i))) }
     }
 
     private func refuse(name: String, dir: String, reason: String) -> FailedTransfer {

@@ -44,8 +44,13 @@ import Testing
         }
         let dead = SiteFederation.poll(seconds: 120) { site1()?.state == "dead" }
         #expect(dead, "site-1 after SIGKILL: \(String(describing: site1()))\n\(Self.logs(work))")
-        let serverLog = (try? String(contentsOfFile: share.root + "/export/fed/live/server/logs/watcher.log", encoding: .utf8)) ?? ""
-        #expect(serverLog.contains("site-1: not seen for"), "\(serverLog)")
+        // The server's watcher notices on its own next pass, which may come after `ferry sites` (which
+        // judges the heartbeat itself) already says dead: wait for the line, with a failsafe deadline.
+        func serverLog() -> String {
+            (try? String(contentsOfFile: share.root + "/export/fed/live/server/logs/watcher.log", encoding: .utf8)) ?? ""
+        }
+        let logged = SiteFederation.poll(seconds: 120) { serverLog().contains("site-1: not seen for") }
+        #expect(logged, "\(serverLog())")
     }
 
     private static func logs(_ work: String) -> String {

@@ -25,10 +25,10 @@ import Testing
         try expectRefused(s, reason: "SHA-256 does not match")
     }
 
-    @Test func truncatedChunkIsRefused() throws {
+    @Test func paddedChunkIsRefused() throws {
         let s = try stage(TransferSandbox())
-        try modify(s.chunk(2)) { $0.removeLast(10) }
-        try expectRefused(s, reason: "truncated")
+        try modify(s.chunk(2)) { $0 += [1, 2, 3] }
+        try expectRefused(s, reason: "truncated or padded")
     }
 
     @Test func finalRecordClaimingAShorterStreamIsRefused() throws {

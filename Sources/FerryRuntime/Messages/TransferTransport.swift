@@ -177,6 +177,9 @@ final class TransferTransport: MessageTransport {
         for t in pass.completed where t.openedWithPreviousKey {
             logger.notice("transfer \(t.transferID) from \(t.sender) was sealed to this site's previous encryption key; opened with keys/encryption.key.previous (the sender does not have the rotated key yet)")
         }
+        for t in pass.completed where t.damagedChunksResent > 0 {
+            logger.warning("transfer \(t.transferID) from \(t.sender): \(t.damagedChunksResent) chunk file(s) arrived torn and were sent again (did the host holding the inbox crash?)")
+        }
         var messages = pass.completed.map { t in
             IncomingMessage(transferID: t.transferID, sender: t.sender, metadata: t.metadata, path: t.outputPath,
                             wireBytes: t.streamBytes, outputBytes: t.outputBytes, signer: t.signerPublicKey)

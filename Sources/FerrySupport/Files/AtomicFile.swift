@@ -19,10 +19,16 @@ public final class AtomicFileWriter {
     /// little left to wait for.
     private var writebackStart: Int64 = 0
     private static let writebackStep: Int64 = 8 << 20
+    private let startsWriteback: Bool
 
     /// Opens a temporary file beside `destination`.
-    /// - Parameter permissions: mode of the published file (default 0644).
-    public init(destination: String, permissions: FilePermissions = [.ownerReadWrite, .groupRead, .otherRead]) throws {
+    /// - Parameters:
+    ///   - permissions: mode of the published file (default 0644).
+    ///   - startsWriteback: send every 8 MiB written to the disk at once (default). Off for files that
+    ///     are committed without an fsync and deleted soon after, which then never reach the disk.
+    public init(destination: String, permissions: FilePermissions = [.ownerReadWrite, .groupRead, .otherRead],
+                startsWriteback: Bool = true) throws {
+        self.startsWriteback = startsWriteback
         let dest = FilePath(destination)
         self.destination = dest
         let dir = dest.removingLastComponent()
@@ -60,7 +66,7 @@ public final class AtomicFileWriter {
             throw SupportError.ioFailure(path: destination.string, operation: "write", error: error)
         }
         bytesWritten += Int64(bytes.count)
-        if bytesWritten - writebackStart >= Self.writebackStep {
+        if startsWriteback, bytesWritten - writebackStart >= Self.writebackStep {
             HostDurability.startWriteback(fd.rawValue, offset: writebackStart, length: bytesWritten - writebackStart)
             writebackStart = bytesWritten
         }
@@ -72,6 +78,14 @@ public final class AtomicFileWriter {
             return done
         }
         try Array(data).withUnsafeBytes { try write($0) }
+    }
+
+    /// Flushes the data written so far to stable storage (``commit()`` then has nothing left to flush).
+    public func sync() throws {
+        guard let fd = descriptor else { throw SupportError.closed(path: destination.string) }
+        if fsync(fd.rawValue) != 0 {
+            throw SupportError.io(path: destination.string, operation: "fsync", errno: Errno(rawValue: errno))
+        }
     }
 
     /// Flushes the data to stable storage and renames the file into place.

@@ -49,22 +49,19 @@ struct ContentCipher: Sendable {
         return ad
     }
 
-    /// Seals `body` in place; returns the 16-byte tag.
-    func seal(_ body: UnsafeMutableRawBufferPointer, index: Int, offset: Int64, payloadLength: Int, infoLength: Int) throws -> [UInt8] {
+    /// Seals `body` (`info ‖ payload`). The ciphertext stays in the AEAD's own buffer and is written
+    /// from there: copying it back would cost one more pass over every byte sent.
+    func seal(_ body: UnsafeRawBufferPointer, index: Int, offset: Int64, payloadLength: Int, infoLength: Int) throws -> SealedChunkBody {
         let key = SymmetricKey(data: keyBytes)
         let ad = associatedData(index: index, offset: offset, payloadLength: payloadLength, infoLength: infoLength)
-        let plain = UnsafeRawBufferPointer(body)
-        let (ciphertext, tag): (Data, Data)
         switch aead {
         case .aes256GCM:
-            let box = try AES.GCM.seal(plain, using: key, nonce: try AES.GCM.Nonce(data: nonce(index: index)), authenticating: ad)
-            (ciphertext, tag) = (box.ciphertext, box.tag)
+            let box = try AES.GCM.seal(body, using: key, nonce: try AES.GCM.Nonce(data: nonce(index: index)), authenticating: ad)
+            return SealedChunkBody(combined: box.combined!)
         case .chaCha20Poly1305:
-            let box = try ChaChaPoly.seal(plain, using: key, nonce: try ChaChaPoly.Nonce(data: nonce(index: index)), authenticating: ad)
-            (ciphertext, tag) = (box.ciphertext, box.tag)
+            let box = try ChaChaPoly.seal(body, using: key, nonce: try ChaChaPoly.Nonce(data: nonce(index: index)), authenticating: ad)
+            return SealedChunkBody(combined: box.combined)
         }
-        _ = ciphertext.copyBytes(to: body)
-        return Array(tag)
     }
 
     /// Opens `body` (ciphertext) with `tag`: the plaintext, or nil when the tag does not verify (wrong
@@ -83,5 +80,20 @@ struct ContentCipher: Sendable {
                 return try ChaChaPoly.open(box, using: key, authenticating: ad)
             }
         } catch { return nil }
+    }
+}
+
+/// A sealed chunk body as the AEAD returned it: `nonce (12) ‖ ciphertext ‖ tag (16)`.
+struct SealedChunkBody: @unchecked Sendable {
+    let combined: Data
+
+    /// The 16-byte tag.
+    var tag: [UInt8] { Array(combined.suffix(ContentCipher.tagSize)) }
+
+    /// Calls `body` with the ciphertext bytes.
+    func withCiphertext<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try combined.withUnsafeBytes { raw in
+            try body(UnsafeRawBufferPointer(rebasing: raw[12..<(raw.count - ContentCipher.tagSize)]))
+        }
     }
 }

@@ -60,6 +60,10 @@ enum TransferReport {
         text += "\n  on the wire: \(ByteCount.format(r.streamBytes)) (\(percent(ratio)) of \(ByteCount.format(r.sourceBytes)))"
         if !filters.isEmpty { text += ", restored from \(filters.joined(separator: "+"))" }
         text += ", output \(ByteCount.format(r.outputBytes))\n"
+        if r.damagedChunksResent > 0 {
+            text += "  \(r.damagedChunksResent) chunk file\(r.damagedChunksResent == 1 ? "" : "s") arrived torn (a crash of the host that held "
+            text += "\(r.damagedChunksResent == 1 ? "it" : "them")?) and \(r.damagedChunksResent == 1 ? "was" : "were") sent again\n"
+        }
         text += "  wall time \(DurationText.format(elapsed)), peak memory \(ByteCount.format(ProcessStats.peakResidentBytes))"
         return text
     }
