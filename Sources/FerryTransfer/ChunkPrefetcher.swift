@@ -20,10 +20,11 @@ enum LoadedChunk {
     }
 }
 
-/// Reads and hashes chunk k + 1 on a second thread while the receiver writes chunk k, with two
-/// buffers used in turn. Hashing is about half of a receiver's work: on a 2-core host a receiver
-/// alone drains 1 GiB in 1.3–1.6 s instead of 2.1–2.7 s (docs/benchmarks.md). All methods are
-/// called from the receiving thread.
+/// Reads and hashes chunk k + 1 on a second thread while the receiver writes chunk k. Hashing is about
+/// half of a receiver's work: on a 2-core host a receiver alone drains 1 GiB in 1.3–1.6 s instead of
+/// 2.1–2.7 s (docs/benchmarks.md). Unsealed chunks are used in place, so two buffers take turns. A
+/// sealed chunk is copied out of its buffer before it is opened: one buffer, and the receiver starts
+/// the next read once the copy is made. All methods are called from the receiving thread.
 final class ChunkPrefetcher: @unchecked Sendable {
     /// One chunk buffer: an anonymous mapping of the largest acceptable chunk file, reserved once.
     /// Only the pages a chunk touches count; malloc would keep buffers freed by the second thread
@@ -54,15 +55,22 @@ final class ChunkPrefetcher: @unchecked Sendable {
     /// The chunk index being read in the background (in `slots[next]`), if any.
     private var inFlight: Int?
 
-    /// - Parameter maxFileSize: larger chunk files are refused without being read.
-    init(dir: String, maxFileSize: Int, hashBody: Bool = true) throws(TransferError) {
+    /// - Parameters:
+    ///   - maxFileSize: larger chunk files are refused without being read.
+    ///   - buffers: 2 when the caller uses a chunk in place while the next one is read; 1 when it copies
+    ///     each chunk out before it calls ``prefetch(_:)``.
+    init(dir: String, maxFileSize: Int, hashBody: Bool = true, buffers: Int = 2) throws(TransferError) {
         self.hashBody = hashBody
         self.dir = dir
         self.maxFileSize = maxFileSize
-        guard let a = Slot(capacity: maxFileSize), let b = Slot(capacity: maxFileSize) else {
-            throw TransferError.posix(dir, "reserve \(maxFileSize) bytes for chunk buffers")
+        var slots: [Slot] = []
+        for _ in 0..<max(1, min(buffers, 2)) {
+            guard let slot = Slot(capacity: maxFileSize) else {
+                throw TransferError.posix(dir, "reserve \(maxFileSize) bytes for chunk buffers")
+            }
+            slots.append(slot)
         }
-        slots = [a, b]
+        self.slots = slots
     }
 
     deinit { cancel() }
@@ -81,11 +89,20 @@ final class ChunkPrefetcher: @unchecked Sendable {
         return slot.result
     }
 
-    /// Starts reading chunk `index` in the background into the other buffer; the buffer returned by the
-    /// last ``load(_:)`` stays valid meanwhile.
+    /// Chunk `index` read again now, after any background read ends (into the buffer that read used).
+    func reload(_ index: Int) -> LoadedChunk {
+        cancel()
+        let slot = slots[next]
+        slot.result = Self.readChunk(path: FileSystem.join(dir, TransferLayout.chunkName(index)),
+                                     maxFileSize: maxFileSize, hashBody: hashBody, into: slot)
+        return slot.result
+    }
+
+    /// Starts reading chunk `index` in the background into the other buffer, where there are two (the
+    /// buffer returned by the last ``load(_:)`` stays valid meanwhile), else into the only one.
     func prefetch(_ index: Int) {
         precondition(inFlight == nil)
-        next ^= 1
+        next = (next + 1) % slots.count
         let slot = slots[next]
         let path = FileSystem.join(dir, TransferLayout.chunkName(index))
         let limit = maxFileSize

@@ -167,7 +167,7 @@ final class ReceiveSession {
         durable = ack?.durable ?? TransferAckPoint(consumed: consumed, bytes: bytes, chain: chain.hex)
         if durable.consumed > consumed { durable = TransferAckPoint(consumed: consumed, bytes: bytes, chain: chain.hex) }
         prefetcher = try ChunkPrefetcher(dir: self.chunkDirectory, maxFileSize: ChunkHeader.size + (1 << 20) + manifest.chunkSize,
-                                         hashBody: cipher == nil)
+                                         hashBody: cipher == nil, buffers: cipher == nil ? 2 : 1)
         fd = open(partialPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw TransferError.posix(partialPath, "open the partial output") }
         let have = FileSystem.info(partialPath)?.size ?? 0
@@ -253,9 +253,12 @@ final class ReceiveSession {
         case .damaged(let reason): return try setAside(damaged: DamagedChunk(reason: reason), index: index)
         case .loaded(let f, let d): (file, digest) = (f, d)
         }
-        if index < manifest.chunkCount { prefetcher.prefetch(index + 1) }
+        // Unsealed chunks are used in their buffer: the next one is read into the other buffer from now
+        // on. A sealed chunk is copied out of the only buffer first (`released`).
+        let next = index < manifest.chunkCount ? index + 1 : nil
+        if cipher == nil, let next { prefetcher.prefetch(next) }
         do {
-            try verify(file, name: name, index: index, bodyDigest: digest) { info, payload in
+            try verify(file, name: name, index: index, bodyDigest: digest, released: { if let next { self.prefetcher.prefetch(next) } }) { info, payload in
                 try expected.accept(index: index, name: name, offset: bytes, payload: payload, info: info)
                 lastCompletedTensors = info.isEmpty ? []
                     : (ChunkInfo.decode(Array(info))?.tensors ?? []).filter { $0.end == $0.size }.map(\.name)
@@ -291,8 +294,9 @@ final class ReceiveSession {
         if unacknowledged > 0 { try writeAck(state: "receiving", durably: false) }
     }
 
-    /// Checks chunk `index` and passes its (opened) info and payload to `use`.
-    private func verify(_ file: UnsafeRawBufferPointer, name: String, index: Int, bodyDigest: [UInt8],
+    /// Checks chunk `index` and passes its (opened) info and payload to `use`. A sealed chunk calls
+    /// `released` once `file` is no longer read.
+    private func verify(_ file: UnsafeRawBufferPointer, name: String, index: Int, bodyDigest: [UInt8], released: () -> Void,
                         _ use: (_ info: UnsafeRawBufferPointer, _ payload: UnsafeRawBufferPointer) throws -> Void) throws {
         guard let h = ChunkHeader.parse(file, magic: cipher == nil ? ChunkHeader.magic : ChunkHeader.sealedMagic) else {
             if file[0..<ChunkHeader.size].allSatisfy({ $0 == 0 }) {
@@ -339,10 +343,14 @@ final class ReceiveSession {
             throw Refusal(reason: "\(name) has a non-zero reserved field after its AEAD tag")
         }
         // The plaintext is written from the AEAD's own buffer: no copy back into the chunk buffer.
-        let sealed = UnsafeRawBufferPointer(rebasing: file[ChunkHeader.size...])
-        guard let plain = cipher.open(sealed, tag: tag, index: index, offset: bytes, payloadLength: Int(h.payloadLength),
-                                      infoLength: infoLength) else {
-            try Self.checkTorn(file, name: name)
+        let box: ContentCipher.Box
+        do { box = try cipher.box(UnsafeRawBufferPointer(rebasing: file[ChunkHeader.size...]), tag: tag, index: index) } catch {
+            throw Refusal(reason: "\(name) cannot be read as a sealed chunk: \(error)")
+        }
+        released()
+        guard let plain = cipher.open(box, index: index, offset: bytes, payloadLength: Int(h.payloadLength), infoLength: infoLength) else {
+            // The buffer holds the next chunk by now: read this one again to tell torn from tampered.
+            if case .loaded(let again, _) = prefetcher.reload(index) { try Self.checkTorn(again, name: name) }
             throw Refusal(reason: "\(name) does not open with the transfer's content key (tampered, swapped, replayed from another transfer, or cut short)")
         }
         chain.append(tag)

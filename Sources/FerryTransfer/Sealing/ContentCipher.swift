@@ -64,22 +64,33 @@ struct ContentCipher: Sendable {
         }
     }
 
-    /// Opens `body` (ciphertext) with `tag`: the plaintext, or nil when the tag does not verify (wrong
-    /// key, tampered, reordered, replayed or truncated).
-    func open(_ body: UnsafeRawBufferPointer, tag: [UInt8], index: Int, offset: Int64, payloadLength: Int,
-              infoLength: Int) -> Data? {
+    /// A sealed chunk body copied out of the caller's buffer (swift-crypto's sealed box holds its own
+    /// copy), ready for ``open(_:index:offset:payloadLength:infoLength:)``.
+    enum Box {
+        case aesGCM(AES.GCM.SealedBox)
+        case chaChaPoly(ChaChaPoly.SealedBox)
+    }
+
+    /// Copies the ciphertext `body` and its `tag` into a sealed box for chunk `index`; the caller's
+    /// buffer is free again when this returns.
+    func box(_ body: UnsafeRawBufferPointer, tag: [UInt8], index: Int) throws -> Box {
+        switch aead {
+        case .aes256GCM:
+            return .aesGCM(try AES.GCM.SealedBox(nonce: try AES.GCM.Nonce(data: nonce(index: index)), ciphertext: body, tag: tag))
+        case .chaCha20Poly1305:
+            return .chaChaPoly(try ChaChaPoly.SealedBox(nonce: try ChaChaPoly.Nonce(data: nonce(index: index)), ciphertext: body, tag: tag))
+        }
+    }
+
+    /// The plaintext of `box`, or nil when its tag does not verify (wrong key, tampered, reordered,
+    /// replayed or truncated).
+    func open(_ box: Box, index: Int, offset: Int64, payloadLength: Int, infoLength: Int) -> Data? {
         let key = SymmetricKey(data: keyBytes)
         let ad = associatedData(index: index, offset: offset, payloadLength: payloadLength, infoLength: infoLength)
-        do {
-            switch aead {
-            case .aes256GCM:
-                let box = try AES.GCM.SealedBox(nonce: try AES.GCM.Nonce(data: nonce(index: index)), ciphertext: body, tag: tag)
-                return try AES.GCM.open(box, using: key, authenticating: ad)
-            case .chaCha20Poly1305:
-                let box = try ChaChaPoly.SealedBox(nonce: try ChaChaPoly.Nonce(data: nonce(index: index)), ciphertext: body, tag: tag)
-                return try ChaChaPoly.open(box, using: key, authenticating: ad)
-            }
-        } catch { return nil }
+        switch box {
+        case .aesGCM(let sealed): return try? AES.GCM.open(sealed, using: key, authenticating: ad)
+        case .chaChaPoly(let sealed): return try? ChaChaPoly.open(sealed, using: key, authenticating: ad)
+        }
     }
 }
 
