@@ -49,6 +49,8 @@ final class ChunkPipeline: @unchecked Sendable {
     private let range: Range<Int>
     private let transferID: [UInt8]
     private let cipher: ContentCipher?
+    /// Seals chunks, and frees their sealed bodies, away from the producer's other allocations.
+    private let cipherThread: CipherThread?
 
     /// Starts producing chunks `range` (0-based plan positions) of `plan` from `producer`, which must
     /// already be positioned at the first of them, staging each in every target folder. The producer is
@@ -57,6 +59,7 @@ final class ChunkPipeline: @unchecked Sendable {
     init(producer: StreamProducer, plan: ChunkPlan, range: Range<Int>, transferID: [UInt8], cipher: ContentCipher? = nil,
          targets: [Target]) {
         self.targets = targets
+        cipherThread = cipher == nil ? nil : CipherThread(name: "ferry-transfer-seal")
         self.cipher = cipher
         self.producer = producer
         self.plan = plan
@@ -118,14 +121,17 @@ final class ChunkPipeline: @unchecked Sendable {
                 try producer.read(exactly: UnsafeMutableRawBufferPointer(rebasing: body[spec.info.count...]))
                 let digest: [UInt8]
                 var sealed: SealedChunkBody?
-                if let cipher {
+                defer { cipherThread?.release(&sealed) }
+                if let cipher, let cipherThread {
                     do {
-                        let box = try cipher.seal(UnsafeRawBufferPointer(body), index: k + 1, offset: spec.offset,
-                                                  payloadLength: spec.length, infoLength: spec.info.count)
-                        (sealed, digest) = (box, box.tag)
+                        sealed = try cipherThread.perform {
+                            try cipher.seal(UnsafeRawBufferPointer(body), index: k + 1, offset: spec.offset,
+                                            payloadLength: spec.length, infoLength: spec.info.count)
+                        }
                     } catch {
                         throw TransferError.io(path: "chunk \(k + 1)", operation: "seal", detail: String(describing: error))
                     }
+                    digest = sealed!.tag
                 } else {
                     digest = ChunkDigest.compute(UnsafeRawBufferPointer(body))
                 }

@@ -48,6 +48,8 @@ final class ReceiveSession {
     private var sourceHasher: SHA256?
     /// Sealed transfers (version 2): opens each chunk.
     private let cipher: ContentCipher?
+    /// Opens sealed chunks, and frees their buffers, away from the receiving thread's other allocations.
+    private let cipherThread: CipherThread?
     /// The chunks consumed since the last ack, and which of them are this inbox's to delete once an ack
     /// covers them.
     private var unacknowledged = 0
@@ -85,6 +87,7 @@ final class ReceiveSession {
                 throw Refusal(reason: "a version 1 manifest must not carry an encryption object")
             }
             cipher = nil
+            cipherThread = nil
         case TransferManifest.sealedVersion:
             guard let encryption = manifest.encryption else {
                 throw Refusal(reason: "a version 2 manifest has no encryption object")
@@ -100,6 +103,7 @@ final class ReceiveSession {
             case .success(let opened):
                 decryptionKeyUsed = opened.used
                 cipher = ContentCipher(key: opened.key, aead: encryption.aead, transferID: rawID, chunkCount: manifest.chunkCount)
+                cipherThread = CipherThread(name: "ferry-transfer-open")
             }
         default:
             throw Refusal(reason: "protocol version \(manifest.protocolVersion) is not supported (this receiver speaks 1 and 2)")
@@ -342,19 +346,30 @@ final class ReceiveSession {
         guard h.digest[ContentCipher.tagSize...].allSatisfy({ $0 == 0 }) else {
             throw Refusal(reason: "\(name) has a non-zero reserved field after its AEAD tag")
         }
-        // The plaintext is written from the AEAD's own buffer: no copy back into the chunk buffer.
-        let box: ContentCipher.Box
-        do { box = try cipher.box(UnsafeRawBufferPointer(rebasing: file[ChunkHeader.size...]), tag: tag, index: index) } catch {
+        // The plaintext is written from the AEAD's own buffer: no copy back into the chunk buffer. Both
+        // buffers (the sealed box's copy of the chunk, the plaintext) are made and freed on the cipher thread.
+        guard let cipherThread else { throw Refusal(reason: "\(name): no cipher thread") }
+        var box: ContentCipher.Box?
+        var plain: Data?
+        defer {
+            cipherThread.release(&plain)
+            cipherThread.release(&box)
+        }
+        do {
+            box = try cipherThread.perform { try cipher.box(UnsafeRawBufferPointer(rebasing: file[ChunkHeader.size...]), tag: tag, index: index) }
+        } catch {
             throw Refusal(reason: "\(name) cannot be read as a sealed chunk: \(error)")
         }
         released()
-        guard let plain = cipher.open(box, index: index, offset: bytes, payloadLength: Int(h.payloadLength), infoLength: infoLength) else {
+        let offset = bytes, payloadLength = Int(h.payloadLength)
+        plain = try cipherThread.perform { [box] in cipher.open(box!, index: index, offset: offset, payloadLength: payloadLength, infoLength: infoLength) }
+        guard plain != nil else {
             // The buffer holds the next chunk by now: read this one again to tell torn from tampered.
             if case .loaded(let again, _) = prefetcher.reload(index) { try Self.checkTorn(again, name: name) }
             throw Refusal(reason: "\(name) does not open with the transfer's content key (tampered, swapped, replayed from another transfer, or cut short)")
         }
         chain.append(tag)
-        try plain.withUnsafeBytes { opened in
+        try plain!.withUnsafeBytes { opened in
             try use(UnsafeRawBufferPointer(rebasing: opened[0..<infoLength]), UnsafeRawBufferPointer(rebasing: opened[infoLength..<body]))
         }
     }
