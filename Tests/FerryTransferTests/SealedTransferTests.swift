@@ -164,13 +164,9 @@ import Testing
         // A sender that gives up (as if killed) leaves its state: the rerun uses the same transfer and key.
         let box = try TransferSandbox()
         let source = try box.writeBytes("resume.bin", count: 60_000, seed: 43)
-        var options = testOptions(chunk: 10_000, window: 2)
-        options.expire = .milliseconds(300)
-        _ = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options,
-                                            recipients: [testRecipient.publicKey])).wait()
-        let dir = try #require(box.transferFolders().first)
+        let options = testOptions(chunk: 10_000, window: 2)
+        let dir = try abandonedSend(box, source: source, options: options)
         let manifest = try Data(contentsOf: URL(fileURLWithPath: dir + "/manifest.json"))
-        options.expire = neverExpires
         let receiver = TransferReceiver(inbox: box.inbox, outputDirectory: box.out, options: options, decryptionKey: testRecipient)
         let sender = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: options,
                                                      recipients: [testRecipient.publicKey]))

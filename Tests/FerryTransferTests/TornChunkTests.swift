@@ -59,12 +59,8 @@ import Testing
     @Test func aChunkThatArrivesDamagedThreeTimesRefusesTheTransfer() throws {
         let box = try TransferSandbox()
         let source = try box.writeBytes("torn.bin", count: 50_000, seed: 42)
-        var lonely = testOptions(chunk: 10_000, window: 8)
-        lonely.expire = .milliseconds(300)
         // The sender publishes every chunk (the window holds them all), finds no receiver and gives up.
-        _ = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: lonely,
-                                            recipients: [testRecipient.publicKey])).wait()
-        let dir = try #require(box.transferFolders().first)
+        let dir = try abandonedSend(box, source: source, options: testOptions(chunk: 10_000, window: 8))
         let chunk2 = dir + "/" + TransferLayout.chunkName(2)
         var torn = [UInt8](try Data(contentsOf: URL(fileURLWithPath: chunk2)))
         torn.removeLast(1_000)

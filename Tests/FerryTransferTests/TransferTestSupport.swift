@@ -1,6 +1,7 @@
 import FerrySupport
 import FerryTensors
 import Foundation
+import Testing
 @testable import FerryTransfer
 
 /// A temporary folder with an inbox, an output folder and helpers; removed when dropped.
@@ -113,6 +114,16 @@ let neverExpires: Duration = .seconds(24 * 3600)
 /// The X25519 key the tests seal their transfers to (``testOptions()`` transfers are sealed: give
 /// senders `recipients: [testRecipient.publicKey]` and receivers `decryptionKey: testRecipient`).
 let testRecipient = TransferDecryptionKey.generate()
+
+/// Runs a sender that finds no receiver and gives up after 300 ms, as if killed: its resume state, the
+/// manifest and the chunks its window allowed stay. Returns the transfer folder.
+func abandonedSend(_ box: TransferSandbox, source: String, options: TransferOptions) throws -> String {
+    var lonely = options
+    lonely.expire = .milliseconds(300)
+    _ = BackgroundSender(TransferSender(source: source, inboxes: [box.inbox], options: lonely,
+                                        recipients: [testRecipient.publicKey])).wait()
+    return try #require(box.transferFolders().first)
+}
 
 /// Fast test options: small chunks, short poll interval, no expiry, sealed.
 func testOptions(chunk: Int = 16 << 10, window: Int = 3) -> TransferOptions {
