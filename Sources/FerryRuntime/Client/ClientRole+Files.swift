@@ -69,8 +69,9 @@ extension ClientRole {
                         continue
                     }
                 }
-                FileSystem.remove(FileSystem.join(dir, ClientFiles.receivedFiles))
-                FileSystem.remove(FileSystem.join(dir, ClientFiles.pendingFiles))
+                for name in [ClientFiles.receivedFiles, ClientFiles.pendingFiles] where FileSystem.exists(FileSystem.join(dir, name)) {
+                    FileSystem.remove(FileSystem.join(dir, name))
+                }
             } else if FileSystem.exists(FileSystem.join(dir, ClientFiles.pendingFiles)) {
                 _ = settleFileDeployment(job)
             }
