@@ -123,4 +123,65 @@ import Glibc
         #expect(!Self.exists(siteJob + "/files"), "the received copies are gone once placed")
         print("killed site-1 \(pending ? "while its deployment waited for its files" : "after its deployment")")
     }
+
+    /// site-1 SIGKILLed right after it recorded the outcome of a deployment that waited for its large
+    /// files (`deploy.json`, or `refused.json` when its policy.yaml refuses the job), before its answer
+    /// was queued: the restarted watcher must answer, or the server waits for it until the deployment's
+    /// deadline (the job stayed `dispatched`). The watcher is stopped on the inotify event of the
+    /// record's rename, before its answer's fsynced writes most of the time. The test checks that the
+    /// answer was not queued yet and that a file's arrival completed the deployment (a deploy message
+    /// handled last is still in the inbox: the restart answers it as a duplicate), and tries a new job
+    /// otherwise (about half of the tries land; at most 12).
+    @Test(arguments: ["deploy.json", "refused.json"])
+    func aClientKilledBeforeItAnswersAFileDeploymentAnswersAfterARestart(record: String) throws {
+        let dir = try RT.temporaryDirectory("large-answer")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (job, _) = try Self.writeJob(in: dir)
+        // 24 MiB: the deployment usually waits on this file.
+        try Self.noise(24 << 20, seed: 9).write(to: URL(fileURLWithPath: job + "/apps/client/data/more.bin"))
+        let fed = try RT.federation(in: dir, start: false)
+        defer { fed.stop() }
+        if record == "refused.json" {
+            try "commands:\n  - \"/opt/fl/bin/*\"\n".write(toFile: fed.clients[0] + "/policy.yaml", atomically: true, encoding: .utf8)
+        }
+        try RT.startWatchers(fed)
+        let site1 = try SiteWorkspace.open(fed.clients[0])
+        var landed = false
+        var missed: [String] = []
+        for _ in 1...12 where !landed {
+            let id = try Self.submit(job, to: fed).id
+            let siteJob = site1.jobsDirectory + "/\(id)"
+            _ = try RT.wait(fed, id) { Self.exists(siteJob) || $0.state.state.isFinished }
+            let watcher = try #require(fed.watcher("site-1"))
+            if RT.waitForRename(of: record, in: siteJob, unless: { Self.exists(siteJob + "/" + record) }, when: { true }) {
+                watcher.send(SIGSTOP)
+                #expect(RT.waitStopped(watcher.pid))
+                let answer = "\(id).result.deploy.site-1.json"
+                let queued = Self.exists(site1.directory + "/outbox/" + answer) || Self.exists(site1.directory + "/outbox/sent/" + answer)
+                // Completed by a file's arrival: no deploy message is left for the restarted watcher to
+                // answer as a duplicate.
+                let log = RT.text(siteJob + "/logs/site-1.log")
+                let byFile = log.range(of: "waiting for 2 large file(s)").map { log[$0.upperBound...].contains("received apps/client/data/") } == true
+                landed = !queued && byFile
+                if !landed { missed.append(queued ? "the answer was queued before the kill" : "the deploy message arrived last") }
+            } else {
+                missed.append("\(record) was written before the watch was set up")
+            }
+            watcher.send(SIGKILL)
+            try fed.restart("site-1")
+            let run = try RT.waitFinished(fed, id)
+            if record == "refused.json" {
+                #expect(run.state.state == .finishedFailed)
+                #expect(run.state.sites["site-1"]?.hasPrefix("refused: policy.yaml:1: commands:") == true, "\(run.state.sites)")
+            } else {
+                #expect(run.state.state == .finishedCompleted, "\(run.state.reason ?? "")")
+                #expect(!Self.exists(siteJob + "/files") && !Self.exists(siteJob + "/pending-files.json"))
+            }
+        }
+        // Rarely (with a fast disk) no try lands: the restarts were still checked, the window was not.
+        withKnownIssue("no try killed site-1 between \(record) and its answer", isIntermittent: true) {
+            #expect(landed, "\(missed)")
+        }
+        print("\(record): \(landed ? "the kill landed at try \(missed.count + 1)" : "no try landed") (missed: \(missed))")
+    }
 }

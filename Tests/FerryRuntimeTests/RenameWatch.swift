@@ -7,13 +7,15 @@ import Glibc
 extension RT {
     /// Blocks until `file` is renamed into `directory` (or, with `events: IN_CREATE`, created there) while
     /// `condition` holds (inotify, so the caller reacts within microseconds); false when the watch cannot
-    /// be set up or after `timeout`.
+    /// be set up, when `passed` says (once the watch is set up) that the moment has already gone by, or
+    /// after `timeout`.
     static func waitForRename(of file: String, in directory: String, events: UInt32 = UInt32(IN_MOVED_TO),
-                              timeout: Duration = failsafe, when condition: () -> Bool) -> Bool {
+                              timeout: Duration = failsafe, unless passed: () -> Bool = { false },
+                              when condition: () -> Bool) -> Bool {
         let fd = inotify_init1(Int32(IN_CLOEXEC))
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        guard inotify_add_watch(fd, directory, events) >= 0 else { return false }
+        guard inotify_add_watch(fd, directory, events) >= 0, !passed() else { return false }
         let deadline = ContinuousClock.now + timeout
         var buffer = [UInt8](repeating: 0, count: 8192)
         while ContinuousClock.now < deadline {

@@ -54,14 +54,23 @@ extension ClientRole {
         _ = settleFileDeployment(job)
     }
 
-    /// Completes the deployments whose large files have all arrived (after a restart too), and removes
-    /// the received copies of deployed jobs left by a watcher killed before it could.
+    /// Completes the deployments whose large files have all arrived (after a restart too), and finishes
+    /// those a watcher killed after their outcome was recorded left: `pending-files.json` goes only once
+    /// the answer is queued, so the answer is queued again (a no-op when it was) before it goes.
     func settleFileDeployments() {
         for job in FileSystem.list(workspace.jobsDirectory) where !job.hasPrefix(".") {
             let dir = jobDirectory(job)
-            if FileSystem.exists(FileSystem.join(dir, "deploy.json")) {
-                if FileSystem.exists(FileSystem.join(dir, ClientFiles.receivedFiles)) {
-                    FileSystem.remove(FileSystem.join(dir, ClientFiles.receivedFiles))
+            if FileSystem.exists(FileSystem.join(dir, "deploy.json")) || FileSystem.exists(FileSystem.join(dir, "refused.json")) {
+                if FileSystem.exists(FileSystem.join(dir, ClientFiles.pendingFiles)), !FileSystem.exists(FileSystem.join(dir, "aborted.json")) {
+                    do {
+                        try answerDeploymentAgain(job: job)
+                    } catch {
+                        log(job, "cannot answer the deployment yet: \(error)", error: true)  // tried again on the next pass
+                        continue
+                    }
+                }
+                for name in [ClientFiles.receivedFiles, ClientFiles.pendingFiles] where FileSystem.exists(FileSystem.join(dir, name)) {
+                    FileSystem.remove(FileSystem.join(dir, name))
                 }
             } else if FileSystem.exists(FileSystem.join(dir, ClientFiles.pendingFiles)) {
                 _ = settleFileDeployment(job)

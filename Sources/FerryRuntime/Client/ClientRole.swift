@@ -256,13 +256,7 @@ final class ClientRole: SiteRoleHandler {
         }
         if FileSystem.exists(FileSystem.join(dir, "deploy.json")) || FileSystem.exists(FileSystem.join(dir, "refused.json")) {
             logger.info("job \(job): duplicate deployment ignored")
-            // Answer again (a no-op once the answer is queued): a watcher killed between recording the
-            // deployment and queueing its answer would otherwise leave the server waiting.
-            if let refused = try? JSONFile.readIfPresent(StopRecord.self, from: FileSystem.join(dir, "refused.json")) {
-                try reply(job: job, task: "deploy", round: 0, ok: false, error: refused.reason, payload: nil)
-            } else {
-                try reply(job: job, task: "deploy", round: 0, ok: true, error: nil, payload: nil)
-            }
+            try answerDeploymentAgain(job: job)
             return
         }
         let app = message.metadata[MessageKey.app] ?? ""
@@ -296,6 +290,17 @@ final class ClientRole: SiteRoleHandler {
         } catch {
             try refuse(job: job, reason: "\(error)")
         }
+    }
+
+    /// Queues the answer that `deploy.json` or `refused.json` records (a no-op once it is queued): a
+    /// watcher killed between recording the outcome and queueing its answer would otherwise leave the
+    /// server waiting for it until the deployment's deadline.
+    func answerDeploymentAgain(job: String) throws {
+        let messageID = "\(job).result.deploy.\(workspace.name)"
+        guard !outbox.contains(messageID) else { return }
+        let refused = try? JSONFile.readIfPresent(StopRecord.self, from: FileSystem.join(jobDirectory(job), "refused.json"))
+        try reply(job: job, task: "deploy", round: 0, ok: refused == nil, error: refused?.reason, payload: nil, id: messageID)
+        log(job, "answered the deployment (\(refused == nil ? "accepted" : "refused")): the watcher that decided stopped before it could")
     }
 
     /// Loads the unpacked job (its large files in place) and puts it to the site's policy.yaml, which
@@ -338,10 +343,12 @@ final class ClientRole: SiteRoleHandler {
     func refuse(job: String, reason: String) throws {
         let dir = jobDirectory(job)
         try FileSystem.makeDirectory(dir)
-        for name in ["job", ClientFiles.receivedFiles, ClientFiles.pendingFiles] { FileSystem.remove(FileSystem.join(dir, name)) }
+        for name in ["job", ClientFiles.receivedFiles] { FileSystem.remove(FileSystem.join(dir, name)) }
         try JSONFile.write(StopRecord(job: job, reason: reason, at: Date()), to: FileSystem.join(dir, "refused.json"))
         log(job, "deployment refused: \(reason)", error: true)
         try reply(job: job, task: "deploy", round: 0, ok: false, error: reason, payload: nil)
+        // Last: until the answer is queued, it tells a restarted watcher to answer (settleFileDeployments).
+        FileSystem.remove(FileSystem.join(dir, ClientFiles.pendingFiles))
     }
 
     // MARK: Tasks
