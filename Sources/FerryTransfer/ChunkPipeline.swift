@@ -14,6 +14,9 @@ final class ChunkPipeline: @unchecked Sendable {
         /// Shared areas: the chunk is fsynced before it is published (several receivers read it and
         /// none may delete it, so the torn-chunk rule cannot apply).
         let durable: Bool
+        /// A receiver's own folder: the transfer's window, which names the spares its receiver keeps
+        /// (consumed chunks this sender overwrites, docs/transfer-protocol.md §4a); nil for a shared area.
+        var spareWindow: Int? = nil
     }
 
     /// A chunk staged in every target folder, ready to be published.
@@ -146,7 +149,9 @@ final class ChunkPipeline: @unchecked Sendable {
                     do {
                         // Without writeback started: a chunk deleted by its receiver before the page cache
                         // flushes it never reaches the disk.
-                        let writer = try AtomicFileWriter(destination: path, startsWriteback: target.durable)
+                        let spare = target.spareWindow.map { FileSystem.join(target.dir, TransferLayout.spareName(forChunk: k + 1, window: $0)) }
+                        let writer = try spare.flatMap { AtomicFileWriter(destination: path, reusing: $0) }
+                            ?? AtomicFileWriter(destination: path, startsWriteback: target.durable)
                         try writer.write(head)
                         try sealed?.withCiphertext { try writer.write($0) }
                         if target.durable { try writer.sync() }

@@ -53,7 +53,8 @@ final class ReceiveSession {
     /// The chunks consumed since the last ack, and which of them are this inbox's to delete once an ack
     /// covers them.
     private var unacknowledged = 0
-    private var unacknowledgedFiles: [String] = []
+    /// Consumed chunks of this inbox not yet covered by the ack (indices).
+    private var unacknowledgedFiles: [Int] = []
     /// Chunks consumed and covered by the ack on disk.
     private(set) var acknowledged: Int
     /// An ack is written after this many consumed chunks (and whenever the next chunk is not there yet).
@@ -267,7 +268,7 @@ final class ReceiveSession {
                 lastCompletedTensors = info.isEmpty ? []
                     : (ChunkInfo.decode(Array(info))?.tensors ?? []).filter { $0.end == $0.size }.map(\.name)
                 // A shared area's chunks are the sender's to delete (the other recipients still need them).
-                try append(payload, path: chunkDirectory == dir ? FileSystem.join(dir, name) : nil)
+                try append(payload)
             }
         } catch let damage as DamagedChunk {
             return try setAside(damaged: damage, index: index)
@@ -338,9 +339,10 @@ final class ReceiveSession {
                 try Self.checkTorn(file, name: name)
                 throw Refusal(reason: "\(name) is corrupt: its SHA-256 does not match (tampered or damaged)")
             }
-            chain.append(h.digest)
             let infoEnd = ChunkHeader.size + infoLength
-            return try use(UnsafeRawBufferPointer(rebasing: file[ChunkHeader.size..<infoEnd]), UnsafeRawBufferPointer(rebasing: file[infoEnd...]))
+            return try chained(h.digest) {
+                try use(UnsafeRawBufferPointer(rebasing: file[ChunkHeader.size..<infoEnd]), UnsafeRawBufferPointer(rebasing: file[infoEnd...]))
+            }
         }
         let tag = Array(h.digest[0..<ContentCipher.tagSize])
         guard h.digest[ContentCipher.tagSize...].allSatisfy({ $0 == 0 }) else {
@@ -368,9 +370,23 @@ final class ReceiveSession {
             if case .loaded(let again, _) = prefetcher.reload(index) { try Self.checkTorn(again, name: name) }
             throw Refusal(reason: "\(name) does not open with the transfer's content key (tampered, swapped, replayed from another transfer, or cut short)")
         }
-        chain.append(tag)
-        try plain!.withUnsafeBytes { opened in
-            try use(UnsafeRawBufferPointer(rebasing: opened[0..<infoLength]), UnsafeRawBufferPointer(rebasing: opened[infoLength..<body]))
+        try chained(tag) {
+            try plain!.withUnsafeBytes { opened in
+                try use(UnsafeRawBufferPointer(rebasing: opened[0..<infoLength]), UnsafeRawBufferPointer(rebasing: opened[infoLength..<body]))
+            }
+        }
+    }
+
+    /// Runs `body` (which consumes the chunk, and may write the ack) with `digest` chained; takes the
+    /// digest back out when it throws, so an ack written after a failed write names the chain of the
+    /// chunks really consumed.
+    private func chained(_ digest: [UInt8], _ body: () throws -> Void) throws {
+        let (before, consumedBefore) = (chain, consumed)
+        chain.append(digest)
+        do { try body() } catch {
+            // Only while the chunk is not counted as consumed (a failed ack after it was keeps both).
+            if consumed == consumedBefore { chain = before }
+            throw error
         }
     }
 
@@ -388,7 +404,11 @@ final class ReceiveSession {
         }
     }
 
-    private func append(_ payload: UnsafeRawBufferPointer, path: String?) throws {
+    /// This inbox's chunks are the receiver's to delete (or keep as spares); a broadcast's shared area's
+    /// are the sender's.
+    private var ownsChunks: Bool { chunkDirectory == dir }
+
+    private func append(_ payload: UnsafeRawBufferPointer) throws {
         var off = 0
         while off < payload.count {
             let n = Syscall.retryingInterrupts {
@@ -405,7 +425,7 @@ final class ReceiveSession {
         consumed += 1
         bytes += Int64(payload.count)
         unacknowledged += 1
-        if let path { unacknowledgedFiles.append(path) }
+        if ownsChunks { unacknowledgedFiles.append(consumed) }
         if bytes - durable.bytes >= checkpointInterval {
             try checkpoint()
         } else if unacknowledged >= ackEvery || isFinished {
@@ -430,7 +450,14 @@ final class ReceiveSession {
         try TransferError.io({ try FileSystem.write(ack.encoded(), to: FileSystem.join(dir, TransferLayout.ack), durable: durably) })
         acknowledged = consumed
         unacknowledged = 0
-        for path in unacknowledgedFiles { FileSystem.remove(path) }
+        // Consumed chunks become spares the sender overwrites with later chunks: a file whose pages are in
+        // the page cache costs no allocation to overwrite, and none to free (docs/transfer-protocol.md §4a).
+        for index in unacknowledgedFiles {
+            let path = FileSystem.join(dir, TransferLayout.chunkName(index))
+            if rename(path, FileSystem.join(dir, TransferLayout.spareName(forChunk: index, window: manifest.window))) != 0 {
+                FileSystem.remove(path)
+            }
+        }
         unacknowledgedFiles.removeAll()
     }
 
@@ -474,6 +501,7 @@ final class ReceiveSession {
         let outputDirectory = (outputPath as NSString).deletingLastPathComponent
         if !ReceivedLedger.contains(id, in: outputDirectory) { try ReceivedLedger.record(id, in: outputDirectory) }
         try writeAck(state: "complete", durably: true)
+        removeSpares()
         return true
     }
 
@@ -495,8 +523,17 @@ final class ReceiveSession {
         }
     }
 
+    /// Removes the spare chunks kept for the sender (by name: a listing may be stale on a share).
+    private func removeSpares() {
+        guard ownsChunks else { return }
+        for slot in 0..<TransferLayout.spareSlots(window: manifest.window) {
+            FileSystem.remove(FileSystem.join(dir, TransferLayout.spareName(forChunk: slot, window: manifest.window)))
+        }
+    }
+
     /// Drops the partial output and the filter sink (after a refusal or expiry).
     func discard() {
+        removeSpares()
         suspend()
         FileSystem.remove(partialPath)
     }

@@ -47,6 +47,8 @@ struct SenderRun {
     var areaCollected = 0
     /// Every byte this run wrote to the share: chunk files, manifests, records.
     var shareBytes: Int64 = 0
+    /// Chunks published by overwriting a spare (a consumed chunk's file) instead of a new file.
+    var sparesReused = 0
 
     init(id: String, manifestBytes: [UInt8], inboxes: [String], options: TransferOptions, plan: ChunkPlan, senderName: String) {
         self.id = id
@@ -141,7 +143,8 @@ struct SenderRun {
         }
         var targets: [ChunkPipeline.Target] = []
         for i in needing {
-            let target = ChunkPipeline.Target(dir: receivers[i].chunkDir, durable: receivers[i].shared)
+            let target = ChunkPipeline.Target(dir: receivers[i].chunkDir, durable: receivers[i].shared,
+                                              spareWindow: receivers[i].shared ? nil : options.chunkWindow)
             if !targets.contains(target) { targets.append(target) }
         }
         let pipeline = ChunkPipeline(producer: producer, plan: plan, range: startChunk..<plan.chunks.count,
@@ -191,6 +194,7 @@ struct SenderRun {
                     // again from the receiver's ack.
                     try staged.commit(syncData: false, syncDirectory: false)
                     shareBytes += Int64(chunk.fileSize)
+                    if staged.reusesFile { sparesReused += 1 }
                 } catch {
                     throw TransferError.io(path: path, operation: "publish chunk", detail: String(describing: error))
                 }

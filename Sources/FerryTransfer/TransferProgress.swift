@@ -44,6 +44,9 @@ public struct TransferSummary: Sendable {
     public var shareBytesWritten: Int64 = 0
     /// Receivers that read one shared copy of the chunks (broadcast once); 0 when every inbox got its own.
     public var broadcastRecipients: Int = 0
+    /// Chunks written over a spare (a consumed chunk's file, docs/transfer-protocol.md §4a) rather than
+    /// into a new file.
+    public var sparesReused: Int = 0
     /// ``streamBytes`` / ``sourceBytes``.
     public var ratio: Double { sourceBytes > 0 ? Double(streamBytes) / Double(sourceBytes) : 1 }
 }

@@ -111,7 +111,9 @@ public final class TransferReceiver: @unchecked Sendable {
                 settled.insert(name)
             } catch {
                 // An I/O failure (disk full, EIO) is not the transfer's fault: keep the partial output and
-                // the ack, so a later pass or a restarted receiver resumes from the last acknowledged chunk.
+                // the ack, so a later pass or a restarted receiver resumes from the last acknowledged chunk
+                // (the chunks consumed since the last ack are acknowledged first, where that still works).
+                try? sessions[name]?.acknowledge()
                 sessions[name]?.suspend()
                 sessions[name] = nil
                 throw error

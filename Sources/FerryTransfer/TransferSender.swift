@@ -68,7 +68,8 @@ public final class TransferSender: Sendable {
             chunkCount: producer.plan.chunks.count, receivers: run.receivers.count,
             sourcePasses: producer.passes, producedBytes: producer.producedBytes,
             resumed: resumed, elapsed: clock.now - start, sealed: run.cipher != nil,
-            shareBytesWritten: run.shareBytes, broadcastRecipients: run.receivers.filter(\.shared).count)
+            shareBytesWritten: run.shareBytes, broadcastRecipients: run.receivers.filter(\.shared).count,
+            sparesReused: run.sparesReused)
     }
 
     /// Broadcast once: with ``TransferOptions/broadcastShare`` and two or more inboxes below it, their

@@ -30,7 +30,9 @@ import Testing
         #expect(box.data(done.outputPath) == box.data(s.source), sourceLocation: sourceLocation)
         #expect(done.damagedChunksResent == 1, sourceLocation: sourceLocation)
         let summary = try #require(s.sender.wait(), sourceLocation: sourceLocation).get()
-        #expect(summary.wireBytesWritten == 60_000, "chunk 2 twice, the others once", sourceLocation: sourceLocation)
+        // Chunk 2 twice, the others once; the sender's second pass may also publish a chunk again whose
+        // ack it read just before the receiver's (a duplicate the receiver deletes), hence at least.
+        #expect(summary.wireBytesWritten >= 60_000, "chunk 2 twice, the others once", sourceLocation: sourceLocation)
     }
 
     @Test func anEmptyChunkFileIsPublishedAgain() throws {

@@ -20,6 +20,9 @@ public final class AtomicFileWriter {
     private var writebackStart: Int64 = 0
     private static let writebackStep: Int64 = 8 << 20
     private let startsWriteback: Bool
+    /// Made with ``init(destination:reusing:)``: an existing file is overwritten (and cut to the bytes
+    /// written on ``commit()``).
+    public private(set) var reusesFile = false
 
     /// Opens a temporary file beside `destination`.
     /// - Parameters:
@@ -43,6 +46,32 @@ public final class AtomicFileWriter {
         } catch {
             throw SupportError.ioFailure(path: destination, operation: "create temporary file", error: error)
         }
+    }
+
+    /// Opens `spare` to be overwritten and published at `destination`, or returns nil when there is no
+    /// usable spare (then create a new writer). The spare is first renamed to this writer's temporary name
+    /// (so nobody else can take or replace it meanwhile), then opened without following a link and used
+    /// only if it is a regular file with no other name: a planted link never redirects the write. Its
+    /// pages are already in the page cache, so overwriting them costs no allocation; ``commit()`` cuts it
+    /// to the bytes written.
+    public init?(destination: String, reusing spare: String) {
+        let dest = FilePath(destination)
+        self.destination = dest
+        startsWriteback = false
+        let dir = dest.removingLastComponent()
+        let name = dest.lastComponent?.string ?? "file"
+        let tmpName = ".\(name).tmp-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
+        temporaryPath = dir.isEmpty ? FilePath(tmpName) : dir.appending(tmpName)
+        guard rename(spare, temporaryPath.string) == 0 else { return nil }
+        let fd = open(temporaryPath.string, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
+        var st = stat()
+        guard fd >= 0, fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_nlink == 1 else {
+            if fd >= 0 { close(fd) }
+            _ = unlink(temporaryPath.string)
+            return nil
+        }
+        descriptor = FileDescriptor(rawValue: fd)
+        reusesFile = true
     }
 
     deinit {
@@ -97,6 +126,7 @@ public final class AtomicFileWriter {
         guard let fd = descriptor else { throw SupportError.closed(path: destination.string) }
         descriptor = nil
         do {
+            if reusesFile, ftruncate(fd.rawValue, off_t(bytesWritten)) != 0 { throw Errno(rawValue: errno) }
             if syncData, fsync(fd.rawValue) != 0 { throw Errno(rawValue: errno) }
             try fd.close()
         } catch {

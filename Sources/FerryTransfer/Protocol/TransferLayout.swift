@@ -24,6 +24,13 @@ enum TransferLayout {
     }
 
 
+    /// A consumed chunk kept for the sender to overwrite with a later chunk (section 4a of
+    /// docs/transfer-protocol.md): chunk k becomes `.spare-<k mod spareSlots(window)>`.
+    static func spareName(forChunk index: Int, window: Int) -> String { ".spare-\(index % spareSlots(window: window))" }
+
+    /// How many spare names a transfer folder uses: half the window (in chunks), at least 1.
+    static func spareSlots(window: Int) -> Int { max(1, window / 2) }
+
     /// Name of the receiver's partial stream file in the output folder.
     static func partialName(_ id: String) -> String { ".ferry-partial-\(id)" }
 }
