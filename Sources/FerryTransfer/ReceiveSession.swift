@@ -59,6 +59,9 @@ final class ReceiveSession {
     private(set) var acknowledged: Int
     /// An ack is written after this many consumed chunks (and whenever the next chunk is not there yet).
     private let ackEvery: Int
+    /// Starts the output's writeback, chunk by chunk, in order; drained before the output is fsynced or
+    /// closed.
+    private let writeback = DispatchQueue(label: "ferry-receive-writeback")
     /// How many times each chunk index arrived damaged (torn-chunk rule).
     private var damageCount: [Int: Int] = [:]
     /// Damaged chunks deleted so that the sender publishes them again.
@@ -209,6 +212,7 @@ final class ReceiveSession {
 
     deinit {
         prefetcher.cancel()
+        writeback.sync {}
         if fd >= 0 { close(fd) }
         sink?.cancel()
     }
@@ -421,7 +425,9 @@ final class ReceiveSession {
             throw Refusal(reason: "the filtered stream cannot be restored: \(error)")
         }
         sourceHasher?.update(bufferPointer: payload)
-        HostDurability.startWriteback(fd, offset: bytes, length: Int64(payload.count))
+        // Submitting the writeback builds the disk requests page by page: off the receiving thread.
+        let (wfd, offset, length) = (fd, bytes, Int64(payload.count))
+        writeback.async { HostDurability.startWriteback(wfd, offset: offset, length: length) }
         consumed += 1
         bytes += Int64(payload.count)
         unacknowledged += 1
@@ -435,6 +441,7 @@ final class ReceiveSession {
 
     /// Fsyncs the partial output and records the point as durable in the ack.
     private func checkpoint() throws {
+        writeback.sync {}
         guard fsync(fd) == 0 else { throw TransferError.posix(partialPath, "fsync the partial output") }
         durable = TransferAckPoint(consumed: consumed, bytes: bytes, chain: chain.hex)
         try writeAck(state: "receiving", durably: true)
@@ -506,6 +513,7 @@ final class ReceiveSession {
     }
 
     private func publish() throws {
+        writeback.sync {}
         if let sink {
             do { try sink.finish() } catch {
                 throw Refusal(reason: "the restored output cannot be published: \(error)")
@@ -542,6 +550,7 @@ final class ReceiveSession {
     /// bytes (anything written past the ack by a failed write is dropped then).
     func suspend() {
         prefetcher.cancel()
+        writeback.sync {}
         sink?.cancel()
         sink = nil
         if fd >= 0 { close(fd); fd = -1 }
