@@ -54,12 +54,6 @@ final class ChunkPipeline: @unchecked Sendable {
     private let cipher: ContentCipher?
     /// Seals chunks, and frees their sealed bodies, away from the producer's other allocations.
     private let cipherThread: CipherThread?
-    /// Sealed transfers: chunk k is written into its target folders here while the producer reads
-    /// chunk k + 1 (the two page-cache copies overlap); chunk k + 1 is sealed once chunk k is written.
-    private let stageQueue = DispatchQueue(label: "ferry-transfer-stage")
-    private let staging = DispatchGroup()
-    /// Set by a failed staging: the producer stops.
-    private var stageFailed = false
 
     /// Starts producing chunks `range` (0-based plan positions) of `plan` from `producer`, which must
     /// already be positioned at the first of them, staging each in every target folder. The producer is
@@ -118,8 +112,6 @@ final class ChunkPipeline: @unchecked Sendable {
     }
 
     private func produce() {
-        // Nothing may touch `buffer` after the producer thread ends (deinit frees it).
-        defer { staging.wait() }
         for k in range {
             free.wait()
             if lock.withLock({ cancelled }) { return }
@@ -130,86 +122,53 @@ final class ChunkPipeline: @unchecked Sendable {
                     UnsafeMutableRawBufferPointer(rebasing: body[0..<info.count]).copyMemory(from: info)
                 }
                 try producer.read(exactly: UnsafeMutableRawBufferPointer(rebasing: body[spec.info.count...]))
-                guard let cipher, let cipherThread else {
-                    let digest = ChunkDigest.compute(UnsafeRawBufferPointer(body))
-                    writeHeader(k, spec: spec, digest: digest)
-                    let chunk = try stage(k, head: UnsafeRawBufferPointer(rebasing: buffer[0..<(ChunkHeader.size + body.count)]),
-                                          sealed: nil, payloadLength: spec.length, digest: digest)
-                    lock.withLock { produced.append(.success(chunk)) }
-                    ready.signal()
-                    continue
-                }
-                // The previous chunk is written and its sealed body freed: one sealed body at a time.
-                staging.wait()
-                if lock.withLock({ stageFailed }) { return }
-                let holder = SealedHolder()
-                do {
-                    holder.body = try cipherThread.perform {
-                        try cipher.seal(UnsafeRawBufferPointer(body), index: k + 1, offset: spec.offset,
-                                        payloadLength: spec.length, infoLength: spec.info.count)
+                let digest: [UInt8]
+                var sealed: SealedChunkBody?
+                defer { cipherThread?.release(&sealed) }
+                if let cipher, let cipherThread {
+                    do {
+                        sealed = try cipherThread.perform {
+                            try cipher.seal(UnsafeRawBufferPointer(body), index: k + 1, offset: spec.offset,
+                                            payloadLength: spec.length, infoLength: spec.info.count)
+                        }
+                    } catch {
+                        throw TransferError.io(path: "chunk \(k + 1)", operation: "seal", detail: String(describing: error))
                     }
-                } catch {
-                    throw TransferError.io(path: "chunk \(k + 1)", operation: "seal", detail: String(describing: error))
+                    digest = sealed!.tag
+                } else {
+                    digest = ChunkDigest.compute(UnsafeRawBufferPointer(body))
                 }
-                let digest = holder.body!.tag
-                writeHeader(k, spec: spec, digest: digest)
-                stageQueue.async(group: staging) { [self] in
-                    let result = Result { () throws(TransferError) -> Chunk in
-                        defer { cipherThread.release(&holder.body) }
-                        // The header stays in `buffer` until the next chunk is sealed, after this block.
-                        return try stage(k, head: UnsafeRawBufferPointer(rebasing: buffer[0..<ChunkHeader.size]), sealed: holder.body,
-                                         payloadLength: spec.length, digest: digest)
+                ChunkHeader(transferID: transferID, index: UInt64(k + 1), offset: UInt64(spec.offset),
+                            payloadLength: UInt64(spec.length), infoLength: UInt32(spec.info.count), digest: digest)
+                    .write(into: buffer, magic: cipher == nil ? ChunkHeader.magic : ChunkHeader.sealedMagic)
+                let head = UnsafeRawBufferPointer(rebasing: buffer[0..<(sealed == nil ? ChunkHeader.size + body.count : ChunkHeader.size)])
+                let name = TransferLayout.chunkName(k + 1)
+                var staged: [AtomicFileWriter] = []
+                for target in targets {
+                    let path = FileSystem.join(target.dir, name)
+                    do {
+                        // Without writeback started: a chunk deleted by its receiver before the page cache
+                        // flushes it never reaches the disk.
+                        let spare = target.spareWindow.map { FileSystem.join(target.dir, TransferLayout.spareName(forChunk: k + 1, window: $0)) }
+                        let writer = try spare.flatMap { AtomicFileWriter(destination: path, reusing: $0) }
+                            ?? AtomicFileWriter(destination: path, startsWriteback: target.durable)
+                        try writer.write(head)
+                        try sealed?.withCiphertext { try writer.write($0) }
+                        if target.durable { try writer.sync() }
+                        staged.append(writer)
+                    } catch {
+                        throw TransferError.io(path: path, operation: "stage chunk", detail: String(describing: error))
                     }
-                    lock.withLock {
-                        produced.append(result)
-                        if case .failure = result { stageFailed = true }
-                    }
-                    ready.signal()
                 }
+                let chunk = Chunk(index: k + 1, payloadLength: spec.length, fileSize: ChunkHeader.size + body.count,
+                                  digest: digest, staged: staged)
+                lock.withLock { produced.append(.success(chunk)) }
+                ready.signal()
             } catch {
-                staging.wait()
                 lock.withLock { produced.append(.failure(error)) }
                 ready.signal()
                 return
             }
         }
     }
-
-    private func writeHeader(_ k: Int, spec: ChunkSpec, digest: [UInt8]) {
-        ChunkHeader(transferID: transferID, index: UInt64(k + 1), offset: UInt64(spec.offset),
-                    payloadLength: UInt64(spec.length), infoLength: UInt32(spec.info.count), digest: digest)
-            .write(into: buffer, magic: cipher == nil ? ChunkHeader.magic : ChunkHeader.sealedMagic)
-    }
-
-    /// Writes chunk k (`head`, then the sealed body if any) under a temporary name into every target
-    /// folder, overwriting a spare where there is one.
-    private func stage(_ k: Int, head: UnsafeRawBufferPointer, sealed: SealedChunkBody?, payloadLength: Int,
-                       digest: [UInt8]) throws(TransferError) -> Chunk {
-        let name = TransferLayout.chunkName(k + 1)
-        var staged: [AtomicFileWriter] = []
-        let spec = plan.chunks[k]
-        for target in targets {
-            let path = FileSystem.join(target.dir, name)
-            do {
-                // Without writeback started: a chunk deleted by its receiver before the page cache
-                // flushes it never reaches the disk.
-                let spare = target.spareWindow.map { FileSystem.join(target.dir, TransferLayout.spareName(forChunk: k + 1, window: $0)) }
-                let writer = try spare.flatMap { AtomicFileWriter(destination: path, reusing: $0) }
-                    ?? AtomicFileWriter(destination: path, startsWriteback: target.durable)
-                try writer.write(head)
-                try sealed?.withCiphertext { try writer.write($0) }
-                if target.durable { try writer.sync() }
-                staged.append(writer)
-            } catch {
-                throw TransferError.io(path: path, operation: "stage chunk", detail: String(describing: error))
-            }
-        }
-        return Chunk(index: k + 1, payloadLength: payloadLength, fileSize: ChunkHeader.size + spec.info.count + spec.length,
-                     digest: digest, staged: staged)
-    }
-}
-
-/// A sealed body handed to the staging queue, and freed from there on the cipher thread.
-private final class SealedHolder: @unchecked Sendable {
-    var body: SealedChunkBody?
 }
