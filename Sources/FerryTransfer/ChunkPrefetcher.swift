@@ -83,15 +83,16 @@ final class ChunkPrefetcher: @unchecked Sendable {
             inFlight = nil
             if pending == index, !slots[next].result.isAbsent { return slots[next].result }
         }
-        let slot = slots[next]
-        slot.result = Self.readChunk(path: FileSystem.join(dir, TransferLayout.chunkName(index)),
-                                     maxFileSize: maxFileSize, hashBody: hashBody, into: slot)
-        return slot.result
+        return readNow(index)
     }
 
     /// Chunk `index` read again now, after any background read ends (into the buffer that read used).
     func reload(_ index: Int) -> LoadedChunk {
         cancel()
+        return readNow(index)
+    }
+
+    private func readNow(_ index: Int) -> LoadedChunk {
         let slot = slots[next]
         slot.result = Self.readChunk(path: FileSystem.join(dir, TransferLayout.chunkName(index)),
                                      maxFileSize: maxFileSize, hashBody: hashBody, into: slot)

@@ -15,9 +15,10 @@ struct DamagedChunk: Error { var reason: String }
 ///
 /// Durability: a chunk is acknowledged once its bytes are written (the page cache survives a killed
 /// process) and their writeback has started. One ack covers up to half the sender's window of chunks
-/// (fewer renames on the share); a consumed chunk is deleted only once an ack covering it is in place. The partial output is fsynced at checkpoints (every
-/// ``TransferOptions/checkpointInterval`` bytes) and before the commit; each ack records the last
-/// fsynced point and the host's boot id, so a receiver restarted after a host crash resumes from there.
+/// (fewer renames on the share); a consumed chunk is deleted only once an ack covering it is in place.
+/// The partial output is fsynced at checkpoints (every ``TransferOptions/checkpointInterval`` bytes)
+/// and before the commit; each ack records the last fsynced point and the host's boot id, so a receiver
+/// restarted after a host crash resumes from there.
 final class ReceiveSession {
     let id: String
     let dir: String
@@ -50,12 +51,8 @@ final class ReceiveSession {
     private let cipher: ContentCipher?
     /// Opens sealed chunks, and frees their buffers, away from the receiving thread's other allocations.
     private let cipherThread: CipherThread?
-    /// The chunks consumed since the last ack, and which of them are this inbox's to delete once an ack
-    /// covers them.
-    private var unacknowledged = 0
-    /// Consumed chunks of this inbox not yet covered by the ack (indices).
-    private var unacknowledgedFiles: [Int] = []
-    /// Chunks consumed and covered by the ack on disk.
+    /// Chunks consumed and covered by the ack on disk (the ones after it, up to `consumed`, wait for the
+    /// next ack before they are deleted or kept as spares).
     private(set) var acknowledged: Int
     /// An ack is written after this many consumed chunks (and whenever the next chunk is not there yet).
     private let ackEvery: Int
@@ -65,7 +62,7 @@ final class ReceiveSession {
     /// How many times each chunk index arrived damaged (torn-chunk rule).
     private var damageCount: [Int: Int] = [:]
     /// Damaged chunks deleted so that the sender publishes them again.
-    private(set) var damagedChunks = 0
+    var damagedChunks: Int { damageCount.values.reduce(0, +) }
     /// A chunk that arrives damaged this many times refuses the transfer.
     static let damageLimit = 3
     /// Sealed transfers: the position, among the receiver's decryption keys (current, then previous),
@@ -271,7 +268,6 @@ final class ReceiveSession {
                 try expected.accept(index: index, name: name, offset: bytes, payload: payload, info: info)
                 lastCompletedTensors = info.isEmpty ? []
                     : (ChunkInfo.decode(Array(info))?.tensors ?? []).filter { $0.end == $0.size }.map(\.name)
-                // A shared area's chunks are the sender's to delete (the other recipients still need them).
                 try append(payload)
             }
         } catch let damage as DamagedChunk {
@@ -286,7 +282,7 @@ final class ReceiveSession {
     /// the sender, and not this receiver's to delete), refuses the transfer.
     private func setAside(damaged: DamagedChunk, index: Int) throws -> Bool {
         let path = FileSystem.join(chunkDirectory, TransferLayout.chunkName(index))
-        guard chunkDirectory == dir else { throw Refusal(reason: damaged.reason) }
+        guard ownsChunks else { throw Refusal(reason: damaged.reason) }
         let seen = damageCount[index, default: 0] + 1
         guard seen < Self.damageLimit else {
             throw Refusal(reason: "\(damaged.reason); it arrived damaged \(seen) times in a row (the share keeps corrupting it, or someone alters it)")
@@ -294,13 +290,12 @@ final class ReceiveSession {
         damageCount[index] = seen
         try acknowledge()
         FileSystem.remove(path)
-        damagedChunks += 1
         return false
     }
 
     /// Writes the ack when chunks were consumed since the last one (before the receiver waits for more).
     func acknowledge() throws {
-        if unacknowledged > 0 { try writeAck(state: "receiving", durably: false) }
+        if consumed > acknowledged { try writeAck(state: "receiving", durably: false) }
     }
 
     /// Checks chunk `index` and passes its (opened) info and payload to `use`. A sealed chunk calls
@@ -430,11 +425,9 @@ final class ReceiveSession {
         writeback.async { HostDurability.startWriteback(wfd, offset: offset, length: length) }
         consumed += 1
         bytes += Int64(payload.count)
-        unacknowledged += 1
-        if ownsChunks { unacknowledgedFiles.append(consumed) }
         if bytes - durable.bytes >= checkpointInterval {
             try checkpoint()
-        } else if unacknowledged >= ackEvery || isFinished {
+        } else if consumed - acknowledged >= ackEvery || isFinished {
             try writeAck(state: "receiving", durably: false)
         }
     }
@@ -455,17 +448,18 @@ final class ReceiveSession {
         ack.boot = HostDurability.bootID
         ack.durable = durable
         try TransferError.io({ try FileSystem.write(ack.encoded(), to: FileSystem.join(dir, TransferLayout.ack), durable: durably) })
+        let covered = acknowledged + 1
         acknowledged = consumed
-        unacknowledged = 0
         // Consumed chunks become spares the sender overwrites with later chunks: a file whose pages are in
         // the page cache costs no allocation to overwrite, and none to free (docs/transfer-protocol.md §4a).
-        for index in unacknowledgedFiles {
+        // A shared area's chunks are the sender's to delete (the other recipients still need them).
+        guard ownsChunks, covered <= consumed else { return }
+        for index in covered...consumed {
             let path = FileSystem.join(dir, TransferLayout.chunkName(index))
             if rename(path, FileSystem.join(dir, TransferLayout.spareName(forChunk: index, window: manifest.window))) != 0 {
                 FileSystem.remove(path)
             }
         }
-        unacknowledgedFiles.removeAll()
     }
 
     /// Checks the final record and publishes the output. Returns false while the record is not there.

@@ -34,11 +34,7 @@ public final class AtomicFileWriter {
         self.startsWriteback = startsWriteback
         let dest = FilePath(destination)
         self.destination = dest
-        let dir = dest.removingLastComponent()
-        let name = dest.lastComponent?.string ?? "file"
-        let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        let tmpName = ".\(name).tmp-\(getpid())-\(suffix)"
-        self.temporaryPath = dir.isEmpty ? FilePath(tmpName) : dir.appending(tmpName)
+        self.temporaryPath = Self.temporaryPath(beside: dest)
         do {
             descriptor = try FileDescriptor.open(
                 temporaryPath, .writeOnly, options: [.create, .exclusiveCreate, .truncate],
@@ -58,10 +54,7 @@ public final class AtomicFileWriter {
         let dest = FilePath(destination)
         self.destination = dest
         startsWriteback = false
-        let dir = dest.removingLastComponent()
-        let name = dest.lastComponent?.string ?? "file"
-        let tmpName = ".\(name).tmp-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
-        temporaryPath = dir.isEmpty ? FilePath(tmpName) : dir.appending(tmpName)
+        temporaryPath = Self.temporaryPath(beside: dest)
         guard rename(spare, temporaryPath.string) == 0 else { return nil }
         let fd = open(temporaryPath.string, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
         var st = stat()
@@ -72,6 +65,14 @@ public final class AtomicFileWriter {
         }
         descriptor = FileDescriptor(rawValue: fd)
         reusesFile = true
+    }
+
+    /// `.<name>.tmp-<pid>-<random>` in `destination`'s folder.
+    private static func temporaryPath(beside destination: FilePath) -> FilePath {
+        let dir = destination.removingLastComponent()
+        let name = destination.lastComponent?.string ?? "file"
+        let tmpName = ".\(name).tmp-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
+        return dir.isEmpty ? FilePath(tmpName) : dir.appending(tmpName)
     }
 
     deinit {
