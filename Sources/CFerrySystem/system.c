@@ -27,3 +27,17 @@ int64_t ferry_copy_range(int from, int to, int64_t length) {
     return -1;
 #endif
 }
+
+int ferry_preallocate(int fd, int64_t offset, int64_t length) {
+#if defined(__linux__)
+    int rc;
+    do {
+        rc = fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)length);
+    } while (rc != 0 && errno == EINTR);
+    return rc;
+#else
+    (void)fd; (void)offset; (void)length;
+    errno = ENOSYS;
+    return -1;
+#endif
+}

@@ -49,7 +49,7 @@ public enum ClientKeep: String, Sendable, Equatable, CaseIterable {
 public struct TransferSettings: Sendable, Equatable {
     /// Chunking mode (default container).
     public var mode: TransferMode
-    /// Chunk size in bytes (default 8 MiB).
+    /// Chunk size in bytes (default ``TransferOptions/defaultChunkSize``, 2 MiB).
     public var chunkSize: Int
     /// Chunks in flight before waiting for acknowledgements (4), used when ``windowBytes`` is nil.
     public var window: Int
@@ -59,7 +59,7 @@ public struct TransferSettings: Sendable, Equatable {
     public var windowBytes: Int64?
 
     /// Creates settings; the defaults are the schema's.
-    public init(mode: TransferMode = .container, chunkSize: Int = 8 << 20, window: Int = 4,
+    public init(mode: TransferMode = .container, chunkSize: Int = TransferOptions.defaultChunkSize, window: Int = 4,
                 windowBytes: Int64? = TransferOptions.defaultWindowBytes) {
         self.mode = mode
         self.chunkSize = chunkSize
@@ -67,7 +67,7 @@ public struct TransferSettings: Sendable, Equatable {
         self.windowBytes = windowBytes
     }
 
-    /// The defaults: container mode, 8 MiB chunks, a window of 128 MiB.
+    /// The defaults: container mode, 2 MiB chunks, a window of 128 MiB.
     public static let defaults = TransferSettings()
 }
 

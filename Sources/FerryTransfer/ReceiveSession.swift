@@ -192,6 +192,7 @@ final class ReceiveSession {
             throw Refusal(reason: "transfer \(id) was already received and published here (replay of an old transfer)")
         }
         if ftruncate(fd, off_t(bytes)) != 0 { throw TransferError.posix(partialPath, "truncate") }
+        reserveRestOfOutput()
         try expected.resume(consumed: consumed, bytes: bytes) { count in try readPartial(count) }
         if sourceHasher != nil { try replay { sourceHasher?.update(bufferPointer: $0) } }
         // Tell the sender where to resume from (it restarts its stream when the ack moves back).
@@ -401,6 +402,17 @@ final class ReceiveSession {
             }
             start += block
         }
+    }
+
+    /// Reserves the partial output's blocks up to the stream's end (after the truncation above, which frees
+    /// blocks past the acknowledged bytes), so the writes skip per-page delayed allocation. Only when the
+    /// disk has the room and 1 GiB to spare: a reservation that fails half-way keeps what it got, and must
+    /// not fill the disk before any chunk arrives (the acks and other programs need space too).
+    private func reserveRestOfOutput() {
+        let rest = manifest.streamSize - bytes
+        guard rest > 0, let free = DiskSpace.available(at: (partialPath as NSString).deletingLastPathComponent),
+              free - rest >= 1 << 30 else { return }
+        HostDurability.preallocate(fd, offset: bytes, length: rest)
     }
 
     /// This inbox's chunks are the receiver's to delete (or keep as spares); a broadcast's shared area's

@@ -178,6 +178,10 @@ struct SenderRun {
             let r = receivers[i]
             if rewound { return false }
             if r.failure != nil || r.complete || r.consumed >= index || FileSystem.opens(path) { return false }
+            // Already published into this folder for an earlier receiver (a shared area): gone again
+            // means lost after its publication, which the lost-chunk rule below publishes anew from the
+            // receiver's ack (the staged file itself cannot be published twice).
+            if staged.isClosed { return false }
             // The ack moves before the receiver deletes the consumed chunk: also wait for that deletion,
             // so the folder never holds more than `window` chunks. A shared area goes at the pace of its
             // fastest receiver; the others read the chunks it keeps until they have consumed them.
@@ -200,7 +204,9 @@ struct SenderRun {
                 }
                 return true
             }
-            if try lostChunk(i, publishedBelow: index) { return false }
+            // A shared area waits on every recipient that reads it: any of them may be the one whose
+            // next chunk was lost.
+            for j in receivers[i].shared ? sharedMembers : [i] where try lostChunk(j, publishedBelow: index) { return false }
             if receivers[i].shared { try checkSharedExpiry() } else { try checkExpiry(i) }
             waiter.wait(timeout: options.pollInterval)
         }

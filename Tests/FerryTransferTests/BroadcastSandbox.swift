@@ -39,9 +39,10 @@ struct BroadcastSandbox {
 
     /// A receiver for recipient `k` (0-based).
     func receiver(_ k: Int, options: TransferOptions = testOptions(), trusting: [TransferPublicKey] = [],
-                  key: TransferDecryptionKey? = nil) -> TransferReceiver {
+                  key: TransferDecryptionKey? = nil,
+                  progress: (@Sendable (TransferProgress) -> Void)? = nil) -> TransferReceiver {
         TransferReceiver(inbox: inboxes[k], outputDirectory: outs[k], options: options, trustedKeys: trusting,
-                         decryptionKey: key ?? keys[k])
+                         decryptionKey: key ?? keys[k], progress: progress)
     }
 
     /// The transfer folder in inbox `k`, once its manifest is there.

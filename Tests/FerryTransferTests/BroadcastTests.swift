@@ -118,6 +118,34 @@ import Testing
         #expect(!s.box.files(s.outs[0]).contains { $0.hasPrefix(".ferry-partial") })
     }
 
+    @Test func aChunkLostAheadOfTheSlowestRecipientIsPublishedAgain() throws {
+        let s = try BroadcastSandbox(recipients: 2)
+        let source = try s.box.writeBytes("model.bin", count: 120_000, seed: 10)
+        let sender = s.send(source, options: s.options(chunk: 10_000, window: 3))
+        let dir = try s.transferFolder(0)
+        let area = s.area(of: dir)
+        // Recipient 1 stops after chunk 1 (the chunks after it hidden from its pass, then put back).
+        let slow = s.receiver(0) { p in
+            guard p.chunks == 1 else { return }
+            for i in 2...12 { _ = rename(area + "/" + TransferLayout.chunkName(i), area + "/hidden-\(i)") }
+        }
+        try #require(eventually { (try? slow.poll()) != nil && s.consumed(0, dir: dir) >= 1 })
+        for i in 2...12 { _ = rename(area + "/hidden-\(i)", area + "/" + TransferLayout.chunkName(i)) }
+        // Recipient 2 runs ahead; chunk 6 vanishes from the area before it reads it (chunk 5 may already
+        // be read ahead). The sender, waiting for window room, must notice that recipient 2 (not only the
+        // slowest one) lacks its next chunk.
+        let fast = s.receiver(1) { p in
+            guard p.chunks == 4 else { return }
+            let six = area + "/" + TransferLayout.chunkName(6)
+            if eventually(seconds: 30, { FileSystem.opens(six) }) { FileSystem.remove(six) }
+        }
+        let ahead = try #require(try receiveAll([fast]).first ?? nil)
+        #expect(s.box.data(ahead.outputPath) == s.box.data(source))
+        let behind = try #require(try receiveAll([slow]).first ?? nil)
+        #expect(s.box.data(behind.outputPath) == s.box.data(source))
+        _ = try #require(sender.wait()).get()
+    }
+
     @Test func aDeadRecipientIsDroppedAndDoesNotPinTheArea() throws {
         let s = try BroadcastSandbox(recipients: 3)
         let source = try s.box.writeBytes("model.bin", count: 60_000, seed: 9)

@@ -13,4 +13,9 @@ int ferry_start_writeback(int fd, int64_t offset, int64_t length);
 /// end of `from`), or -1 with errno set (ENOSYS where the call does not exist).
 int64_t ferry_copy_range(int from, int to, int64_t length);
 
+/// Reserves disk blocks for bytes [offset, offset + length) of `fd` without changing its size (Linux
+/// fallocate with FALLOC_FL_KEEP_SIZE), retrying EINTR. Returns 0, or -1 with errno set (ENOSYS where
+/// the call does not exist, EOPNOTSUPP on file systems without it).
+int ferry_preallocate(int fd, int64_t offset, int64_t length);
+
 #endif

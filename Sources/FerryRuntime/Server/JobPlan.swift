@@ -31,9 +31,9 @@ struct WireSettings: Codable, Sendable, Equatable {
         self.quantize = quantize
     }
 
-    /// Plain files (archives, large job files, logs, reports): file mode, 8 MiB chunks, the default
+    /// Plain files (archives, large job files, logs, reports): file mode, the default chunk size and
     /// byte window, no filter.
-    static let plain = WireSettings(mode: .file, chunkSize: 8 << 20, window: 4,
+    static let plain = WireSettings(mode: .file, chunkSize: TransferOptions.defaultChunkSize, window: 4,
                                     windowBytes: TransferOptions.defaultWindowBytes, quantize: nil)
 }
 

@@ -23,6 +23,8 @@ public final class AtomicFileWriter {
     /// Made with ``init(destination:reusing:)``: an existing file is overwritten (and cut to the bytes
     /// written on ``commit()``).
     public private(set) var reusesFile = false
+    /// Whether ``commit()`` or ``abort()`` has run: the file was published or discarded.
+    public var isClosed: Bool { descriptor == nil }
 
     /// Opens a temporary file beside `destination`.
     /// - Parameters:

@@ -10,6 +10,17 @@ public enum HostDurability {
         _ = ferry_start_writeback(fd, offset, length)
     }
 
+    /// Reserves the disk blocks of bytes [offset, offset + length) of `fd` without changing its size, so
+    /// the writes that follow fill blocks already allocated: the file system then does no per-page
+    /// delayed-allocation bookkeeping (about 0.07 s of CPU per GiB on ext4). Best effort: a file system
+    /// without it, or a disk without room for all of it, only means the writes allocate as they go.
+    /// Returns whether the blocks were reserved (`errno` tells why not).
+    @discardableResult
+    public static func preallocate(_ fd: Int32, offset: Int64, length: Int64) -> Bool {
+        guard length > 0 else { return true }
+        return ferry_preallocate(fd, offset, length) == 0
+    }
+
     /// An identifier of the current boot of this host: it changes when the machine restarts, so
     /// data that was written but not fsynced before a recorded identifier may be lost when the
     /// identifier differs. `FERRY_BOOT_ID` overrides it (tests simulate a host restart with it).

@@ -33,7 +33,7 @@ extension SenderRun {
     }
 
     /// The shared receivers still counted (not refused, not dropped).
-    private var sharedMembers: [Int] { receivers.indices.filter { receivers[$0].shared && receivers[$0].failure == nil } }
+    var sharedMembers: [Int] { receivers.indices.filter { receivers[$0].shared && receivers[$0].failure == nil } }
 
     /// The highest chunk a shared receiver has consumed: the shared area's window runs from there.
     var sharedFront: Int { sharedMembers.map { receivers[$0].consumed }.max() ?? 0 }
