@@ -45,6 +45,20 @@ struct BroadcastSandbox {
                          decryptionKey: key ?? keys[k], progress: progress)
     }
 
+    /// A receiver for recipient `k` whose pass ends after its `n`th chunk however fast the sender publishes:
+    /// the area's chunks n + 1 … `last` are renamed away then (``revealChunks(_:in:)`` puts them back).
+    func receiver(_ k: Int, stoppingAfter n: Int, area: String, last: Int) -> TransferReceiver {
+        receiver(k) { p in
+            guard p.chunks == n else { return }
+            for i in (n + 1)...last { _ = rename(area + "/" + TransferLayout.chunkName(i), area + "/hidden-\(i)") }
+        }
+    }
+
+    /// Puts back the chunks a ``receiver(_:stoppingAfter:area:last:)`` hid.
+    func revealChunks(_ range: ClosedRange<Int>, in area: String) {
+        for i in range { _ = rename(area + "/hidden-\(i)", area + "/" + TransferLayout.chunkName(i)) }
+    }
+
     /// The transfer folder in inbox `k`, once its manifest is there.
     func transferFolder(_ k: Int) throws -> String {
         var dir: String?

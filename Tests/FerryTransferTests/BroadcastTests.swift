@@ -101,11 +101,7 @@ import Testing
         // after them are hidden from it, so its pass ends there however fast the sender publishes.
         let area = s.area(of: dir)
         do {
-            let first = TransferReceiver(inbox: s.inboxes[0], outputDirectory: s.outs[0], options: testOptions(),
-                                         decryptionKey: s.keys[0]) { p in
-                guard p.chunks == 2 else { return }
-                for i in 3...15 { _ = rename(area + "/" + TransferLayout.chunkName(i), area + "/hidden-\(i)") }
-            }
+            let first = s.receiver(0, stoppingAfter: 2, area: area, last: 15)
             try #require(eventually { (try? first.poll()) != nil && s.consumed(0, dir: dir) >= 2 })
         }
         #expect(s.consumed(0, dir: dir) < 15)
@@ -125,12 +121,9 @@ import Testing
         let dir = try s.transferFolder(0)
         let area = s.area(of: dir)
         // Recipient 1 stops after chunk 1 (the chunks after it hidden from its pass, then put back).
-        let slow = s.receiver(0) { p in
-            guard p.chunks == 1 else { return }
-            for i in 2...12 { _ = rename(area + "/" + TransferLayout.chunkName(i), area + "/hidden-\(i)") }
-        }
+        let slow = s.receiver(0, stoppingAfter: 1, area: area, last: 12)
         try #require(eventually { (try? slow.poll()) != nil && s.consumed(0, dir: dir) >= 1 })
-        for i in 2...12 { _ = rename(area + "/hidden-\(i)", area + "/" + TransferLayout.chunkName(i)) }
+        s.revealChunks(2...12, in: area)
         // Recipient 2 runs ahead; chunk 6 vanishes from the area before it reads it (chunk 5 may already
         // be read ahead). The sender, waiting for window room, must notice that recipient 2 (not only the
         // slowest one) lacks its next chunk.
