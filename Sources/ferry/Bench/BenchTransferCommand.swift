@@ -68,7 +68,7 @@ struct BenchTransferCommand: AsyncParsableCommand {
     var quantize: QuantFormat?
 
     @Option(help: ArgumentHelp("Chunk size.", valueName: "SIZE"))
-    var chunk: String = "2MiB"
+    var chunk: String = "\(TransferOptions.defaultChunkSize >> 20)MiB"
 
     @Option(help: ArgumentHelp("Window in chunks (default: the send's default byte window).", valueName: "N"))
     var window: Int?

@@ -59,7 +59,7 @@ struct TransferSendCommand: AsyncParsableCommand {
     var mode: TransferMode = .file
 
     @Option(help: ArgumentHelp("Maximum chunk payload (B, KiB, MiB, GiB).", valueName: "SIZE"))
-    var chunk: String = "2MiB"
+    var chunk: String = "\(TransferOptions.defaultChunkSize >> 20)MiB"
 
     @Option(help: ArgumentHelp("Maximum unconsumed chunks per inbox (instead of the default byte window).", valueName: "N"))
     var window: Int?
